@@ -1,0 +1,57 @@
+/*
+ * The accelerator interface: how the core runs vCPUs. Two implement it:
+ * accel/kvm.c (hardware, /dev/kvm) and emu/ (hv's own x86 interpreter).
+ *
+ * Threads: vm_* and vcpu_create/destroy/set_state/get_state run on the main
+ * thread while no vCPU runs (except vcpu_get_state from the vCPU's own
+ * thread). vcpu_run runs on the vCPU's own thread. vcpu_kick, irq_line and
+ * msi may be called from any thread at any time.
+ */
+#ifndef HV_CORE_ACCEL_H
+#define HV_CORE_ACCEL_H
+
+#include <stdint.h>
+
+#include "x86.h"
+
+struct vm;
+struct vcpu;
+struct mem_region;
+
+enum vcpu_exit {
+	VCPU_EXIT_KICK = 0,     /* kicked, or a request is pending: check it */
+	VCPU_EXIT_SHUTDOWN = 1, /* triple fault or shutdown: reset the VM */
+	VCPU_EXIT_HALT = 2,     /* halted with interrupts off: nothing will wake it */
+	VCPU_EXIT_ERROR = 3,    /* internal error, already logged */
+};
+
+struct accel_ops {
+	const char *name;
+	/* 0 if this accelerator can run here; else -errno, and *why says why */
+	int (*probe)(const char **why);
+	/* After the memory map and the buses are final; creates the irqchip. */
+	int (*vm_create)(struct vm *vm);
+	void (*vm_destroy)(struct vm *vm);
+	/* A RAM or ROM region was added or removed (dynamic memory, ROM). */
+	int (*mem_update)(struct vm *vm, struct mem_region *r, int add);
+	int (*vcpu_create)(struct vcpu *cpu);
+	void (*vcpu_destroy)(struct vcpu *cpu);
+	int (*vcpu_set_state)(struct vcpu *cpu, const struct x86_state *st);
+	int (*vcpu_get_state)(struct vcpu *cpu, struct x86_state *st);
+	/* Run guest code; PIO and MMIO go to bus_pio()/bus_mmio(). Returns an
+	 * enum vcpu_exit. Returns promptly after vcpu_kick(). */
+	int (*vcpu_run)(struct vcpu *cpu);
+	void (*vcpu_kick)(struct vcpu *cpu);
+	/* GSI level (ISA IRQs are GSIs 0-15: PIC and IOAPIC) and MSIs. */
+	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
+	int (*msi)(struct vm *vm, uint64_t addr, uint32_t data);
+	/* Save/restore of the accelerator's own state (irqchip, timers, full
+	 * CPU state incl. FPU/MSRs) for snapshots; optional until then. */
+	int (*vm_save)(struct vm *vm, void *st);
+	int (*vm_restore)(struct vm *vm, void *st);
+};
+
+extern const struct accel_ops accel_kvm;
+extern const struct accel_ops accel_emu;
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * PIO and MMIO buses. Registration rejects empty, overflowing and
+ * overlapping ranges; dispatch finds the region, checks the access lies
+ * wholly inside it and within its access sizes, takes the owner's domain
+ * lock and calls it with a region-relative offset.
+ */
+#ifndef HV_CORE_BUS_H
+#define HV_CORE_BUS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <hv/host.h>
+
+struct instance;
+
+struct bus_region {
+	uint64_t base, len;
+	const struct hv_region_ops *ops;
+	void *opaque;
+	struct instance *owner; /* NULL: core-internal, no lock taken */
+	struct bus *bus;
+	int index;
+};
+
+struct bus {
+	const char *name; /* "pio" or "mmio" */
+	pthread_rwlock_t lock;
+	struct bus_region **r; /* sorted by base */
+	int n, cap;
+	uint64_t limit; /* 0x10000 for PIO */
+};
+
+int bus_init(struct bus *b, const char *name, uint64_t limit);
+void bus_destroy(struct bus *b);
+/* 0, -EINVAL (empty or overflowing), -EBUSY (overlap), -ENOMEM */
+int bus_add(struct bus *b, uint64_t base, uint64_t len,
+	    const struct hv_region_ops *ops, void *opaque,
+	    struct instance *owner, struct bus_region **out);
+int bus_move(struct bus *b, struct bus_region *r, uint64_t base);
+void bus_del(struct bus *b, struct bus_region *r);
+/* Remove every region an instance owns. */
+void bus_del_owner(struct bus *b, struct instance *owner);
+/* An access: 0 when a region took it; -ENOENT when none did (reads are
+ * then all-ones). size is 1, 2, 4 or 8. */
+int bus_access(struct bus *b, uint64_t addr, unsigned size, int write,
+	       uint64_t *val);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * The VM's INI file, read with libinih: one [vm] section, then one section
+ * per instance, named "KIND NAME" with KIND one of device, disk, net,
+ * console ([device com1], [disk root]). Errors are one line,
+ * "file:line: message", printed by the function that found them.
+ */
+#ifndef HV_CORE_CONFIG_H
+#define HV_CORE_CONFIG_H
+
+#include <stdint.h>
+
+#include <hv/config.h>
+
+struct plugin;
+
+struct cfg_entry {
+	char *key, *value;
+	int line;
+};
+
+struct cfg_section {
+	char *name;  /* as written: "device com1" */
+	char *kind;  /* "vm", "device", "disk", "net", "console" */
+	char *id;    /* "com1"; "vm" for [vm] */
+	int line;
+	struct cfg_entry *e;
+	int n;
+	const struct plugin *plugin; /* resolved by config_resolve() */
+};
+
+struct config {
+	char *path;
+	struct cfg_section *s;
+	int n;
+};
+
+/* Parse; 0 or -1 after printing the error. */
+int config_load(struct config *c, const char *path);
+/* Parse from memory (tests, fuzzing); path is used in messages. */
+int config_load_string(struct config *c, const char *path, const char *text);
+void config_free(struct config *c);
+struct cfg_section *config_section(const struct config *c, const char *kind,
+				   const char *id);
+const struct cfg_entry *cfg_entry(const struct cfg_section *s,
+				  const char *key);
+const char *cfg_get(const struct cfg_section *s, const char *key);
+
+/* Check one value against a key description: 0, or -1 with *why set. */
+int cfg_value_check(const struct hv_config_key *k, const char *value,
+		    int64_t *num, const char **why);
+/* Parse helpers; 0 or -1. */
+int cfg_parse_int(const char *s, int64_t *out);
+int cfg_parse_size(const char *s, uint64_t *out);
+int cfg_parse_bool(const char *s, int *out);
+
+/* The keys of the [vm] section, validated like a plugin's. */
+extern const struct hv_config_key vm_keys[];
+/* Keys every section of a kind has besides its plugin's (plugin=, path=). */
+const struct hv_config_key *cfg_common_keys(const char *kind);
+
+#endif

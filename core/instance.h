@@ -1,0 +1,55 @@
+/*
+ * A plugin instance: one INI section brought to life. The struct hv_ctx the
+ * plugin sees is the first member, so the core gets back to the instance
+ * from any ctx a plugin hands it.
+ */
+#ifndef HV_CORE_INSTANCE_H
+#define HV_CORE_INSTANCE_H
+
+#include <pthread.h>
+
+#include <hv/hv.h>
+
+struct vm;
+struct plugin;
+struct cfg_section;
+struct plugin_set;
+
+struct instance {
+	struct hv_ctx ctx; /* first: the plugin's handle */
+	struct vm *vm;     /* NULL outside a VM (hv img) */
+	const struct plugin *plugin;
+	const struct cfg_section *sec;
+	const struct plugin_set *plugins;
+	struct instance *owner;  /* a backend's device */
+	pthread_mutex_t own_lock;
+	pthread_mutex_t *lock;   /* own_lock, or the owner's */
+	int created;
+	struct instance *next;   /* in vm->instances */
+	void *link;              /* core's per-kind attachment (chr, disk, net) */
+};
+
+static inline struct instance *inst_of(struct hv_ctx *ctx)
+{
+	return (struct instance *)ctx;
+}
+
+extern const struct hv_host core_host;
+
+/* Allocate an instance (state zeroed) of plugin p for section sec; owner is
+ * the device whose domain a backend joins, NULL for devices. */
+struct instance *instance_new(struct vm *vm, const struct plugin_set *set,
+			      const struct plugin *p,
+			      const struct cfg_section *sec,
+			      struct instance *owner);
+void instance_free(struct instance *in);
+static inline void inst_lock(struct instance *in)
+{
+	pthread_mutex_lock(in->lock);
+}
+static inline void inst_unlock(struct instance *in)
+{
+	pthread_mutex_unlock(in->lock);
+}
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * A virtual machine: memory map, buses, plugin instances, vCPUs and the
+ * accelerator that runs them, driven by the main thread's event loop.
+ */
+#ifndef HV_CORE_VM_H
+#define HV_CORE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "accel.h"
+#include "bus.h"
+#include "mem.h"
+#include "x86.h"
+
+struct config;
+struct loop;
+struct instance;
+
+#define VM_MAX_CPUS 64
+
+struct vcpu {
+	struct vm *vm;
+	int index;
+	pthread_t thread;
+	int started;
+	void *accel;         /* the accelerator's per-vCPU state */
+	atomic_int request;  /* VCPU_REQ_* bits, see vm.c */
+	struct x86_state boot; /* state applied at reset (BSP) */
+};
+
+enum vm_exit_reason {
+	VM_EXIT_NONE = 0,
+	VM_EXIT_POWEROFF,   /* guest powered off or wrote the debug-exit port */
+	VM_EXIT_RESET,      /* guest reset and on_reboot=exit */
+	VM_EXIT_QUIT,       /* the user quit from the console */
+	VM_EXIT_SIGNAL,     /* SIGINT/SIGTERM */
+	VM_EXIT_ERROR,      /* a vCPU hit an internal error */
+};
+
+struct vm {
+	const struct config *cfg;
+	const char *name;
+	uint64_t ram_size;
+	int ncpus;
+	const struct accel_ops *accel;
+	void *accel_priv;
+	struct mem_map mem;
+	struct bus pio, mmio;
+	struct loop *loop;
+	struct instance *instances; /* singly linked, creation order */
+	struct vcpu cpu[VM_MAX_CPUS];
+	pthread_mutex_t lock; /* exit state, pause barrier */
+	pthread_cond_t cond;
+	int exit_reason;     /* enum vm_exit_reason, first one wins */
+	int exit_status;
+	atomic_int stopping;
+	int paused, running_cpus;
+	int on_reboot_exit;
+	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
+	int wake_fd;            /* eventfd: wakes the main loop for requests */
+};
+
+/* Ask the VM to stop with a reason; the first reason wins. Any thread. */
+void vm_request_exit(struct vm *vm, int reason, int status);
+void vm_request_reset(struct vm *vm);
+/* The guest's PIO/MMIO accesses, from an accelerator on a vCPU thread. */
+static inline int vm_pio(struct vm *vm, uint16_t port, unsigned size,
+			 int write, uint64_t *val)
+{
+	return bus_access(&vm->pio, port, size, write, val);
+}
+static inline int vm_mmio(struct vm *vm, uint64_t gpa, unsigned size,
+			  int write, uint64_t *val)
+{
+	return bus_access(&vm->mmio, gpa, size, write, val);
+}
+uint64_t vm_clock_ns(struct vm *vm);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv SDK: configuration keys a plugin publishes.
+ *
+ * Each plugin lists the keys its INI section may hold. The core validates
+ * every value against this table before any plugin code runs, rejects keys
+ * the table does not name, and prints the effective configuration in
+ * `hv check`. A plugin therefore reads values that are already known to be
+ * well-formed and in range (hv_config_* in hv/host.h).
+ */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include <stdint.h>
+
+enum hv_key_type {
+	HV_KEY_STRING = 1, /* any text */
+	HV_KEY_INT = 2,    /* integer, decimal or 0x-hex, within [min, max] */
+	HV_KEY_BOOL = 3,   /* on/off, yes/no, true/false, 1/0 */
+	HV_KEY_SIZE = 4,   /* bytes with optional K/M/G/T suffix (powers of 2) */
+	HV_KEY_ENUM = 5,   /* one of the '|'-separated words in choices */
+	HV_KEY_PATH = 6,   /* a file that must exist when the VM starts */
+	HV_KEY_REF = 7,    /* the name of another section (a disk, a console) */
+	HV_KEY_NEWPATH = 8 /* a file path that need not exist yet */
+};
+
+#define HV_KEY_REQUIRED 0x1u /* no default: the section must set it */
+
+struct hv_config_key {
+	const char *name;
+	uint32_t type;    /* enum hv_key_type */
+	uint32_t flags;   /* HV_KEY_* flags */
+	const char *def;  /* default value as text, NULL for none */
+	const char *help; /* one line for `hv plugins --keys` */
+	const char *choices; /* HV_KEY_ENUM: "stdio|file|socket" */
+	int64_t min, max;    /* HV_KEY_INT; both 0 means unbounded */
+};
+
+#define HV_KEYS_END {0}
+
+#endif

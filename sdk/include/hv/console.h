@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv SDK: console frontend plugins (stdio, log file, unix socket; later
+ * graphical frontends such as VNC).
+ *
+ * A frontend is attached to one device (a UART names it with console=) and
+ * runs under that device's domain lock, on the main thread; write may also
+ * run on a vCPU thread, inside the device's region access. Typed input goes
+ * to the device through hv_console_input(); when that takes less than it
+ * was given, the frontend waits for its input_ready op.
+ */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include "hv/host.h"
+
+struct hv_console_ops {
+	/* ---- v1.0 ---- */
+	int (*create)(struct hv_ctx *ctx);
+	void (*destroy)(struct hv_ctx *ctx);
+	/* Output of the guest. Must not block: buffer or drop. Returns the
+	 * bytes taken. */
+	size_t (*write)(struct hv_ctx *ctx, const void *buf, size_t len);
+	/* The device can take input again. */
+	void (*input_ready)(struct hv_ctx *ctx);
+};
+
+#endif

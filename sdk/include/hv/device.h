@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv SDK: device plugins (emulated hardware).
+ *
+ * Every op runs on the main thread with the device's domain lock held.
+ * Lifecycle: create -> reset -> (guest runs; pause/resume, save/restore,
+ * reset) -> destroy. Only create and destroy are mandatory; a device
+ * without save/restore makes the VM refuse snapshots with its name.
+ */
+#ifndef HV_DEVICE_H
+#define HV_DEVICE_H
+
+#include "hv/host.h"
+
+struct hv_device_ops {
+	/* ---- v1.0 ---- */
+	/* Read the config, claim regions, IRQ lines and backends. vCPUs have
+	 * not started. 0, or -errno after hv_error() said why. */
+	int (*create)(struct hv_ctx *ctx);
+	/* Release everything create took that the core does not track
+	 * (regions, watches, timers and backends are released by the core). */
+	void (*destroy)(struct hv_ctx *ctx);
+	/* Power-on state; called after create and on every guest reset, with
+	 * all vCPUs stopped. */
+	void (*reset)(struct hv_ctx *ctx);
+	/* Stop starting new backend I/O; the core then waits for in-flight
+	 * requests to complete. vCPUs are already paused. */
+	void (*pause)(struct hv_ctx *ctx);
+	void (*resume)(struct hv_ctx *ctx);
+	/* The device's whole guest-visible state as a byte stream it defines
+	 * (start it with a version number of your own). Called paused. */
+	int (*save)(struct hv_ctx *ctx, struct hv_state *st);
+	/* The inverse, into a device that was created (not reset) with the
+	 * same config; -EINVAL for a stream it does not understand. */
+	int (*restore)(struct hv_ctx *ctx, struct hv_state *st);
+};
+
+#endif

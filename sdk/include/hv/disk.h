@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv SDK: disk format plugins (raw, VHD, VHDX).
+ *
+ * A [disk.NAME] section names its file with path= and its plugin with
+ * format=; without format= the core reads the file's first 64 KiB and asks
+ * every disk plugin's probe for a score, taking the highest.
+ *
+ * probe runs on the main thread with no lock and no instance. Every other
+ * op runs on the main thread with the domain lock of the device the disk
+ * is attached to (its own lock for `hv img`). File I/O goes through the
+ * hv_file_* services, whose completions come back the same way.
+ */
+#ifndef HV_DISK_H
+#define HV_DISK_H
+
+#include "hv/host.h"
+
+#define HV_DISK_OPEN_RDONLY 0x1u
+
+#define HV_DISK_CREATE_FIXED 0x1u /* allocate every block now */
+
+struct hv_disk_create {
+	uint64_t size;            /* virtual size, bytes */
+	uint32_t logical_sector;  /* 0: the format's default */
+	uint32_t physical_sector; /* 0: the format's default */
+	uint32_t block_size;      /* 0: the format's default */
+	uint32_t flags;           /* HV_DISK_CREATE_* */
+	const char *parent;       /* differencing: the parent's path, or NULL */
+};
+
+struct hv_disk_check {
+	uint64_t errors;   /* inconsistencies found */
+	uint64_t repaired; /* of which repaired (with HV_DISK_CHECK_REPAIR) */
+	uint64_t leaks;    /* allocated space nothing points at */
+	char first_error[160];
+};
+#define HV_DISK_CHECK_REPAIR 0x1u
+
+/* hv_disk_ops.map status bits */
+#define HV_DISK_MAP_DATA 0x1u /* the range holds data in this image */
+#define HV_DISK_MAP_ZERO 0x2u /* the range reads as zeroes */
+
+struct hv_disk_ops {
+	/* ---- v1.0 ---- */
+	/* 0 (not mine) to 100 (certainly mine) from the file's first bytes. */
+	int (*probe)(const void *head, size_t len, uint64_t file_size);
+	/* Open path: read and verify all metadata now; a corrupt image is
+	 * refused here with an hv_error() naming what is wrong. */
+	int (*open)(struct hv_ctx *ctx, const char *path, unsigned flags);
+	/* Flush and release. */
+	void (*close)(struct hv_ctx *ctx);
+	void (*info)(struct hv_ctx *ctx, struct hv_disk_info *info);
+	/* Start a request; finish it with hv_disk_complete(), which must not be
+	 * called from inside submit. 0, or -errno (then no completion). The
+	 * core has already checked the range against info.size. */
+	int (*submit)(struct hv_ctx *ctx, struct hv_disk_req *req);
+	/* Create a new image (ctx is fresh, unopened). Optional. */
+	int (*create)(struct hv_ctx *ctx, const char *path,
+		      const struct hv_disk_create *opts);
+	/* The parent's path for differencing images, "" otherwise. Optional. */
+	int (*parent)(struct hv_ctx *ctx, char *buf, size_t len);
+	/* Verify (and with HV_DISK_CHECK_REPAIR repair) metadata. Optional. */
+	int (*check)(struct hv_ctx *ctx, unsigned flags, struct hv_disk_check *res);
+	/* Allocation of [offset, offset+len): *pnum bytes from offset share the
+	 * *status returned. Optional. */
+	int (*map)(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
+		   uint64_t *pnum, uint32_t *status);
+	/* Change the virtual size. Optional. */
+	int (*resize)(struct hv_ctx *ctx, uint64_t size);
+};
+
+#endif

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv SDK: the services the core offers every plugin instance.
+ *
+ * Each instance gets a struct hv_ctx. Plugins call the services through the
+ * hv_* inline wrappers below, never through the table directly.
+ *
+ * Threads and locks (the whole contract; sdk/README.md says it at length):
+ *   - Every instance belongs to one *lock domain*. A device is its own
+ *     domain; a backend (disk, network, console) attached to a device joins
+ *     the device's domain. The core holds the domain lock around every call
+ *     it makes into the plugin: ops, region accesses, fd/timer/defer
+ *     callbacks, completions. So one instance's code never runs
+ *     concurrently with itself or with the backends attached to it, and a
+ *     plugin needs no locks of its own.
+ *   - Calls a plugin makes into these services may happen from any of those
+ *     callbacks. None of them takes another domain's lock, except where a
+ *     comment says the call is queued and delivered later.
+ *   - Region accesses run on vCPU threads; everything else on the main
+ *     (event loop) thread.
+ */
+#ifndef HV_HOST_H
+#define HV_HOST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct hv_host;
+struct hv_region;
+struct hv_watch;
+struct hv_timer;
+struct hv_state;
+struct hv_chr;
+struct hv_disk;
+struct hv_net;
+struct hv_file;
+
+/* Given to every instance; owned by the core, valid until destroy returns. */
+struct hv_ctx {
+	const struct hv_host *host; /* the services */
+	void *state;      /* instance_size bytes, zeroed before create */
+	const char *name; /* the instance's section name: "com1" */
+};
+
+#define HV_STATE(ctx, type) ((type *)(ctx)->state)
+
+enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
+
+enum hv_space { HV_SPACE_PIO = 1, HV_SPACE_MMIO = 2 };
+
+/*
+ * A PIO or MMIO region. The core delivers only accesses that lie wholly
+ * inside the region, with offsets relative to its base, and sizes within
+ * [min_access, max_access] (wider accesses are split, narrower or
+ * misaligned ones read as all-ones and drop writes). Runs on a vCPU thread,
+ * domain lock held.
+ */
+struct hv_region_ops {
+	uint8_t min_access; /* bytes: 1, 2, 4 or 8; 0 means 1 */
+	uint8_t max_access; /* bytes; 0 means 8 */
+	uint64_t (*read)(struct hv_ctx *ctx, void *opaque, uint64_t offset,
+			 unsigned size);
+	void (*write)(struct hv_ctx *ctx, void *opaque, uint64_t offset,
+		      unsigned size, uint64_t value);
+};
+
+#define HV_FD_IN 0x1u
+#define HV_FD_OUT 0x4u
+#define HV_FD_ERR 0x8u /* hang-up or error; always reported */
+
+typedef void (*hv_fd_cb)(struct hv_ctx *ctx, void *opaque, unsigned events);
+typedef void (*hv_cb)(struct hv_ctx *ctx, void *opaque);
+
+#define HV_MAP_WRITE 0x1u /* the caller will write: pages are marked dirty */
+
+enum hv_vm_request {
+	HV_VM_POWEROFF = 1, /* guest powered off: hv exits with `status` */
+	HV_VM_RESET = 2,    /* guest asked for a reset */
+	HV_VM_QUIT = 3,     /* the user asked to stop (console escape) */
+};
+
+/* ---- character streams: a device's serial line to a console frontend ---- */
+struct hv_chr_cbs {
+	/* Bytes typed into the console. Returns how many the device took; it
+	 * calls hv_chr_input_ready() once it can take more. */
+	size_t (*receive)(struct hv_ctx *ctx, void *opaque, const void *buf,
+			  size_t len);
+};
+
+/* ---- disks: a device's view of a disk image ---- */
+enum hv_disk_op { HV_DISK_READ = 1, HV_DISK_WRITE, HV_DISK_FLUSH, HV_DISK_DISCARD };
+
+struct hv_disk_info {
+	uint64_t size;            /* virtual size in bytes */
+	uint32_t logical_sector;  /* 512 or 4096 */
+	uint32_t physical_sector; /* >= logical_sector */
+	uint32_t flags;           /* HV_DISK_F_* */
+	uint32_t reserved;
+};
+#define HV_DISK_F_READONLY 0x1u
+#define HV_DISK_F_DISCARD 0x2u
+
+/*
+ * One disk request. The caller owns the memory until done() runs. The iov
+ * must cover len bytes; offset and len are multiples of logical_sector.
+ * done() runs on the main thread under the submitter's domain lock, never
+ * from inside hv_disk_submit(). status is 0 or -errno.
+ */
+struct hv_disk_req {
+	uint32_t op; /* enum hv_disk_op */
+	uint32_t reserved;
+	uint64_t offset;
+	uint64_t len;
+	const struct iovec *iov;
+	int iovcnt;
+	void (*done)(struct hv_ctx *ctx, struct hv_disk_req *req, int status);
+	void *opaque;     /* the caller's */
+	void *core[4];    /* owned by the core while in flight */
+};
+
+/* ---- network: a device's link to a network backend ---- */
+struct hv_net_cbs {
+	/* A frame for the guest. Returns 0, or -EAGAIN when the device has no
+	 * buffer: the backend then waits for its rx_ready op. */
+	int (*receive)(struct hv_ctx *ctx, void *opaque, const struct iovec *iov,
+		       int iovcnt);
+};
+
+/* ---- files: the I/O engine for disk formats ---- */
+#define HV_FILE_RDONLY 0x1u
+#define HV_FILE_CREATE 0x2u /* create (fail if it exists) */
+#define HV_FILE_BUFFERED 0x4u /* never O_DIRECT */
+
+struct hv_file_info {
+	uint64_t size;          /* bytes (block devices: from the ioctl) */
+	uint32_t logical_sector, physical_sector;
+	uint32_t is_block_device;
+	uint32_t direct;        /* 1 when opened O_DIRECT (libaio path) */
+};
+
+/* An asynchronous file I/O. done() runs on the main thread, domain lock
+ * held; buffers must stay valid until then. With O_DIRECT, buffers, offset
+ * and length must be aligned to the file's logical sector: use
+ * hv_buf_alloc(). */
+struct hv_file_io {
+	uint32_t op; /* HV_DISK_READ, HV_DISK_WRITE, HV_DISK_FLUSH */
+	uint32_t reserved;
+	uint64_t offset;
+	const struct iovec *iov;
+	int iovcnt;
+	void (*done)(struct hv_ctx *ctx, struct hv_file_io *io, int64_t result);
+	void *opaque;
+	void *core[4];
+};
+
+struct hv_host {
+	uint32_t size; /* sizeof(struct hv_host) in the core */
+	uint16_t abi_major, abi_minor;
+	/* ---- v1.0 ---- */
+	void (*log)(struct hv_ctx *ctx, int level, const char *fmt, va_list ap);
+
+	const char *(*config_str)(struct hv_ctx *ctx, const char *key);
+	int64_t (*config_int)(struct hv_ctx *ctx, const char *key);
+
+	int (*mem_read)(struct hv_ctx *ctx, uint64_t gpa, void *buf, size_t len);
+	int (*mem_write)(struct hv_ctx *ctx, uint64_t gpa, const void *buf,
+			 size_t len);
+	void *(*mem_map)(struct hv_ctx *ctx, uint64_t gpa, size_t len,
+			 unsigned flags);
+
+	int (*region_add)(struct hv_ctx *ctx, int space, uint64_t base,
+			  uint64_t len, const struct hv_region_ops *ops,
+			  void *opaque, struct hv_region **out);
+	int (*region_move)(struct hv_ctx *ctx, struct hv_region *r,
+			   uint64_t base);
+	void (*region_del)(struct hv_ctx *ctx, struct hv_region *r);
+
+	int (*irq_set)(struct hv_ctx *ctx, unsigned line, int level);
+	int (*msi_send)(struct hv_ctx *ctx, uint64_t addr, uint32_t data);
+
+	int (*fd_watch)(struct hv_ctx *ctx, int fd, unsigned events, hv_fd_cb cb,
+			void *opaque, struct hv_watch **out);
+	void (*fd_unwatch)(struct hv_ctx *ctx, struct hv_watch *w);
+	int (*timer_new)(struct hv_ctx *ctx, hv_cb cb, void *opaque,
+			 struct hv_timer **out);
+	void (*timer_arm)(struct hv_ctx *ctx, struct hv_timer *t,
+			  uint64_t delay_ns, uint64_t period_ns);
+	void (*timer_free)(struct hv_ctx *ctx, struct hv_timer *t);
+	int (*defer)(struct hv_ctx *ctx, hv_cb cb, void *opaque);
+	uint64_t (*clock_ns)(struct hv_ctx *ctx);
+
+	void (*vm_request)(struct hv_ctx *ctx, int request, int status);
+
+	int (*state_write)(struct hv_state *st, const void *buf, size_t len);
+	int (*state_read)(struct hv_state *st, void *buf, size_t len);
+
+	struct hv_chr *(*chr_attach)(struct hv_ctx *ctx, const char *key,
+				     const struct hv_chr_cbs *cbs, void *opaque);
+	size_t (*chr_write)(struct hv_ctx *ctx, struct hv_chr *c, const void *buf,
+			    size_t len);
+	void (*chr_input_ready)(struct hv_ctx *ctx, struct hv_chr *c);
+	size_t (*console_input)(struct hv_ctx *ctx, const void *buf, size_t len);
+
+	struct hv_disk *(*disk_attach)(struct hv_ctx *ctx, const char *key);
+	void (*disk_info)(struct hv_ctx *ctx, struct hv_disk *d,
+			  struct hv_disk_info *info);
+	int (*disk_submit)(struct hv_ctx *ctx, struct hv_disk *d,
+			   struct hv_disk_req *req);
+	void (*disk_complete)(struct hv_ctx *ctx, struct hv_disk_req *req,
+			      int status);
+
+	struct hv_net *(*net_attach)(struct hv_ctx *ctx, const char *key,
+				     const struct hv_net_cbs *cbs, void *opaque);
+	int (*net_send)(struct hv_ctx *ctx, struct hv_net *n,
+			const struct iovec *iov, int iovcnt);
+	void (*net_rx_ready)(struct hv_ctx *ctx, struct hv_net *n);
+	int (*net_deliver)(struct hv_ctx *ctx, const struct iovec *iov,
+			   int iovcnt);
+
+	int (*file_open)(struct hv_ctx *ctx, const char *path, unsigned flags,
+			 struct hv_file **out);
+	void (*file_close)(struct hv_ctx *ctx, struct hv_file *f);
+	void (*file_info)(struct hv_ctx *ctx, struct hv_file *f,
+			  struct hv_file_info *info);
+	int (*file_submit)(struct hv_ctx *ctx, struct hv_file *f,
+			   struct hv_file_io *io);
+	int64_t (*file_pread)(struct hv_ctx *ctx, struct hv_file *f, void *buf,
+			      size_t len, uint64_t offset);
+	int64_t (*file_pwrite)(struct hv_ctx *ctx, struct hv_file *f,
+			       const void *buf, size_t len, uint64_t offset);
+	int (*file_sync)(struct hv_ctx *ctx, struct hv_file *f);
+	int (*file_truncate)(struct hv_ctx *ctx, struct hv_file *f, uint64_t size);
+	void *(*buf_alloc)(struct hv_ctx *ctx, size_t len);
+	void (*buf_free)(struct hv_ctx *ctx, void *buf);
+};
+
+/* ---- logging: one line, prefixed with the instance name ---- */
+__attribute__((format(printf, 3, 4))) static inline void
+hv_log(struct hv_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ctx->host->log(ctx, level, fmt, ap);
+	va_end(ap);
+}
+#define hv_error(ctx, ...) hv_log(ctx, HV_LOG_ERROR, __VA_ARGS__)
+#define hv_warn(ctx, ...) hv_log(ctx, HV_LOG_WARN, __VA_ARGS__)
+#define hv_info(ctx, ...) hv_log(ctx, HV_LOG_INFO, __VA_ARGS__)
+#define hv_debug(ctx, ...) hv_log(ctx, HV_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- configuration: values were validated against the key table ---- */
+/* The value as text, or the key's default, or NULL when neither exists. */
+static inline const char *hv_config_str(struct hv_ctx *ctx, const char *key)
+{
+	return ctx->host->config_str(ctx, key);
+}
+/* INT and SIZE keys: the number; BOOL: 0 or 1; ENUM: the choice's index.
+ * Unset keys without a default read 0. */
+static inline int64_t hv_config_int(struct hv_ctx *ctx, const char *key)
+{
+	return ctx->host->config_int(ctx, key);
+}
+
+/* ---- guest memory: every call checks the whole range ---- */
+/* 0, or -EFAULT when any byte of [gpa, gpa+len) is not guest RAM. */
+static inline int hv_mem_read(struct hv_ctx *ctx, uint64_t gpa, void *buf,
+			      size_t len)
+{
+	return ctx->host->mem_read(ctx, gpa, buf, len);
+}
+static inline int hv_mem_write(struct hv_ctx *ctx, uint64_t gpa,
+			       const void *buf, size_t len)
+{
+	return ctx->host->mem_write(ctx, gpa, buf, len);
+}
+/* A host pointer to [gpa, gpa+len), or NULL unless all of it is RAM in one
+ * mapping. Valid until the callback that asked for it returns. */
+static inline void *hv_mem_map(struct hv_ctx *ctx, uint64_t gpa, size_t len,
+			       unsigned flags)
+{
+	return ctx->host->mem_map(ctx, gpa, len, flags);
+}
+
+/* ---- buses: -EINVAL for empty or overflowing ranges, -EBUSY on overlap ---- */
+static inline int hv_region_add(struct hv_ctx *ctx, int space, uint64_t base,
+				uint64_t len, const struct hv_region_ops *ops,
+				void *opaque, struct hv_region **out)
+{
+	return ctx->host->region_add(ctx, space, base, len, ops, opaque, out);
+}
+static inline int hv_region_move(struct hv_ctx *ctx, struct hv_region *r,
+				 uint64_t base)
+{
+	return ctx->host->region_move(ctx, r, base);
+}
+static inline void hv_region_del(struct hv_ctx *ctx, struct hv_region *r)
+{
+	ctx->host->region_del(ctx, r);
+}
+
+/* ---- interrupts: line is a GSI (ISA IRQs 0-15 are GSIs 0-15) ---- */
+static inline int hv_irq_set(struct hv_ctx *ctx, unsigned line, int level)
+{
+	return ctx->host->irq_set(ctx, line, level);
+}
+static inline int hv_msi_send(struct hv_ctx *ctx, uint64_t addr,
+			      uint32_t data)
+{
+	return ctx->host->msi_send(ctx, addr, data);
+}
+
+/* ---- event loop: callbacks run on the main thread, domain lock held ---- */
+static inline int hv_fd_watch(struct hv_ctx *ctx, int fd, unsigned events,
+			      hv_fd_cb cb, void *opaque, struct hv_watch **out)
+{
+	return ctx->host->fd_watch(ctx, fd, events, cb, opaque, out);
+}
+static inline void hv_fd_unwatch(struct hv_ctx *ctx, struct hv_watch *w)
+{
+	ctx->host->fd_unwatch(ctx, w);
+}
+static inline int hv_timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,
+			       struct hv_timer **out)
+{
+	return ctx->host->timer_new(ctx, cb, opaque, out);
+}
+/* delay_ns 0 disarms; period_ns 0 fires once. */
+static inline void hv_timer_arm(struct hv_ctx *ctx, struct hv_timer *t,
+				uint64_t delay_ns, uint64_t period_ns)
+{
+	ctx->host->timer_arm(ctx, t, delay_ns, period_ns);
+}
+static inline void hv_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
+{
+	ctx->host->timer_free(ctx, t);
+}
+/* Run cb once, soon, on the main thread (a bottom half). */
+static inline int hv_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
+{
+	return ctx->host->defer(ctx, cb, opaque);
+}
+/* Guest time in ns: monotonic, stopped while the VM is paused. */
+static inline uint64_t hv_clock_ns(struct hv_ctx *ctx)
+{
+	return ctx->host->clock_ns(ctx);
+}
+
+/* ---- the VM: queued; the main loop acts on it ---- */
+static inline void hv_vm_request(struct hv_ctx *ctx, int request, int status)
+{
+	ctx->host->vm_request(ctx, request, status);
+}
+
+/* ---- device state for snapshots: a byte stream the device defines ---- */
+static inline int hv_state_write(struct hv_ctx *ctx, struct hv_state *st,
+				 const void *buf, size_t len)
+{
+	return ctx->host->state_write(st, buf, len);
+}
+/* 0, or -EIO when the saved state is shorter than asked. */
+static inline int hv_state_read(struct hv_ctx *ctx, struct hv_state *st,
+				void *buf, size_t len)
+{
+	return ctx->host->state_read(st, buf, len);
+}
+
+/* ---- character streams (devices) ---- */
+/* Attach the console section named by config key `key`; NULL if the key is
+ * unset (the device then runs with nothing connected). */
+static inline struct hv_chr *hv_chr_attach(struct hv_ctx *ctx, const char *key,
+					   const struct hv_chr_cbs *cbs,
+					   void *opaque)
+{
+	return ctx->host->chr_attach(ctx, key, cbs, opaque);
+}
+/* Guest output; never blocks: a frontend that cannot keep up drops or
+ * buffers, it never stalls the vCPU. Returns bytes taken. */
+static inline size_t hv_chr_write(struct hv_ctx *ctx, struct hv_chr *c,
+				  const void *buf, size_t len)
+{
+	return ctx->host->chr_write(ctx, c, buf, len);
+}
+static inline void hv_chr_input_ready(struct hv_ctx *ctx, struct hv_chr *c)
+{
+	ctx->host->chr_input_ready(ctx, c);
+}
+/* Console frontends: hand typed bytes to the attached device. */
+static inline size_t hv_console_input(struct hv_ctx *ctx, const void *buf,
+				      size_t len)
+{
+	return ctx->host->console_input(ctx, buf, len);
+}
+
+/* ---- disks (devices) ---- */
+/* Attach the disk section named by config key `key`; NULL if unset. */
+static inline struct hv_disk *hv_disk_attach(struct hv_ctx *ctx,
+					     const char *key)
+{
+	return ctx->host->disk_attach(ctx, key);
+}
+static inline void hv_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
+				struct hv_disk_info *info)
+{
+	ctx->host->disk_info(ctx, d, info);
+}
+/* 0 when queued (done() will run), or -errno when refused at once (bad
+ * range, read-only): then done() does not run. */
+static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
+				 struct hv_disk_req *req)
+{
+	return ctx->host->disk_submit(ctx, d, req);
+}
+/* Disk formats: finish a request handed to their submit op. */
+static inline void hv_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,
+				    int status)
+{
+	ctx->host->disk_complete(ctx, req, status);
+}
+
+/* ---- network (devices and backends) ---- */
+static inline struct hv_net *hv_net_attach(struct hv_ctx *ctx, const char *key,
+					   const struct hv_net_cbs *cbs,
+					   void *opaque)
+{
+	return ctx->host->net_attach(ctx, key, cbs, opaque);
+}
+/* A frame from the guest to the backend: 0 or -errno (dropped). */
+static inline int hv_net_send(struct hv_ctx *ctx, struct hv_net *n,
+			      const struct iovec *iov, int iovcnt)
+{
+	return ctx->host->net_send(ctx, n, iov, iovcnt);
+}
+/* The device has receive buffers again. */
+static inline void hv_net_rx_ready(struct hv_ctx *ctx, struct hv_net *n)
+{
+	ctx->host->net_rx_ready(ctx, n);
+}
+/* Backends: a frame for the guest; 0, or -EAGAIN (wait for rx_ready). */
+static inline int hv_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
+				 int iovcnt)
+{
+	return ctx->host->net_deliver(ctx, iov, iovcnt);
+}
+
+/* ---- files: libaio with O_DIRECT where possible, else a thread pool ---- */
+static inline int hv_file_open(struct hv_ctx *ctx, const char *path,
+			       unsigned flags, struct hv_file **out)
+{
+	return ctx->host->file_open(ctx, path, flags, out);
+}
+static inline void hv_file_close(struct hv_ctx *ctx, struct hv_file *f)
+{
+	ctx->host->file_close(ctx, f);
+}
+static inline void hv_file_info(struct hv_ctx *ctx, struct hv_file *f,
+				struct hv_file_info *info)
+{
+	ctx->host->file_info(ctx, f, info);
+}
+static inline int hv_file_submit(struct hv_ctx *ctx, struct hv_file *f,
+				 struct hv_file_io *io)
+{
+	return ctx->host->file_submit(ctx, f, io);
+}
+/* Synchronous helpers for metadata: bytes done or -errno; any alignment. */
+static inline int64_t hv_file_pread(struct hv_ctx *ctx, struct hv_file *f,
+				    void *buf, size_t len, uint64_t offset)
+{
+	return ctx->host->file_pread(ctx, f, buf, len, offset);
+}
+static inline int64_t hv_file_pwrite(struct hv_ctx *ctx, struct hv_file *f,
+				     const void *buf, size_t len,
+				     uint64_t offset)
+{
+	return ctx->host->file_pwrite(ctx, f, buf, len, offset);
+}
+static inline int hv_file_sync(struct hv_ctx *ctx, struct hv_file *f)
+{
+	return ctx->host->file_sync(ctx, f);
+}
+static inline int hv_file_truncate(struct hv_ctx *ctx, struct hv_file *f,
+				   uint64_t size)
+{
+	return ctx->host->file_truncate(ctx, f, size);
+}
+/* A buffer aligned for O_DIRECT (4096 bytes). */
+static inline void *hv_buf_alloc(struct hv_ctx *ctx, size_t len)
+{
+	return ctx->host->buf_alloc(ctx, len);
+}
+static inline void hv_buf_free(struct hv_ctx *ctx, void *buf)
+{
+	ctx->host->buf_free(ctx, buf);
+}
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* hv SDK: everything a plugin includes. */
+#ifndef HV_HV_H
+#define HV_HV_H
+
+#include "hv/config.h"
+#include "hv/host.h"
+#include "hv/device.h"
+#include "hv/disk.h"
+#include "hv/net.h"
+#include "hv/console.h"
+#include "hv/plugin.h"
+
+#endif
