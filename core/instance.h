@@ -14,10 +14,12 @@ struct vm;
 struct plugin;
 struct cfg_section;
 struct plugin_set;
+struct loop;
 
 struct instance {
 	struct hv_ctx ctx; /* first: the plugin's handle */
 	struct vm *vm;     /* NULL outside a VM (hv img) */
+	struct loop *loop; /* the main thread's event loop */
 	const struct plugin *plugin;
 	const struct cfg_section *sec;
 	const struct plugin_set *plugins;
@@ -38,7 +40,8 @@ extern const struct hv_host core_host;
 
 /* Allocate an instance (state zeroed) of plugin p for section sec; owner is
  * the device whose domain a backend joins, NULL for devices. */
-struct instance *instance_new(struct vm *vm, const struct plugin_set *set,
+struct instance *instance_new(struct vm *vm, struct loop *loop,
+			      const struct plugin_set *set,
 			      const struct plugin *p,
 			      const struct cfg_section *sec,
 			      struct instance *owner);
