@@ -9,6 +9,8 @@
 
 #include <hv/hv.h>
 
+struct vm;
+
 /* hv_host members, same signatures */
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key);
 void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
