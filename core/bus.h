@@ -20,7 +20,7 @@ struct bus_region {
 	void *opaque;
 	struct instance *owner; /* NULL: core-internal, no lock taken */
 	struct bus *bus;
-	int index;
+	struct bus_region *dead_next; /* off the bus, freed at bus_destroy */
 };
 
 struct bus {
@@ -29,6 +29,7 @@ struct bus {
 	struct bus_region **r; /* sorted by base */
 	int n, cap;
 	uint64_t limit; /* 0x10000 for PIO */
+	struct bus_region *dead;
 };
 
 int bus_init(struct bus *b, const char *name, uint64_t limit);

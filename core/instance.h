@@ -29,6 +29,9 @@ struct instance {
 	int created;
 	struct instance *next;   /* in vm->instances */
 	void *link;              /* core's per-kind attachment (chr, disk, net) */
+	struct hv_watch *watches; /* released at instance_free */
+	struct hv_timer *timers;
+	int warned_state;        /* save/restore misuse said once */
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)
@@ -45,7 +48,12 @@ struct instance *instance_new(struct vm *vm, struct loop *loop,
 			      const struct plugin *p,
 			      const struct cfg_section *sec,
 			      struct instance *owner);
+/* Call the plugin's destroy/close (lock held), then release every region,
+ * watch and timer it left, and the instance. */
 void instance_free(struct instance *in);
+/* Create: for devices, net and console backends, the create op under the
+ * domain lock; 0 or -errno (the plugin said why). */
+int instance_create(struct instance *in);
 static inline void inst_lock(struct instance *in)
 {
 	pthread_mutex_lock(in->lock);

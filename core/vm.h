@@ -15,6 +15,7 @@
 #include "x86.h"
 
 struct config;
+struct plugin_set;
 struct loop;
 struct instance;
 
@@ -41,6 +42,7 @@ enum vm_exit_reason {
 
 struct vm {
 	const struct config *cfg;
+	const struct plugin_set *plugins;
 	const char *name;
 	uint64_t ram_size;
 	int ncpus;

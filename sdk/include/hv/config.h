@@ -32,10 +32,25 @@ struct hv_config_key {
 	uint32_t flags;   /* HV_KEY_* flags */
 	const char *def;  /* default value as text, NULL for none */
 	const char *help; /* one line for `hv plugins --keys` */
-	const char *choices; /* HV_KEY_ENUM: "stdio|file|socket" */
+	const char *choices; /* ENUM: "stdio|file|socket"; REF: the kind */
 	int64_t min, max;    /* HV_KEY_INT; both 0 means unbounded */
 };
 
-#define HV_KEYS_END {0}
+#define HV_KEYS_END { .name = NULL }
+
+/* Table rows, so that plugins need not spell every member. */
+#define HV_KEY_STR(n, d, h) { .name = (n), .type = HV_KEY_STRING, .def = (d), .help = (h) }
+#define HV_KEY_NUM(n, d, lo, hi, h) \
+	{ .name = (n), .type = HV_KEY_INT, .def = (d), .min = (lo), .max = (hi), .help = (h) }
+#define HV_KEY_SZ(n, d, lo, hi, h) \
+	{ .name = (n), .type = HV_KEY_SIZE, .def = (d), .min = (lo), .max = (hi), .help = (h) }
+#define HV_KEY_FLAG(n, d, h) { .name = (n), .type = HV_KEY_BOOL, .def = (d), .help = (h) }
+#define HV_KEY_CHOICE(n, d, c, h) \
+	{ .name = (n), .type = HV_KEY_ENUM, .def = (d), .choices = (c), .help = (h) }
+#define HV_KEY_FILE(n, fl, h) { .name = (n), .type = HV_KEY_PATH, .flags = (fl), .help = (h) }
+#define HV_KEY_OUTFILE(n, fl, h) { .name = (n), .type = HV_KEY_NEWPATH, .flags = (fl), .help = (h) }
+/* A reference to another section of the given kind ("console", "disk"). */
+#define HV_KEY_SECTION(n, kind, fl, h) \
+	{ .name = (n), .type = HV_KEY_REF, .flags = (fl), .choices = (kind), .help = (h) }
 
 #endif

@@ -1,0 +1,93 @@
+#include "instance.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "loop.h"
+#include "plugin.h"
+#include "services.h"
+#include "vm.h"
+
+struct instance *instance_new(struct vm *vm, struct loop *loop,
+			      const struct plugin_set *set,
+			      const struct plugin *p,
+			      const struct cfg_section *sec,
+			      struct instance *owner)
+{
+	struct instance *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->ctx.host = &core_host;
+	in->ctx.name = sec ? sec->id : p->desc.name;
+	if (p->desc.instance_size) {
+		in->ctx.state = calloc(1, p->desc.instance_size);
+		if (!in->ctx.state) {
+			free(in);
+			return NULL;
+		}
+	}
+	in->vm = vm;
+	in->loop = loop;
+	in->plugins = set;
+	in->plugin = p;
+	in->sec = sec;
+	in->owner = owner;
+	pthread_mutex_init(&in->own_lock, NULL);
+	in->lock = owner ? owner->lock : &in->own_lock;
+	return in;
+}
+
+int instance_create(struct instance *in)
+{
+	int (*create)(struct hv_ctx *) = NULL;
+	int rc = 0;
+
+	switch (in->plugin->desc.kind) {
+	case HV_KIND_DEVICE: create = in->plugin->ops.device.create; break;
+	case HV_KIND_NET: create = in->plugin->ops.net.create; break;
+	case HV_KIND_CONSOLE: create = in->plugin->ops.console.create; break;
+	default: break;
+	}
+	inst_lock(in);
+	if (create)
+		rc = create(&in->ctx);
+	in->created = !rc;
+	inst_unlock(in);
+	return rc > 0 ? -EINVAL : rc;
+}
+
+static void call_destroy(struct instance *in)
+{
+	const struct plugin *p = in->plugin;
+	void (*destroy)(struct hv_ctx *) = NULL;
+
+	switch (p->desc.kind) {
+	case HV_KIND_DEVICE: destroy = p->ops.device.destroy; break;
+	case HV_KIND_DISK: destroy = p->ops.disk.close; break;
+	case HV_KIND_NET: destroy = p->ops.net.destroy; break;
+	case HV_KIND_CONSOLE: destroy = p->ops.console.destroy; break;
+	}
+	if (destroy)
+		destroy(&in->ctx);
+}
+
+void instance_free(struct instance *in)
+{
+	if (!in)
+		return;
+	inst_lock(in);
+	if (in->created)
+		call_destroy(in);
+	in->created = 0;
+	services_release(in);
+	inst_unlock(in);
+	if (in->vm) {
+		bus_del_owner(&in->vm->pio, in);
+		bus_del_owner(&in->vm->mmio, in);
+	}
+	pthread_mutex_destroy(&in->own_lock);
+	free(in->ctx.state);
+	free(in);
+}

@@ -1,0 +1,528 @@
+/*
+ * The services every plugin instance gets (struct hv_host). Each wraps a
+ * core subsystem with the instance's identity: regions and watches are
+ * owned by the instance, callbacks run under its domain lock.
+ */
+#include "services.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "disk.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+#include "state.h"
+#include "vm.h"
+
+struct hv_watch {
+	struct instance *in;
+	hv_fd_cb cb;
+	void *opaque;
+	struct loop_watch *lw;
+	struct hv_watch *next;
+};
+
+struct hv_timer {
+	struct instance *in;
+	hv_cb cb;
+	void *opaque;
+	struct loop_timer *lt;
+	struct hv_timer *next;
+};
+
+struct hv_chr {
+	struct instance *dev, *con;
+	const struct hv_chr_cbs *cbs;
+	void *opaque;
+};
+
+struct hv_net {
+	struct instance *dev, *be;
+	const struct hv_net_cbs *cbs;
+	void *opaque;
+};
+
+static void svc_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
+{
+	char prefix[96];
+
+	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
+	log_vmsg(level, prefix, fmt, ap);
+}
+
+static const struct hv_config_key *key_of(struct instance *in, const char *key)
+{
+	const struct hv_config_key *k = plugin_key(in->plugin, key);
+	const struct hv_config_key *c;
+
+	if (k || !in->sec)
+		return k;
+	for (c = cfg_common_keys(in->sec->kind); c->name; c++)
+		if (!strcmp(c->name, key))
+			return c;
+	return NULL;
+}
+
+const char *inst_config_str(struct instance *in, const char *key)
+{
+	const char *v = in->sec ? cfg_get(in->sec, key) : NULL;
+	const struct hv_config_key *k;
+
+	if (v)
+		return v;
+	k = key_of(in, key);
+	return k ? k->def : NULL;
+}
+
+static const char *svc_config_str(struct hv_ctx *ctx, const char *key)
+{
+	return inst_config_str(inst_of(ctx), key);
+}
+
+static int64_t svc_config_int(struct hv_ctx *ctx, const char *key)
+{
+	struct instance *in = inst_of(ctx);
+	const struct hv_config_key *k = key_of(in, key);
+	const char *v = inst_config_str(in, key), *why;
+	int64_t n = 0;
+
+	if (!k || !v || cfg_value_check(k, v, &n, &why))
+		return 0;
+	return n;
+}
+
+static int svc_mem_read(struct hv_ctx *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	return vm ? mem_read(&vm->mem, gpa, buf, len) : -EFAULT;
+}
+
+static int svc_mem_write(struct hv_ctx *ctx, uint64_t gpa, const void *buf,
+			 size_t len)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	return vm ? mem_write(&vm->mem, gpa, buf, len) : -EFAULT;
+}
+
+static void *svc_mem_map(struct hv_ctx *ctx, uint64_t gpa, size_t len,
+			 unsigned flags)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	return vm ? mem_ptr(&vm->mem, gpa, len,
+			    flags & HV_MAP_WRITE ? MEM_WRITE : 0) : NULL;
+}
+
+static struct bus *bus_of(struct vm *vm, int space)
+{
+	if (!vm)
+		return NULL;
+	return space == HV_SPACE_PIO ? &vm->pio :
+	       space == HV_SPACE_MMIO ? &vm->mmio : NULL;
+}
+
+static int svc_region_add(struct hv_ctx *ctx, int space, uint64_t base,
+			  uint64_t len, const struct hv_region_ops *ops,
+			  void *opaque, struct hv_region **out)
+{
+	struct instance *in = inst_of(ctx);
+	struct bus *b = bus_of(in->vm, space);
+	struct bus_region *r;
+	int rc;
+
+	if (!b)
+		return -EINVAL;
+	rc = bus_add(b, base, len, ops, opaque, in, &r);
+	if (!rc && out)
+		*out = (struct hv_region *)r;
+	return rc;
+}
+
+static int svc_region_move(struct hv_ctx *ctx, struct hv_region *hr,
+			   uint64_t base)
+{
+	struct bus_region *r = (struct bus_region *)hr;
+	return r->owner == inst_of(ctx) ? bus_move(r->bus, r, base) : -EPERM;
+}
+
+static void svc_region_del(struct hv_ctx *ctx, struct hv_region *hr)
+{
+	struct bus_region *r = (struct bus_region *)hr;
+	if (r && r->owner == inst_of(ctx))
+		bus_del(r->bus, r);
+}
+
+static int svc_irq_set(struct hv_ctx *ctx, unsigned line, int level)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	return vm && vm->accel_priv ? vm->accel->irq_line(vm, line, level) : -ENODEV;
+}
+
+static int svc_msi_send(struct hv_ctx *ctx, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	return vm && vm->accel_priv ? vm->accel->msi(vm, addr, data) : -ENODEV;
+}
+
+static void watch_fired(void *opaque, unsigned events)
+{
+	struct hv_watch *w = opaque;
+
+	inst_lock(w->in);
+	w->cb(&w->in->ctx, w->opaque, events);
+	inst_unlock(w->in);
+}
+
+static int svc_fd_watch(struct hv_ctx *ctx, int fd, unsigned events,
+			hv_fd_cb cb, void *opaque, struct hv_watch **out)
+{
+	struct instance *in = inst_of(ctx);
+	struct hv_watch *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct hv_watch){ .in = in, .cb = cb, .opaque = opaque };
+	rc = loop_watch(in->loop, fd, events, watch_fired, w, &w->lw);
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	w->next = in->watches;
+	in->watches = w;
+	if (out)
+		*out = w;
+	return 0;
+}
+
+static void svc_fd_unwatch(struct hv_ctx *ctx, struct hv_watch *w)
+{
+	struct instance *in = inst_of(ctx);
+
+	for (struct hv_watch **p = &in->watches; *p; p = &(*p)->next) {
+		if (*p != w)
+			continue;
+		*p = w->next;
+		loop_unwatch(in->loop, w->lw);
+		free(w);
+		return;
+	}
+}
+
+static void timer_fired(void *opaque)
+{
+	struct hv_timer *t = opaque;
+
+	inst_lock(t->in);
+	t->cb(&t->in->ctx, t->opaque);
+	inst_unlock(t->in);
+}
+
+static int svc_timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,
+			 struct hv_timer **out)
+{
+	struct instance *in = inst_of(ctx);
+	struct hv_timer *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t)
+		return -ENOMEM;
+	*t = (struct hv_timer){ .in = in, .cb = cb, .opaque = opaque };
+	rc = loop_timer_new(in->loop, timer_fired, t, &t->lt);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	t->next = in->timers;
+	in->timers = t;
+	*out = t;
+	return 0;
+}
+
+static void svc_timer_arm(struct hv_ctx *ctx, struct hv_timer *t,
+			  uint64_t delay_ns, uint64_t period_ns)
+{
+	loop_timer_arm(t->lt, delay_ns, period_ns);
+}
+
+static void svc_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
+{
+	struct instance *in = inst_of(ctx);
+
+	for (struct hv_timer **p = &in->timers; *p; p = &(*p)->next) {
+		if (*p != t)
+			continue;
+		*p = t->next;
+		loop_timer_free(t->lt);
+		free(t);
+		return;
+	}
+}
+
+void services_release(struct instance *in)
+{
+	while (in->watches)
+		svc_fd_unwatch(&in->ctx, in->watches);
+	while (in->timers)
+		svc_timer_free(&in->ctx, in->timers);
+}
+
+struct deferred_call {
+	struct instance *in;
+	hv_cb cb;
+	void *opaque;
+};
+
+static void deferred_run(void *opaque)
+{
+	struct deferred_call *d = opaque;
+
+	inst_lock(d->in);
+	d->cb(&d->in->ctx, d->opaque);
+	inst_unlock(d->in);
+	free(d);
+}
+
+static int svc_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
+{
+	struct deferred_call *d = malloc(sizeof(*d));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	*d = (struct deferred_call){ inst_of(ctx), cb, opaque };
+	rc = loop_defer(inst_of(ctx)->loop, deferred_run, d);
+	if (rc)
+		free(d);
+	return rc;
+}
+
+static uint64_t svc_clock_ns(struct hv_ctx *ctx)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	struct timespec ts;
+
+	if (vm)
+		return vm_clock_ns(vm);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void svc_vm_request(struct hv_ctx *ctx, int request, int status)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+
+	if (!vm)
+		return;
+	switch (request) {
+	case HV_VM_POWEROFF: vm_request_exit(vm, VM_EXIT_POWEROFF, status); break;
+	case HV_VM_RESET: vm_request_reset(vm); break;
+	case HV_VM_QUIT: vm_request_exit(vm, VM_EXIT_QUIT, status); break;
+	default: break;
+	}
+}
+
+struct instance *backend_attach(struct instance *dev, const char *key,
+				const char *kind, int *err)
+{
+	const char *id = inst_config_str(dev, key);
+	const struct config *cfg = dev->vm ? dev->vm->cfg : NULL;
+	struct cfg_section *sec;
+	struct instance *in;
+	int rc;
+
+	*err = 0;
+	if (!id || !*id || !cfg)
+		return NULL;
+	sec = config_section(cfg, kind, id);
+	*err = -ENOENT;
+	if (!sec || !sec->plugin) {
+		err("%s: %s: no [%s %s] section", dev->ctx.name, key, kind, id);
+		return NULL;
+	}
+	for (in = dev->vm->instances; in; in = in->next) {
+		if (in->sec == sec) {
+			err("%s: [%s %s] is already attached to %s", dev->ctx.name,
+			    kind, id, in->owner ? in->owner->ctx.name : "?");
+			*err = -EBUSY;
+			return NULL;
+		}
+	}
+	in = instance_new(dev->vm, dev->loop, dev->plugins, sec->plugin, sec, dev);
+	*err = -ENOMEM;
+	if (!in)
+		return NULL;
+	/* the domain lock is already ours: create directly */
+	rc = 0;
+	if (sec->plugin->desc.kind == HV_KIND_CONSOLE && sec->plugin->ops.console.create)
+		rc = sec->plugin->ops.console.create(&in->ctx);
+	else if (sec->plugin->desc.kind == HV_KIND_NET && sec->plugin->ops.net.create)
+		rc = sec->plugin->ops.net.create(&in->ctx);
+	if (rc) {
+		err("%s:%d: [%s]: plugin %s failed to start", cfg->path,
+		    sec->line, sec->name, sec->plugin->desc.name);
+		in->created = 0;
+		pthread_mutex_unlock(in->lock); /* instance_free takes it */
+		instance_free(in);
+		pthread_mutex_lock(dev->lock);
+		*err = rc < 0 ? rc : -EINVAL;
+		return NULL;
+	}
+	in->created = 1;
+	in->next = dev->vm->instances;
+	dev->vm->instances = in;
+	*err = 0;
+	return in;
+}
+
+static struct hv_chr *svc_chr_attach(struct hv_ctx *ctx, const char *key,
+				     const struct hv_chr_cbs *cbs, void *opaque)
+{
+	struct instance *dev = inst_of(ctx), *con;
+	struct hv_chr *c;
+	int e;
+
+	con = backend_attach(dev, key, "console", &e);
+	if (!con)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = (struct hv_chr){ .dev = dev, .con = con, .cbs = cbs, .opaque = opaque };
+	con->link = c;
+	return c;
+}
+
+static size_t svc_chr_write(struct hv_ctx *ctx, struct hv_chr *c,
+			    const void *buf, size_t len)
+{
+	const struct hv_console_ops *ops;
+
+	if (!c || !c->con->created)
+		return len;
+	ops = &c->con->plugin->ops.console;
+	return ops->write ? ops->write(&c->con->ctx, buf, len) : len;
+}
+
+static void svc_chr_input_ready(struct hv_ctx *ctx, struct hv_chr *c)
+{
+	const struct hv_console_ops *ops;
+
+	if (!c || !c->con->created)
+		return;
+	ops = &c->con->plugin->ops.console;
+	if (ops->input_ready)
+		ops->input_ready(&c->con->ctx);
+}
+
+static size_t svc_console_input(struct hv_ctx *ctx, const void *buf, size_t len)
+{
+	struct hv_chr *c = inst_of(ctx)->link;
+
+	if (!c || !c->cbs || !c->cbs->receive)
+		return len; /* nothing to type into: swallow */
+	return c->cbs->receive(&c->dev->ctx, c->opaque, buf, len);
+}
+
+static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
+				     const struct hv_net_cbs *cbs, void *opaque)
+{
+	struct instance *dev = inst_of(ctx), *be;
+	struct hv_net *n;
+	int e;
+
+	be = backend_attach(dev, key, "net", &e);
+	if (!be)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	*n = (struct hv_net){ .dev = dev, .be = be, .cbs = cbs, .opaque = opaque };
+	be->link = n;
+	return n;
+}
+
+static int svc_net_send(struct hv_ctx *ctx, struct hv_net *n,
+			const struct iovec *iov, int iovcnt)
+{
+	const struct hv_net_ops *ops;
+
+	if (!n || !n->be->created)
+		return -ENOTCONN;
+	ops = &n->be->plugin->ops.net;
+	return ops->send ? ops->send(&n->be->ctx, iov, iovcnt) : -ENOSYS;
+}
+
+static void svc_net_rx_ready(struct hv_ctx *ctx, struct hv_net *n)
+{
+	const struct hv_net_ops *ops;
+
+	if (!n || !n->be->created)
+		return;
+	ops = &n->be->plugin->ops.net;
+	if (ops->rx_ready)
+		ops->rx_ready(&n->be->ctx);
+}
+
+static int svc_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
+			   int iovcnt)
+{
+	struct hv_net *n = inst_of(ctx)->link;
+
+	if (!n || !n->cbs || !n->cbs->receive)
+		return 0; /* no NIC: the frame is dropped like on a cut cable */
+	return n->cbs->receive(&n->dev->ctx, n->opaque, iov, iovcnt);
+}
+
+const struct hv_host core_host = {
+	.size = sizeof(struct hv_host),
+	.abi_major = HV_ABI_MAJOR,
+	.abi_minor = HV_ABI_MINOR,
+	.log = svc_log,
+	.config_str = svc_config_str,
+	.config_int = svc_config_int,
+	.mem_read = svc_mem_read,
+	.mem_write = svc_mem_write,
+	.mem_map = svc_mem_map,
+	.region_add = svc_region_add,
+	.region_move = svc_region_move,
+	.region_del = svc_region_del,
+	.irq_set = svc_irq_set,
+	.msi_send = svc_msi_send,
+	.fd_watch = svc_fd_watch,
+	.fd_unwatch = svc_fd_unwatch,
+	.timer_new = svc_timer_new,
+	.timer_arm = svc_timer_arm,
+	.timer_free = svc_timer_free,
+	.defer = svc_defer,
+	.clock_ns = svc_clock_ns,
+	.vm_request = svc_vm_request,
+	.state_write = state_write,
+	.state_read = state_read,
+	.chr_attach = svc_chr_attach,
+	.chr_write = svc_chr_write,
+	.chr_input_ready = svc_chr_input_ready,
+	.console_input = svc_console_input,
+	.disk_attach = core_disk_attach,
+	.disk_info = core_disk_info,
+	.disk_submit = core_disk_submit,
+	.disk_complete = core_disk_complete,
+	.net_attach = svc_net_attach,
+	.net_send = svc_net_send,
+	.net_rx_ready = svc_net_rx_ready,
+	.net_deliver = svc_net_deliver,
+	.file_open = core_file_open,
+	.file_close = core_file_close,
+	.file_info = core_file_info,
+	.file_submit = core_file_submit,
+	.file_pread = core_file_pread,
+	.file_pwrite = core_file_pwrite,
+	.file_sync = core_file_sync,
+	.file_truncate = core_file_truncate,
+	.buf_alloc = core_buf_alloc,
+	.buf_free = core_buf_free,
+};

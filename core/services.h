@@ -1,0 +1,18 @@
+/* The host services table (core_host) and what the core needs of it. */
+#ifndef HV_CORE_SERVICES_H
+#define HV_CORE_SERVICES_H
+
+#include "instance.h"
+
+/* Free the watches and timers an instance still holds. Lock held. */
+void services_release(struct instance *in);
+/* The config key's value or its default (plugin table or the kind's
+ * common keys); NULL when neither. */
+const char *inst_config_str(struct instance *in, const char *key);
+/* Find, instantiate in dev's lock domain and create the backend section
+ * of the given kind named by dev's config key. NULL with *err = 0 when the
+ * key is unset; NULL with *err < 0 after an error message. */
+struct instance *backend_attach(struct instance *dev, const char *key,
+				const char *kind, int *err);
+
+#endif
