@@ -64,8 +64,10 @@ $(BUILD)/libhvcore.a: $(CORE_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hv: $(MAIN_OBJ) $(BUILD)/libhvcore.a
-	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(CORE_LIBS)
+# linked from the objects, not the archive: core/emu's accel_emu is only a
+# weak reference from main.c and must still be pulled in
+$(BUILD)/hv: $(MAIN_OBJ) $(CORE_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)

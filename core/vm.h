@@ -61,8 +61,22 @@ struct vm {
 	int paused, running_cpus;
 	int on_reboot_exit;
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
-	int wake_fd;            /* eventfd: wakes the main loop for requests */
+	uint64_t paused_at_ns;
+	int signal_fd;
 };
+
+/* Set up memory and buses from the config's [vm] section. */
+int vm_init(struct vm *vm, const struct config *cfg,
+	    const struct plugin_set *plugins, const struct accel_ops *accel);
+/* Create the devices (and their backends), the accelerator's VM and
+ * vCPUs, load the boot image and start the vCPU threads. */
+int vm_start(struct vm *vm);
+/* Serve the main loop until the VM stops; join the vCPUs; the exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+/* Park every vCPU (nests); main thread only. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 
 /* Ask the VM to stop with a reason; the first reason wins. Any thread. */
 void vm_request_exit(struct vm *vm, int reason, int status);
