@@ -122,15 +122,13 @@ static uint64_t rotate(struct emu_cpu *cpu, int op, unsigned size,
 	default: /* RCR */
 		n = cnt % (bits + 1);
 		r = v;
-		of = !!(r & sb) ^ cf; /* from the operand before rotating */
 		while (n--) {
 			uint64_t out = r & 1;
 
 			r = (r >> 1) | (cf ? sb : 0);
 			cf = out;
 		}
-		if (!cpu->model286)
-			of = !!((r ^ (r << 1)) & sb);
+		of = !!((r ^ (r << 1)) & sb);
 		break;
 	}
 	f &= ~(uint64_t)(FL_CF | FL_OF);
@@ -155,7 +153,8 @@ static uint64_t shift(struct emu_cpu *cpu, int op, unsigned size, uint64_t v,
 	case 5: /* SHR */
 		r = cnt >= 64 ? 0 : v >> cnt;
 		cf = cnt <= bits ? !!((v >> (cnt - 1)) & 1) : 0;
-		of = !!(v & sb);
+		/* the 286 shifts bit by bit: OF comes from the last step */
+		of = cpu->model286 && cnt > 1 ? 0 : !!(v & sb);
 		break;
 	default: { /* SAR */
 		int64_t s = sext(v, size);

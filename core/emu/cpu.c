@@ -291,6 +291,8 @@ static int code_mode(struct emu_cpu *cpu)
 {
 	if (cpu->long64)
 		return 64;
+	if (cpu->model286)
+		return 16 | EMU_DEC_286;
 	return cpu->seg[X86_CS].db ? 32 : 16;
 }
 
@@ -312,7 +314,7 @@ static int decode_slow(struct emu_cpu *cpu, int mode)
 	do {
 		uint64_t ip = cpu->rip + n;
 
-		if (mode == 16)
+		if ((mode & 0xff) == 16)
 			ip &= 0xffff;
 		if (!cpu->long64 && ip > cpu->seg[X86_CS].limit)
 			GP(0);

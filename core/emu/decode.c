@@ -95,7 +95,8 @@ static uint16_t map2_flags(uint8_t b)
 struct rd {
 	const uint8_t *p;
 	unsigned n, avail;
-	int err; /* 1: ran out of bytes, 2: longer than 15 */
+	unsigned max; /* 15, or 10 on a 286 */
+	int err;      /* 1: ran out of bytes, 2: longer than max */
 };
 
 static uint64_t get(struct rd *r, unsigned size)
@@ -103,7 +104,7 @@ static uint64_t get(struct rd *r, unsigned size)
 	uint64_t v = 0;
 	unsigned i;
 
-	if (r->n + size > 15) {
+	if (r->n + size > r->max) {
 		r->err = 2;
 		return 0;
 	}
@@ -179,8 +180,8 @@ static void prefixes(struct emu_insn *in, struct rd *r, int mode)
 	while (!r->err) {
 		uint8_t b;
 
-		if (r->n >= 15 || r->n >= r->avail) {
-			r->err = r->n >= 15 ? 2 : 1;
+		if (r->n >= r->max || r->n >= r->avail) {
+			r->err = r->n >= r->max ? 2 : 1;
 			return;
 		}
 		b = r->p[r->n];
@@ -301,10 +302,14 @@ static uint16_t opcode(struct emu_insn *in, struct rd *r, int *map)
 int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 	       int mode)
 {
-	struct rd r = { .p = buf, .n = 0, .avail = avail };
+	struct rd r = { .p = buf, .n = 0, .avail = avail, .max = 15 };
 	uint16_t f;
 	int map;
 
+	if (mode & EMU_DEC_286) {
+		r.max = 10;
+		mode &= ~EMU_DEC_286;
+	}
 	memset(in, 0, sizeof(*in));
 	in->seg = X86_DS;
 	in->base = in->index = 0xff;

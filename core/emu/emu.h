@@ -208,7 +208,8 @@ void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
 /* decode.c: 0, or -1 when the bytes cannot form an instruction (#UD); *len
  * tells how many bytes were consumed. fetch() returns a byte or raises. */
 int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
-	       int mode /* 16, 32, 64 */);
+	       int mode /* 16, 32, 64; | EMU_DEC_286: 10-byte limit */);
+#define EMU_DEC_286 0x1000
 
 /* mmu.c */
 uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,

@@ -297,7 +297,10 @@ static void aaa_aas(struct emu_cpu *cpu, int sub)
 	int adj = (ax & 0xf) > 9 || (f & FL_AF);
 
 	if (adj) {
-		if (sub) {
+		if (sub && cpu->model286) {
+			/* the 286 subtracts 6 from all of AX, borrowing from AH */
+			ax = (ax - 6 - 0x100) & 0xffff;
+		} else if (sub) {
 			ax = ((ax - 6) & 0xff) | (((ax >> 8) - 1) & 0xff) << 8;
 		} else {
 			ax = (ax + 0x106) & 0xffff;
@@ -328,10 +331,74 @@ static void areg_add(struct emu_cpu *cpu, int r, int64_t d)
 
 void emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size);
 
+/*
+ * 286 string instructions, in the hardware's order: each access advances
+ * its index register as it happens, so one that faults (offset FFFF)
+ * leaves it and the earlier ones advanced; under REP a fault also leaves
+ * CX lowered by cxdec, which the vectors show depends on the access (CMPS
+ * reads ES:DI first).
+ */
+static uint64_t q_access(struct emu_cpu *cpu, int seg, int reg, unsigned size,
+			 int write, uint64_t v, int cxdec)
+{
+	int64_t d = (cpu->flags & FL_DF) ? -(int64_t)size : (int64_t)size;
+	uint64_t c = cpu->gpr[X86_RCX];
+	uint64_t off = areg(cpu, reg);
+
+	areg_add(cpu, reg, d);
+	if (cpu->in.rep)
+		areg_add(cpu, X86_RCX, -cxdec);
+	if (write)
+		mem_write(cpu, seg, off, size, v);
+	else
+		v = mem_read(cpu, seg, off, size);
+	cpu->gpr[X86_RCX] = c;
+	return v;
+}
+
+static int str_one_286(struct emu_cpu *cpu, unsigned op, unsigned size)
+{
+	int s = cpu->in.seg;
+	uint64_t v, w;
+
+	switch (op) {
+	case 0xa4:
+		v = q_access(cpu, s, X86_RSI, size, 0, 0, 1);
+		q_access(cpu, X86_ES, X86_RDI, size, 1, v, 2);
+		return 1;
+	case 0xa6:
+		w = q_access(cpu, X86_ES, X86_RDI, size, 0, 0, 0);
+		v = q_access(cpu, s, X86_RSI, size, 0, 0, 1);
+		emu_alu(cpu, ALU_CMP, size, v, w);
+		return 2;
+	case 0xaa:
+		q_access(cpu, X86_ES, X86_RDI, size, 1, reg_get(cpu, X86_RAX, size), 2);
+		return 1;
+	case 0xac:
+		reg_set(cpu, X86_RAX, size, q_access(cpu, s, X86_RSI, size, 0, 0, 1));
+		return 1;
+	case 0xae:
+		w = q_access(cpu, X86_ES, X86_RDI, size, 0, 0, 1);
+		emu_alu(cpu, ALU_CMP, size, reg_get(cpu, X86_RAX, size), w);
+		return 2;
+	case 0x6c:
+		v = emu_in(cpu, cpu->gpr[X86_RDX] & 0xffff, size);
+		q_access(cpu, X86_ES, X86_RDI, size, 1, v, 2);
+		return 1;
+	default:
+		v = q_access(cpu, s, X86_RSI, size, 0, 0, 1);
+		emu_out(cpu, cpu->gpr[X86_RDX] & 0xffff, size, v);
+		return 1;
+	}
+}
+
 static int str_one(struct emu_cpu *cpu, unsigned op, unsigned size)
 {
 	int64_t d = (cpu->flags & FL_DF) ? -(int64_t)size : (int64_t)size;
 	uint64_t v, w;
+
+	if (cpu->model286)
+		return str_one_286(cpu, op, size);
 
 	switch (op) {
 	case 0xa4: /* MOVS */
@@ -580,14 +647,16 @@ static void pop_rm(struct emu_cpu *cpu)
 		reg_set(cpu, cpu->in.rm, os, v);
 		return;
 	}
-	cpu->gpr[X86_RSP] = old;
+	/* a 286 has already moved SP when the store faults */
+	if (!cpu->model286)
+		cpu->gpr[X86_RSP] = old;
 	mem_write(cpu, cpu->in.seg, cpu->ea, os, v);
 	cpu->gpr[X86_RSP] = (old & ~m) | ((old + os) & m);
 }
 
 static void mov_sreg(struct emu_cpu *cpu, int sreg, uint16_t sel)
 {
-	if (sreg > X86_GS || sreg == X86_CS)
+	if (sreg > (cpu->model286 ? X86_DS : X86_GS) || sreg == X86_CS)
 		UD();
 	emu_load_seg(cpu, sreg, sel);
 	if (sreg == X86_SS)
@@ -909,7 +978,7 @@ void emu_exec(struct emu_cpu *cpu)
 	case 0x8a: reg_set(cpu, in->reg, 1, rm_read(cpu, 1)); break;
 	case 0x8b: reg_set(cpu, in->reg, os, rm_read(cpu, os)); break;
 	case 0x8c:
-		if ((in->reg & 7) > X86_GS)
+		if ((in->reg & 7) > (cpu->model286 ? X86_DS : X86_GS))
 			UD();
 		/* register destinations get the zero-extended selector */
 		rm_write(cpu, in->mod == 3 ? os : 2, cpu->seg[in->reg & 7].sel);
@@ -920,6 +989,8 @@ void emu_exec(struct emu_cpu *cpu)
 		reg_set(cpu, in->reg, os, cpu->ea);
 		break;
 	case 0x8e:
+		if ((in->reg & 7) == X86_CS || (in->reg & 7) > X86_GS)
+			UD(); /* before the operand is read */
 		mov_sreg(cpu, in->reg & 7, (uint16_t)rm_read(cpu, 2));
 		break;
 	case 0x8f: pop_rm(cpu); break;
@@ -1007,6 +1078,8 @@ static void exec_misc(struct emu_cpu *cpu)
 					 amask(in->asize), 1));
 		break;
 	case 0xd8 ... 0xdf:
+		if (cpu->model286)
+			break; /* no 80287 attached: ESC is a no-op */
 		if (emu_exec_fpu(cpu))
 			UD();
 		break;

@@ -463,6 +463,9 @@ uint64_t emu_fetch_byte(struct emu_cpu *cpu, uint64_t lin)
 /* ---- segmentation ---- */
 __attribute__((noreturn)) static void seg_fault(struct emu_cpu *cpu, int sreg)
 {
+	/* a real-mode 286 reports every segment overrun as #GP */
+	if (cpu->model286 && !cpu->pmode)
+		emu_raise(cpu, EXC_GP, 0, 0);
 	emu_raise(cpu, sreg == X86_SS ? EXC_SS : EXC_GP, 1, 0);
 }
 

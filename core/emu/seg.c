@@ -461,7 +461,7 @@ static void iret_real(struct emu_cpu *cpu, unsigned os)
 	uint64_t ip = emu_peek(cpu, os, 0), m = size_mask(stack_size(cpu));
 	uint16_t cs = (uint16_t)emu_peek(cpu, os, os);
 	uint64_t f = emu_peek(cpu, os, 2 * os);
-	uint64_t mask = os == 2 ? 0xffff : 0x257fd5;
+	uint64_t mask = os == 2 ? 0x7fd5 : 0x257fd5;
 
 	if (cpu->vm86) {
 		if (((cpu->flags >> 12) & 3) < 3)
