@@ -817,8 +817,12 @@ static void aam_aad(struct emu_cpu *cpu)
 	unsigned ah = (cpu->gpr[X86_RAX] >> 8) & 0xff, r;
 
 	if (cpu->in.op == 0xd4) {
-		if (!base)
+		if (!base) {
+			/* both 286 vectors for AAM 0 show SF=0 ZF=0 PF=1 */
+			if (cpu->model286)
+				emu_set_flags(cpu, FL_PF, FL_SF | FL_ZF | FL_PF);
 			emu_raise(cpu, EXC_DE, 0, 0);
+		}
 		r = al % base;
 		reg_set(cpu, X86_RAX, 2, ((al / base) << 8) | r);
 		emu_flags_szp(cpu, 1, r, 0, 0, 0);
@@ -1078,8 +1082,15 @@ static void exec_misc(struct emu_cpu *cpu)
 					 amask(in->asize), 1));
 		break;
 	case 0xd8 ... 0xdf:
-		if (cpu->model286)
-			break; /* no 80287 attached: ESC is a no-op */
+		if (cpu->model286) {
+			/* no 80287 attached: ESC is a no-op, but the 286 still
+			 * checks the memory operand against the segment limit */
+			static const uint8_t esz[8] = { 4, 2, 4, 2, 8, 8, 2, 2 };
+
+			if (in->mod != 3)
+				emu_seg_addr(cpu, in->seg, cpu->ea, esz[op & 7], 0);
+			break;
+		}
 		if (emu_exec_fpu(cpu))
 			UD();
 		break;

@@ -505,8 +505,8 @@ int main(int argc, char **argv)
 		run_file(&cpu, dir, ops[i], verbose);
 		free(ops[i]);
 	}
-	printf("# conformance: %lu/%lu passed (%.3f%%); documented opcodes "
-	       "%lu/%lu (%.3f%%)\n", tot_pass, tot_run,
+	printf("# conformance: %lu/%lu passed (%.4f%%); documented opcodes "
+	       "%lu/%lu (%.4f%%)\n", tot_pass, tot_run,
 	       tot_run ? 100.0 * tot_pass / tot_run : 0.0, doc_pass, doc_run,
 	       doc_run ? 100.0 * doc_pass / doc_run : 0.0);
 	emu_cpu_free(&cpu);
