@@ -87,7 +87,7 @@ $(BUILD)/plugins/%.o: plugins/%.c
 
 $(BUILD)/fixtures/%.so: tests/fixtures/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SDK_INC) -Wno-error -fPIC -fvisibility=hidden -shared -o $@ $<
+	$(CC) $(CFLAGS) $(SDK_INC) -fPIC -fvisibility=hidden -shared -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libhvcore.a
 	@mkdir -p $(@D)

@@ -117,7 +117,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 }
 
 /* Every [device] in file order; backends come up as devices attach them. */
-static int create_devices(struct vm *vm)
+int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	struct instance **tail = &vm->instances;
@@ -156,7 +156,7 @@ static int create_devices(struct vm *vm)
 	return 0;
 }
 
-static void reset_devices(struct vm *vm)
+void vm_reset_devices(struct vm *vm)
 {
 	for (struct instance *in = vm->instances; in; in = in->next) {
 		if (in->plugin->desc.kind != HV_KIND_DEVICE ||
@@ -248,7 +248,7 @@ static int power_on(struct vm *vm)
 {
 	int rc = boot_load(vm);
 
-	reset_devices(vm);
+	vm_reset_devices(vm);
 	for (int i = 0; !rc && i < vm->ncpus; i++) {
 		struct x86_state st;
 
@@ -331,7 +331,7 @@ int vm_start(struct vm *vm)
 {
 	int rc;
 
-	if ((rc = create_devices(vm)))
+	if ((rc = vm_create_devices(vm)))
 		return rc;
 	if ((rc = vm->accel->vm_create(vm))) {
 		err("%s: cannot create the VM: %s", vm->accel->name, strerror(-rc));
@@ -373,19 +373,20 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	struct instance *in, *next;
+	struct instance *in;
 
-	/* backends were prepended after their devices: freeing in list order
-	 * releases backends first; devices free after everything they use */
-	for (in = vm->instances; in; in = next) {
-		next = in->next;
-		if (in->owner)
+	/* backends first: devices may still hold their handles until then */
+	for (int pass = 0; pass < 2; pass++) {
+		struct instance **pp = &vm->instances;
+
+		while ((in = *pp)) {
+			if (!pass && !in->owner) {
+				pp = &in->next;
+				continue;
+			}
+			*pp = in->next;
 			instance_free(in);
-	}
-	for (in = vm->instances; in; in = next) {
-		next = in->next;
-		if (!in->owner)
-			instance_free(in);
+		}
 	}
 	vm->instances = NULL;
 	for (int i = 0; i < VM_MAX_CPUS; i++)

@@ -68,6 +68,11 @@ struct vm {
 /* Set up memory and buses from the config's [vm] section. */
 int vm_init(struct vm *vm, const struct config *cfg,
 	    const struct plugin_set *plugins, const struct accel_ops *accel);
+/* Create the devices and their backends (also used alone by the device
+ * harness tests); 0, or -errno after a file:line message. */
+int vm_create_devices(struct vm *vm);
+/* Every device's reset op (power-on state). */
+void vm_reset_devices(struct vm *vm);
 /* Create the devices (and their backends), the accelerator's VM and
  * vCPUs, load the boot image and start the vCPU threads. */
 int vm_start(struct vm *vm);
