@@ -65,7 +65,8 @@ fi
 echo "HV-NESTED-KVM-READY $(uptime_s)"
 
 budget=300
-for w in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
 	case $w in hv_timeout=*) budget=${w#hv_timeout=} ;; esac
 done
 # Leave a few seconds of the budget for the end marker and the power-off.

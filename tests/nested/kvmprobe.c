@@ -9,12 +9,19 @@
  * guest program loops on OUT to time one PIO exit round trip, reported as a
  * TAP comment.
  *
- * Output is TAP-lite: "ok kvm-probe" or "not ok kvm-probe - <reason>", and
- * the exit status is 0 only for "ok".
+ * A second VM, with the in-kernel PIC and PIT, checks the path hv's guests
+ * live on: the guest programs the PIT, halts with interrupts on, and its
+ * IRQ0 handler writes 'T' to port 0x3f8; three ticks must arrive within
+ * IRQ_WAIT_S seconds. A halted vCPU blocks in the nested kernel here, which
+ * is where emulated SVM has been seen to hang.
+ *
+ * Output is TAP-lite: "ok kvm-probe" / "ok kvm-probe-irq", or "not ok NAME -
+ * <reason>"; the exit status is 0 only when both are ok.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +36,12 @@
 #define BENCH_GPA 0x2000
 #define BENCH_LOOPS 1000
 #define SERIAL_PORT 0x3f8
+#define IRQ_GPA 0x3000
+#define IRQ_HANDLER_GPA 0x3100
+#define IRQ_VECTOR 8
+#define IRQ_TICKS 3
+#define IRQ_WAIT_S 5
+#define STACK_TOP 0x8000
 
 struct probe {
 	int kvm;
@@ -49,6 +62,24 @@ static const uint8_t code_bench[] = {
 	0xb0, '.', 0xee, 0x49, 0x75, 0xfc, 0xf4,
 };
 
+/*
+ * cli; PIC: ICW1 0x11, ICW2 base 8, ICW3 4, ICW4 8086, mask all but IRQ0;
+ * PIT channel 0 mode 2, count 11932 (100 Hz); sti; 1: hlt; jmp 1b
+ */
+static const uint8_t code_irq[] = {
+	0xfa,
+	0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x08, 0xe6, 0x21,
+	0xb0, 0x04, 0xe6, 0x21, 0xb0, 0x01, 0xe6, 0x21,
+	0xb0, 0xfe, 0xe6, 0x21,
+	0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x9c, 0xe6, 0x40, 0xb0, 0x2e, 0xe6, 0x40,
+	0xfb, 0xf4, 0xeb, 0xfd,
+};
+
+/* IRQ0 handler: mov al,'T'; mov dx,0x3f8; out dx,al; EOI; iret */
+static const uint8_t code_irq_handler[] = {
+	0xb0, 'T', 0xba, 0xf8, 0x03, 0xee, 0xb0, 0x20, 0xe6, 0x20, 0xcf,
+};
+
 static int fail(struct probe *p, const char *what, int err)
 {
 	snprintf(p->why, sizeof(p->why), "%s%s%s", what, err ? ": " : "",
@@ -56,8 +87,9 @@ static int fail(struct probe *p, const char *what, int err)
 	return -1;
 }
 
-static int probe_open(struct probe *p)
+static int probe_open(struct probe *p, int irqchip)
 {
+	struct kvm_pit_config pit = { .flags = 0 };
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
 		.guest_phys_addr = 0,
@@ -79,6 +111,10 @@ static int probe_open(struct probe *p)
 	p->vm = ioctl(p->kvm, KVM_CREATE_VM, 0);
 	if (p->vm < 0)
 		return fail(p, "KVM_CREATE_VM", errno);
+	if (irqchip && ioctl(p->vm, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail(p, "KVM_CREATE_IRQCHIP", errno);
+	if (irqchip && ioctl(p->vm, KVM_CREATE_PIT2, &pit) < 0)
+		return fail(p, "KVM_CREATE_PIT2", errno);
 	p->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->mem == MAP_FAILED) {
@@ -117,6 +153,7 @@ static int probe_reset(struct probe *p, uint64_t gpa)
 		return fail(p, "KVM_SET_SREGS", errno);
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = gpa;
+	regs.rsp = STACK_TOP;
 	regs.rflags = 0x2;
 	if (ioctl(p->vcpu, KVM_SET_REGS, &regs) < 0)
 		return fail(p, "KVM_SET_REGS", errno);
@@ -190,6 +227,51 @@ static void probe_bench(struct probe *p)
 		       p->run->exit_reason);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int probe_irq(struct probe *p)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	uint16_t ivt[2] = { IRQ_HANDLER_GPA, 0 };
+	struct timespec t0, t1;
+	uint8_t byte = 0;
+	int ticks = 0, ret = -1;
+
+	memcpy(p->mem + IRQ_VECTOR * 4, ivt, sizeof(ivt));
+	memcpy(p->mem + IRQ_GPA, code_irq, sizeof(code_irq));
+	memcpy(p->mem + IRQ_HANDLER_GPA, code_irq_handler, sizeof(code_irq_handler));
+	if (probe_reset(p, IRQ_GPA))
+		return -1;
+	/* No SA_RESTART: the alarm makes a KVM_RUN stuck in a halt return EINTR. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(IRQ_WAIT_S);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ticks < IRQ_TICKS) {
+		if (ioctl(p->vcpu, KVM_RUN, 0) < 0) {
+			snprintf(p->why, sizeof(p->why), "%d of %d timer ticks within %d s (KVM_RUN: %s)",
+				 ticks, IRQ_TICKS, IRQ_WAIT_S, strerror(errno));
+			goto out_alarm;
+		}
+		if (!is_serial_out(p->run, &byte) || byte != 'T') {
+			snprintf(p->why, sizeof(p->why), "unexpected exit: reason %u after %d ticks",
+				 p->run->exit_reason, ticks);
+			goto out_alarm;
+		}
+		ticks++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# kvm-probe-irq: %d ticks of the 100 Hz PIT in %.1f ms\n", ticks,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	ret = 0;
+out_alarm:
+	alarm(0);
+	return ret;
+}
+
 static void probe_close(struct probe *p)
 {
 	if (p->run)
@@ -207,17 +289,25 @@ static void probe_close(struct probe *p)
 int main(void)
 {
 	struct probe p = { .kvm = -1, .vm = -1, .vcpu = -1 };
-	int ret = 1;
+	struct probe q = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	int ret = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (probe_open(&p) || probe_k(&p)) {
+	if (probe_open(&p, 0) || probe_k(&p)) {
 		printf("not ok kvm-probe - %s\n", p.why);
-		goto out_close;
+		ret = 1;
+	} else {
+		printf("ok kvm-probe\n");
+		probe_bench(&p);
 	}
-	printf("ok kvm-probe\n");
-	probe_bench(&p);
-	ret = 0;
-out_close:
 	probe_close(&p);
+
+	if (probe_open(&q, 1) || probe_irq(&q)) {
+		printf("not ok kvm-probe-irq - %s\n", q.why);
+		ret = 1;
+	} else {
+		printf("ok kvm-probe-irq\n");
+	}
+	probe_close(&q);
 	return ret;
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by mkinitramfs.sh and run.sh (sourced, not run).
 #
 # nested_kernel: prints the host kernel image the nested VM boots. It is

@@ -38,7 +38,7 @@ usage() {
 	exit 2
 }
 
-out= payload= kernel=
+out='' payload='' kernel=''
 files=()
 while (($#)); do
 	case $1 in
@@ -64,6 +64,7 @@ stage_base() {
 	chmod 1777 "$stage/tmp"
 	cp "$busybox" "$stage/bin/busybox"
 	# One process for ~400 links (perl-base is Essential in Debian).
+	# shellcheck disable=SC2016 # perl code, not shell
 	"$busybox" --list | grep -vx busybox |
 		(cd "$stage/bin" && xargs perl -e 'symlink("busybox", $_) or die "$_: $!\n" for @ARGV')
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
@@ -143,7 +144,7 @@ stage_libs() {
 	for lib in "${!libs[@]}"; do
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
-		echo "$(dirname "$lib")"
+		dirname "$lib"
 	done | LC_ALL=C sort -u >"$stage/etc/ld.so.conf"
 	ldconfig -X -r "$stage" 2>/dev/null || die "ldconfig -r failed"
 }
@@ -188,7 +189,8 @@ else
 	mv "$img.tmp.$$" "$img"
 	echo "mkinitramfs: built $img ($(du -h "$img" | cut -f1), kernel $kver)" >&2
 	# Keep only the newest few images.
-	ls -1t "$cache"/*.cpio* 2>/dev/null | tail -n +$((CACHE_KEEP + 1)) | xargs -r rm -f
+	find "$cache" -maxdepth 1 -name '*.cpio*' -printf '%T@ %p\n' | sort -rn |
+		tail -n +$((CACHE_KEEP + 1)) | cut -d' ' -f2- | xargs -r rm -f
 fi
 if [[ $(realpath "$out" 2>/dev/null) != "$img" ]]; then
 	rm -f "$out"

@@ -30,7 +30,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-payload= timeout=300 mem=2G name= append=${HV_NESTED_APPEND:-} verbose=0
+payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:-} verbose=0
 files=() args=()
 while (($#)); do
 	case $1 in
@@ -87,7 +87,7 @@ qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+s
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
 elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
 
-status= ready= nokvm= timed_out= qemu_rc= saw_fail=0
+status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in
@@ -109,7 +109,8 @@ while IFS= read -r line; do
 done < <(
 	rc=0
 	timeout -k 5 $((timeout + 20)) "${qemu[@]}" </dev/null 2>"$out/$name.qemu.tmp" || rc=$?
-	echo "HV-NESTED-QEMU-RC $rc"
+	# After a newline: the VM's last line may lack one.
+	printf '\nHV-NESTED-QEMU-RC %s\n' "$rc"
 )
 
 {
