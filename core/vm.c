@@ -181,6 +181,36 @@ static void park(struct vcpu *cpu)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * A vCPU halted with interrupts off sits there, as on hardware, until a
+ * reset or the end; but when every vCPU is in that state nothing can ever
+ * run again, and the VM stops instead of hanging.
+ */
+static void dead_halt(struct vcpu *cpu)
+{
+	struct vm *vm = cpu->vm;
+	int all;
+
+	pthread_mutex_lock(&vm->lock);
+	all = ++vm->dead_cpus == vm->ncpus;
+	pthread_mutex_unlock(&vm->lock);
+	if (all) {
+		err("every vCPU halted with interrupts disabled: the guest can never resume");
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	}
+	while (!(atomic_load(&cpu->request) & VCPU_REQ_PAUSE) &&
+	       !atomic_load(&vm->stopping)) {
+		pthread_mutex_lock(&vm->lock);
+		if (!atomic_load(&vm->stopping) &&
+		    !(atomic_load(&cpu->request) & VCPU_REQ_PAUSE))
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		pthread_mutex_unlock(&vm->lock);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->dead_cpus--;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *cpu = arg;
@@ -202,9 +232,7 @@ static void *vcpu_thread(void *arg)
 			       !atomic_load(&vm->stopping))
 				usleep(100);
 		} else if (rc == VCPU_EXIT_HALT) {
-			err("vCPU %d halted with interrupts disabled: the guest can never resume",
-			    cpu->index);
-			vm_request_exit(vm, VM_EXIT_ERROR, 1);
+			dead_halt(cpu);
 		} else if (rc == VCPU_EXIT_ERROR) {
 			vm_request_exit(vm, VM_EXIT_ERROR, 1);
 		}
@@ -222,6 +250,7 @@ void vm_pause(struct vm *vm)
 	vm->paused++;
 	for (int i = 0; i < vm->ncpus; i++)
 		atomic_fetch_or(&vm->cpu[i].request, VCPU_REQ_PAUSE);
+	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	kick_all(vm);
 	pthread_mutex_lock(&vm->lock);

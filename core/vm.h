@@ -58,7 +58,7 @@ struct vm {
 	int exit_reason;     /* enum vm_exit_reason, first one wins */
 	int exit_status;
 	atomic_int stopping;
-	int paused, running_cpus;
+	int paused, running_cpus, dead_cpus;
 	int on_reboot_exit;
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
 	uint64_t paused_at_ns;
