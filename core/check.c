@@ -159,13 +159,11 @@ int config_validate(struct config *c, const struct plugin_set *set)
 	for (int i = 0; i < c->n; i++) {
 		struct cfg_section *s = &c->s[i];
 
-		if (bind_plugin(c, s, set))
+		if (bind_plugin(c, s, set) || check_required(c, s))
 			return -1;
 		for (int j = 0; j < s->n; j++)
 			if (check_entry(c, s, &s->e[j]))
 				return -1;
-		if (check_required(c, s))
-			return -1;
 	}
 	return 0;
 }

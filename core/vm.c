@@ -117,7 +117,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 }
 
 /* Every [device] in file order; backends come up as devices attach them. */
-static int create_devices(struct vm *vm)
+int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	struct instance **tail = &vm->instances;
@@ -156,7 +156,7 @@ static int create_devices(struct vm *vm)
 	return 0;
 }
 
-static void reset_devices(struct vm *vm)
+void vm_reset_devices(struct vm *vm)
 {
 	for (struct instance *in = vm->instances; in; in = in->next) {
 		if (in->plugin->desc.kind != HV_KIND_DEVICE ||
@@ -181,6 +181,36 @@ static void park(struct vcpu *cpu)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * A vCPU halted with interrupts off sits there, as on hardware, until a
+ * reset or the end; but when every vCPU is in that state nothing can ever
+ * run again, and the VM stops instead of hanging.
+ */
+static void dead_halt(struct vcpu *cpu)
+{
+	struct vm *vm = cpu->vm;
+	int all;
+
+	pthread_mutex_lock(&vm->lock);
+	all = ++vm->dead_cpus == vm->ncpus;
+	pthread_mutex_unlock(&vm->lock);
+	if (all) {
+		err("every vCPU halted with interrupts disabled: the guest can never resume");
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	}
+	while (!(atomic_load(&cpu->request) & VCPU_REQ_PAUSE) &&
+	       !atomic_load(&vm->stopping)) {
+		pthread_mutex_lock(&vm->lock);
+		if (!atomic_load(&vm->stopping) &&
+		    !(atomic_load(&cpu->request) & VCPU_REQ_PAUSE))
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		pthread_mutex_unlock(&vm->lock);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->dead_cpus--;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *cpu = arg;
@@ -202,9 +232,7 @@ static void *vcpu_thread(void *arg)
 			       !atomic_load(&vm->stopping))
 				usleep(100);
 		} else if (rc == VCPU_EXIT_HALT) {
-			err("vCPU %d halted with interrupts disabled: the guest can never resume",
-			    cpu->index);
-			vm_request_exit(vm, VM_EXIT_ERROR, 1);
+			dead_halt(cpu);
 		} else if (rc == VCPU_EXIT_ERROR) {
 			vm_request_exit(vm, VM_EXIT_ERROR, 1);
 		}
@@ -222,6 +250,7 @@ void vm_pause(struct vm *vm)
 	vm->paused++;
 	for (int i = 0; i < vm->ncpus; i++)
 		atomic_fetch_or(&vm->cpu[i].request, VCPU_REQ_PAUSE);
+	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	kick_all(vm);
 	pthread_mutex_lock(&vm->lock);
@@ -248,7 +277,7 @@ static int power_on(struct vm *vm)
 {
 	int rc = boot_load(vm);
 
-	reset_devices(vm);
+	vm_reset_devices(vm);
 	for (int i = 0; !rc && i < vm->ncpus; i++) {
 		struct x86_state st;
 
@@ -331,7 +360,7 @@ int vm_start(struct vm *vm)
 {
 	int rc;
 
-	if ((rc = create_devices(vm)))
+	if ((rc = vm_create_devices(vm)))
 		return rc;
 	if ((rc = vm->accel->vm_create(vm))) {
 		err("%s: cannot create the VM: %s", vm->accel->name, strerror(-rc));
@@ -373,19 +402,20 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	struct instance *in, *next;
+	struct instance *in;
 
-	/* backends were prepended after their devices: freeing in list order
-	 * releases backends first; devices free after everything they use */
-	for (in = vm->instances; in; in = next) {
-		next = in->next;
-		if (in->owner)
+	/* backends first: devices may still hold their handles until then */
+	for (int pass = 0; pass < 2; pass++) {
+		struct instance **pp = &vm->instances;
+
+		while ((in = *pp)) {
+			if (!pass && !in->owner) {
+				pp = &in->next;
+				continue;
+			}
+			*pp = in->next;
 			instance_free(in);
-	}
-	for (in = vm->instances; in; in = next) {
-		next = in->next;
-		if (!in->owner)
-			instance_free(in);
+		}
 	}
 	vm->instances = NULL;
 	for (int i = 0; i < VM_MAX_CPUS; i++)

@@ -58,7 +58,7 @@ struct vm {
 	int exit_reason;     /* enum vm_exit_reason, first one wins */
 	int exit_status;
 	atomic_int stopping;
-	int paused, running_cpus;
+	int paused, running_cpus, dead_cpus;
 	int on_reboot_exit;
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
 	uint64_t paused_at_ns;
@@ -68,6 +68,11 @@ struct vm {
 /* Set up memory and buses from the config's [vm] section. */
 int vm_init(struct vm *vm, const struct config *cfg,
 	    const struct plugin_set *plugins, const struct accel_ops *accel);
+/* Create the devices and their backends (also used alone by the device
+ * harness tests); 0, or -errno after a file:line message. */
+int vm_create_devices(struct vm *vm);
+/* Every device's reset op (power-on state). */
+void vm_reset_devices(struct vm *vm);
 /* Create the devices (and their backends), the accelerator's VM and
  * vCPUs, load the boot image and start the vCPU threads. */
 int vm_start(struct vm *vm);
