@@ -11,10 +11,11 @@
 #define CPL0() do { if (cpu->pmode && cpu->cpl) GP(0); } while (0)
 
 /* ---- CPUID: advertise exactly what the interpreter implements ---- */
-#define CPUID1_EDX (1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | \
-		    1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 | 1u << 15 | \
-		    1u << 16 | 1u << 19 | 1u << 23 | 1u << 24 | 1u << 25 | \
-		    1u << 26)
+/* PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH; FPU, MMX, FXSR, SSE
+ * and SSE2 join once fpu.c and sse.c implement them */
+#define CPUID1_EDX (1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | \
+		    1u << 9 | 1u << 11 | 1u << 13 | 1u << 15 | 1u << 16 | \
+		    1u << 19)
 #define CPUID1_ECX (1u << 13 | 1u << 23 | 1u << 31) /* CX16 POPCNT HV */
 #define CPUID81_EDX (1u << 11 | 1u << 20 | 1u << 26 | 1u << 27 | 1u << 29)
 #define CPUID81_ECX (1u << 0) /* LAHF/SAHF in 64-bit mode */
