@@ -303,7 +303,7 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 	       int mode)
 {
 	struct rd r = { .p = buf, .n = 0, .avail = avail, .max = 15 };
-	uint16_t f;
+	uint16_t f = 0;
 	int map;
 
 	if (mode & EMU_DEC_286) {
