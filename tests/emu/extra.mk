@@ -8,3 +8,9 @@ $(BUILD)/tests/emu-conformance: tests/emu/conformance.c tests/emu/json.c tests/e
 	$(CC) $(EMU_TEST_CFLAGS) -o $@ tests/emu/conformance.c tests/emu/json.c $(BUILD)/libhvcore.a $(CORE_LIBS)
 
 EXTRA_BINS += $(BUILD)/tests/emu-conformance
+
+$(BUILD)/tests/emu-diff: tests/emu/diff.c $(BUILD)/libhvcore.a
+	@mkdir -p $(@D)
+	$(CC) $(EMU_TEST_CFLAGS) -o $@ tests/emu/diff.c $(BUILD)/libhvcore.a $(CORE_LIBS)
+
+EXTRA_BINS += $(BUILD)/tests/emu-diff
