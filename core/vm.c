@@ -295,11 +295,14 @@ static int power_on(struct vm *vm)
 static void do_reset(void *opaque)
 {
 	struct vm *vm = opaque;
+	int rc = 0;
 
 	if (atomic_load(&vm->stopping))
 		return;
 	vm_pause(vm);
-	if (power_on(vm)) {
+	if (vm->accel->vm_reset)
+		rc = vm->accel->vm_reset(vm);
+	if (rc || power_on(vm)) {
 		err("reset failed");
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
