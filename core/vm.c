@@ -341,7 +341,8 @@ static int setup_signals(struct vm *vm)
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->signal_fd < 0)
 		return -errno;
-	return loop_watch(vm->loop, vm->signal_fd, HV_FD_IN, on_signal, vm, NULL);
+	return loop_watch(vm->loop, vm->signal_fd, HV_FD_IN, on_signal, vm,
+			  &vm->signal_watch);
 }
 
 static int start_cpus(struct vm *vm)
@@ -429,6 +430,8 @@ void vm_destroy(struct vm *vm)
 	mem_destroy(&vm->mem);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
+	if (vm->signal_watch)
+		loop_unwatch(vm->loop, vm->signal_watch);
 	if (vm->signal_fd > 0)
 		close(vm->signal_fd);
 	loop_free(vm->loop);
