@@ -117,7 +117,9 @@ done < <(
 	echo "---- QEMU: ${qemu[*]} (exit ${qemu_rc:-?})"
 	cat "$out/$name.qemu.tmp"
 	echo "---- kernel console (ttyS0)"
-	cat "$console" 2>/dev/null
+	# Without SeaBIOS's terminal escapes; the console may end mid-line.
+	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$console" 2>/dev/null
+	echo
 } >>"$log"
 rm -f "$out/$name.qemu.tmp" "$console"
 
@@ -126,8 +128,12 @@ summary() {
 		"$(echo "$built $start" | awk '{ print $1 - $2 }')" "$(elapsed)" "${log#"$root"/}"
 }
 
+# The first panic/oops line and the last lines of the kernel console.
 tail_console() {
-	sed -n '/^---- kernel console/,$p' "$log" | tail -n 8 | sed 's/^/#   /'
+	local kmsg
+	kmsg=$(sed -n '/^---- kernel console/,$p' "$log" | tr -d '\r' | grep -v '^$')
+	grep -m 1 -E 'Kernel panic|BUG:|Oops|general protection' <<<"$kmsg" | sed 's/^/#   /' || true
+	tail -n 5 <<<"$kmsg" | sed 's/^/#   /'
 }
 
 if [[ -n $nokvm ]]; then
