@@ -66,6 +66,7 @@ log=$out/$name.log
 console=$out/$name.console.tmp
 mkdir -p "$out"
 rm -f "$log" "$console"
+boot=$(nested_boot_image "$kernel" "$out")
 start=$(date +%s.%N)
 if ! mkinitramfs_err=$("$here/mkinitramfs.sh" "$out/$name.cpio" --payload "$payload" \
 	--kernel "$kernel" "${files[@]}" 2>&1 >/dev/null); then
@@ -80,7 +81,7 @@ cmdline="console=ttyS0 quiet panic=-1 hv_timeout=$timeout${append}"
 # ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
 # our stdout pipe, so TAP lines never interleave with kernel messages.
 qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+svm,+npt}"
-	-m "$mem" -smp 1 -kernel "$kernel" -initrd "$out/$name.cpio"
+	-m "$mem" -smp 1 -kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
 	-serial "file:$console" -serial file:/dev/stdout)
 
