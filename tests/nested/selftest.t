@@ -40,4 +40,4 @@ fi
 exit $fail
 INSIDE
 
-exec "$here/run.sh" --payload "$payload" --name selftest --timeout 100 -- selftest-arg
+exec "$here/run.sh" --payload "$payload" --name selftest --timeout 60 -- selftest-arg
