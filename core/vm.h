@@ -17,6 +17,7 @@
 struct config;
 struct plugin_set;
 struct loop;
+struct loop_watch;
 struct instance;
 
 #define VM_MAX_CPUS 64
@@ -63,6 +64,7 @@ struct vm {
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
 	uint64_t paused_at_ns;
 	int signal_fd;
+	struct loop_watch *signal_watch;
 };
 
 /* Set up memory and buses from the config's [vm] section. */
