@@ -18,6 +18,8 @@ struct config;
 struct plugin_set;
 struct loop;
 struct instance;
+struct pci_host;
+struct pc_pm;
 
 #define VM_MAX_CPUS 64
 
@@ -63,6 +65,9 @@ struct vm {
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
 	uint64_t paused_at_ns;
 	int signal_fd;
+	struct pci_host *pci; /* machine = pc: the host bridge, else NULL */
+	struct pc_pm *pm;     /* machine = pc: the ACPI PM block */
+	int sigterms;         /* SIGTERMs so far: the first one is polite */
 };
 
 /* Set up memory and buses from the config's [vm] section. */

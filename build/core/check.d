@@ -1,10 +1,12 @@
 build/core/check.o: core/check.c core/check.h core/config.h \
- sdk/include/hv/config.h core/plugin.h sdk/include/hv/hv.h \
+ sdk/include/hv/config.h core/pc/pc.h core/plugin.h sdk/include/hv/hv.h \
  sdk/include/hv/host.h sdk/include/hv/device.h sdk/include/hv/disk.h \
- sdk/include/hv/net.h sdk/include/hv/console.h sdk/include/hv/plugin.h
+ sdk/include/hv/net.h sdk/include/hv/console.h sdk/include/hv/pci.h \
+ sdk/include/hv/plugin.h
 core/check.h:
 core/config.h:
 sdk/include/hv/config.h:
+core/pc/pc.h:
 core/plugin.h:
 sdk/include/hv/hv.h:
 sdk/include/hv/host.h:
@@ -12,4 +14,5 @@ sdk/include/hv/device.h:
 sdk/include/hv/disk.h:
 sdk/include/hv/net.h:
 sdk/include/hv/console.h:
+sdk/include/hv/pci.h:
 sdk/include/hv/plugin.h:

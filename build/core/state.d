@@ -1,7 +1,8 @@
 build/core/state.o: core/state.c core/state.h core/instance.h \
  sdk/include/hv/hv.h sdk/include/hv/config.h sdk/include/hv/host.h \
  sdk/include/hv/device.h sdk/include/hv/disk.h sdk/include/hv/net.h \
- sdk/include/hv/console.h sdk/include/hv/plugin.h core/plugin.h
+ sdk/include/hv/console.h sdk/include/hv/pci.h sdk/include/hv/plugin.h \
+ core/pc/pci.h core/plugin.h
 core/state.h:
 core/instance.h:
 sdk/include/hv/hv.h:
@@ -11,5 +12,7 @@ sdk/include/hv/device.h:
 sdk/include/hv/disk.h:
 sdk/include/hv/net.h:
 sdk/include/hv/console.h:
+sdk/include/hv/pci.h:
 sdk/include/hv/plugin.h:
+core/pc/pci.h:
 core/plugin.h:
