@@ -1,0 +1,122 @@
+#!/bin/sh
+# In the nested VM (tests/nested): boot Debian's kernel under hv with
+# accel=kvm and check it from its serial console. POSIX sh (busybox).
+# usage: inside.sh CPUS MEMORY [EXTRA-CMDLINE-WORDS joined by ,]
+cd /hv || exit 1
+cpus=${1:-2} mem=${2:-512M} extra=$(echo "${3:-}" | tr ',' ' ')
+t=/tmp/linux-$cpus
+mkdir -p $t
+cat >$t/vm.ini <<INI
+[vm]
+name = linux
+memory = $mem
+cpus = $cpus
+accel = kvm
+kernel = /hv/vmlinuz
+initrd = /hv/initramfs.cpio.gz
+cmdline = console=ttyS0 panic=-1 $extra
+
+[device com1]
+plugin = uart16550
+port = 0x3f8
+irq = 4
+console = serial
+
+[console serial]
+plugin = stdio
+INI
+rm -f $t/in
+mkfifo $t/in
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/vm.ini <$t/in >$t/out 2>$t/err &
+pid=$!
+exec 3>$t/in
+
+since() { echo "$(cut -d' ' -f1 /proc/uptime) $start" | awk '{ printf "%.1f", $1 - $2 }'; }
+# wait_for PATTERN SECONDS: 0 once the console shows PATTERN
+wait_for() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -q "$1" $t/out 2>/dev/null && return 0
+		kill -0 $pid 2>/dev/null || { grep -q "$1" $t/out; return $?; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+diag() {
+	echo "# hv stderr: $(tail -c 600 $t/err | tr '\n' '|')"
+	echo "# console tail:"
+	tail -n 15 $t/out | sed 's/^/#   /'
+}
+name="linux-$cpus"
+fail=0
+if wait_for HV-LINUX-READY 240; then
+	echo "ok $name-boot - /init ran after $(since) s ($(grep -o 'HV-LINUX-INIT [0-9.]*' $t/out))"
+else
+	echo "not ok $name-boot - no HV-LINUX-READY within 240 s"
+	diag
+	kill -9 $pid 2>/dev/null
+	exit 1
+fi
+printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) MEM=$(sed -n "s/^MemTotal: *\\([0-9]*\\) kB/\\1/p" /proc/meminfo)\n' >&3
+printf 'lspci | sed "s/^/PCI /"; echo ECHO-$((6 * 7))\n' >&3
+printf 'echo CLOCK=$(date +%%s) RTC=$(hwclock -r -u >/dev/null 2>&1 && echo ok)\n' >&3
+if wait_for 'ECHO-42' 60 && wait_for 'CLOCK=' 30; then
+	echo "ok $name-serial - a command typed on the serial console ran"
+else
+	echo "not ok $name-serial - no reply to commands on the serial console"
+	diag
+	fail=1
+fi
+ncpu=$(sed -n 's/.*CPUS=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+memk=$(sed -n 's/.*MEM=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+if [ "$ncpu" = "$cpus" ]; then
+	echo "ok $name-cpus - /proc/cpuinfo lists $ncpu CPUs"
+else
+	echo "not ok $name-cpus - /proc/cpuinfo lists '$ncpu' CPUs, want $cpus"
+	fail=1
+fi
+want_k=$(echo "$mem" | sed 's/M$//')
+want_k=$((want_k * 1024))
+if [ -n "$memk" ] && [ "$memk" -le "$want_k" ] && [ "$memk" -ge $((want_k * 85 / 100)) ]; then
+	echo "ok $name-meminfo - MemTotal $memk kB of $want_k"
+else
+	echo "not ok $name-meminfo - MemTotal '$memk' kB, want 85-100% of $want_k"
+	fail=1
+fi
+if grep -q '^PCI 00:00.0 .*1b36:0008' $t/out; then
+	echo "ok $name-lspci - $(grep '^PCI 00:00.0' $t/out | head -n 1 | tr -d '\r')"
+else
+	echo "not ok $name-lspci - the host bridge is not in lspci"
+	diag
+	fail=1
+fi
+host=$(date +%s)
+guest=$(sed -n 's/.*CLOCK=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+if [ -n "$guest" ] && [ $((host - guest)) -lt 120 ] && [ $((guest - host)) -lt 120 ] && grep -q 'RTC=ok' $t/out; then
+	echo "ok $name-clock - guest clock within 2 min of the host's, hwclock reads the RTC"
+else
+	echo "not ok $name-clock - guest '$guest' vs host $host, $(grep -o 'RTC=[a-z]*' $t/out)"
+	fail=1
+fi
+printf 'poweroff\n' >&3
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	echo "not ok $name-poweroff - hv still runs 60 s after poweroff"
+	diag
+	kill -9 $pid
+	exit 1
+fi
+wait $pid
+status=$?
+if [ $status = 0 ]; then
+	echo "ok $name-poweroff - hv exited 0 $(since) s after start"
+else
+	echo "not ok $name-poweroff - hv exited $status"
+	diag
+	fail=1
+fi
+exec 3>&-
+exit $fail
