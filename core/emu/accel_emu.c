@@ -124,16 +124,17 @@ struct region_def {
 	int mmio;
 	uint64_t base, len;
 	const struct hv_region_ops *ops;
+	int optional; /* a device plugin may own the range instead */
 };
 
 static const struct region_def regions[] = {
-	{ 0, 0x20, 2, &pic_master_ops },
-	{ 0, 0xa0, 2, &pic_slave_ops },
-	{ 0, 0x4d0, 2, &elcr_ops },
-	{ 0, 0x40, 4, &pit_ops },
-	{ 0, 0x61, 1, &port61_ops },
-	{ 0, 0x70, 2, &rtc_ops },
-	{ 1, 0xfec00000, 0x100, &ioapic_ops },
+	{ 0, 0x20, 2, &pic_master_ops, 0 },
+	{ 0, 0xa0, 2, &pic_slave_ops, 0 },
+	{ 0, 0x4d0, 2, &elcr_ops, 0 },
+	{ 0, 0x40, 4, &pit_ops, 0 },
+	{ 0, 0x61, 1, &port61_ops, 0 },
+	{ 0, 0x70, 2, &rtc_ops, 1 }, /* machine = pc brings its own CMOS */
+	{ 1, 0xfec00000, 0x100, &ioapic_ops, 0 },
 };
 
 static int emu_vm_create(struct vm *vm)
@@ -158,6 +159,8 @@ static int emu_vm_create(struct vm *vm)
 
 		rc = bus_add(d->mmio ? &vm->mmio : &vm->pio, d->base, d->len,
 			     d->ops, e, NULL, &r);
+		if (rc == -EBUSY && d->optional)
+			continue;
 		if (rc) {
 			err("emu: cannot place the chipset at %#llx: %s",
 			    (unsigned long long)d->base, strerror(-rc));

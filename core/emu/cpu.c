@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "hostfp.h"
 #include "log.h"
 #include "seg.h"
 
@@ -490,7 +491,6 @@ void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
 	reset_state(&st);
 	emu_set_state(cpu, &st);
 	emu_fpu_reset(cpu);
-	cpu->mxcsr = 0x1f80;
 	cpu->pat = 0x0007040600070406ull;
 	cpu->misc_enable = 1;
 	cpu->xcr0 = 3;
@@ -499,6 +499,7 @@ void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
 void emu_cpu_free(struct emu_cpu *cpu)
 {
 	emu_cache_free(cpu);
+	emu_hostfp_free(cpu);
 }
 
 void emu_set_state(struct emu_cpu *cpu, const struct x86_state *st)

@@ -56,12 +56,10 @@ struct emu_tlb_entry {
 	uint64_t gpa;                 /* guest-physical page */
 };
 
+/* The x87 last-instruction pointers; the rest of the FPU is cpu->fx. */
 struct emu_fpu {
-	long double st[8];
-	uint16_t fcw, fsw, ftw; /* ftw: 2 bits per register, 3 = empty */
-	uint8_t top;
-	uint16_t fop;
-	uint64_t fip, fdp;
+	uint64_t fip, fdp; /* offsets (real mode: linear) */
+	uint16_t fcs, fds, fop;
 };
 
 struct emu_cpu;
@@ -95,7 +93,7 @@ struct emu_cpu {
 	uint64_t apic_base, star, lstar, cstar, sfmask, kgs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, misc_enable, tsc_aux, tsc_adjust, mtrr_def;
-	uint64_t xcr0, tsc_offset, tsc_deadline;
+	uint64_t xcr0, tsc_offset, tsc_deadline, feat_ctl;
 	uint32_t apic_id;
 	int cpl;
 	int long64;    /* CS.L with EFER.LMA: 64-bit code */
@@ -103,9 +101,11 @@ struct emu_cpu {
 	int vm86;
 	int model286;  /* 80286 quirks (conformance vectors) */
 
+	/* x87, MMX, XMM and MXCSR as an FXSAVE64 image (hostfp.h); its FIP,
+	 * FDP and FOP fields are not used: see fpu */
+	_Alignas(16) uint8_t fx[512];
 	struct emu_fpu fpu;
-	uint8_t xmm[16][16];
-	uint32_t mxcsr;
+	void *hostfp;      /* host stubs for FP instructions (hostfp.c) */
 
 	struct emu_tlb_entry tlb[2][EMU_TLB_SIZE]; /* [user][index] */
 
@@ -242,7 +242,6 @@ void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 int emu_exec_fpu(struct emu_cpu *cpu);
 int emu_exec_sse(struct emu_cpu *cpu);
 void emu_fpu_reset(struct emu_cpu *cpu);
-void emu_fxsave(struct emu_cpu *cpu, uint64_t lin);
-void emu_fxrstor(struct emu_cpu *cpu, uint64_t lin);
+void emu_fwait(struct emu_cpu *cpu);
 
 #endif

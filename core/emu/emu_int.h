@@ -145,6 +145,25 @@ static inline void set_rip(struct emu_cpu *cpu, uint64_t rip, unsigned osize)
 	cpu->next_rip = rip & size_mask(osize);
 }
 
+/* Raise the fault a write of size bytes at lin would, before any of it
+ * is written. */
+static inline void emu_probe_write(struct emu_cpu *cpu, uint64_t lin,
+				   unsigned size)
+{
+	int ok;
+
+	if (!(cpu->cr0 & X86_CR0_PG))
+		return;
+	emu_translate(cpu, lin, 1, cpu->cpl == 3, 0, 0, &ok);
+	emu_translate(cpu, lin + size - 1, 1, cpu->cpl == 3, 0, 0, &ok);
+}
+
+#define CR0_MP 0x2ull
+#define CR0_EM 0x4ull
+#define CR0_TS 0x8ull
+#define CR4_OSFXSR 0x200ull
+#define CR4_OSXMMEXCPT 0x400ull
+
 #define UD() emu_ud(cpu)
 #define GP(e) emu_raise(cpu, EXC_GP, 1, (e))
 

@@ -1017,8 +1017,12 @@ void emu_exec(struct emu_cpu *cpu)
 	case 0x98: case 0x99: cwd_cbw(cpu); break;
 	case 0x9a: emu_far_call(cpu, (uint16_t)in->imm2, in->imm, os); break;
 	case 0x9b: /* WAIT */
-		if ((cpu->cr0 & 0xa) == 0xa)
-			emu_raise(cpu, EXC_NM, 0, 0);
+		if (cpu->model286) {
+			if ((cpu->cr0 & 0xa) == 0xa)
+				emu_raise(cpu, EXC_NM, 0, 0);
+			break;
+		}
+		emu_fwait(cpu);
 		break;
 	case 0x9c:
 		if (cpu->vm86 && ((cpu->flags >> 12) & 3) < 3)

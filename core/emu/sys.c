@@ -11,11 +11,11 @@
 #define CPL0() do { if (cpu->pmode && cpu->cpl) GP(0); } while (0)
 
 /* ---- CPUID: advertise exactly what the interpreter implements ---- */
-/* PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH; FPU, MMX, FXSR, SSE
- * and SSE2 join once fpu.c and sse.c implement them */
-#define CPUID1_EDX (1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | \
-		    1u << 9 | 1u << 11 | 1u << 13 | 1u << 15 | 1u << 16 | \
-		    1u << 19)
+/* FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 */
+#define CPUID1_EDX (1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | \
+		    1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 | 1u << 15 | \
+		    1u << 16 | 1u << 19 | 1u << 23 | 1u << 24 | 1u << 25 | \
+		    1u << 26)
 #define CPUID1_ECX (1u << 13 | 1u << 23 | 1u << 31) /* CX16 POPCNT HV */
 #define CPUID81_EDX (1u << 11 | 1u << 20 | 1u << 26 | 1u << 27 | 1u << 29)
 #define CPUID81_ECX (1u << 0) /* LAHF/SAHF in 64-bit mode */
@@ -73,7 +73,8 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	switch (idx) {
 	case 0x10: *v = tsc_now(cpu); break;
 	case 0x1b: *v = cpu->apic_base; break;
-	case 0x3a: case 0x8b: case 0x179: case 0x17a: case 0x1d9:
+	case 0x3a: *v = cpu->feat_ctl; break;
+	case 0x8b: case 0x179: case 0x17a: case 0x1d9:
 	case 0xfe:
 		*v = 0;
 		break;
@@ -130,6 +131,11 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	case 0x1b:
 		cpu->apic_base = (v & ~0x100ull) | (cpu->apic_base & 0x100);
 		emu_tlb_flush(cpu);
+		break;
+	case 0x3a: /* IA32_FEATURE_CONTROL: lock it, enable nothing */
+		if ((cpu->feat_ctl & 1) || (v & ~1ull))
+			return -1;
+		cpu->feat_ctl = v;
 		break;
 	case 0x3b: cpu->tsc_adjust = v; break;
 	case 0x8b: case 0x179: case 0x17a: case 0x1d9: break;

@@ -1,3 +1,4 @@
+.DEFAULT_GOAL := all
 # core/emu's harnesses: the conformance run over the shared 286 vectors,
 # the differential harness against the host CPU, and (with clang) the
 # decoder fuzzer.
