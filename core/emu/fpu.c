@@ -225,38 +225,23 @@ static int is_store(unsigned op, unsigned reg)
 	return 0;
 }
 
-/* Register forms the host runs, after aliases are mapped: 1 = valid. */
+/* Register forms the host runs (ModRM & 0x3f), the undocumented aliases
+ * every x87 since the 387 has (FCOM2, FXCH4, FSTP1, FFREEP...) included:
+ * 1 = valid. */
 static int reg_form_ok(unsigned op, unsigned m)
 {
 	switch (op) {
 	case 0: case 4: return 1;
 	case 1:
-		return m < 0x10 || m == 0x10 || m == 0x20 || m == 0x21 ||
-		       m == 0x24 || m == 0x25 || (m >= 0x28 && m <= 0x2e) ||
-		       m >= 0x30;
+		return m < 0x11 || (m >= 0x18 && m < 0x22) || m == 0x24 ||
+		       m == 0x25 || (m >= 0x28 && m <= 0x2e) || m >= 0x30;
 	case 2: return m < 0x20 || m == 0x29;
 	case 3: return m < 0x20 || (m >= 0x28 && m < 0x38);
-	case 5: return m < 0x08 || (m >= 0x10 && m < 0x30);
-	case 6: return m < 0x10 || m == 0x19 || m >= 0x20;
-	case 7: return m >= 0x28 && m < 0x38;
+	case 5: return m < 0x30;
+	case 6: return m < 0x18 || m == 0x19 || m >= 0x20;
+	case 7: return m < 0x20 || (m >= 0x28 && m < 0x38);
 	}
 	return 0;
-}
-
-/* The undocumented aliases every x87 has, as their documented forms. */
-static void unalias(unsigned *op, unsigned *m)
-{
-	unsigned i = *m & 7, r = *m >> 3;
-
-	if ((*op == 5 && r == 1) || (*op == 7 && r == 1)) {
-		*op = 1; *m = 0x08 | i;      /* FXCH */
-	} else if ((*op == 1 && r == 3) || (*op == 7 && (r == 2 || r == 3))) {
-		*op = 5; *m = 0x18 | i;      /* FSTP ST(i) */
-	} else if (*op == 4 && (r == 2 || r == 3)) {
-		*op = 0; *m = (r << 3) | i;  /* FCOM/FCOMP */
-	} else if (*op == 6 && r == 2) {
-		*op = 0; *m = 0x18 | i;      /* FCOMP */
-	}
 }
 
 static void note_insn(struct emu_cpu *cpu, unsigned op, unsigned m)
@@ -290,6 +275,7 @@ static void run_host(struct emu_cpu *cpu, unsigned op, unsigned m)
 	fx32_set(ctx.fx, FX_MXCSR, 0x1f80);
 	memset(ctx.mem, 0, sizeof(ctx.mem));
 	ctx.rax = 0;
+	ctx.flags = 2 | (emu_get_flags(cpu) & (FL_CF | FL_PF | FL_ZF));
 	if (in->mod != 3) {
 		uint64_t lin = emu_seg_addr(cpu, in->seg, cpu->ea, size, store);
 
@@ -328,7 +314,7 @@ static void run_host(struct emu_cpu *cpu, unsigned op, unsigned m)
 	/* the x87 part of the image only: XMM and MXCSR are untouched */
 	memcpy(cpu->fx + FX_ST(0), ctx.fx + FX_ST(0), 8 * 16);
 	cpu->fx[FX_FTW] = ctx.fx[FX_FTW];
-	fsw_set(cpu, (uint16_t)(nsw | (fsw & 0x3f)));
+	fsw_set(cpu, (uint16_t)(nsw | (fsw & 0x7f)));
 	if ((op == 3 || op == 7) && in->mod == 3 && (m & 0x3f) >= 0x28 &&
 	    (m & 0x3f) < 0x38) /* FCOMI, FUCOMI and their pops */
 		emu_set_flags(cpu, ctx.flags & (FL_ZF | FL_PF | FL_CF),
@@ -381,17 +367,6 @@ static int control(struct emu_cpu *cpu, unsigned op, unsigned m)
 		reg_set(cpu, X86_RAX, 2, fx16(cpu->fx, FX_FSW));
 		return 1;
 	}
-	if (op == 7 && m < 0x08) { /* FFREEP */
-		unsigned top;
-
-		emu_fpu_check_pending(cpu);
-		top = FSW_TOP(fx16(cpu->fx, FX_FSW));
-		cpu->fx[FX_FTW] &= (uint8_t)~(1u << ((top + (m & 7)) & 7));
-		fx16_set(cpu->fx, FX_FSW, (uint16_t)((fx16(cpu->fx, FX_FSW) & ~0x3800u) |
-						     ((top + 1) & 7) << 11));
-		note_insn(cpu, op, m | 0xc0);
-		return 1;
-	}
 	return 0;
 }
 
@@ -407,7 +382,6 @@ int emu_exec_fpu(struct emu_cpu *cpu)
 		return 0;
 	if (in->mod == 3) {
 		m &= 0x3f;
-		unalias(&op, &m);
 		if (!reg_form_ok(op, m))
 			return -1;
 		m |= 0xc0;

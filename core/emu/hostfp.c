@@ -111,6 +111,8 @@ static uint32_t emit_stub(struct hostfp *h, const struct stub_key *k)
 	static const uint8_t pre[] = {
 		0x48, 0x0f, 0xae, 0x0f,                   /* fxrstor64 (%rdi) */
 		0x48, 0x8b, 0x87, 0x00, 0x02, 0x00, 0x00, /* mov 512(%rdi),%rax */
+		0xff, 0xb7, 0x08, 0x02, 0x00, 0x00,       /* push 520(%rdi) */
+		0x9d,                                     /* popfq (FCMOVcc) */
 	};
 	static const uint8_t post[] = {
 		0x48, 0x89, 0x87, 0x00, 0x02, 0x00, 0x00, /* mov %rax,512(%rdi) */

@@ -22,7 +22,7 @@
 struct hostfp_ctx {
 	_Alignas(16) uint8_t fx[512]; /* FXSAVE64 image, in and out */
 	uint64_t rax;                 /* general register operand */
-	uint64_t flags;               /* RFLAGS after the instruction */
+	uint64_t flags;               /* RFLAGS: CF PF ZF in, all out */
 	uint32_t host_mxcsr;
 	uint32_t pad;
 	_Alignas(16) uint8_t mem[16]; /* the memory operand */

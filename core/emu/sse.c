@@ -218,6 +218,7 @@ static void run(struct emu_cpu *cpu, unsigned f, unsigned p)
 	fx32_set(ctx.fx, FX_MXCSR, (mx & ~0x3fu) | 0x1f80);
 	memset(ctx.mem, 0, sizeof(ctx.mem));
 	ctx.rax = 0;
+	ctx.flags = 2 | (emu_get_flags(cpu) & (FL_CF | FL_PF | FL_ZF));
 	if (f & GR) {
 		hi.reg = 0;
 		hi.rex &= (uint8_t)~4;
@@ -275,8 +276,8 @@ static void fxsave(struct emu_cpu *cpu)
 		fx32_set(img, 16, (uint32_t)f->fdp);
 		fx32_set(img, 20, f->fds);
 	}
-	emu_probe_write(cpu, lin, 464);
-	for (i = 0; i < 464; i += 8) {
+	emu_probe_write(cpu, lin, 416);
+	for (i = 0; i < 416; i += 8) {
 		uint64_t v;
 
 		memcpy(&v, img + i, 8);
@@ -287,13 +288,13 @@ static void fxsave(struct emu_cpu *cpu)
 static void fxrstor(struct emu_cpu *cpu)
 {
 	const struct emu_insn *in = &cpu->in;
-	uint8_t img[464];
+	uint8_t img[416];
 	uint64_t lin = mem_lin(cpu, 512, 0, 1);
 	struct emu_fpu *f = &cpu->fpu;
 	uint16_t fsw;
 	unsigned i;
 
-	for (i = 0; i < 464; i += 8) {
+	for (i = 0; i < 416; i += 8) {
 		uint64_t v = emu_read_lin(cpu, lin + i, 8);
 
 		memcpy(img + i, &v, 8);

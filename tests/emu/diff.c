@@ -6,7 +6,9 @@
  * Each case is a random sequence of user-mode instructions (ALU, shifts
  * and rotates, MUL/DIV with guarded divisors, bit operations, CMOV/SETcc,
  * MOVZX/MOVSX, XADD/CMPXCHG/XCHG, BSWAP, string instructions with REP on a
- * scratch buffer) run twice from the same registers and buffer: natively
+ * scratch buffer), and in every other case SSE/SSE2/MMX and x87 ones
+ * (EMU_DIFF_FP=sse or x87 narrows those to one kind), each case between
+ * an FXRSTOR of a random all-masked FP state and an FXSAVE into the buffer) run twice from the same registers and buffer: natively
  * in a forked child (code at a fixed address, registers loaded and saved
  * by a small trampoline), and in the interpreter in 64-bit mode with the
  * same addresses identity-mapped. Registers, the flags the instructions
@@ -43,6 +45,7 @@ struct gen {
 	unsigned n;
 	uint64_t undef;  /* flags undefined at this point */
 	uint64_t rng;
+	int fp;          /* this case: SSE/MMX/x87 instructions */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -421,6 +424,257 @@ static void g_string(struct gen *g)
 		flags_set(g, OSZAPC, 0);
 }
 
+
+/* ---- SSE/SSE2/MMX and x87 ----
+ * Every case starts with FXRSTOR64 [rbx+0x400] (an image set up per case:
+ * all exceptions masked, random rounding/precision, TOP, tags, registers)
+ * and ends with FXSAVE64 [rbx+0x200], so the buffer comparison covers the
+ * whole FP state. */
+#define FXIN 0x400
+#define FXOUT 0x200
+
+static void rex_emit(struct gen *g, unsigned w, unsigned r, unsigned b)
+{
+	if (w || (r & 8) || (b & 8))
+		emit(g, (uint8_t)(0x40 | w << 3 | ((r >> 3) & 1) << 2 | ((b >> 3) & 1)));
+}
+
+/* [pfx] [REX] 0F op ModRM(reg, rm register) */
+static void sse_rr(struct gen *g, uint8_t p, uint8_t op, unsigned w,
+		   unsigned r, unsigned b)
+{
+	if (p)
+		emit(g, p);
+	rex_emit(g, w, r, b);
+	emit(g, 0x0f);
+	emit(g, op);
+	rr(g, r, b);
+}
+
+/* memory operand [rbx+disp8]; aligned: a multiple of 16 below 128 */
+static void sse_rm(struct gen *g, uint8_t p, uint8_t op, unsigned w,
+		   unsigned r, int aligned)
+{
+	if (p)
+		emit(g, p);
+	rex_emit(g, w, r, 0);
+	emit(g, 0x0f);
+	emit(g, op);
+	emit(g, (uint8_t)(0x40 | (r & 7) << 3 | 3));
+	emit(g, (uint8_t)(aligned ? 16 * pick(g, 8) : pick(g, 112)));
+}
+
+static void sse_any(struct gen *g, uint8_t p, uint8_t op, int aligned)
+{
+	unsigned r = pick(g, 16);
+
+	if (pick(g, 3))
+		sse_rr(g, p, op, 0, r, pick(g, 16));
+	else
+		sse_rm(g, p, op, 0, r, aligned);
+}
+
+static void g_sse(struct gen *g)
+{
+	static const uint8_t pint[] = {
+		0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
+		0x6a, 0x6b, 0x6c, 0x6d, 0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3,
+		0xd4, 0xd5, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+		0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe8, 0xe9, 0xea, 0xeb,
+		0xec, 0xed, 0xee, 0xef, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6,
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0x6f, 0x28, 0x5b,
+		0xe6,
+	};
+	static const uint8_t pfp[] = {
+		0x14, 0x15, 0x28, 0x51, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59,
+		0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x5a,
+	};
+	static const uint8_t sfp[] = { 0x10, 0x51, 0x58, 0x59, 0x5a, 0x5c,
+				       0x5d, 0x5e, 0x5f, 0x6f, 0x7e, 0xe6 };
+	unsigned k = pick(g, 14), r = pick(g, 16), gp = reg(g);
+
+	switch (k) {
+	case 0: case 1: case 2:
+		sse_any(g, 0x66, pint[pick(g, sizeof(pint))], 1);
+		break;
+	case 3: case 4:
+		sse_any(g, pick(g, 2) ? 0x66 : 0, pfp[pick(g, sizeof(pfp))], 1);
+		break;
+	case 5: {
+		uint8_t op = sfp[pick(g, sizeof(sfp))], p = pick(g, 2) ? 0xf3 : 0xf2;
+
+		if (op == 0x6f || op == 0x7e)
+			p = 0xf3;
+		if (op == 0xe6)
+			p = pick(g, 2) ? 0xf3 : 0xf2;
+		sse_any(g, p, op, op == 0xe6 && p == 0xf2);
+		break;
+	}
+	case 6: { /* shuffles and compares with imm8 */
+		static const uint8_t pp[] = { 0x66, 0xf3, 0xf2 };
+
+		switch (pick(g, 3)) {
+		case 0: sse_any(g, pp[pick(g, 3)], 0x70, 1); break;
+		case 1: sse_any(g, pick(g, 2) ? 0x66 : 0, 0xc6, 1); break;
+		default: {
+			static const uint8_t cp[] = { 0, 0x66, 0xf3, 0xf2 };
+			uint8_t p = cp[pick(g, 4)];
+
+			sse_any(g, p, 0xc2, p == 0 || p == 0x66);
+			emit(g, (uint8_t)pick(g, 8));
+			return;
+		}
+		}
+		emit(g, (uint8_t)rnd(g));
+		break;
+	}
+	case 7: { /* shifts by imm8 */
+		static const uint8_t sh[][2] = { { 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 },
+			{ 0x72, 2 }, { 0x72, 4 }, { 0x72, 6 }, { 0x73, 2 }, { 0x73, 3 },
+			{ 0x73, 6 }, { 0x73, 7 } };
+		unsigned i = pick(g, 10);
+
+		sse_rr(g, 0x66, sh[i][0], 0, sh[i][1], r);
+		emit(g, (uint8_t)pick(g, 70));
+		break;
+	}
+	case 8: /* to and from general registers */
+		switch (pick(g, 7)) {
+		case 0: sse_rr(g, 0x66, 0xd7, 0, gp, r); break;
+		case 1: sse_rr(g, pick(g, 2) ? 0x66 : 0, 0x50, 0, gp, r); break;
+		case 2: sse_rr(g, 0x66, 0x6e, pick(g, 2), r, gp); break;
+		case 3: sse_rr(g, 0x66, 0x7e, pick(g, 2), r, gp); break;
+		case 4:
+			sse_rr(g, pick(g, 2) ? 0xf2 : 0xf3, (uint8_t)(0x2c + pick(g, 2)),
+			       pick(g, 2), gp, r);
+			break;
+		case 5:
+			sse_rr(g, pick(g, 2) ? 0xf2 : 0xf3, 0x2a, pick(g, 2), r, gp);
+			break;
+		default:
+			sse_rr(g, 0x66, 0xc5, 0, gp, r);
+			emit(g, (uint8_t)pick(g, 8));
+		}
+		break;
+	case 9: /* COMISS/UCOMISS/COMISD/UCOMISD */
+		sse_any(g, pick(g, 2) ? 0x66 : 0, (uint8_t)(0x2e + pick(g, 2)), 0);
+		flags_set(g, OSZAPC, 0);
+		break;
+	case 10: { /* stores */
+		static const uint8_t st[][3] = { { 0x66, 0x7f, 1 }, { 0xf3, 0x7f, 0 },
+			{ 0, 0x11, 0 }, { 0xf2, 0x11, 0 }, { 0xf3, 0x11, 0 },
+			{ 0x66, 0xd6, 0 }, { 0, 0x13, 0 }, { 0, 0x17, 0 }, { 0, 0x29, 1 },
+			{ 0x66, 0xe7, 1 } };
+		unsigned i = pick(g, 10);
+
+		sse_rm(g, st[i][0], st[i][1], 0, r, st[i][2]);
+		break;
+	}
+	case 11: /* movlps/movhps loads, movhlps/movlhps */
+		if (pick(g, 2))
+			sse_rm(g, pick(g, 2) ? 0x66 : 0, (uint8_t)(0x12 + 4 * pick(g, 2)), 0, r, 0);
+		else
+			sse_rr(g, 0, (uint8_t)(0x12 + 4 * pick(g, 2)), 0, r, pick(g, 16));
+		break;
+	case 12: { /* MMX */
+		static const uint8_t mo[] = { 0xfc, 0xef, 0x6f, 0xd5, 0xe5, 0x74,
+					      0x63, 0xd8, 0xf4, 0xda };
+		unsigned a = pick(g, 8), b = pick(g, 8);
+
+		switch (pick(g, 5)) {
+		case 0: sse_rr(g, 0, 0x6e, pick(g, 2), a, gp); break;
+		case 1: sse_rr(g, 0, 0x7e, pick(g, 2), a, gp); break;
+		case 2: sse_rr(g, 0, 0x71, 0, 6, a); emit(g, (uint8_t)pick(g, 20)); break;
+		case 3: sse_rr(g, 0, 0xd7, 0, gp, a); break;
+		default:
+			if (pick(g, 2))
+				sse_rr(g, 0, mo[pick(g, sizeof(mo))], 0, a, b);
+			else
+				sse_rm(g, 0, mo[pick(g, sizeof(mo))], 0, a, 0);
+		}
+		if (!pick(g, 3)) {
+			emit(g, 0x0f);
+			emit(g, 0x77); /* EMMS */
+		}
+		break;
+	}
+	default: { /* LDMXCSR of a masked value via [rbx+120] */
+		uint32_t v = 0x1f80 | (uint32_t)pick(g, 4) << 13 |
+			     (uint32_t)pick(g, 2) << 15 | (uint32_t)pick(g, 2) << 6;
+
+		emit(g, 0xc7); emit(g, 0x43); emit(g, 120);
+		emit(g, (uint8_t)v); emit(g, (uint8_t)(v >> 8)); emit(g, 0); emit(g, 0);
+		emit(g, 0x0f); emit(g, 0xae); emit(g, 0x53); emit(g, 120);
+	}
+	}
+}
+
+static void x87_mem(struct gen *g, uint8_t op, unsigned r)
+{
+	emit(g, op);
+	emit(g, (uint8_t)(0x40 | r << 3 | 3));
+	emit(g, (uint8_t)pick(g, 112));
+}
+
+static void g_x87(struct gen *g)
+{
+	/* valid memory forms: bit r set in the mask of opcode D8+i */
+	static const uint8_t memok[8] = { 0xff, 0x0d, 0xff, 0xad, 0xff, 0x0d,
+					  0xff, 0xfd };
+	unsigned k = pick(g, 10), op, m;
+
+	if (k < 3) {
+		unsigned r;
+
+		do {
+			op = pick(g, 8);
+			r = pick(g, 8);
+		} while (!(memok[op] & (1u << r)));
+		x87_mem(g, (uint8_t)(0xd8 + op), r);
+		return;
+	}
+	if (k == 3) { /* FLDCW of a masked value via [rbx+124] */
+		uint16_t v = (uint16_t)(0x7f | pick(g, 4) << 8 | pick(g, 4) << 10);
+
+		emit(g, 0x66); emit(g, 0xc7); emit(g, 0x43); emit(g, 124);
+		emit(g, (uint8_t)v); emit(g, (uint8_t)(v >> 8));
+		emit(g, 0xd9); emit(g, 0x6b); emit(g, 124);
+		return;
+	}
+	for (;;) {
+		op = pick(g, 8);
+		m = pick(g, 64);
+		switch (op) {
+		case 0: case 4: goto ok;
+		case 1:
+			if (m < 0x10 || m == 0x20 || m == 0x21 || m == 0x24 || m == 0x25 ||
+			    (m >= 0x28 && m <= 0x2e) || m >= 0x30 || (m >= 0x18 && m < 0x20))
+				goto ok;
+			break;
+		case 2: if (m < 0x20 || m == 0x29) goto ok; break;
+		case 3:
+			if (m < 0x20 || (m >= 0x28 && m < 0x38) || m == 0x22) {
+				if (m >= 0x28)
+					flags_set(g, OSZAPC, 0);
+				goto ok;
+			}
+			break;
+		case 5: if (m < 0x30) goto ok; break;
+		case 6: if (m != 0x18 && (m < 0x1a || m >= 0x20)) goto ok; break;
+		case 7:
+			if (m < 0x20 || m == 0x20 || (m >= 0x28 && m < 0x38)) {
+				if (m >= 0x28)
+					flags_set(g, OSZAPC, 0);
+				goto ok;
+			}
+			break;
+		}
+	}
+ok:
+	emit(g, (uint8_t)(0xd8 + op));
+	emit(g, (uint8_t)(0xc0 | m));
+}
+
 static void gen_case(struct gen *g, unsigned len)
 {
 	unsigned i;
@@ -428,7 +682,17 @@ static void gen_case(struct gen *g, unsigned len)
 
 	g->n = 0;
 	g->undef = 0;
+	/* fxrstor64 [rbx+FXIN] */
+	emit(g, 0x48); emit(g, 0x0f); emit(g, 0xae); emit(g, 0x8b);
+	emit(g, FXIN & 0xff); emit(g, FXIN >> 8); emit(g, 0); emit(g, 0);
 	for (i = 0; i < len; i++) {
+		if (g->fp) {
+			if (g->fp == 2 || (g->fp == 1 && pick(g, 2)))
+				g_sse(g);
+			else
+				g_x87(g);
+			continue;
+		}
 		switch (pick(g, 10)) {
 		case 0: case 1: g_alu(g); break;
 		case 2: g_unary(g); break;
@@ -441,11 +705,95 @@ static void gen_case(struct gen *g, unsigned len)
 		default: g_string(g); break;
 		}
 	}
+	/* fxsave64 [rbx+FXOUT] */
+	emit(g, 0x48); emit(g, 0x0f); emit(g, 0xae); emit(g, 0x83);
+	emit(g, FXOUT & 0xff); emit(g, FXOUT >> 8); emit(g, 0); emit(g, 0);
 	/* jmp EPI */
 	rel = (int32_t)(EPI - (CODE + g->n + 5));
 	emit(g, 0xe9);
 	memcpy(g->p + g->n, &rel, 4);
 	g->n += 4;
+}
+
+
+/* an FXSAVE64 image with every exception masked */
+static void fp_value(struct gen *g, uint8_t *r)
+{
+	static const double nice[] = { 0.0, -0.0, 1.0, -1.0, 0.5, 3.0, 1e308, -1e-308,
+				       4.9e-324, 1.0 / 3.0, 2.5, -7.0, 65536.0, 1e20 };
+	long double v;
+
+	memset(r, 0, 16);
+	switch (pick(g, 6)) {
+	case 0: v = nice[pick(g, sizeof(nice) / sizeof(nice[0]))]; break;
+	case 1: v = (long double)(int64_t)rnd(g) / (long double)(1 + pick(g, 1000)); break;
+	case 2: v = (long double)(int32_t)pick(g, 200) - 100; break;
+	case 3: v = __builtin_infl() * (pick(g, 2) ? 1 : -1); break;
+	case 4: v = __builtin_nanl(""); break;
+	default: {
+		uint64_t m = rnd(g);
+		uint16_t e = (uint16_t)rnd(g);
+
+		memcpy(r, &m, 8);
+		memcpy(r + 8, &e, 2);
+		return;
+	}
+	}
+	memcpy(r, &v, 10);
+}
+
+static void make_fx(struct gen *g, uint8_t *fx)
+{
+	uint16_t fcw = (uint16_t)(0x7f | pick(g, 4) << 8 | pick(g, 4) << 10);
+	uint16_t fsw = (uint16_t)(pick(g, 8) << 11 | (pick(g, 8) << 8) | pick(g, 2) << 14);
+	uint32_t mx = 0x1f80 | (uint32_t)pick(g, 4) << 13 | (uint32_t)pick(g, 2) << 15 |
+		      (uint32_t)pick(g, 2) << 6;
+	unsigned i, j;
+
+	memset(fx, 0, 512);
+	memcpy(fx, &fcw, 2);
+	memcpy(fx + 2, &fsw, 2);
+	fx[4] = (uint8_t)rnd(g);
+	memcpy(fx + 24, &mx, 4);
+	for (i = 0; i < 8; i++)
+		fp_value(g, fx + 32 + 16 * i);
+	for (i = 0; i < 16; i++) {
+		uint8_t *x = fx + 160 + 16 * i;
+
+		switch (pick(g, 4)) {
+		case 0:
+			for (j = 0; j < 16; j++)
+				x[j] = (uint8_t)rnd(g);
+			break;
+		case 1:
+			for (j = 0; j < 4; j++) {
+				float f = (float)((int32_t)pick(g, 2000) - 1000) / (float)(1 + pick(g, 7));
+
+				if (!pick(g, 8))
+					f = pick(g, 2) ? __builtin_inff() : __builtin_nanf("");
+				memcpy(x + 4 * j, &f, 4);
+			}
+			break;
+		case 2:
+			for (j = 0; j < 2; j++) {
+				double d = (double)(int64_t)rnd(g) / (double)(1 + pick(g, 99));
+
+				memcpy(x + 8 * j, &d, 8);
+			}
+			break;
+		default:
+			for (j = 0; j < 16; j++)
+				x[j] = (uint8_t)pick(g, 4) ? (uint8_t)pick(g, 128) : 0;
+		}
+	}
+}
+
+/* FXSAVE fields that differ by design: FOP/FIP/FDP (AMD stores them only
+ * with an exception pending) and MXCSR_MASK (the host may have more) */
+static void mask_fx(uint8_t *buf)
+{
+	memset(buf + FXOUT + 6, 0, 18);
+	memset(buf + FXOUT + 28, 0, 4);
 }
 
 /* ---- native run ---- */
@@ -629,9 +977,9 @@ static int run_emu(struct emu_cpu *cpu, const struct regs *in, struct regs *out,
 	st.seg[X86_TR].type = 0xb;
 	st.seg[X86_TR].present = 1;
 	st.seg[X86_TR].limit = 0x67;
-	st.cr0 = 0x80000011;
+	st.cr0 = 0x80000033; /* PG NE ET MP PE */
 	st.cr3 = 0x600000;
-	st.cr4 = 0x20;
+	st.cr4 = 0x620;      /* OSXMMEXCPT OSFXSR PAE */
 	st.efer = 0x500;
 	memcpy(gram + (CODE - GBASE), c, clen);
 	gram[EPI - GBASE] = 0xf4; /* HLT */
@@ -669,6 +1017,9 @@ int main(int argc, char **argv)
 	static uint8_t buf0[4096], bn[4096], be[4096];
 	struct gen g = { .rng = seed };
 	int verbose = getenv("EMU_VERBOSE") != NULL;
+	/* EMU_DIFF_FP=sse or x87: only that kind in the FP cases */
+	const char *fpenv = getenv("EMU_DIFF_FP");
+	int fpmode = !fpenv ? 1 : !strcmp(fpenv, "sse") ? 2 : 3;
 
 	code = mmap((void *)CODE, 0x4000, PROT_READ | PROT_WRITE | PROT_EXEC,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -692,6 +1043,7 @@ int main(int argc, char **argv)
 		uint64_t mask;
 		unsigned j;
 
+		g.fp = (i & 1) ? fpmode : 0;
 		gen_case(&g, 4 + pick(&g, 12));
 		for (j = 0; j < 16; j++)
 			in.g[j] = pick(&g, 4) ? rnd(&g) : rnd(&g) & 0xff;
@@ -700,6 +1052,7 @@ int main(int argc, char **argv)
 		in.flags = (rnd(&g) & 0x8d5) | 2;
 		for (j = 0; j < 4096; j++)
 			buf0[j] = (uint8_t)rnd(&g);
+		make_fx(&g, buf0 + FXIN);
 		memcpy(bn, buf0, 4096);
 		memcpy(be, buf0, 4096);
 		if (run_native(&in, &on, bn)) {
@@ -721,6 +1074,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		mask = (OSZAPC & ~g.undef) | 0x400;
+		mask_fx(bn);
+		mask_fx(be);
 		on.g[4] = oe.g[4] = 0;
 		if (memcmp(on.g, oe.g, sizeof(on.g)) ||
 		    ((on.flags ^ oe.flags) & mask) || memcmp(bn, be, 4096)) {
@@ -733,8 +1088,10 @@ int main(int argc, char **argv)
 					fprintf(stderr, " %02x", code[j]);
 				fprintf(stderr, "\n");
 				dump("", &on, &oe);
-				if (memcmp(bn, be, 4096))
-					fprintf(stderr, "  buffer differs\n");
+				for (j = 0; j < 4096; j++)
+					if (bn[j] != be[j])
+						fprintf(stderr, "  buf[%#x] native %02x emu %02x\n",
+							j, bn[j], be[j]);
 			}
 		}
 		if ((i + 1) % batch == 0 || i + 1 == cases) {
@@ -746,8 +1103,8 @@ int main(int argc, char **argv)
 			bfail = 0;
 		}
 	}
-	printf("# emu-diff: %u cases, %u differ, %u skipped (native fault), seed %#llx\n",
-	       cases, bad, skipped, (unsigned long long)seed);
+	printf("# emu-diff: %u cases (%u SSE/MMX/x87), %u differ, %u skipped (native fault), seed %#llx\n",
+	       cases, cases / 2, bad, skipped, (unsigned long long)seed);
 	emu_cpu_free(&cpu);
 	free(gram);
 	return 0;
