@@ -1,0 +1,100 @@
+#!/bin/bash
+# hv-test: once
+# hv-test: timeout=600
+# Debian's own kernel on the interpreter (accel=emu, machine=pc, 1 vCPU,
+# 256 MiB) with the busybox initramfs of scripts/mkinitramfs.sh: it must
+# reach the shell, run a command typed on the serial console, and
+# `poweroff` must end hv with status 0. Prints the boot time.
+set -u
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$root/${BUILD:-build}
+limit=${HV_EMU_LINUX_TIMEOUT:-420}
+kernel=${HV_EMU_LINUX_KERNEL:-$(ls -1v /boot/vmlinuz-* 2>/dev/null | tail -n 1)}
+if [[ -z $kernel || ! -r $kernel ]]; then
+	echo "ok emu-linux # SKIP no readable /boot/vmlinuz-*"
+	exit 0
+fi
+if ! command -v busybox >/dev/null || ldd "$(command -v busybox)" >/dev/null 2>&1; then
+	echo "ok emu-linux # SKIP busybox-static is not installed"
+	exit 0
+fi
+t=$(mktemp -d)
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$t"' EXIT
+pid=
+if ! err=$("$root/scripts/mkinitramfs.sh" "$t/initramfs.cpio.gz" 2>&1); then
+	echo "not ok emu-linux - mkinitramfs.sh failed: $err"
+	exit 0
+fi
+cat >"$t/vm.ini" <<INI
+[vm]
+name = emu-linux
+memory = 256M
+cpus = 1
+accel = emu
+kernel = $kernel
+initrd = $t/initramfs.cpio.gz
+cmdline = console=ttyS0 panic=-1
+
+[device com1]
+plugin = uart16550
+port = 0x3f8
+irq = 4
+console = serial
+
+[console serial]
+plugin = stdio
+INI
+mkfifo "$t/in"
+start=$(date +%s.%N)
+"$build/hv" run "$t/vm.ini" <"$t/in" >"$t/out" 2>"$t/err" &
+pid=$!
+exec 3>"$t/in"
+
+elapsed() { echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }'; }
+# wait_for PATTERN: 0 once the console shows it, 1 on timeout or exit
+wait_for() {
+	while ! grep -q "$1" "$t/out" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		(($(date +%s) - ${start%.*} < limit)) || return 1
+		sleep 0.2
+	done
+}
+diag() {
+	echo "# hv stderr: $(tail -c 400 "$t/err" | tr '\n' '|')"
+	tail -n 12 "$t/out" | sed 's/^/#   /'
+}
+
+if ! wait_for HV-LINUX-READY; then
+	echo "not ok emu-linux-boot - no shell within $limit s"
+	diag
+	exit 0
+fi
+boot=$(elapsed)
+echo "ok emu-linux-boot - shell after $boot s wall clock ($(grep -ao 'HV-LINUX-INIT [0-9.]*' "$t/out") s guest uptime)"
+sleep 1
+echo 'echo HV-EMU-$((6 * 7)); uname -m' >&3
+if wait_for HV-EMU-42; then
+	echo "ok emu-linux-command - a command typed on ttyS0 ran"
+else
+	echo "not ok emu-linux-command - no HV-EMU-42 on the console"
+	diag
+fi
+echo poweroff >&3
+while kill -0 "$pid" 2>/dev/null && (($(date +%s) - ${start%.*} < limit)); do
+	sleep 0.2
+done
+if kill -0 "$pid" 2>/dev/null; then
+	echo "not ok emu-linux-poweroff - hv still running after $limit s"
+	diag
+	exit 0
+fi
+wait "$pid"
+rc=$?
+pid=
+if ((rc == 0)); then
+	echo "ok emu-linux-poweroff - hv exited 0 after $(elapsed) s"
+else
+	echo "not ok emu-linux-poweroff - hv exited $rc"
+	diag
+fi
+exit 0
