@@ -157,4 +157,43 @@ else
 	kill -9 $pid
 	fail=1
 fi
+
+# PVH: hv unpacks the bzImage and enters the vmlinux; one vCPU
+awk '/^cpus =/ { print "cpus = 1"; print "kernel_format = pvh"; next } { print }' $t/vm.ini >$t/pvh.ini
+rm -f $t/out $t/in
+mkfifo $t/in
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/pvh.ini <$t/in >$t/out 2>$t/err &
+pid=$!
+exec 3>$t/in
+name=linux-pvh-1
+if wait_for HV-LINUX-READY 240; then
+	echo "ok $name-boot - /init ran after $(since) s ($(grep -o 'HV-LINUX-INIT [0-9.]*' $t/out))"
+	printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) ECHO-$((6 * 7))\n' >&3
+	if wait_for ECHO-42 60 && grep -q 'CPUS=1 ' $t/out; then
+		echo "ok $name-cpus - one CPU, the shell answers"
+	else
+		echo "not ok $name-cpus - $(grep -o 'CPUS=[0-9]*' $t/out | tail -n 1)"
+		fail=1
+	fi
+	printf 'poweroff\n' >&3
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 $pid 2>/dev/null && echo "not ok $name-poweroff - still running" && fail=1
+	wait $pid
+	status=$?
+	if [ $status = 0 ]; then
+		echo "ok $name-poweroff - hv exited 0 $(since) s after start"
+	else
+		echo "not ok $name-poweroff - hv exited $status"
+		diag
+		fail=1
+	fi
+else
+	echo "not ok $name-boot - no HV-LINUX-READY within 240 s"
+	diag
+	kill -9 $pid
+	fail=1
+fi
+exec 3>&-
 exit $fail
