@@ -176,6 +176,21 @@ if wait_for HV-LINUX-READY 240; then
 		echo "not ok $name-cpus - $(grep -o 'CPUS=[0-9]*' $t/out | tail -n 1)"
 		fail=1
 	fi
+	# reboot (on_reboot = restart): the VM comes up a second time
+	printf 'reboot\n' >&3
+	i=0
+	while [ "$(grep -c HV-LINUX-READY $t/out)" -lt 2 ] && [ $i -lt 2400 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(grep -c HV-LINUX-READY $t/out)" -ge 2 ]; then
+		echo "ok $name-reboot - the guest's reboot restarted the VM and it booted again"
+	else
+		echo "not ok $name-reboot - no second boot after reboot"
+		diag
+		fail=1
+	fi
+	sleep 1
 	printf 'poweroff\n' >&3
 	i=0
 	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
