@@ -130,6 +130,10 @@ int vm_create_devices(struct vm *vm)
 
 		if (strcmp(s->kind, "device"))
 			continue;
+		/* the interpreter's chipset has its own CMOS/RTC at 0x70 */
+		if (s->implicit && !strcmp(s->plugin->desc.name, "cmos") &&
+		    !strcmp(vm->accel->name, "emu"))
+			continue;
 		in = instance_new(vm, vm->loop, vm->plugins, s->plugin, s, NULL);
 		if (!in)
 			return -ENOMEM;
@@ -304,11 +308,14 @@ static int power_on(struct vm *vm)
 static void do_reset(void *opaque)
 {
 	struct vm *vm = opaque;
+	int rc = 0;
 
 	if (atomic_load(&vm->stopping))
 		return;
 	vm_pause(vm);
-	if (power_on(vm)) {
+	if (vm->accel->vm_reset)
+		rc = vm->accel->vm_reset(vm);
+	if (rc || power_on(vm)) {
 		err("reset failed");
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
@@ -352,7 +359,8 @@ static int setup_signals(struct vm *vm)
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->signal_fd < 0)
 		return -errno;
-	return loop_watch(vm->loop, vm->signal_fd, HV_FD_IN, on_signal, vm, NULL);
+	return loop_watch(vm->loop, vm->signal_fd, HV_FD_IN, on_signal, vm,
+			  &vm->signal_watch);
 }
 
 static int start_cpus(struct vm *vm)
@@ -441,6 +449,8 @@ void vm_destroy(struct vm *vm)
 	mem_destroy(&vm->mem);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
+	if (vm->signal_watch)
+		loop_unwatch(vm->loop, vm->signal_watch);
 	if (vm->signal_fd > 0)
 		close(vm->signal_fd);
 	loop_free(vm->loop);

@@ -17,6 +17,7 @@
 struct config;
 struct plugin_set;
 struct loop;
+struct loop_watch;
 struct instance;
 struct pci_host;
 struct pc_pm;
@@ -65,6 +66,7 @@ struct vm {
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
 	uint64_t paused_at_ns;
 	int signal_fd;
+	struct loop_watch *signal_watch;
 	struct pci_host *pci; /* machine = pc: the host bridge, else NULL */
 	struct pc_pm *pm;     /* machine = pc: the ACPI PM block */
 	int sigterms;         /* SIGTERMs so far: the first one is polite */

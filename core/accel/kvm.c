@@ -86,23 +86,14 @@ static int set_slot(struct vm *vm, struct mem_region *r, int add)
 	return ioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &m) ? -errno : 0;
 }
 
-static int kvm_vm_create(struct vm *vm)
+/* The VM fd with its memory slots, irqchip and PIT. */
+static int open_vm(struct vm *vm, struct kvm_vm *k)
 {
-	struct kvm_vm *k = calloc(1, sizeof(*k));
 	struct kvm_pit_config pit = { .flags = 0 };
-	struct sigaction sa = { .sa_handler = kick_handler };
-	int rc = -errno;
+	int rc;
 
-	if (!k)
-		return -ENOMEM;
-	vm->accel_priv = k;
-	k->fd = -1;
-	k->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (k->kvm < 0)
-		return -errno;
 	k->fd = ioctl(k->kvm, KVM_CREATE_VM, 0);
-	k->run_size = ioctl(k->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (k->fd < 0 || k->run_size <= 0)
+	if (k->fd < 0)
 		return -errno;
 	if (ioctl(k->fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) ||
 	    ioctl(k->fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ 0xfffbc000ul }) ||
@@ -112,6 +103,27 @@ static int kvm_vm_create(struct vm *vm)
 	for (int i = 0; i < vm->mem.n; i++)
 		if ((rc = set_slot(vm, &vm->mem.r[i], 1)))
 			return rc;
+	return 0;
+}
+
+static int kvm_vm_create(struct vm *vm)
+{
+	struct kvm_vm *k = calloc(1, sizeof(*k));
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int rc;
+
+	if (!k)
+		return -ENOMEM;
+	vm->accel_priv = k;
+	k->fd = -1;
+	k->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (k->kvm < 0)
+		return -errno;
+	k->run_size = ioctl(k->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (k->run_size <= 0)
+		return -errno;
+	if ((rc = open_vm(vm, k)))
+		return rc;
 	k->cpuid = supported_cpuid(k->kvm);
 	if (!k->cpuid)
 		return -errno ? -errno : -ENOMEM;
@@ -168,14 +180,10 @@ static int set_cpuid(struct vcpu *cpu, struct kvm_cpu *c, struct kvm_vm *k)
 	return rc;
 }
 
-static int kvm_vcpu_create(struct vcpu *cpu)
+static int open_vcpu(struct vcpu *cpu, struct kvm_cpu *c)
 {
 	struct kvm_vm *k = cpu->vm->accel_priv;
-	struct kvm_cpu *c = calloc(1, sizeof(*c));
 
-	if (!c)
-		return -ENOMEM;
-	cpu->accel = c;
 	c->fd = ioctl(k->fd, KVM_CREATE_VCPU, cpu->index);
 	if (c->fd < 0)
 		return -errno;
@@ -188,19 +196,60 @@ static int kvm_vcpu_create(struct vcpu *cpu)
 	return set_cpuid(cpu, c, k);
 }
 
-static void kvm_vcpu_destroy(struct vcpu *cpu)
+static int kvm_vcpu_create(struct vcpu *cpu)
 {
-	struct kvm_cpu *c = cpu->accel;
-	struct kvm_vm *k = cpu->vm->accel_priv;
+	struct kvm_cpu *c = calloc(1, sizeof(*c));
 
 	if (!c)
-		return;
+		return -ENOMEM;
+	cpu->accel = c;
+	return open_vcpu(cpu, c);
+}
+
+static void close_vcpu(struct vcpu *cpu, struct kvm_cpu *c)
+{
+	struct kvm_vm *k = cpu->vm->accel_priv;
+
 	if (c->run)
 		munmap(c->run, k->run_size);
 	if (c->fd >= 0)
 		close(c->fd);
+	c->run = NULL;
+	c->fd = -1;
+}
+
+static void kvm_vcpu_destroy(struct vcpu *cpu)
+{
+	struct kvm_cpu *c = cpu->accel;
+
+	if (!c)
+		return;
+	close_vcpu(cpu, c);
 	free(c);
 	cpu->accel = NULL;
+}
+
+/*
+ * A system reset builds the KVM VM afresh: new in-kernel PIC, IOAPIC, PIT
+ * and local APICs in their power-on state, and vCPUs with nothing left of
+ * the shutdown that may have caused the reset (under a nested, emulated
+ * SVM a vCPU re-entered after a triple fault never ran again). Guest RAM
+ * is ours, not KVM's, and simply gets mapped again.
+ */
+static int kvm_vm_reset(struct vm *vm)
+{
+	struct kvm_vm *k = vm->accel_priv;
+	int rc;
+
+	for (int i = 0; i < vm->ncpus; i++)
+		close_vcpu(&vm->cpu[i], vm->cpu[i].accel);
+	close(k->fd);
+	if ((rc = open_vm(vm, k)))
+		return rc;
+	for (int i = 0; i < vm->ncpus; i++)
+		if ((rc = open_vcpu(&vm->cpu[i], vm->cpu[i].accel)))
+			return rc;
+	return 0;
 }
 
 static void seg_to_kvm(struct kvm_segment *k, const struct x86_seg *s)
@@ -223,6 +272,35 @@ static void seg_from_kvm(struct x86_seg *s, const struct kvm_segment *k)
 	};
 }
 
+static void lapic_set(struct kvm_lapic_state *l, unsigned reg, uint32_t v)
+{
+	memcpy(&l->regs[reg], &v, 4);
+}
+
+/*
+ * A power-on local APIC and no event left over from before: a reset after
+ * a triple fault must not re-inject the exception that caused it. The BSP's
+ * LINT0 takes the PIC's ExtINT and LINT1 the NMI, as PC firmware sets them.
+ */
+static int reset_events(struct kvm_cpu *c, int bsp)
+{
+	struct kvm_vcpu_events ev = { .flags = KVM_VCPUEVENT_VALID_NMI_PENDING };
+	struct kvm_lapic_state l;
+
+	if (ioctl(c->fd, KVM_SET_VCPU_EVENTS, &ev) || ioctl(c->fd, KVM_GET_LAPIC, &l))
+		return -errno;
+	memset(&l.regs[0x80], 0, 0x400 - 0x80); /* TPR .. TDCR */
+	lapic_set(&l, 0xe0, 0xffffffff);   /* DFR: flat */
+	lapic_set(&l, 0xf0, 0xff);         /* SVR: software-disabled */
+	for (unsigned r = 0x320; r <= 0x370; r += 0x10)
+		lapic_set(&l, r, 0x10000); /* every LVT masked */
+	if (bsp) {
+		lapic_set(&l, 0x350, 0x700); /* LINT0: ExtINT */
+		lapic_set(&l, 0x360, 0x400); /* LINT1: NMI */
+	}
+	return ioctl(c->fd, KVM_SET_LAPIC, &l) ? -errno : 0;
+}
+
 static int kvm_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
 {
 	struct kvm_cpu *c = cpu->accel;
@@ -234,6 +312,7 @@ static int kvm_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
 							  KVM_MP_STATE_UNINITIALIZED,
 	};
 	struct kvm_segment *segs[8];
+	int rc;
 
 	if (ioctl(c->fd, KVM_GET_SREGS, &sregs))
 		return -errno;
@@ -260,9 +339,12 @@ static int kvm_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
 	regs.rip = st->rip;
 	regs.rflags = st->rflags | 2;
 	if (ioctl(c->fd, KVM_SET_SREGS, &sregs) || ioctl(c->fd, KVM_SET_REGS, &regs) ||
-	    ioctl(c->fd, KVM_SET_FPU, &fpu) || ioctl(c->fd, KVM_SET_MP_STATE, &mp))
+	    ioctl(c->fd, KVM_SET_FPU, &fpu))
 		return -errno;
-	return 0;
+	rc = reset_events(c, mp.mp_state == KVM_MP_STATE_RUNNABLE);
+	if (!rc && ioctl(c->fd, KVM_SET_MP_STATE, &mp))
+		rc = -errno;
+	return rc;
 }
 
 static int kvm_vcpu_get_state(struct vcpu *cpu, struct x86_state *st)
@@ -408,6 +490,7 @@ const struct accel_ops accel_kvm = {
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
 	.mem_update = kvm_mem_update,
+	.vm_reset = kvm_vm_reset,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_set_state = kvm_vcpu_set_state,

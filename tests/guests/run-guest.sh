@@ -11,6 +11,8 @@ name=$(basename "$bin" .bin)
 src=${HV_GUEST_SRC:-$(dirname "$0")}
 asm=$src/$name.asm
 expect=$src/$name.expect
+# interactive guests are driven by their own tests (tests/console/)
+grep -q '^; hv-test: interactive' "$asm" && exit 0
 tmp=${TMPDIR:-/tmp}/hv-guest-$name-$accel-$$
 mkdir -p "$tmp"
 want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")

@@ -12,7 +12,8 @@
 # kernel panics and panic=-1 with QEMU's -no-reboot stops QEMU).
 #
 # Kernel command line: hv_timeout=<secs> is the whole run's budget, counted
-# from boot; words after "--" are passed to run-inside.sh as arguments.
+# from boot; words after "--" are passed to run-inside.sh as arguments;
+# hv_shell=1 gives an interactive shell on ttyS1 instead of running it.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root TMPDIR=/tmp
@@ -26,9 +27,18 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 
+budget=300 shell=0
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
+	case $w in
+	hv_timeout=*) budget=${w#hv_timeout=} ;;
+	hv_shell=1) shell=1 ;;
+	esac
+done
+
 out=/dev/ttyS1
 [ -c "$out" ] || out=/dev/console
-stty -F "$out" raw -echo 2>/dev/null
+[ $shell = 1 ] || stty -F "$out" raw -echo 2>/dev/null
 exec >"$out" 2>&1 </dev/null
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -64,11 +74,6 @@ if [ ! -c /dev/kvm ]; then
 fi
 echo "HV-NESTED-KVM-READY $(uptime_s)"
 
-budget=300
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-	case $w in hv_timeout=*) budget=${w#hv_timeout=} ;; esac
-done
 # Leave a few seconds of the budget for the end marker and the power-off.
 now=$(uptime_s)
 left=$((budget - ${now%.*} - 5))
@@ -81,6 +86,13 @@ if [ ! -r /hv/run-inside.sh ]; then
 fi
 
 cd /hv || finish 1
+if [ $shell = 1 ]; then
+	echo "# nested: shell in /hv; 'sh /hv/run-inside.sh' runs the payload, 'exit' powers off"
+	# shellcheck disable=SC2094 # a tty, read and written by design
+	setsid -c sh -l <"$out" >"$out" 2>&1
+	echo "HV-NESTED-END status=$?"
+	finish 0
+fi
 # setsid puts the script and its children in one process group to kill.
 setsid sh /hv/run-inside.sh "$@" &
 pid=$!

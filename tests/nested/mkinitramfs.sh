@@ -117,8 +117,16 @@ stage_payload() {
 	done
 }
 
-is_elf() {
-	[[ -f $1 && ! -L $1 ]] && [[ $(head -c 4 "$1" | od -An -c | tr -d ' ') == '177ELF' ]]
+# True for an x86-64 ELF executable or shared object. The magic check uses
+# builtins only (it runs once per payload file); ldd costs ~0.1 s, so
+# firmware ELFs of other machines are weeded out by e_type and e_machine.
+is_host_elf() {
+	local magic='' type machine
+	[[ -f $1 && ! -L $1 ]] || return 1
+	LC_ALL=C IFS= read -r -n 4 -d '' magic <"$1" || true
+	[[ $magic == $'\x7fELF' ]] || return 1
+	read -r type _ machine _ < <(od -An -tx1 -j16 -N4 "$1")
+	[[ ($type == 02 || $type == 03) && $machine == 3e ]]
 }
 
 # Copies the shared libraries of every ELF file in the payload to the same
@@ -131,7 +139,7 @@ stage_libs() {
 		dests+=("$stage${spec#*:}")
 	done
 	while IFS= read -r -d '' f; do
-		is_elf "$f" || continue
+		is_host_elf "$f" || continue
 		line=$(ldd "$f" 2>&1) || continue # static, or not for this host
 		if grep -q 'not found' <<<"$line"; then
 			die "${f#"$stage"}: $(grep 'not found' <<<"$line" | tr -s ' \t' ' ' | paste -sd ';')"
@@ -141,10 +149,9 @@ stage_libs() {
 		done < <(sed -nE 's/^\s*(\S+ => )?(\/\S+) \(0x[0-9a-f]+\)$/\2/p' <<<"$line")
 	done < <(find "$stage/hv" "${dests[@]}" -type f -print0 | LC_ALL=C sort -zu)
 	((${#libs[@]})) || return 0
+	cp -L --parents "${!libs[@]}" "$stage/"
 	for lib in "${!libs[@]}"; do
-		mkdir -p "$stage$(dirname "$lib")"
-		cp -L "$lib" "$stage$lib"
-		dirname "$lib"
+		echo "${lib%/*}"
 	done | LC_ALL=C sort -u >"$stage/etc/ld.so.conf"
 	ldconfig -X -r "$stage" 2>/dev/null || die "ldconfig -r failed"
 }

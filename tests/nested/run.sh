@@ -17,6 +17,8 @@
 #   --file SRC:DEST also copy SRC (file or directory) to DEST in the VM
 #   --append ARGS   extra kernel command-line words, e.g. idle=poll
 #   --verbose       relay every line the VM prints, not only TAP lines
+#   --shell         instead of running run-inside.sh, give an interactive
+#                   shell in the VM on this terminal (Ctrl-A x quits QEMU)
 #   -- ARG...       arguments for run-inside.sh (no spaces or quotes)
 #
 # Prints the TAP lines ("ok ...", "not ok ...", "# ...", "1..N") the VM
@@ -30,7 +32,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:-} verbose=0
+payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:-} verbose=0 shell=0
 files=() args=()
 while (($#)); do
 	case $1 in
@@ -41,6 +43,7 @@ while (($#)); do
 	--file) files+=(--file "${2:?}"); shift 2 ;;
 	--append) append+=" ${2:?}"; shift 2 ;;
 	--verbose) verbose=1; shift ;;
+	--shell) shell=1; shift ;;
 	--) shift; args=("$@"); break ;;
 	*) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
 	esac
@@ -66,6 +69,7 @@ log=$out/$name.log
 console=$out/$name.console.tmp
 mkdir -p "$out"
 rm -f "$log" "$console"
+boot=$(nested_boot_image "$kernel" "$out")
 start=$(date +%s.%N)
 if ! mkinitramfs_err=$("$here/mkinitramfs.sh" "$out/$name.cpio" --payload "$payload" \
 	--kernel "$kernel" "${files[@]}" 2>&1 >/dev/null); then
@@ -75,14 +79,23 @@ fi
 built=$(date +%s.%N)
 
 cmdline="console=ttyS0 quiet panic=-1 hv_timeout=$timeout${append}"
+tty1=file:/dev/stdout
+if ((shell)); then
+	cmdline+=" hv_shell=1"
+	tty1=mon:stdio
+fi
 ((${#args[@]} == 0)) || cmdline+=" -- ${args[*]}"
 
 # ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
 # our stdout pipe, so TAP lines never interleave with kernel messages.
 qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+svm,+npt}"
-	-m "$mem" -smp 1 -kernel "$kernel" -initrd "$out/$name.cpio"
+	-m "$mem" -smp 1 -kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
-	-serial "file:$console" -serial file:/dev/stdout)
+	-serial "file:$console" -serial "$tty1")
+if ((shell)); then
+	echo "# nested: kernel console in ${console#"$root"/}; Ctrl-A x quits QEMU" >&2
+	exec timeout -k 5 --foreground $((timeout + 20)) "${qemu[@]}"
+fi
 
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
 elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
@@ -117,7 +130,9 @@ done < <(
 	echo "---- QEMU: ${qemu[*]} (exit ${qemu_rc:-?})"
 	cat "$out/$name.qemu.tmp"
 	echo "---- kernel console (ttyS0)"
-	cat "$console" 2>/dev/null
+	# Without SeaBIOS's terminal escapes; the console may end mid-line.
+	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$console" 2>/dev/null
+	echo
 } >>"$log"
 rm -f "$out/$name.qemu.tmp" "$console"
 
@@ -126,8 +141,12 @@ summary() {
 		"$(echo "$built $start" | awk '{ print $1 - $2 }')" "$(elapsed)" "${log#"$root"/}"
 }
 
+# The first panic/oops line and the last lines of the kernel console.
 tail_console() {
-	sed -n '/^---- kernel console/,$p' "$log" | tail -n 8 | sed 's/^/#   /'
+	local kmsg
+	kmsg=$(sed -n '/^---- kernel console/,$p' "$log" | tr -d '\r' | grep -v '^$')
+	grep -m 1 -E 'Kernel panic|BUG:|Oops|general protection' <<<"$kmsg" | sed 's/^/#   /' || true
+	tail -n 5 <<<"$kmsg" | sed 's/^/#   /'
 }
 
 if [[ -n $nokvm ]]; then

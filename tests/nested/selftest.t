@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# hv-test: once
 # Proves the nested KVM harness without hv: builds kvmprobe (dynamically
 # linked, so the library copying is exercised too), boots it with run.sh
 # and relays its TAP lines. Fails when KVM does not work inside the VM.
@@ -39,4 +40,4 @@ fi
 exit $fail
 INSIDE
 
-exec "$here/run.sh" --payload "$payload" --name selftest --timeout 100 -- selftest-arg
+exec "$here/run.sh" --payload "$payload" --name selftest --timeout 60 -- selftest-arg
