@@ -41,7 +41,7 @@ ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not static (apt-get install b
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,sbin,dev,etc/init.d,etc/acpi/PWRF,proc,sys,tmp,root,run,lib/modules}
+mkdir -p "$stage"/{bin,sbin,dev,etc/init.d,etc/acpi/PWRF,proc,sys,tmp,root,run,lib/modules,var/log,var/run}
 chmod 1777 "$stage/tmp"
 cp "$busybox" "$stage/bin/busybox"
 for a in $("$busybox" --list); do
@@ -112,7 +112,8 @@ cat >"$stage/etc/init.d/rcS" <<'RCS'
 #!/bin/sh
 hostname hv-guest
 # the ACPI power button (SIGTERM to hv) powers off, when button.ko is in
-[ -e /dev/input ] && acpid -c /etc/acpi 2>/dev/null
+mkdir -p /var/log /var/run
+[ -e /dev/input/event0 ] && acpid -c /etc/acpi -l /var/log/acpid.log
 if [ -x /etc/hv-run ]; then
 	/etc/hv-run </dev/console >/dev/console 2>&1
 	poweroff

@@ -42,6 +42,10 @@ static void put16(struct out *o, uint16_t v) { put(o, &v, 2); }
 static void put32(struct out *o, uint32_t v) { put(o, &v, 4); }
 static void put64(struct out *o, uint64_t v) { put(o, &v, 8); }
 
+/* Stores at offsets the layout fixes, aligned or not. */
+static void set16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void set32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -265,19 +269,19 @@ static void fadt(struct out *o, uint64_t base, size_t facs, size_t dsdt_at)
 		return;
 	t = o->buf + at;
 	/* FIRMWARE_CTRL and DSDT: the 32-bit fields, and X_ ones below */
-	*(uint32_t *)(void *)(t + 36) = (uint32_t)(base + facs);
-	*(uint32_t *)(void *)(t + 40) = (uint32_t)(base + dsdt_at);
-	*(uint16_t *)(void *)(t + 46) = PC_SCI_IRQ;
-	*(uint32_t *)(void *)(t + 56) = PC_PM_BASE;     /* PM1a_EVT_BLK */
-	*(uint32_t *)(void *)(t + 64) = PC_PM_BASE + 4; /* PM1a_CNT_BLK */
-	*(uint32_t *)(void *)(t + 76) = PC_PM_BASE + 8; /* PM_TMR_BLK */
+	set32(t + 36, (uint32_t)(base + facs));
+	set32(t + 40, (uint32_t)(base + dsdt_at));
+	set16(t + 46, PC_SCI_IRQ);
+	set32(t + 56, PC_PM_BASE);     /* PM1a_EVT_BLK */
+	set32(t + 64, PC_PM_BASE + 4); /* PM1a_CNT_BLK */
+	set32(t + 76, PC_PM_BASE + 8); /* PM_TMR_BLK */
 	t[88] = 4, t[89] = 2, t[91] = 4;
-	*(uint16_t *)(void *)(t + 96) = 101;  /* no C2 */
-	*(uint16_t *)(void *)(t + 98) = 1001; /* no C3 */
+	set16(t + 96, 101);  /* no C2 */
+	set16(t + 98, 1001); /* no C3 */
 	t[108] = 0x32;                         /* CMOS century register */
-	*(uint16_t *)(void *)(t + 109) = 0x0001 | 0x0004 | 0x0010; /* legacy devs, no VGA, no ASPM */
+	set16(t + 109, 0x0001 | 0x0004 | 0x0010); /* legacy devs, no VGA, no ASPM */
 	/* WBINVD, PROC_C1, SLP_BUTTON (none), TMR_VAL_EXT, RESET_REG_SUP */
-	*(uint32_t *)(void *)(t + 112) = 1u << 0 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 10;
+	set32(t + 112, 1u << 0 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 10);
 	o->len = at + 116;
 	gas_io(o, 8, 1, 0xcf9); /* RESET_REG: the host bridge's reset control */
 	put8(o, 0x06);          /* RESET_VALUE */
@@ -355,7 +359,7 @@ int acpi_build(struct vm *vm, uint8_t *buf, size_t size, uint64_t gpa)
 	memcpy(buf + rsdp, "RSD PTR ", 8);
 	memcpy(buf + rsdp + 9, "HVHVHV", 6);
 	buf[rsdp + 15] = 2;
-	*(uint32_t *)(void *)(buf + rsdp + 20) = 36;
+	set32(buf + rsdp + 20, 36);
 	memcpy(buf + rsdp + 24, &x, 8);
 	buf[rsdp + 8] = checksum(buf + rsdp, 20);
 	buf[rsdp + 32] = checksum(buf + rsdp, 36);

@@ -209,8 +209,12 @@ static void cmos_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 		arm_periodic(ctx, c);
 		return;
 	case REG_B:
-		if (!(old & B_SET))
-			latch(ctx, c); /* time registers in the old format */
+		if (!(old & B_SET)) {
+			/* latch in the format just chosen, so that a guest that
+			 * switches to binary and SET at once reads what it set */
+			c->ram[i] = (uint8_t)val & ~B_SET;
+			latch(ctx, c);
+		}
 		c->ram[i] = (uint8_t)val;
 		if (old & B_SET && !(val & B_SET))
 			set_time(ctx, c);

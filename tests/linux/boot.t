@@ -19,7 +19,14 @@ cp "$build/hv" "$payload/hv"
 cp "$build"/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
 cp "$here/inside.sh" "$payload/inside.sh"
-if ! err=$("$root/scripts/mkinitramfs.sh" "$payload/initramfs.cpio.gz" 2>&1); then
+# Debian's busybox-static has no lspci applet: pciutils' own goes in
+extra=()
+lspci=$(command -v lspci) || { echo "not ok linux-boot - lspci missing (apt-get install pciutils)"; exit 1; }
+extra+=(--file "$lspci:/bin/lspci")
+[[ ! -r /usr/share/misc/pci.ids ]] || extra+=(--file /usr/share/misc/pci.ids)
+# the power button (SIGTERM) needs button.ko, and evdev for acpid
+extra+=(--kver "$(nested_kver "$kernel")" --module button --module evdev)
+if ! err=$("$root/scripts/mkinitramfs.sh" "$payload/initramfs.cpio.gz" "${extra[@]}" 2>&1); then
 	echo "not ok linux-boot - mkinitramfs.sh failed: $err"
 	exit 1
 fi

@@ -47,7 +47,8 @@ wait_for() {
 diag() {
 	echo "# hv stderr: $(tail -c 600 $t/err | tr '\n' '|')"
 	echo "# console tail:"
-	tail -n 15 $t/out | sed 's/^/#   /'
+	tail -n ${DIAG_LINES:-15} $t/out | sed 's/^/#   /'
+	echo
 }
 name="linux-$cpus"
 fail=0
@@ -60,9 +61,11 @@ else
 	exit 1
 fi
 printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) MEM=$(sed -n "s/^MemTotal: *\\([0-9]*\\) kB/\\1/p" /proc/meminfo)\n' >&3
-printf 'lspci | sed "s/^/PCI /"; echo ECHO-$((6 * 7))\n' >&3
-printf 'echo CLOCK=$(date +%%s) RTC=$(hwclock -r -u >/dev/null 2>&1 && echo ok)\n' >&3
-if wait_for 'ECHO-42' 60 && wait_for 'CLOCK=' 30; then
+printf 'lspci -n | sed "s/^/PCI /"; lspci; echo ECHO-$((6 * 7))\n' >&3
+# (markers the echoed command line cannot match: ECHO-$((6 * 7)), CLK$((1)))
+if wait_for 'ECHO-42' 60 &&
+	printf 'hwclock -s -u && echo CLK$((1))=$(date +%%s) RTC=ok\n' >&3 &&
+	wait_for 'CLK1=[0-9]' 30; then
 	echo "ok $name-serial - a command typed on the serial console ran"
 else
 	echo "not ok $name-serial - no reply to commands on the serial console"
@@ -86,16 +89,16 @@ else
 	fail=1
 fi
 if grep -q '^PCI 00:00.0 .*1b36:0008' $t/out; then
-	echo "ok $name-lspci - $(grep '^PCI 00:00.0' $t/out | head -n 1 | tr -d '\r')"
+	echo "ok $name-lspci - $(grep '^00:00.0' $t/out | head -n 1 | tr -d '\r')"
 else
 	echo "not ok $name-lspci - the host bridge is not in lspci"
 	diag
 	fail=1
 fi
 host=$(date +%s)
-guest=$(sed -n 's/.*CLOCK=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+guest=$(sed -n 's/.*CLK1=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
 if [ -n "$guest" ] && [ $((host - guest)) -lt 120 ] && [ $((guest - host)) -lt 120 ] && grep -q 'RTC=ok' $t/out; then
-	echo "ok $name-clock - guest clock within 2 min of the host's, hwclock reads the RTC"
+	echo "ok $name-clock - the clock set from the CMOS RTC (hwclock -s) is within 2 min of the host's"
 else
 	echo "not ok $name-clock - guest '$guest' vs host $host, $(grep -o 'RTC=[a-z]*' $t/out)"
 	fail=1
@@ -116,6 +119,95 @@ if [ $status = 0 ]; then
 else
 	echo "not ok $name-poweroff - hv exited $status"
 	diag
+	fail=1
+fi
+exec 3>&-
+
+# SIGTERM: the ACPI power button; the guest's acpid powers off
+rm -f $t/out
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/vm.ini </dev/null >$t/out 2>$t/err &
+pid=$!
+if wait_for HV-LINUX-READY 240; then
+	sleep 1
+	kill -TERM $pid
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 $pid 2>/dev/null; then
+		echo "not ok $name-sigterm - hv still runs 60 s after SIGTERM"
+		diag
+		kill -INT $pid
+		sleep 2
+		kill -9 $pid 2>/dev/null
+		fail=1
+	else
+		wait $pid
+		status=$?
+		if [ $status = 0 ]; then
+			echo "ok $name-sigterm - SIGTERM pressed the power button, the guest powered off, hv exited 0"
+		else
+			echo "not ok $name-sigterm - hv exited $status after SIGTERM (143: no ACPI power-off)"
+			diag
+			fail=1
+		fi
+	fi
+else
+	echo "not ok $name-sigterm - the second boot did not reach /init"
+	diag
+	kill -9 $pid
+	fail=1
+fi
+
+# PVH: hv unpacks the bzImage and enters the vmlinux; one vCPU
+awk '/^cpus =/ { print "cpus = 1"; print "kernel_format = pvh"; next } { print }' $t/vm.ini >$t/pvh.ini
+rm -f $t/out $t/in
+mkfifo $t/in
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/pvh.ini <$t/in >$t/out 2>$t/err &
+pid=$!
+exec 3>$t/in
+name=linux-pvh-1
+if wait_for HV-LINUX-READY 240; then
+	echo "ok $name-boot - /init ran after $(since) s ($(grep -o 'HV-LINUX-INIT [0-9.]*' $t/out))"
+	printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) ECHO-$((6 * 7))\n' >&3
+	if wait_for ECHO-42 60 && grep -q 'CPUS=1 ' $t/out; then
+		echo "ok $name-cpus - one CPU, the shell answers"
+	else
+		echo "not ok $name-cpus - $(grep -o 'CPUS=[0-9]*' $t/out | tail -n 1)"
+		fail=1
+	fi
+	# reboot (on_reboot = restart): the VM comes up a second time
+	printf 'reboot\n' >&3
+	i=0
+	while [ "$(grep -c HV-LINUX-READY $t/out)" -lt 2 ] && [ $i -lt 2400 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(grep -c HV-LINUX-READY $t/out)" -ge 2 ]; then
+		echo "ok $name-reboot - the guest's reboot restarted the VM and it booted again"
+	else
+		echo "not ok $name-reboot - no second boot after reboot"
+		diag
+		fail=1
+	fi
+	sleep 1
+	printf 'poweroff\n' >&3
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 $pid 2>/dev/null && echo "not ok $name-poweroff - still running" && fail=1
+	wait $pid
+	status=$?
+	if [ $status = 0 ]; then
+		echo "ok $name-poweroff - hv exited 0 $(since) s after start"
+	else
+		echo "not ok $name-poweroff - hv exited $status"
+		diag
+		fail=1
+	fi
+else
+	echo "not ok $name-boot - no HV-LINUX-READY within 240 s"
+	diag
+	kill -9 $pid
 	fail=1
 fi
 exec 3>&-
