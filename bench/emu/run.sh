@@ -2,8 +2,8 @@
 # Guest instructions per second of accel=emu on a register loop and a
 # memory loop (bench/emu/loop.asm), beside QEMU TCG and bochs when they are
 # installed, as ratios. Each engine runs the loop twice (N and N/10
-# iterations); the rate is the extra instructions over the extra time, so
-# BIOS and start-up costs cancel out.
+# iterations); the rate is the extra instructions over the extra CPU time,
+# so BIOS and start-up costs cancel out.
 #   bench/emu/run.sh [BUILD]   (default build)
 set -u
 cd "$(dirname "$0")/../.."
@@ -13,12 +13,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 N_EMU=${N_EMU:-20000000} N_QEMU=${N_QEMU:-200000000} N_BOCHS=${N_BOCHS:-20000000}
 
-secs() { # secs CMD...: wall-clock seconds of CMD
-	local s e
-	s=$(date +%s.%N)
-	"$@" > /dev/null 2>&1 < /dev/null
-	e=$(date +%s.%N)
-	echo "$e - $s" | bc -l
+secs() { # secs CMD...: CPU seconds (user + system) of CMD and its children
+	# CPU time, not wall clock: this machine is shared, and every engine
+	# here runs its guest on one thread
+	local TIMEFORMAT='%3U %3S'
+	{ time "$@" > /dev/null 2>&1 < /dev/null; } 2>&1 | awk '{ print $1 + $2 }'
 }
 
 build() { # build KIND ITER -> image path

@@ -8,63 +8,7 @@
 uint64_t emu_alu(struct emu_cpu *cpu, int op, unsigned size, uint64_t a,
 		 uint64_t b)
 {
-	uint64_t m = size_mask(size), r, c;
-
-	a &= m;
-	b &= m;
-	switch (op) {
-	case ALU_ADD:
-		r = (a + b) & m;
-		lf_set(cpu, LF_ADD, size, a, b, r);
-		return r;
-	case ALU_OR:
-		r = a | b;
-		break;
-	case ALU_ADC:
-		c = emu_cf(cpu) ? 1 : 0;
-		r = (a + b + c) & m;
-		lf_set(cpu, LF_ADC, size, a, b, r);
-		cpu->lf.c = (uint8_t)c;
-		return r;
-	case ALU_SBB:
-		c = emu_cf(cpu) ? 1 : 0;
-		r = (a - b - c) & m;
-		lf_set(cpu, LF_SBB, size, a, b, r);
-		cpu->lf.c = (uint8_t)c;
-		return r;
-	case ALU_AND:
-	case ALU_TEST:
-		r = a & b;
-		break;
-	case ALU_SUB:
-	case ALU_CMP:
-		r = (a - b) & m;
-		lf_set(cpu, LF_SUB, size, a, b, r);
-		return r;
-	case ALU_XOR:
-		r = a ^ b;
-		break;
-	case ALU_INC:
-		c = emu_cf(cpu);
-		r = (a + 1) & m;
-		lf_set(cpu, LF_INC, size, a, 1, r);
-		cpu->lf.c = (uint8_t)c;
-		return r;
-	case ALU_DEC:
-		c = emu_cf(cpu);
-		r = (a - 1) & m;
-		lf_set(cpu, LF_DEC, size, a, 1, r);
-		cpu->lf.c = (uint8_t)c;
-		return r;
-	case ALU_NEG:
-		r = (0 - a) & m;
-		lf_set(cpu, LF_SUB, size, 0, a, r);
-		return r;
-	default: /* ALU_NOT: no flags */
-		return ~a & m;
-	}
-	lf_set(cpu, LF_LOGIC, size, 0, 0, r);
-	return r;
+	return alu_inline(cpu, op, size, a, b);
 }
 
 static int parity8(uint64_t r)

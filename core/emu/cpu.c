@@ -352,11 +352,16 @@ static void fetch_decode(struct emu_cpu *cpu)
 			r = emu_decode(&cpu->in, p, 15, mode);
 		else
 			r = p ? emu_decode(&cpu->in, p, avail, mode) : -2;
-		if (r == -2)
+		if (r == -2) {
 			r = decode_slow(cpu, mode);
-		else if (r == 0 && p)
+		} else if (r == 0 && p) {
+			cpu->in.fast = emu_fast_pick(&cpu->in, mode);
 			emu_cache_store(cpu, lin, p, mode);
+			return;
+		}
 	}
+	if (r == 0)
+		cpu->in.fast = emu_fast_pick(&cpu->in, mode);
 	if (r == -3)
 		GP(0);
 	if (r < 0)
@@ -373,7 +378,10 @@ static void step(struct emu_cpu *cpu)
 		cpu->next_rip &= 0xffff;
 	if (cpu->in.has_modrm && cpu->in.mod != 3)
 		cpu->ea = ea_calc(cpu);
-	emu_exec(cpu);
+	if (cpu->in.fast)
+		cpu->in.fast(cpu);
+	else
+		emu_exec(cpu);
 	cpu->rip = cpu->next_rip;
 	cpu->icount++;
 	if (cpu->shadow)
@@ -410,6 +418,8 @@ static int take_interrupt(struct emu_cpu *cpu)
 	return 1;
 }
 
+#define BURST 256
+
 int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 {
 	cpu->limit = max_insns ? cpu->icount + max_insns : ~0ull;
@@ -435,8 +445,20 @@ int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 		if (cpu->halted)
 			return (cpu->flags & FL_IF) ? EMU_STOP_HLT_WAIT :
 						      EMU_STOP_HALT;
-		step(cpu);
-		cpu->exc_first = -1;
+		/* a burst between checks: kicks and interrupts are noticed
+		 * within BURST instructions, like any asynchronous event */
+		{
+			uint64_t n = cpu->limit - cpu->icount;
+
+			if (n > BURST)
+				n = BURST;
+			do {
+				step(cpu);
+				cpu->exc_first = -1;
+			} while (--n && !cpu->halted &&
+				 !atomic_load_explicit(&cpu->irq_pending,
+						       memory_order_relaxed));
+		}
 	}
 }
 

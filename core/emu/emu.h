@@ -79,6 +79,7 @@ struct emu_insn {
 	uint8_t riprel;
 	int64_t disp;
 	uint64_t imm, imm2;
+	void (*fast)(struct emu_cpu *cpu); /* fast.c's handler, or NULL */
 };
 
 struct emu_cpu {
@@ -210,6 +211,9 @@ void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
 int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 	       int mode /* 16, 32, 64; | EMU_DEC_286: 10-byte limit */);
 #define EMU_DEC_286 0x1000
+
+/* fast.c: a specialized handler for the decoded instruction, or NULL */
+void (*emu_fast_pick(const struct emu_insn *in, int mode))(struct emu_cpu *);
 
 /* mmu.c */
 uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,

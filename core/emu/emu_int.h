@@ -80,6 +80,27 @@ int emu_of(struct emu_cpu *cpu);
 int emu_pf(struct emu_cpu *cpu);
 int emu_cond(struct emu_cpu *cpu, unsigned cc);
 
+/* The common cases of emu_cf/emu_cond without a call. */
+static inline int emu_cf_inline(struct emu_cpu *cpu)
+{
+	const struct emu_lf *l = &cpu->lf;
+
+	switch (l->op) {
+	case LF_LOGIC: return 0;
+	case LF_INC: case LF_DEC: return l->c;
+	case LF_ADD: return l->r < l->a;          /* a is stored masked */
+	case LF_SUB: return l->a < l->b;
+	}
+	return emu_cf(cpu);
+}
+
+static inline int emu_cond_inline(struct emu_cpu *cpu, unsigned cc)
+{
+	if ((cc >> 1) == 2 && cpu->lf.op != LF_NONE)
+		return (cpu->lf.r == 0) ^ (cc & 1);
+	return emu_cond(cpu, cc);
+}
+
 /* ---- memory operands ---- */
 static inline uint64_t amask(unsigned asize)
 {

@@ -259,11 +259,18 @@ static void alu_op(struct emu_cpu *cpu)
 
 	switch (in->op & 7) {
 	case 0: case 1:
+		if (in->mod == 3) { /* the hot form: no memory, no LOCK */
+			r = alu_inline(cpu, op, size, reg_get(cpu, in->rm, size),
+				       reg_get(cpu, in->reg, size));
+			if (op != ALU_CMP)
+				reg_set(cpu, in->rm, size, r);
+			break;
+		}
 		emu_rmw(cpu, op, size, reg_get(cpu, in->reg, size));
 		break;
 	case 2: case 3:
-		r = emu_alu(cpu, op, size, reg_get(cpu, in->reg, size),
-			    rm_read(cpu, size));
+		r = alu_inline(cpu, op, size, reg_get(cpu, in->reg, size),
+			       rm_read(cpu, size));
 		if (op != ALU_CMP)
 			reg_set(cpu, in->reg, size, r);
 		break;
@@ -921,10 +928,10 @@ void emu_exec(struct emu_cpu *cpu)
 	case 0x37: aaa_aas(cpu, 0); break;
 	case 0x3f: aaa_aas(cpu, 1); break;
 	case 0x40 ... 0x47:
-		reg_set(cpu, op & 7, os, emu_alu(cpu, ALU_INC, os, reg_get(cpu, op & 7, os), 0));
+		reg_set(cpu, op & 7, os, alu_inline(cpu, ALU_INC, os, reg_get(cpu, op & 7, os), 0));
 		break;
 	case 0x48 ... 0x4f:
-		reg_set(cpu, op & 7, os, emu_alu(cpu, ALU_DEC, os, reg_get(cpu, op & 7, os), 0));
+		reg_set(cpu, op & 7, os, alu_inline(cpu, ALU_DEC, os, reg_get(cpu, op & 7, os), 0));
 		break;
 	case 0x50 ... 0x57: {
 		unsigned sos = stack_osize(cpu);
@@ -962,7 +969,7 @@ void emu_exec(struct emu_cpu *cpu)
 		string_op(cpu);
 		break;
 	case 0x70 ... 0x7f:
-		if (emu_cond(cpu, op & 0xf))
+		if (emu_cond_inline(cpu, op & 0xf))
 			jrel(cpu);
 		break;
 	case 0x80: case 0x81: case 0x82: case 0x83:

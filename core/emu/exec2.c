@@ -250,7 +250,7 @@ void emu_exec_0f(struct emu_cpu *cpu)
 			reg_set(cpu, in->reg, 4, reg_get(cpu, in->reg, 4));
 		break;
 	case 0x80 ... 0x8f:
-		if (emu_cond(cpu, op & 0xf))
+		if (emu_cond_inline(cpu, op & 0xf))
 			emu_jump(cpu, cpu->next_rip + in->imm,
 				 cpu->long64 ? 8 : os);
 		break;
