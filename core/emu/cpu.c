@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "cache.h"
 #include "hostfp.h"
 #include "log.h"
@@ -379,7 +380,7 @@ static void step(struct emu_cpu *cpu)
 	if (cpu->in.has_modrm && cpu->in.mod != 3)
 		cpu->ea = ea_calc(cpu);
 	if (cpu->in.fast)
-		cpu->in.fast(cpu);
+		cpu->in.fast(cpu, &cpu->in);
 	else
 		emu_exec(cpu);
 	cpu->rip = cpu->next_rip;
@@ -391,6 +392,69 @@ static void step(struct emu_cpu *cpu)
 		emu_interrupt(cpu, EXC_DB, INT_EXC, 0, 0);
 		cpu->rip = cpu->next_rip;
 	}
+}
+
+/* 0 when every instruction must take step() (TF, a shadow). */
+static int fetch_ctx(struct emu_cpu *cpu, struct fetch_ctx *f)
+{
+	uint64_t lim;
+
+	if ((cpu->flags & FL_TF) || cpu->shadow || !cpu->cache)
+		return 0;
+	f->mode = code_mode(cpu);
+	f->user = cpu->cpl == 3;
+	if (cpu->long64) {
+		f->cs_base = 0;
+		f->lin_mask = f->ip_mask = ~0ull;
+		f->rip_max = ~0ull - 16;
+		return 1;
+	}
+	lim = cpu->seg[X86_CS].limit;
+	f->cs_base = cpu->seg[X86_CS].base;
+	f->lin_mask = 0xffffffffull;
+	f->ip_mask = cpu->seg[X86_CS].db ? 0xffffffffull : 0xffff;
+	/* step() decodes byte by byte past limit - 14 */
+	if (lim < 14)
+		return 0;
+	f->rip_max = lim - 14;
+	return 1;
+}
+
+/* Up to n instructions; the common case (a TLB hit on a block of cached
+ * decodes) runs blocks, everything else goes through step(). */
+static void burst(struct emu_cpu *cpu, uint64_t n)
+{
+	struct fetch_ctx f;
+	int ok = fetch_ctx(cpu, &f);
+
+	do {
+		uint64_t rip = cpu->rip, lin;
+		const struct emu_tlb_entry *te;
+		unsigned k;
+		int dirty = 0;
+
+		if (!ok)
+			goto slow;
+		lin = (f.cs_base + rip) & f.lin_mask;
+		te = &cpu->tlb[f.user][(lin >> 12) % EMU_TLB_SIZE];
+		if (rip > f.rip_max || te->tag_x != (lin & ~0xfffull))
+			goto slow;
+		k = emu_block_run(cpu, &f, lin,
+				  (const uint8_t *)(uintptr_t)(lin + te->addend),
+				  n, &dirty);
+		if (!k)
+			goto slow;
+		n -= k;
+		if (dirty)
+			ok = fetch_ctx(cpu, &f);
+		continue;
+slow:
+		step(cpu);
+		cpu->exc_first = -1;
+		ok = fetch_ctx(cpu, &f);
+		n--;
+	} while (n && !cpu->halted &&
+		 !atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed));
 }
 
 static int take_interrupt(struct emu_cpu *cpu)
@@ -452,12 +516,7 @@ int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 
 			if (n > BURST)
 				n = BURST;
-			do {
-				step(cpu);
-				cpu->exc_first = -1;
-			} while (--n && !cpu->halted &&
-				 !atomic_load_explicit(&cpu->irq_pending,
-						       memory_order_relaxed));
+			burst(cpu, n);
 		}
 	}
 }
@@ -510,6 +569,7 @@ void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
 	cpu->exc_first = -1;
 	emu_tlb_flush(cpu);
 	emu_cache_init(cpu);
+	emu_block_init(cpu);
 	reset_state(&st);
 	emu_set_state(cpu, &st);
 	emu_fpu_reset(cpu);
@@ -521,6 +581,7 @@ void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
 void emu_cpu_free(struct emu_cpu *cpu)
 {
 	emu_cache_free(cpu);
+	emu_block_free(cpu);
 	emu_hostfp_free(cpu);
 }
 

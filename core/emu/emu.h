@@ -63,6 +63,8 @@ struct emu_fpu {
 };
 
 struct emu_cpu;
+struct emu_insn;
+typedef void (*emu_fast_fn)(struct emu_cpu *cpu, const struct emu_insn *in);
 
 /* A decoded instruction. Fields not used by an opcode are zero. */
 struct emu_insn {
@@ -79,7 +81,7 @@ struct emu_insn {
 	uint8_t riprel;
 	int64_t disp;
 	uint64_t imm, imm2;
-	void (*fast)(struct emu_cpu *cpu); /* fast.c's handler, or NULL */
+	emu_fast_fn fast; /* fast.c's handler, or NULL */
 };
 
 struct emu_cpu {
@@ -138,6 +140,9 @@ struct emu_cpu {
 	struct x86_seg save_ss, save_cs;
 	uint8_t ud_logged[512 / 8 * 4];
 	void *cache;       /* decoded-instruction cache */
+	void *blocks;      /* decoded straight-line blocks (block.c) */
+	uint64_t blk_page; /* linear page of the running block */
+	int blk_stop;      /* a store hit blk_page: end the block */
 	uint64_t page_gen_base;
 };
 
@@ -213,7 +218,7 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 #define EMU_DEC_286 0x1000
 
 /* fast.c: a specialized handler for the decoded instruction, or NULL */
-void (*emu_fast_pick(const struct emu_insn *in, int mode))(struct emu_cpu *);
+emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode);
 
 /* mmu.c */
 uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,

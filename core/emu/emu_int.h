@@ -107,9 +107,8 @@ static inline uint64_t amask(unsigned asize)
 	return asize == 8 ? ~0ull : asize == 4 ? 0xffffffffull : 0xffffull;
 }
 
-static inline uint64_t ea_calc(struct emu_cpu *cpu)
+static inline uint64_t ea_of(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_insn *in = &cpu->in;
 	uint64_t off = (uint64_t)in->disp;
 
 	if (in->base != 0xff)
@@ -119,6 +118,11 @@ static inline uint64_t ea_calc(struct emu_cpu *cpu)
 	if (in->riprel)
 		off += cpu->next_rip;
 	return off & amask(in->asize);
+}
+
+static inline uint64_t ea_calc(struct emu_cpu *cpu)
+{
+	return ea_of(cpu, &cpu->in);
 }
 
 static inline uint64_t mem_read(struct emu_cpu *cpu, int seg, uint64_t off,

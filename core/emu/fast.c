@@ -13,9 +13,9 @@
 void emu_jump(struct emu_cpu *cpu, uint64_t target, unsigned osize);
 
 static inline __attribute__((always_inline)) void
-alu_rr(struct emu_cpu *cpu, int op, unsigned sz, int to_reg)
+alu_rr(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
+       int to_reg)
 {
-	const struct emu_insn *in = &cpu->in;
 	unsigned d = to_reg ? in->reg : in->rm, s = to_reg ? in->rm : in->reg;
 	uint64_t m = size_mask(sz), a = cpu->gpr[d] & m, b = cpu->gpr[s] & m, r;
 
@@ -37,7 +37,8 @@ alu_rr(struct emu_cpu *cpu, int op, unsigned sz, int to_reg)
 }
 
 #define ALU_RR(name, op, sz, dir) \
-	static void name(struct emu_cpu *cpu) { alu_rr(cpu, op, sz, dir); }
+	static void name(struct emu_cpu *cpu, const struct emu_insn *in) \
+	{ alu_rr(cpu, in, op, sz, dir); }
 #define ALU_SET(o, n) \
 	ALU_RR(n##_m4, o, 4, 0) ALU_RR(n##_r4, o, 4, 1) \
 	ALU_RR(n##_m8, o, 8, 0) ALU_RR(n##_r8, o, 8, 1)
@@ -48,8 +49,48 @@ ALU_SET(ALU_SUB, sub)
 ALU_SET(ALU_XOR, xor)
 ALU_SET(ALU_CMP, cmp)
 
+/* ALU r, [m]: the register is the destination (CMP: none) */
+static inline __attribute__((always_inline)) void
+alu_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz)
+{
+	uint64_t m = size_mask(sz), a = cpu->gpr[in->reg] & m, r;
+	uint64_t b = mem_read(cpu, in->seg, cpu->ea, sz);
+
+	switch (op) {
+	case ALU_ADD:
+		r = (a + b) & m;
+		lf_set(cpu, LF_ADD, sz, a, b, r);
+		break;
+	case ALU_SUB: case ALU_CMP:
+		r = (a - b) & m;
+		lf_set(cpu, LF_SUB, sz, a, b, r);
+		break;
+	case ALU_OR: r = a | b; lf_set(cpu, LF_LOGIC, sz, 0, 0, r); break;
+	case ALU_AND: r = a & b; lf_set(cpu, LF_LOGIC, sz, 0, 0, r); break;
+	default: r = a ^ b; lf_set(cpu, LF_LOGIC, sz, 0, 0, r); break;
+	}
+	if (op != ALU_CMP)
+		cpu->gpr[in->reg] = r;
+}
+
+#define ALU_RM(name, op, sz) \
+	static void name(struct emu_cpu *cpu, const struct emu_insn *in) \
+	{ alu_rm(cpu, in, op, sz); }
+ALU_RM(add_l4, ALU_ADD, 4) ALU_RM(add_l8, ALU_ADD, 8)
+ALU_RM(or_l4, ALU_OR, 4) ALU_RM(or_l8, ALU_OR, 8)
+ALU_RM(and_l4, ALU_AND, 4) ALU_RM(and_l8, ALU_AND, 8)
+ALU_RM(sub_l4, ALU_SUB, 4) ALU_RM(sub_l8, ALU_SUB, 8)
+ALU_RM(xor_l4, ALU_XOR, 4) ALU_RM(xor_l8, ALU_XOR, 8)
+ALU_RM(cmp_l4, ALU_CMP, 4) ALU_RM(cmp_l8, ALU_CMP, 8)
+
+static const emu_fast_fn alu_load_tab[8][2] = {
+	[ALU_ADD] = { add_l4, add_l8 }, [ALU_OR] = { or_l4, or_l8 },
+	[ALU_AND] = { and_l4, and_l8 }, [ALU_SUB] = { sub_l4, sub_l8 },
+	[ALU_XOR] = { xor_l4, xor_l8 }, [ALU_CMP] = { cmp_l4, cmp_l8 },
+};
+
 /* [op][dir][size 8?] */
-static void (*const alu_tab[8][2][2])(struct emu_cpu *) = {
+static const emu_fast_fn alu_tab[8][2][2] = {
 	[ALU_ADD] = { { add_m4, add_m8 }, { add_r4, add_r8 } },
 	[ALU_OR] = { { or_m4, or_m8 }, { or_r4, or_r8 } },
 	[ALU_AND] = { { and_m4, and_m8 }, { and_r4, and_r8 } },
@@ -70,68 +111,85 @@ incdec(struct emu_cpu *cpu, unsigned r, unsigned sz, int dec)
 	cpu->gpr[r] = res;
 }
 
-static void inc4_op(struct emu_cpu *cpu) { incdec(cpu, cpu->in.op & 7, 4, 0); }
-static void dec4_op(struct emu_cpu *cpu) { incdec(cpu, cpu->in.op & 7, 4, 1); }
-static void inc4_rm(struct emu_cpu *cpu) { incdec(cpu, cpu->in.rm, 4, 0); }
-static void dec4_rm(struct emu_cpu *cpu) { incdec(cpu, cpu->in.rm, 4, 1); }
-static void inc8_rm(struct emu_cpu *cpu) { incdec(cpu, cpu->in.rm, 8, 0); }
-static void dec8_rm(struct emu_cpu *cpu) { incdec(cpu, cpu->in.rm, 8, 1); }
+static void inc4_op(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->op & 7, 4, 0); }
+static void dec4_op(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->op & 7, 4, 1); }
+static void inc4_rm(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->rm, 4, 0); }
+static void dec4_rm(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->rm, 4, 1); }
+static void inc8_rm(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->rm, 8, 0); }
+static void dec8_rm(struct emu_cpu *cpu, const struct emu_insn *in) { incdec(cpu, in->rm, 8, 1); }
 
-static void mov_rr4(struct emu_cpu *cpu)
+static void mov_rr4(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_insn *in = &cpu->in;
-
 	if (in->op == 0x89)
 		cpu->gpr[in->rm] = (uint32_t)cpu->gpr[in->reg];
 	else
 		cpu->gpr[in->reg] = (uint32_t)cpu->gpr[in->rm];
 }
 
-static void mov_rr8(struct emu_cpu *cpu)
+static void mov_rr8(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_insn *in = &cpu->in;
-
 	if (in->op == 0x89)
 		cpu->gpr[in->rm] = cpu->gpr[in->reg];
 	else
 		cpu->gpr[in->reg] = cpu->gpr[in->rm];
 }
 
-static void mov_load4(struct emu_cpu *cpu)
+static void mov_load4(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[cpu->in.reg] = (uint32_t)mem_read(cpu, cpu->in.seg, cpu->ea, 4);
+	cpu->gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, cpu->ea, 4);
 }
 
-static void mov_load8(struct emu_cpu *cpu)
+static void mov_load8(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[cpu->in.reg] = mem_read(cpu, cpu->in.seg, cpu->ea, 8);
+	cpu->gpr[in->reg] = mem_read(cpu, in->seg, cpu->ea, 8);
 }
 
-static void mov_store4(struct emu_cpu *cpu)
+static inline void store(struct emu_cpu *cpu, const struct emu_insn *in,
+			 unsigned sz, uint64_t v)
 {
-	mem_write(cpu, cpu->in.seg, cpu->ea, 4, (uint32_t)cpu->gpr[cpu->in.reg]);
+	uint64_t lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
+
+	emu_write_lin(cpu, lin, sz, v);
+	/* a store into the page a block runs from ends the block */
+	if (((lin ^ cpu->blk_page) & ~0xfffull) == 0 ||
+	    (((lin + sz - 1) ^ cpu->blk_page) & ~0xfffull) == 0)
+		cpu->blk_stop = 1;
 }
 
-static void mov_store8(struct emu_cpu *cpu)
+static void mov_store4(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	mem_write(cpu, cpu->in.seg, cpu->ea, 8, cpu->gpr[cpu->in.reg]);
+	store(cpu, in, 4, (uint32_t)cpu->gpr[in->reg]);
 }
 
-static void mov_imm4(struct emu_cpu *cpu)
+static void mov_store8(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[(cpu->in.op & 7) | ((cpu->in.rex & 1) << 3)] = (uint32_t)cpu->in.imm;
+	store(cpu, in, 8, cpu->gpr[in->reg]);
 }
 
-static void jcc(struct emu_cpu *cpu)
+static void mov_imm4(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_insn *in = &cpu->in;
-
-	if (emu_cond_inline(cpu, in->op & 0xf))
-		emu_jump(cpu, cpu->next_rip + in->imm,
-			 cpu->long64 ? 8 : in->osize);
+	cpu->gpr[(in->op & 7) | ((in->rex & 1) << 3)] = (uint32_t)in->imm;
 }
 
-void (*emu_fast_pick(const struct emu_insn *in, int mode))(struct emu_cpu *)
+static void jcc(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	uint64_t t;
+
+	if (!emu_cond_inline(cpu, in->op & 0xf))
+		return;
+	t = cpu->next_rip + in->imm;
+	/* emu_jump's common case: 32-bit code inside CS */
+	if (!cpu->long64 && in->osize == 4) {
+		t = (uint32_t)t;
+		if (t <= cpu->seg[X86_CS].limit || !cpu->pmode) {
+			cpu->next_rip = t;
+			return;
+		}
+	}
+	emu_jump(cpu, t, cpu->long64 ? 8 : in->osize);
+}
+
+emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode)
 {
 	unsigned op = in->op, sz = in->osize;
 	int w8 = sz == 8;
@@ -150,6 +208,9 @@ void (*emu_fast_pick(const struct emu_insn *in, int mode))(struct emu_cpu *)
 			return alu_tab[a][(op >> 1) & 1][w8];
 		return NULL;
 	}
+	/* 03, 0B, 2B...: ALU r, [m] */
+	if (op < 0x40 && (op & 7) == 3 && in->mod != 3)
+		return alu_load_tab[(op >> 3) & 7][w8];
 	switch (op) {
 	case 0x40 ... 0x47:
 		return (mode & 0xff) == 32 ? inc4_op : NULL;

@@ -358,7 +358,16 @@ uint64_t emu_read_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 	uint64_t v = 0;
 
 	if (e->tag_r == (lin & ~0xfffull) && (lin & 0xfff) + size <= 4096) {
-		memcpy(&v, (void *)(uintptr_t)(lin + e->addend), size);
+		const void *p = (const void *)(uintptr_t)(lin + e->addend);
+
+		/* constant sizes: no call to memcpy */
+		switch (size) {
+		case 1: return *(const uint8_t *)p;
+		case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+		case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+		case 8: memcpy(&v, p, 8); return v;
+		}
+		memcpy(&v, p, size);
 		return v;
 	}
 	return read_slow(cpu, lin, size, u, 0);
@@ -407,7 +416,15 @@ void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 	struct emu_tlb_entry *e = &cpu->tlb[u][(lin >> 12) % EMU_TLB_SIZE];
 
 	if (e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) + size <= 4096) {
-		memcpy((void *)(uintptr_t)(lin + e->addend), &v, size);
+		void *p = (void *)(uintptr_t)(lin + e->addend);
+
+		switch (size) {
+		case 1: *(uint8_t *)p = (uint8_t)v; return;
+		case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); return; }
+		case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); return; }
+		case 8: memcpy(p, &v, 8); return;
+		}
+		memcpy(p, &v, size);
 		return;
 	}
 	write_slow(cpu, lin, size, v, u);
