@@ -11,7 +11,7 @@ b=${1:-build}
 hv=$PWD/$b/hv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-N_EMU=${N_EMU:-20000000} N_QEMU=${N_QEMU:-200000000} N_BOCHS=${N_BOCHS:-20000000}
+N_EMU=${N_EMU:-100000000} N_QEMU=${N_QEMU:-400000000} N_BOCHS=${N_BOCHS:-100000000}
 
 secs() { # secs CMD...: CPU seconds (user + system) of CMD and its children
 	# CPU time, not wall clock: this machine is shared, and every engine

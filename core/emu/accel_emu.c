@@ -283,6 +283,12 @@ static uint64_t poll_timers(struct emu_vcpu *v)
 
 	pthread_mutex_lock(&e->lock);
 	a = pit_poll(e, now);
+	if (v->vcpu->index == 0) {
+		uint64_t c = rtc_poll(e, now);
+
+		if (c && (!a || c < a))
+			a = c;
+	}
 	b = lapic_poll(v, now);
 	if (v->vcpu->index == 0 && lapic_accept_pic(v) && pic_output(e))
 		emu_irq_notify(&v->cpu);

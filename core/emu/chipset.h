@@ -62,6 +62,9 @@ enum { LVT_CMCI, LVT_TIMER, LVT_THERM, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR }
 struct rtc {
 	uint8_t idx, nmi_off;
 	uint8_t ram[128];
+	uint8_t irq;        /* IRQ 8 asserted (REG C IRQF) */
+	uint64_t next_pf;   /* guest ns of the next periodic flag, 0: off */
+	int64_t last_sec;   /* host second of the last update-ended check */
 };
 
 struct emu_vcpu {
@@ -125,6 +128,7 @@ void emu_vcpu_wake(struct emu_vcpu *v);
 
 /* rtc.c */
 void rtc_reset(struct rtc *r, uint64_t ram_bytes);
+uint64_t rtc_poll(struct emu_vm *e, uint64_t now); /* next deadline or 0 */
 extern const struct hv_region_ops rtc_ops;
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * CMOS RAM and the MC146818 RTC (ports 70h/71h): the time of day from the
  * host clock in BCD, 24-hour mode, status registers A-D, and the memory
- * size bytes a BIOS would fill in. No RTC interrupts.
+ * size bytes a BIOS would fill in; the periodic, alarm and update-ended
+ * interrupts on IRQ 8 (PIC and IOAPIC pin 8), acknowledged by reading
+ * register C. The time follows the host clock; writes to it are ignored.
  */
 #include <string.h>
 #include <time.h>
 
 #include "chipset.h"
+#include "../vm.h"
 
 static uint8_t bcd(int v)
 {
@@ -35,6 +38,7 @@ void rtc_reset(struct rtc *r, uint64_t ram_bytes)
 	r->ram[0x34] = (uint8_t)hi;
 	r->ram[0x35] = (uint8_t)(hi >> 8);
 	r->ram[0x32] = 0x20; /* century */
+	r->last_sec = time(NULL);
 }
 
 static uint8_t time_reg(struct rtc *r, unsigned idx)
@@ -55,6 +59,84 @@ static uint8_t time_reg(struct rtc *r, unsigned idx)
 	default: v = 20 + tm.tm_year / 100 - 1; break; /* 0x32 century */
 	}
 	return (r->ram[0x0b] & 4) ? (uint8_t)v : bcd(v);
+}
+
+#define B_PIE 0x40
+#define B_AIE 0x20
+#define B_UIE 0x10
+#define C_IRQF 0x80
+#define C_PF 0x40
+#define C_AF 0x20
+#define C_UF 0x10
+
+/* IRQF follows the enabled flags; IRQ 8 follows IRQF */
+static void update_irq(struct emu_vm *e)
+{
+	struct rtc *r = &e->rtc;
+	uint8_t c = r->ram[0x0c] & 0x70;
+	int on = (c & r->ram[0x0b] & 0x70) != 0;
+
+	r->ram[0x0c] = (uint8_t)(c | (on ? C_IRQF : 0));
+	if (on == r->irq)
+		return;
+	r->irq = (uint8_t)on;
+	pic_set_irq(e, 8, on);
+	ioapic_set_irq(e, 8, on);
+}
+
+/* Periodic interrupt period in ns: rate 1-15 of the 32.768 kHz divider
+ * chain (rates 1 and 2 are 256 and 128 Hz, as on the MC146818), or 0. */
+static uint64_t period_ns(const struct rtc *r)
+{
+	unsigned rate = r->ram[0x0a] & 0xf;
+
+	if (!rate || (r->ram[0x0a] & 0x70) != 0x20)
+		return 0;
+	if (rate < 3)
+		rate += 7;
+	return (1000000000ull << (rate - 1)) / 32768;
+}
+
+static void arm_periodic(struct emu_vm *e, uint64_t now)
+{
+	uint64_t p = period_ns(&e->rtc);
+
+	e->rtc.next_pf = p ? now + p : 0;
+}
+
+uint64_t rtc_poll(struct emu_vm *e, uint64_t now)
+{
+	struct rtc *r = &e->rtc;
+	uint64_t p = period_ns(r), next = 0;
+	time_t t = time(NULL);
+
+	if (r->next_pf && p && now >= r->next_pf) {
+		r->ram[0x0c] |= C_PF;
+		/* missed periods collapse into one flag, as the chip's do */
+		r->next_pf += p * ((now - r->next_pf) / p + 1);
+	}
+	if (t != r->last_sec) {
+		r->last_sec = t;
+		r->ram[0x0c] |= C_UF;
+		if ((r->ram[0x01] >= 0xc0 || r->ram[0x01] == time_reg(r, 0)) &&
+		    (r->ram[0x03] >= 0xc0 || r->ram[0x03] == time_reg(r, 2)) &&
+		    (r->ram[0x05] >= 0xc0 || r->ram[0x05] == time_reg(r, 4)))
+			r->ram[0x0c] |= C_AF;
+	}
+	update_irq(e);
+	if (r->next_pf && p)
+		next = r->next_pf;
+	if (r->ram[0x0b] & (B_UIE | B_AIE)) {
+		/* the next second boundary, on the guest clock */
+		struct timespec ts;
+		uint64_t s;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s = now + 1000000000ull - (uint64_t)ts.tv_nsec;
+		if (!next || s < next)
+			next = s;
+	}
+	return next;
 }
 
 static uint64_t rtc_read(struct hv_ctx *c, void *o, uint64_t off, unsigned sz)
@@ -80,8 +162,10 @@ static uint64_t rtc_read(struct hv_ctx *c, void *o, uint64_t off, unsigned sz)
 				v |= 0x80;
 		}
 		break;
-	case 0x0c:
-		v = 0;
+	case 0x0c: /* reading acknowledges */
+		v = r->ram[0x0c];
+		r->ram[0x0c] = 0;
+		update_irq(e);
 		break;
 	default:
 		v = r->ram[r->idx & 0x7f];
@@ -101,9 +185,16 @@ static void rtc_write(struct hv_ctx *c, void *o, uint64_t off, unsigned sz,
 		r->idx = v & 0x7f;
 		r->nmi_off = (v >> 7) & 1;
 	} else if (r->idx == 0x0b) {
-		r->ram[0x0b] = (uint8_t)v & 0x7e; /* no interrupts offered */
-	} else if (r->idx > 9 && r->idx != 0x0c && r->idx != 0x0d) {
-		r->ram[r->idx] = (uint8_t)v;
+		r->ram[0x0b] = (uint8_t)v & 0x7e; /* no DSE; SET is ignored */
+		update_irq(e);
+		if ((v & B_PIE) && !r->next_pf)
+			arm_periodic(e, vm_clock_ns(e->vm));
+	} else if (r->idx == 0x0a) {
+		r->ram[0x0a] = (uint8_t)v & 0x7f; /* UIP is read-only */
+		arm_periodic(e, vm_clock_ns(e->vm));
+	} else if ((r->idx > 9 && r->idx != 0x0c && r->idx != 0x0d) ||
+		   r->idx == 1 || r->idx == 3 || r->idx == 5) {
+		r->ram[r->idx] = (uint8_t)v; /* CMOS RAM and the alarm */
 	}
 	pthread_mutex_unlock(&e->lock);
 }
