@@ -125,16 +125,64 @@ static inline uint64_t ea_calc(struct emu_cpu *cpu)
 	return ea_of(cpu, &cpu->in);
 }
 
+/* The TLB-hit paths of emu_read_lin/emu_write_lin, inline for the
+ * common sizes */
+static inline uint64_t read_lin(struct emu_cpu *cpu, uint64_t lin,
+				unsigned size)
+{
+	const struct emu_tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) % EMU_TLB_SIZE];
+	const void *p = (const void *)(uintptr_t)(lin + e->addend);
+
+	if (e->tag_r == (lin & ~0xfffull) && (lin & 0xfff) <= 4096 - size) {
+		if (size == 4) {
+			uint32_t x;
+
+			__builtin_memcpy(&x, p, 4);
+			return x;
+		}
+		if (size == 8) {
+			uint64_t x;
+
+			__builtin_memcpy(&x, p, 8);
+			return x;
+		}
+	}
+	return emu_read_lin(cpu, lin, size);
+}
+
+static inline void write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
+			     uint64_t v)
+{
+	const struct emu_tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) % EMU_TLB_SIZE];
+	void *p = (void *)(uintptr_t)(lin + e->addend);
+
+	if (e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) <= 4096 - size) {
+		if (size == 4) {
+			uint32_t x = (uint32_t)v;
+
+			__builtin_memcpy(p, &x, 4);
+			return;
+		}
+		if (size == 8) {
+			__builtin_memcpy(p, &v, 8);
+			return;
+		}
+	}
+	emu_write_lin(cpu, lin, size, v);
+}
+
 static inline uint64_t mem_read(struct emu_cpu *cpu, int seg, uint64_t off,
 				unsigned size)
 {
-	return emu_read_lin(cpu, emu_seg_addr(cpu, seg, off, size, 0), size);
+	return read_lin(cpu, emu_seg_addr(cpu, seg, off, size, 0), size);
 }
 
 static inline void mem_write(struct emu_cpu *cpu, int seg, uint64_t off,
 			     unsigned size, uint64_t v)
 {
-	emu_write_lin(cpu, emu_seg_addr(cpu, seg, off, size, 1), size, v);
+	write_lin(cpu, emu_seg_addr(cpu, seg, off, size, 1), size, v);
 }
 
 /* The ModRM r/m operand; cpu->ea holds the offset for memory forms. */
