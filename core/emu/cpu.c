@@ -560,22 +560,42 @@ static void reset_state(struct x86_state *st)
 	st->apic_base = 0xfee00900;
 }
 
-void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
+static void power_on(struct emu_cpu *cpu)
 {
 	struct x86_state st;
 
-	memset(cpu, 0, sizeof(*cpu));
-	cpu->host = host;
 	cpu->exc_first = -1;
+	cpu->blk_page = ~0ull;
 	emu_tlb_flush(cpu);
-	emu_cache_init(cpu);
-	emu_block_init(cpu);
 	reset_state(&st);
 	emu_set_state(cpu, &st);
 	emu_fpu_reset(cpu);
 	cpu->pat = 0x0007040600070406ull;
 	cpu->misc_enable = 1;
 	cpu->xcr0 = 3;
+}
+
+void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host)
+{
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->host = host;
+	emu_cache_init(cpu);
+	emu_block_init(cpu);
+	power_on(cpu);
+}
+
+void emu_cpu_reset(struct emu_cpu *cpu)
+{
+	const struct emu_host *host = cpu->host;
+	void *cache = cpu->cache, *blocks = cpu->blocks, *hostfp = cpu->hostfp;
+
+	/* cached decodes stay: they are checked against the code bytes */
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->host = host;
+	cpu->cache = cache;
+	cpu->blocks = blocks;
+	cpu->hostfp = hostfp;
+	power_on(cpu);
 }
 
 void emu_cpu_free(struct emu_cpu *cpu)

@@ -186,6 +186,8 @@ enum emu_stop {
 /* cpu.c */
 void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host);
 void emu_cpu_free(struct emu_cpu *cpu);
+/* Back to the power-on state, keeping the allocations of emu_cpu_init. */
+void emu_cpu_reset(struct emu_cpu *cpu);
 void emu_set_state(struct emu_cpu *cpu, const struct x86_state *st);
 void emu_get_state(struct emu_cpu *cpu, struct x86_state *st);
 /* Runs until kicked, halted, shut down, or max_insns retired (0: no limit). */
