@@ -1,0 +1,2 @@
+#include "vmstub.h"
+int main(void) { return 0; }
