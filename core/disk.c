@@ -117,9 +117,7 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 	}
 	inst_unlock(in);
 	if (r) {
-		/* the plugin said why with hv_error(); make sure of one line */
-		err("%s: %s: cannot open as %s: %s", who, path, p->desc.name,
-		    strerror(r < 0 ? -r : r));
+		/* the plugin's open said why, in one hv_error() line */
 		instance_free(in);
 		free(d->path);
 		free(d->section);
