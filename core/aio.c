@@ -61,7 +61,14 @@ static struct engine {
 	int pefd; /* pool completions */
 	struct loop_watch *pw;
 	uint64_t inflight;
+	uint64_t n_aio, n_pool; /* requests per path, for tests */
 } eng;
+
+void aio_stats(uint64_t *n_aio, uint64_t *n_pool)
+{
+	*n_aio = eng.n_aio;
+	*n_pool = eng.n_pool;
+}
 
 uint64_t aio_inflight(void)
 {
@@ -410,7 +417,9 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 	if (r)
 		goto out_close;
 	f->fd = f->bfd;
-	if (!(flags & HV_FILE_BUFFERED)) {
+	/* HV_DISK_NODIRECT: for file systems that accept O_DIRECT but handle
+	 * it badly, and for tests of the pool path on any file system */
+	if (!(flags & HV_FILE_BUFFERED) && !getenv("HV_DISK_NODIRECT")) {
 		int dfd = open(path, (oflags & ~(O_CREAT | O_EXCL)) | O_DIRECT);
 		if (dfd >= 0) {
 			f->fd = dfd;
@@ -483,9 +492,11 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 	    !f->info.direct || !eng.aio_ok ||
 	    (al = aligned_iov(f, io, j->len)) < 0) {
 		j->use_pool = 1;
+		eng.n_pool++;
 		pool_queue(j);
 		return 0;
 	}
+	eng.n_aio++;
 	if (al == 0 || io->iovcnt > IOV_MAX) {
 		if (posix_memalign(&j->bounce, 4096, j->len ? j->len : 4096)) {
 			free(j);

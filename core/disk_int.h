@@ -34,6 +34,8 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 void aio_file_close(struct hv_file *f);
 /* In-flight file I/Os of every file (drain, tests). */
 uint64_t aio_inflight(void);
+/* Requests sent down each path so far (tests). */
+void aio_stats(uint64_t *n_aio, uint64_t *n_pool);
 
 /* ---- disk.c ---- */
 struct hv_disk {

@@ -2,11 +2,14 @@
  * Drives an image through the block layer the way a device would (async
  * requests, queue depth, flushes) for the crash test, the write tests and
  * the benchmark:
- *   disktool write IMG OFF LEN BYTE        fill, flush
+ *   disktool write IMG OFF LEN BYTE        fill, flush (HV_DISK_RO=1: open
+ *                                          read-only, expect a refusal)
+ *   disktool discard IMG OFF LEN           discard, flush
  *   disktool crash IMG LOG SEED            write distinct 64 KiB slots in
  *       random order, flushing every 16; after each flush, append the
  *       slots acknowledged before it to LOG (fsync'd). Runs until killed.
- *   disktool verify IMG LOG                every logged slot reads back
+ *   disktool verify IMG LOG [SEED]         every logged slot reads back
+ *   disktool read IMG OFF LEN              bytes to stdout
  *   disktool bench IMG SECONDS             4K rand read/write IOPS at QD32,
  *       1 MiB sequential read/write MB/s
  */
@@ -54,9 +57,23 @@ static void fill(uint8_t *b, uint64_t slot, uint32_t seed)
 	}
 }
 
-static int cmd_write(int argc, char **argv)
+static int cmd_discard(int argc, char **argv)
 {
 	struct hv_disk *d = open_img(argv[2], 0);
+	int r = disk_rw_sync(d, HV_DISK_DISCARD, strtoull(argv[3], NULL, 0), NULL,
+			     strtoull(argv[4], NULL, 0));
+
+	if (!r)
+		r = disk_rw_sync(d, HV_DISK_FLUSH, 0, NULL, 0);
+	if (r)
+		fprintf(stderr, "disktool: %s\n", strerror(-r));
+	disk_close(d);
+	return r ? 1 : 0;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+	struct hv_disk *d = open_img(argv[2], getenv("HV_DISK_RO") ? HV_DISK_OPEN_RDONLY : 0);
 	uint64_t off = strtoull(argv[3], NULL, 0), len = strtoull(argv[4], NULL, 0);
 	uint8_t *b = core_buf_alloc(NULL, len);
 	int r;
@@ -157,6 +174,22 @@ static int cmd_crash(int argc, char **argv)
 	}
 	disk_close(d);
 	return 0;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	struct hv_disk *d = open_img(argv[2], HV_DISK_OPEN_RDONLY);
+	uint64_t off = strtoull(argv[3], NULL, 0), len = strtoull(argv[4], NULL, 0);
+	uint8_t *b = core_buf_alloc(NULL, len);
+	int r = disk_rw_sync(d, HV_DISK_READ, off, b, len);
+
+	if (r)
+		fprintf(stderr, "disktool: %s\n", strerror(-r));
+	else if (fwrite(b, 1, len, stdout) != len)
+		r = -EIO;
+	core_buf_free(NULL, b);
+	disk_close(d);
+	return r ? 1 : 0;
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -273,10 +306,19 @@ int main(int argc, char **argv)
 		r = cmd_crash(argc, argv);
 	else if (argc >= 4 && !strcmp(argv[1], "verify"))
 		r = cmd_verify(argc, argv);
+	else if (argc >= 5 && !strcmp(argv[1], "discard"))
+		r = cmd_discard(argc, argv);
+	else if (argc >= 5 && !strcmp(argv[1], "read"))
+		r = cmd_read(argc, argv);
 	else if (argc >= 4 && !strcmp(argv[1], "bench"))
 		r = cmd_bench(argc, argv);
 	else
 		fprintf(stderr, "usage: see tests/disk/disktool.c\n");
+	if (getenv("HV_DISK_STATS")) {
+		uint64_t a, p;
+		aio_stats(&a, &p);
+		fprintf(stderr, "engine: aio=%" PRIu64 " pool=%" PRIu64 "\n", a, p);
+	}
 	if (loop) {
 		plugin_set_free(&set);
 		loop_free(loop);
