@@ -10,6 +10,7 @@
  *       slots acknowledged before it to LOG (fsync'd). Runs until killed.
  *   disktool verify IMG LOG [SEED]         every logged slot reads back
  *   disktool read IMG OFF LEN              bytes to stdout
+ *   disktool cat IMG                       the whole disk to stdout
  *   disktool bench IMG SECONDS             4K rand read/write IOPS at QD32,
  *       1 MiB sequential read/write MB/s
  */
@@ -192,6 +193,27 @@ static int cmd_read(int argc, char **argv)
 	return r ? 1 : 0;
 }
 
+/* The whole virtual disk to stdout, 4 MiB at a time. */
+static int cmd_cat(int argc, char **argv)
+{
+	struct hv_disk *d = open_img(argv[2], HV_DISK_OPEN_RDONLY);
+	uint64_t chunk = 4 << 20;
+	uint8_t *b = core_buf_alloc(NULL, chunk);
+	int r = 0;
+
+	for (uint64_t off = 0; off < d->info.size && !r; off += chunk) {
+		uint64_t n = d->info.size - off < chunk ? d->info.size - off : chunk;
+		r = disk_rw_sync(d, HV_DISK_READ, off, b, n);
+		if (!r && fwrite(b, 1, n, stdout) != n)
+			r = -EIO;
+	}
+	if (r)
+		fprintf(stderr, "disktool: %s\n", strerror(-r));
+	core_buf_free(NULL, b);
+	disk_close(d);
+	return r ? 1 : 0;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	struct hv_disk *d = open_img(argv[2], HV_DISK_OPEN_RDONLY);
@@ -306,6 +328,8 @@ int main(int argc, char **argv)
 		r = cmd_crash(argc, argv);
 	else if (argc >= 4 && !strcmp(argv[1], "verify"))
 		r = cmd_verify(argc, argv);
+	else if (argc >= 3 && !strcmp(argv[1], "cat"))
+		r = cmd_cat(argc, argv);
 	else if (argc >= 5 && !strcmp(argv[1], "discard"))
 		r = cmd_discard(argc, argv);
 	else if (argc >= 5 && !strcmp(argv[1], "read"))
