@@ -642,6 +642,10 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 	if (r)
 		return r;
 	struct vimg *p = im->parent;
+	if (p->vsize != im->vsize)
+		FAIL(im, "%s: parent %s has a different virtual size (%llu, not %llu)",
+		     im->path, path, (unsigned long long)p->vsize,
+		     (unsigned long long)im->vsize);
 	if (memcmp(&p->hdr.data_write_guid, &want, 16)) {
 		guid_t w2;
 		if (!loc->linkage2 || guid_parse(loc->linkage2, &w2) ||
@@ -649,10 +653,6 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 			FAIL(im, "%s: parent %s was modified since this image was made (DataWriteGuid differs from parent_linkage)",
 			     im->path, path);
 	}
-	if (p->vsize != im->vsize)
-		FAIL(im, "%s: parent %s has a different virtual size (%llu, not %llu)",
-		     im->path, path, (unsigned long long)p->vsize,
-		     (unsigned long long)im->vsize);
 	if (p->lsec != im->lsec)
 		FAIL(im, "%s: parent %s has a different logical sector size", im->path,
 		     path);

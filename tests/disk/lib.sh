@@ -2,7 +2,10 @@
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 export HV_PLUGIN_PATH=${HV_PLUGIN_PATH:-$BUILD/plugins}
+case $HV_PLUGIN_PATH in /*) ;; *) HV_PLUGIN_PATH=$ROOT/$HV_PLUGIN_PATH ;; esac
+case ${HV:-} in ""|/*) ;; *) HV=$ROOT/$HV ;; esac
 if [ -n "$HV" ] && [ -x "$HV" ]; then
 	IMG=("$HV" img)
 else
