@@ -33,6 +33,7 @@ rm -f "$D/b.vhd" "$D/c.vhd"
 img convert -O vhd "$SRC" "$D/b.vhd"; img create -f vhd -b "$D/b.vhd" "$D/c.vhd" >/dev/null
 "$TOOL" write "$D/c.vhd" $((1 << 20)) 4096 0x77
 "$TOOL" write "$D/c.vhd" $((5 << 20)) $((3 << 20)) 0x78
+cp "$SRC" "$D/want.raw"
 sz=$(img info --output=json "$D/c.vhd" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')
 truncate -s "$sz" "$D/want.raw"
 head -c 4096 /dev/zero | tr '\0' '\167' | dd of="$D/want.raw" bs=1M seek=1 conv=notrunc 2>/dev/null
