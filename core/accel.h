@@ -45,6 +45,10 @@ struct accel_ops {
 	/* GSI level (ISA IRQs are GSIs 0-15: PIC and IOAPIC) and MSIs. */
 	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
 	int (*msi)(struct vm *vm, uint64_t addr, uint32_t data);
+	/* A system reset, vCPUs paused: the accelerator's own devices (irqchip,
+	 * timers) and every vCPU back to power-on state; vcpu_set_state
+	 * follows. Optional. */
+	int (*vm_reset)(struct vm *vm);
 	/* Save/restore of the accelerator's own state (irqchip, timers, full
 	 * CPU state incl. FPU/MSRs) for snapshots; optional until then. */
 	int (*vm_save)(struct vm *vm, void *st);

@@ -128,10 +128,11 @@ static char *reader(char *buf, int size, void *stream)
 	buf[n] = 0;
 	p->text = t + n;
 	p->line++;
+	t = buf; /* look for a header in the NUL-terminated copy */
 	while (*t == ' ' || *t == '\t')
 		t++;
 	if (*t == '[') {
-		const char *end = memchr(t, ']', n);
+		const char *end = strchr(t, ']');
 		size_t len;
 
 		if (!end) /* inih reports it */

@@ -82,6 +82,9 @@ void instance_free(struct instance *in)
 		call_destroy(in);
 	in->created = 0;
 	services_release(in);
+	if (in->plugin->desc.kind == HV_KIND_CONSOLE ||
+	    in->plugin->desc.kind == HV_KIND_NET)
+		free(in->link); /* the core's hv_chr / hv_net for it */
 	inst_unlock(in);
 	if (in->vm) {
 		bus_del_owner(&in->vm->pio, in);

@@ -171,10 +171,11 @@ static int svc_msi_send(struct hv_ctx *ctx, uint64_t addr, uint32_t data)
 static void watch_fired(void *opaque, unsigned events)
 {
 	struct hv_watch *w = opaque;
+	struct instance *in = w->in; /* the callback may free w */
 
-	inst_lock(w->in);
-	w->cb(&w->in->ctx, w->opaque, events);
-	inst_unlock(w->in);
+	inst_lock(in);
+	w->cb(&in->ctx, w->opaque, events);
+	inst_unlock(in);
 }
 
 static int svc_fd_watch(struct hv_ctx *ctx, int fd, unsigned events,
@@ -216,10 +217,11 @@ static void svc_fd_unwatch(struct hv_ctx *ctx, struct hv_watch *w)
 static void timer_fired(void *opaque)
 {
 	struct hv_timer *t = opaque;
+	struct instance *in = t->in; /* the callback may free t */
 
-	inst_lock(t->in);
-	t->cb(&t->in->ctx, t->opaque);
-	inst_unlock(t->in);
+	inst_lock(in);
+	t->cb(&in->ctx, t->opaque);
+	inst_unlock(in);
 }
 
 static int svc_timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,

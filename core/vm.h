@@ -17,6 +17,7 @@
 struct config;
 struct plugin_set;
 struct loop;
+struct loop_watch;
 struct instance;
 
 #define VM_MAX_CPUS 64
@@ -58,11 +59,31 @@ struct vm {
 	int exit_reason;     /* enum vm_exit_reason, first one wins */
 	int exit_status;
 	atomic_int stopping;
-	int paused, running_cpus;
+	int paused, running_cpus, dead_cpus;
 	int on_reboot_exit;
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
-	int wake_fd;            /* eventfd: wakes the main loop for requests */
+	uint64_t paused_at_ns;
+	int signal_fd;
+	struct loop_watch *signal_watch;
 };
+
+/* Set up memory and buses from the config's [vm] section. */
+int vm_init(struct vm *vm, const struct config *cfg,
+	    const struct plugin_set *plugins, const struct accel_ops *accel);
+/* Create the devices and their backends (also used alone by the device
+ * harness tests); 0, or -errno after a file:line message. */
+int vm_create_devices(struct vm *vm);
+/* Every device's reset op (power-on state). */
+void vm_reset_devices(struct vm *vm);
+/* Create the devices (and their backends), the accelerator's VM and
+ * vCPUs, load the boot image and start the vCPU threads. */
+int vm_start(struct vm *vm);
+/* Serve the main loop until the VM stops; join the vCPUs; the exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+/* Park every vCPU (nests); main thread only. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 
 /* Ask the VM to stop with a reason; the first reason wins. Any thread. */
 void vm_request_exit(struct vm *vm, int reason, int status);

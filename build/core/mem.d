@@ -1,0 +1,2 @@
+build/core/mem.o: core/mem.c core/mem.h
+core/mem.h:

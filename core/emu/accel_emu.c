@@ -1,0 +1,445 @@
+/*
+ * accel=emu: hv's interpreter behind struct accel_ops. Guest memory goes
+ * through the core's map (mem_find), I/O through vm_pio()/vm_mmio() after
+ * the per-vCPU LAPIC page, interrupts through the chipset in this folder.
+ * A vCPU thread runs the interpreter in batches, polling the timers in
+ * between, and sleeps on its condition variable in HLT until an interrupt,
+ * a timer deadline or a kick.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chipset.h"
+#include "log.h"
+#include "vm.h"
+
+#define BATCH 20000 /* instructions between timer polls and request checks */
+#define APIC_PAGE 0xfee00000ull
+
+static int emu_probe(const char **why)
+{
+	*why = NULL;
+	return 0;
+}
+
+static int apic_enabled(struct emu_vcpu *v)
+{
+	return (v->cpu.apic_base & 0x800) != 0;
+}
+
+static int on_apic_page(struct emu_vcpu *v, uint64_t gpa)
+{
+	return apic_enabled(v) && (gpa & ~0xfffull) == (v->cpu.apic_base & ~0xfffull);
+}
+
+/* ---- struct emu_host for one vCPU ---- */
+static uint8_t *h_page(void *o, uint64_t gpa, int *rom)
+{
+	struct emu_vcpu *v = o;
+	const struct mem_region *r;
+
+	if (on_apic_page(v, gpa))
+		return NULL;
+	r = mem_find(&v->evm->vm->mem, gpa);
+	/* whole pages only: a partial page is left to MMIO (all-ones) */
+	if (!r || gpa < r->gpa || gpa + 4096 > r->gpa + r->size)
+		return NULL;
+	*rom = r->kind == MEM_ROM;
+	return r->hva + (gpa - r->gpa);
+}
+
+static int h_mmio(void *o, uint64_t gpa, unsigned size, int w, uint64_t *val)
+{
+	struct emu_vcpu *v = o;
+
+	if (on_apic_page(v, gpa)) {
+		uint32_t off = gpa & 0xfff;
+
+		/* 32-bit registers on 16-byte boundaries; others read 0 */
+		if (w && !(off & 0xf))
+			lapic_write(v, off, (uint32_t)*val);
+		else if (!w)
+			*val = (off & 0xf) ? 0 : lapic_read(v, off);
+		return 0;
+	}
+	return vm_mmio(v->evm->vm, gpa, size, w, val);
+}
+
+static int h_pio(void *o, uint16_t port, unsigned size, int w, uint64_t *val)
+{
+	struct emu_vcpu *v = o;
+
+	return vm_pio(v->evm->vm, port, size, w, val);
+}
+
+static int h_intr_ack(void *o)
+{
+	struct emu_vcpu *v = o;
+	struct emu_vm *e = v->evm;
+	int vec;
+
+	pthread_mutex_lock(&e->lock);
+	vec = lapic_ack(v);
+	if (vec < 0 && lapic_accept_pic(v) && pic_output(e))
+		vec = pic_ack(e);
+	pthread_mutex_unlock(&e->lock);
+	return vec;
+}
+
+static uint64_t h_clock(void *o)
+{
+	struct emu_vcpu *v = o;
+
+	return vm_clock_ns(v->evm->vm);
+}
+
+static void h_tsc_deadline(void *o, uint64_t tsc)
+{
+	struct emu_vcpu *v = o;
+
+	lapic_set_tsc_deadline(v, tsc);
+}
+
+void emu_vcpu_wake(struct emu_vcpu *v)
+{
+	pthread_mutex_lock(&v->mu);
+	v->wakeup = 1;
+	pthread_cond_signal(&v->cond);
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* ---- the VM ---- */
+static void write_hook(void *o, uint64_t gpa, uint64_t len)
+{
+	struct emu_vm *e = o;
+	int i;
+
+	for (i = 0; i < e->ncpus; i++)
+		emu_mem_written(&e->cpus[i]->cpu, gpa, len);
+}
+
+struct region_def {
+	int mmio;
+	uint64_t base, len;
+	const struct hv_region_ops *ops;
+};
+
+static const struct region_def regions[] = {
+	{ 0, 0x20, 2, &pic_master_ops },
+	{ 0, 0xa0, 2, &pic_slave_ops },
+	{ 0, 0x4d0, 2, &elcr_ops },
+	{ 0, 0x40, 4, &pit_ops },
+	{ 0, 0x61, 1, &port61_ops },
+	{ 0, 0x70, 2, &rtc_ops },
+	{ 1, 0xfec00000, 0x100, &ioapic_ops },
+};
+
+static int emu_vm_create(struct vm *vm)
+{
+	struct emu_vm *e = calloc(1, sizeof(*e));
+	unsigned i;
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	vm->accel_priv = e;
+	e->vm = vm;
+	pthread_mutex_init(&e->lock, NULL);
+	pic_reset(&e->pic[0]);
+	pic_reset(&e->pic[1]);
+	pit_reset(&e->pit, 0);
+	ioapic_reset(&e->ioapic);
+	rtc_reset(&e->rtc, vm->mem.ram_bytes);
+	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+		const struct region_def *d = &regions[i];
+		struct bus_region *r;
+
+		rc = bus_add(d->mmio ? &vm->mmio : &vm->pio, d->base, d->len,
+			     d->ops, e, NULL, &r);
+		if (rc) {
+			err("emu: cannot place the chipset at %#llx: %s",
+			    (unsigned long long)d->base, strerror(-rc));
+			return rc;
+		}
+	}
+	vm->mem.write_hook = write_hook;
+	vm->mem.hook_opaque = e;
+	return 0;
+}
+
+static void emu_vm_destroy(struct vm *vm)
+{
+	struct emu_vm *e = vm->accel_priv;
+
+	if (!e)
+		return;
+	vm->mem.write_hook = NULL;
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+	vm->accel_priv = NULL;
+}
+
+static int emu_mem_update(struct vm *vm, struct mem_region *r, int add)
+{
+	struct emu_vm *e = vm->accel_priv;
+	int i;
+
+	/* vCPUs are stopped: drop every cached host pointer */
+	for (i = 0; i < e->ncpus; i++) {
+		emu_tlb_flush(&e->cpus[i]->cpu);
+		emu_mem_written(&e->cpus[i]->cpu, r->gpa, r->size);
+	}
+	return 0;
+}
+
+static int emu_vcpu_create(struct vcpu *cpu)
+{
+	struct emu_vm *e = cpu->vm->accel_priv;
+	struct emu_vcpu *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	if (cpu->index >= 64) {
+		free(v);
+		return -EINVAL;
+	}
+	v->vcpu = cpu;
+	v->evm = e;
+	v->host = (struct emu_host){
+		.opaque = v, .page = h_page, .mmio = h_mmio, .pio = h_pio,
+		.intr_ack = h_intr_ack, .clock_ns = h_clock,
+		.tsc_deadline = h_tsc_deadline,
+	};
+	emu_cpu_init(&v->cpu, &v->host);
+	v->cpu.apic_id = (uint32_t)cpu->index;
+	v->apic.id = (uint32_t)cpu->index << 24;
+	v->sipi_vector = -1;
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	lapic_reset(v, cpu->index == 0);
+	cpu->accel = v;
+	pthread_mutex_lock(&e->lock);
+	e->cpus[cpu->index] = v;
+	if (cpu->index + 1 > e->ncpus)
+		e->ncpus = cpu->index + 1;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+static void emu_vcpu_destroy(struct vcpu *cpu)
+{
+	struct emu_vcpu *v = cpu->accel;
+
+	if (!v)
+		return;
+	emu_cpu_free(&v->cpu);
+	pthread_cond_destroy(&v->cond);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+	cpu->accel = NULL;
+}
+
+static int emu_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
+{
+	struct emu_vcpu *v = cpu->accel;
+	int bsp = (st->apic_base & 0x100) != 0;
+
+	emu_set_state(&v->cpu, st);
+	pthread_mutex_lock(&v->evm->lock);
+	lapic_reset(v, bsp);
+	if (v->vcpu->index == 0)
+		pit_reset(&v->evm->pit, vm_clock_ns(v->evm->vm));
+	pthread_mutex_unlock(&v->evm->lock);
+	v->wait_sipi = !bsp;
+	v->sipi_vector = -1;
+	v->init_pending = 0;
+	return 0;
+}
+
+static int emu_vcpu_get_state(struct vcpu *cpu, struct x86_state *st)
+{
+	struct emu_vcpu *v = cpu->accel;
+
+	emu_get_state(&v->cpu, st);
+	return 0;
+}
+
+/* ---- running ---- */
+static int stop_requested(struct vcpu *cpu)
+{
+	return atomic_load(&cpu->request) || atomic_load(&cpu->vm->stopping);
+}
+
+/* Poll the timers; returns the earliest deadline (ns) or 0. */
+static uint64_t poll_timers(struct emu_vcpu *v)
+{
+	struct emu_vm *e = v->evm;
+	uint64_t now = vm_clock_ns(e->vm), a, b;
+
+	pthread_mutex_lock(&e->lock);
+	a = pit_poll(e, now);
+	b = lapic_poll(v, now);
+	if (v->vcpu->index == 0 && lapic_accept_pic(v) && pic_output(e))
+		emu_irq_notify(&v->cpu);
+	if (lapic_pending(v))
+		emu_irq_notify(&v->cpu);
+	pthread_mutex_unlock(&e->lock);
+	if (!a || (b && b < a))
+		a = b;
+	return a;
+}
+
+/* Sleep until woken or the deadline (guest ns; 0 = none). */
+static void sleep_until(struct emu_vcpu *v, uint64_t deadline)
+{
+	struct timespec ts;
+	uint64_t now = vm_clock_ns(v->evm->vm), wait_ns;
+
+	pthread_mutex_lock(&v->mu);
+	if (!v->wakeup && !stop_requested(v->vcpu)) {
+		/* bounded: the guest clock and host clock may drift (pauses) */
+		wait_ns = deadline && deadline > now ? deadline - now : 50000000;
+		if (!deadline || wait_ns > 50000000)
+			wait_ns = 50000000;
+		if (!deadline || deadline > now) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(wait_ns % 1000000000);
+			ts.tv_sec += (time_t)(wait_ns / 1000000000) + ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&v->cond, &v->mu, &ts);
+		}
+	}
+	v->wakeup = 0;
+	pthread_mutex_unlock(&v->mu);
+}
+
+static void start_ap(struct emu_vcpu *v, int vector)
+{
+	struct x86_state st;
+
+	emu_get_state(&v->cpu, &st);
+	st.seg[X86_CS].sel = (uint16_t)(vector << 8);
+	st.seg[X86_CS].base = (uint64_t)vector << 12;
+	st.rip = 0;
+	emu_set_state(&v->cpu, &st);
+	v->wait_sipi = 0;
+}
+
+static void do_init(struct emu_vcpu *v)
+{
+	struct x86_state st;
+
+	memset(&st, 0, sizeof(st));
+	emu_cpu_init(&v->cpu, &v->host); /* the power-on register state */
+	v->cpu.apic_id = (uint32_t)v->vcpu->index;
+	emu_get_state(&v->cpu, &st);
+	st.apic_base = 0xfee00800; /* enabled, not the BSP */
+	emu_set_state(&v->cpu, &st);
+	v->init_pending = 0;
+	if (v->vcpu->index != 0)
+		v->wait_sipi = 1;
+}
+
+static int emu_vcpu_run(struct vcpu *cpu)
+{
+	struct emu_vcpu *v = cpu->accel;
+
+	for (;;) {
+		uint64_t deadline;
+		int rc;
+
+		if (stop_requested(cpu))
+			return VCPU_EXIT_KICK;
+		if (v->init_pending)
+			do_init(v);
+		if (v->wait_sipi) {
+			if (v->sipi_vector >= 0) {
+				start_ap(v, v->sipi_vector);
+				v->sipi_vector = -1;
+			} else {
+				sleep_until(v, 0);
+				continue;
+			}
+		}
+		deadline = poll_timers(v);
+		rc = emu_run(&v->cpu, BATCH);
+		switch (rc) {
+		case EMU_STOP_SHUTDOWN:
+			return VCPU_EXIT_SHUTDOWN;
+		case EMU_STOP_HALT:
+			if (v->cpu.nmi_pending || v->init_pending) {
+				v->cpu.halted = 0;
+				break;
+			}
+			return VCPU_EXIT_HALT;
+		case EMU_STOP_HLT_WAIT:
+			deadline = poll_timers(v);
+			if (!atomic_load(&v->cpu.irq_pending))
+				sleep_until(v, deadline);
+			break;
+		case EMU_STOP_ERROR:
+			return VCPU_EXIT_ERROR;
+		default:
+			break;
+		}
+	}
+}
+
+static void emu_vcpu_kick(struct vcpu *cpu)
+{
+	struct emu_vcpu *v = cpu->accel;
+
+	if (!v)
+		return;
+	emu_kick(&v->cpu);
+	emu_vcpu_wake(v);
+}
+
+static int emu_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct emu_vm *e = vm->accel_priv;
+
+	if (gsi >= 24)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	if (gsi < 16)
+		pic_set_irq(e, gsi, level);
+	ioapic_set_irq(e, gsi, level);
+	pthread_mutex_unlock(&e->lock);
+	if (e->ncpus) {
+		emu_irq_notify(&e->cpus[0]->cpu);
+		emu_vcpu_wake(e->cpus[0]);
+	}
+	return 0;
+}
+
+static int emu_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct emu_vm *e = vm->accel_priv;
+
+	if ((addr & 0xfff00000ull) != 0xfee00000ull)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	lapic_deliver(e, (addr >> 12) & 0xff, (addr >> 2) & 1, (data >> 8) & 7,
+		      data & 0xff, (data >> 15) & 1, 0, NULL);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+const struct accel_ops accel_emu = {
+	.name = "emu",
+	.probe = emu_probe,
+	.vm_create = emu_vm_create,
+	.vm_destroy = emu_vm_destroy,
+	.mem_update = emu_mem_update,
+	.vcpu_create = emu_vcpu_create,
+	.vcpu_destroy = emu_vcpu_destroy,
+	.vcpu_set_state = emu_vcpu_set_state,
+	.vcpu_get_state = emu_vcpu_get_state,
+	.vcpu_run = emu_vcpu_run,
+	.vcpu_kick = emu_vcpu_kick,
+	.irq_line = emu_irq_line,
+	.msi = emu_msi,
+};

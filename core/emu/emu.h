@@ -1,0 +1,248 @@
+/*
+ * hv's x86 interpreter (accel=emu): the CPU core shared by the accelerator
+ * glue (accel_emu.c), the conformance and differential harnesses and the
+ * decoder fuzzer.
+ *
+ * The core touches guest memory and I/O only through struct emu_host, so
+ * every guest-physical access is bounded by what host->page() hands out
+ * (whole 4 KiB pages of RAM/ROM) or goes to host->mmio(). One emu_cpu is
+ * driven by one thread; emu_kick() and emu_irq_notify() may be called from
+ * any thread.
+ */
+#ifndef HV_EMU_EMU_H
+#define HV_EMU_EMU_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "x86.h"
+
+struct emu_host {
+	void *opaque;
+	/* Host address of the 4 KiB guest page holding gpa (page aligned),
+	 * or NULL when it is not wholly RAM/ROM. *rom = 1: drop writes. */
+	uint8_t *(*page)(void *opaque, uint64_t gpa, int *rom);
+	/* 0, or -ENOENT when nothing decodes the address (reads all-ones) */
+	int (*mmio)(void *opaque, uint64_t gpa, unsigned size, int write,
+		    uint64_t *val);
+	int (*pio)(void *opaque, uint16_t port, unsigned size, int write,
+		   uint64_t *val);
+	/* The vector of the highest pending external interrupt, acknowledged,
+	 * or -1. Called only when IF=1 and emu_irq_notify() was called. */
+	int (*intr_ack)(void *opaque);
+	/* Guest clock for RDTSC, in ns. */
+	uint64_t (*clock_ns)(void *opaque);
+	/* IA32_TSC_DEADLINE was written (optional) */
+	void (*tsc_deadline)(void *opaque, uint64_t tsc);
+};
+
+/* Lazy arithmetic flags: the op that last set OSZAPC, with its operands. */
+enum lf_op {
+	LF_NONE = 0, /* OSZAPC are in cpu->flags */
+	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+};
+
+struct emu_lf {
+	uint64_t a, b, r;
+	uint8_t op, size, c; /* c: carry-in (ADC/SBB) or saved CF (INC/DEC) */
+};
+
+#define EMU_TLB_SIZE 256
+
+struct emu_tlb_entry {
+	uint64_t tag_r, tag_w, tag_x; /* linear page | 0, or ~0 when absent */
+	uintptr_t addend;             /* host = lin + addend */
+	uint64_t gpa;                 /* guest-physical page */
+};
+
+struct emu_fpu {
+	long double st[8];
+	uint16_t fcw, fsw, ftw; /* ftw: 2 bits per register, 3 = empty */
+	uint8_t top;
+	uint16_t fop;
+	uint64_t fip, fdp;
+};
+
+struct emu_cpu;
+
+/* A decoded instruction. Fields not used by an opcode are zero. */
+struct emu_insn {
+	uint16_t op;      /* map << 8 | opcode; map 1 = 0F, 2 = 0F38, 3 = 0F3A */
+	uint8_t len;
+	uint8_t osize;    /* operand size in bytes: 2, 4 or 8 */
+	uint8_t asize;    /* address size: 2, 4 or 8 */
+	uint8_t seg;      /* segment for memory operands (override applied) */
+	uint8_t segovr;   /* an explicit segment prefix was given */
+	uint8_t rep;      /* 0, 0xF2 or 0xF3 */
+	uint8_t pfx66, lock, rex;
+	uint8_t has_modrm, mod, reg, rm; /* reg/rm include REX bits */
+	uint8_t base, index, scale;      /* base/index 0xff: none */
+	uint8_t riprel;
+	int64_t disp;
+	uint64_t imm, imm2;
+};
+
+struct emu_cpu {
+	uint64_t gpr[16];
+	uint64_t rip;
+	uint64_t flags; /* OSZAPC valid only when lf.op == LF_NONE */
+	struct emu_lf lf;
+	struct x86_seg seg[8];
+	struct x86_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t dr[8];
+	uint64_t apic_base, star, lstar, cstar, sfmask, kgs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t pat, misc_enable, tsc_aux, tsc_adjust, mtrr_def;
+	uint64_t xcr0, tsc_offset, tsc_deadline;
+	uint32_t apic_id;
+	int cpl;
+	int long64;    /* CS.L with EFER.LMA: 64-bit code */
+	int pmode;     /* CR0.PE */
+	int vm86;
+	int model286;  /* 80286 quirks (conformance vectors) */
+
+	struct emu_fpu fpu;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+
+	struct emu_tlb_entry tlb[2][EMU_TLB_SIZE]; /* [user][index] */
+
+	const struct emu_host *host;
+	struct emu_insn in;
+	uint64_t next_rip;
+	uint64_t ea;      /* linear-offset of the memory operand (pre-segment) */
+	uint64_t icount;  /* instructions retired */
+	uint64_t tsc_base;
+
+	/* run control */
+	atomic_int kick;
+	atomic_int irq_pending;
+	int halted;
+	int shadow;        /* interrupt shadow after STI / MOV SS */
+	int nmi_pending;
+	jmp_buf jb;
+	int exc_vec, exc_has_err, exc_first;
+	uint32_t exc_err;
+	int shutdown;
+	int in_delivery;
+	int stop_on_exc;   /* harnesses: return after delivering one */
+	int quiet;         /* no #UD log lines (fuzzer, harnesses) */
+	int tlb_large;     /* a large page is cached: INVLPG flushes all */
+	uint64_t limit;    /* icount at which emu_run returns */
+	/* registers to restore when delivering an interrupt faults */
+	int save_valid, save_cpl;
+	uint64_t save_sp, save_flags;
+	struct x86_seg save_ss, save_cs;
+	uint8_t ud_logged[512 / 8 * 4];
+	void *cache;       /* decoded-instruction cache */
+	uint64_t page_gen_base;
+};
+
+/* Exceptions */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4,
+	EXC_BR = 5, EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10,
+	EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16,
+	EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* Return values of emu_run() */
+enum emu_stop {
+	EMU_STOP_KICK = 0,
+	EMU_STOP_SHUTDOWN,
+	EMU_STOP_HALT,      /* HLT with IF=0 (or HLT when host asked for it) */
+	EMU_STOP_HLT_WAIT,  /* HLT with IF=1: caller sleeps until an IRQ */
+	EMU_STOP_ICOUNT,    /* the instruction budget ran out */
+	EMU_STOP_ERROR,
+};
+
+#define FL_CF 0x1u
+#define FL_PF 0x4u
+#define FL_AF 0x10u
+#define FL_ZF 0x40u
+#define FL_SF 0x80u
+#define FL_TF 0x100u
+#define FL_IF 0x200u
+#define FL_DF 0x400u
+#define FL_OF 0x800u
+#define FL_IOPL 0x3000u
+#define FL_NT 0x4000u
+#define FL_RF 0x10000u
+#define FL_VM 0x20000u
+#define FL_AC 0x40000u
+#define FL_VIF 0x80000u
+#define FL_VIP 0x100000u
+#define FL_ID 0x200000u
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* cpu.c */
+void emu_cpu_init(struct emu_cpu *cpu, const struct emu_host *host);
+void emu_cpu_free(struct emu_cpu *cpu);
+void emu_set_state(struct emu_cpu *cpu, const struct x86_state *st);
+void emu_get_state(struct emu_cpu *cpu, struct x86_state *st);
+/* Runs until kicked, halted, shut down, or max_insns retired (0: no limit). */
+int emu_run(struct emu_cpu *cpu, uint64_t max_insns);
+void emu_kick(struct emu_cpu *cpu);
+void emu_irq_notify(struct emu_cpu *cpu);
+/* Invalidate decoded code and TLB-cached host pointers for a gpa range. */
+void emu_mem_written(struct emu_cpu *cpu, uint64_t gpa, uint64_t len);
+void emu_tlb_flush(struct emu_cpu *cpu);
+
+/* Everything below is internal to core/emu/. */
+uint64_t emu_get_flags(struct emu_cpu *cpu);
+void emu_set_flags(struct emu_cpu *cpu, uint64_t f, uint64_t mask);
+__attribute__((noreturn)) void emu_raise(struct emu_cpu *cpu, int vec,
+					 int has_err, uint32_t err);
+__attribute__((noreturn)) void emu_ud(struct emu_cpu *cpu);
+void emu_update_mode(struct emu_cpu *cpu);
+void emu_load_seg(struct emu_cpu *cpu, int sreg, uint16_t sel);
+void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
+		   uint32_t err);
+#define INT_EXT 0  /* external interrupt */
+#define INT_SOFT 1 /* INT n */
+#define INT_EXC 2  /* exception */
+#define INT_ICE 3  /* INT3/INTO: software, but priv check like INT n */
+
+/* decode.c: 0, or -1 when the bytes cannot form an instruction (#UD); *len
+ * tells how many bytes were consumed. fetch() returns a byte or raises. */
+int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
+	       int mode /* 16, 32, 64; | EMU_DEC_286: 10-byte limit */);
+#define EMU_DEC_286 0x1000
+
+/* mmu.c */
+uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,
+		      unsigned size, int write);
+uint64_t emu_read_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size);
+void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
+		   uint64_t val);
+uint64_t emu_read_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size);
+void emu_write_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size,
+		   uint64_t val);
+uint8_t *emu_fetch_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned *avail);
+uint64_t emu_fetch_byte(struct emu_cpu *cpu, uint64_t lin);
+uint64_t emu_fetch_gpa(struct emu_cpu *cpu, uint64_t lin);
+uint64_t emu_read_phys(struct emu_cpu *cpu, uint64_t gpa, unsigned size);
+void emu_write_phys(struct emu_cpu *cpu, uint64_t gpa, unsigned size,
+		    uint64_t val);
+uint64_t emu_translate(struct emu_cpu *cpu, uint64_t lin, int write,
+		       int user, int exec, int probe, int *ok);
+void emu_invlpg(struct emu_cpu *cpu, uint64_t lin);
+
+/* exec.c */
+void emu_exec(struct emu_cpu *cpu);
+/* sys.c */
+void emu_exec_sys(struct emu_cpu *cpu);
+int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *val);
+int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t val);
+void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
+	       uint32_t out[4]);
+/* fpu.c / sse.c: return 0 if handled */
+int emu_exec_fpu(struct emu_cpu *cpu);
+int emu_exec_sse(struct emu_cpu *cpu);
+void emu_fpu_reset(struct emu_cpu *cpu);
+void emu_fxsave(struct emu_cpu *cpu, uint64_t lin);
+void emu_fxrstor(struct emu_cpu *cpu, uint64_t lin);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * hv's command line: run, check, plugins, img. Everything that can be
+ * wrong with a config or a plugin is found before a guest instruction runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel.h"
+#include "check.h"
+#include "config.h"
+#include "disk.h"
+#include "log.h"
+#include "plugin.h"
+#include "vm.h"
+
+/* accel_emu comes from core/emu/; a build without it still runs KVM */
+extern const struct accel_ops accel_emu __attribute__((weak));
+
+static const char usage_main[] =
+	"usage: hv COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  run VM.ini       boot the VM the file describes\n"
+	"  check VM.ini     validate the file and print the effective config\n"
+	"  plugins          list the plugins found, with kinds and versions\n"
+	"  img ...          create, inspect, convert disk images (hv img --help)\n"
+	"\n"
+	"Each command takes --help. Plugins are searched in the INI's plugin_path,\n"
+	"$HV_PLUGIN_PATH, the directory beside hv, and the install directory.\n";
+
+static const char usage_run[] =
+	"usage: hv run [--accel=auto|kvm|emu] [-v|-q] VM.ini\n"
+	"  --accel   override the [vm] accel key\n"
+	"  -v        verbose: core and plugin information messages\n"
+	"  -q        quiet: errors only\n"
+	"Exit status: the guest's (power-off, debug-exit port), 128+N after\n"
+	"signal N, 1 when the VM could not start or failed.\n";
+
+static const char usage_check[] =
+	"usage: hv check VM.ini\n"
+	"Validates the file against the plugins it names and prints the effective\n"
+	"configuration (every key, with defaults marked). Exit status 0 when valid.\n";
+
+static const char usage_plugins[] =
+	"usage: hv plugins [--keys] [--path DIRS]\n"
+	"  --keys    also list each plugin's configuration keys\n";
+
+static int load_plugins(struct plugin_set *set, const struct config *cfg,
+			const char *extra)
+{
+	const char *from_ini = NULL;
+	char *path;
+	int rc;
+
+	if (cfg)
+		from_ini = cfg_get(config_section(cfg, "vm", "vm"), "plugin_path");
+	path = plugin_default_path(extra ? extra : from_ini);
+	if (!path)
+		return -1;
+	rc = plugin_load_path(set, path);
+	free(path);
+	return rc;
+}
+
+/* Parse, load plugins, validate: 0 or -1 with the message printed. */
+static int prepare(const char *ini, struct config *cfg, struct plugin_set *set)
+{
+	if (config_load(cfg, ini))
+		return -1;
+	if (load_plugins(set, cfg, NULL))
+		return -1;
+	return config_validate(cfg, set);
+}
+
+static const struct accel_ops *pick_accel(const char *want)
+{
+	const char *why = "";
+
+	if (!want || !strcmp(want, "auto")) {
+		if (!accel_kvm.probe(&why))
+			return &accel_kvm;
+		if (&accel_emu) {
+			info("KVM unavailable (%s): using the emu interpreter", why);
+			return &accel_emu;
+		}
+		err("KVM unavailable (%s), and this build has no emu backend", why);
+		return NULL;
+	}
+	if (!strcmp(want, "kvm")) {
+		if (!accel_kvm.probe(&why))
+			return &accel_kvm;
+		err("accel=kvm: %s", why);
+		return NULL;
+	}
+	if (!strcmp(want, "emu") && &accel_emu)
+		return &accel_emu;
+	err("accel=%s: not available in this build", want);
+	return NULL;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "accel", required_argument, 0, 'a' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *accel_opt = NULL;
+	struct config cfg;
+	struct plugin_set set = { 0 };
+	const struct accel_ops *accel;
+	struct vm vm;
+	int c, status = 1;
+
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': accel_opt = optarg; break;
+		case 'v': log_level = LOG_DEBUG; break;
+		case 'q': log_level = LOG_ERR; break;
+		case 'h': fputs(usage_run, stdout); return 0;
+		default: fputs(usage_run, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage_run, stderr);
+		return 2;
+	}
+	if (prepare(argv[optind], &cfg, &set))
+		goto out;
+	if (!accel_opt)
+		accel_opt = cfg_get(config_section(&cfg, "vm", "vm"), "accel");
+	if (!(accel = pick_accel(accel_opt)))
+		goto out;
+	if (vm_init(&vm, &cfg, &set, accel) == 0) {
+		if (log_level >= LOG_WARN)
+			fprintf(stderr, "hv: %s: accel=%s, %d vCPU%s, %llu MiB\n",
+				vm.name ? vm.name : argv[optind], accel->name, vm.ncpus,
+				vm.ncpus > 1 ? "s" : "",
+				(unsigned long long)(vm.ram_size >> 20));
+		if (vm_start(&vm) == 0)
+			status = vm_run(&vm);
+		else
+			vm_run(&vm);
+	}
+	vm_destroy(&vm);
+out:
+	config_free(&cfg);
+	plugin_set_free(&set);
+	return status;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct config cfg;
+	struct plugin_set set = { 0 };
+	int rc;
+
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		fputs(usage_check, stdout);
+		return 0;
+	}
+	if (argc != 2) {
+		fputs(usage_check, stderr);
+		return 2;
+	}
+	rc = prepare(argv[1], &cfg, &set);
+	if (!rc)
+		config_print(stdout, &cfg);
+	config_free(&cfg);
+	plugin_set_free(&set);
+	return rc ? 1 : 0;
+}
+
+static void print_plugin_keys(const struct plugin *p)
+{
+	static const char *const types[] = { "", "string", "int", "bool", "size",
+					     "enum", "path", "section", "path" };
+
+	for (int i = 0; i < p->nkeys; i++) {
+		const struct hv_config_key *k = &p->keys[i];
+
+		printf("    %-14s %-8s %-10s %s", k->name, types[k->type],
+		       k->def ? k->def : (k->flags & HV_KEY_REQUIRED ? "(required)" : "-"),
+		       k->help ? k->help : "");
+		if (k->choices)
+			printf(" [%s]", k->choices);
+		putchar('\n');
+	}
+}
+
+static int cmd_plugins(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keys", no_argument, 0, 'k' },
+		{ "path", required_argument, 0, 'p' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct plugin_set set = { 0 };
+	const char *path = NULL;
+	int c, keys = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keys = 1; break;
+		case 'p': path = optarg; break;
+		case 'h': fputs(usage_plugins, stdout); return 0;
+		default: fputs(usage_plugins, stderr); return 2;
+		}
+	}
+	if (load_plugins(&set, NULL, path)) {
+		plugin_set_free(&set);
+		return 1;
+	}
+	printf("%-16s %-8s %-8s %-6s %s\n", "NAME", "KIND", "VERSION", "SDK", "DESCRIPTION");
+	for (int k = HV_KIND_DEVICE; k <= HV_KIND_CONSOLE; k++) {
+		for (const struct plugin *p = set.head; p; p = p->next) {
+			if ((int)p->desc.kind != k)
+				continue;
+			printf("%-16s %-8s %-8s %u.%-4u %s\n", p->desc.name,
+			       plugin_kind_name(k), p->desc.version ? p->desc.version : "-",
+			       p->desc.abi_major, p->desc.abi_minor,
+			       p->desc.description ? p->desc.description : "");
+			if (keys)
+				print_plugin_keys(p);
+		}
+	}
+	plugin_set_free(&set);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_main, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "plugins"))
+		return cmd_plugins(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "img"))
+		return img_main(argc - 1, argv + 1);
+	fprintf(stderr, "hv: unknown command '%s'\n%s", argv[1], usage_main);
+	return 2;
+}

@@ -1,0 +1,440 @@
+/*
+ * The VM's life: memory and buses, devices from the config, vCPU threads,
+ * and the main loop that serves device I/O until something asks the VM to
+ * stop. Pause is a barrier: every vCPU thread parks before vm_pause()
+ * returns, which is what reset, snapshots and storage move build on.
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "config.h"
+#include "instance.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+
+#define VCPU_REQ_PAUSE 0x1
+
+#define LOW_RAM_END 0xc0000000ull /* 3 GiB: the rest of 4 GiB is MMIO */
+#define HIGH_RAM_BASE 0x100000000ull
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t vm_clock_ns(struct vm *vm)
+{
+	return now_ns() - vm->clock_base_ns;
+}
+
+static void kick_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++)
+		if (vm->cpu[i].started)
+			vm->accel->vcpu_kick(&vm->cpu[i]);
+}
+
+void vm_request_exit(struct vm *vm, int reason, int status)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->exit_reason) {
+		vm->exit_reason = reason;
+		vm->exit_status = status;
+	}
+	atomic_store(&vm->stopping, 1);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	kick_all(vm);
+	loop_stop(vm->loop);
+}
+
+static int setup_memory(struct vm *vm)
+{
+	uint64_t low = vm->ram_size < LOW_RAM_END ? vm->ram_size : LOW_RAM_END;
+	int rc = mem_add_ram(&vm->mem, "ram-low", 0, low);
+
+	if (!rc && vm->ram_size > low)
+		rc = mem_add_ram(&vm->mem, "ram-high", HIGH_RAM_BASE,
+				 vm->ram_size - low);
+	if (rc)
+		err("cannot allocate %llu MiB of guest RAM: %s",
+		    (unsigned long long)(vm->ram_size >> 20), strerror(-rc));
+	return rc;
+}
+
+/* A validated [vm] number, or its default. */
+static int64_t vm_key_int(const struct cfg_section *s, const char *key)
+{
+	const struct hv_config_key *k = vm_keys;
+	const char *v, *why;
+	int64_t n = 0;
+
+	while (k->name && strcmp(k->name, key))
+		k++;
+	v = cfg_get(s, key);
+	if (k->name)
+		cfg_value_check(k, v ? v : k->def, &n, &why);
+	return n;
+}
+
+int vm_init(struct vm *vm, const struct config *cfg,
+	    const struct plugin_set *plugins, const struct accel_ops *accel)
+{
+	const struct cfg_section *s = config_section(cfg, "vm", "vm");
+	const char *v;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->plugins = plugins;
+	vm->accel = accel;
+	vm->name = cfg_get(s, "name");
+	vm->ram_size = ((uint64_t)vm_key_int(s, "memory") + MEM_PAGE - 1) &
+		       ~(MEM_PAGE - 1);
+	vm->ncpus = (int)vm_key_int(s, "cpus");
+	v = cfg_get(s, "on_reboot");
+	vm->on_reboot_exit = v && !strcmp(v, "exit");
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->clock_base_ns = now_ns();
+	vm->loop = loop_new();
+	if (!vm->loop || bus_init(&vm->pio, "pio", 0x10000) ||
+	    bus_init(&vm->mmio, "mmio", 0))
+		return -ENOMEM;
+	return setup_memory(vm);
+}
+
+/* Every [device] in file order; backends come up as devices attach them. */
+int vm_create_devices(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	struct instance **tail = &vm->instances;
+
+	for (int i = 0; i < c->n; i++) {
+		const struct cfg_section *s = &c->s[i];
+		struct instance *in;
+		int rc;
+
+		if (strcmp(s->kind, "device"))
+			continue;
+		in = instance_new(vm, vm->loop, vm->plugins, s->plugin, s, NULL);
+		if (!in)
+			return -ENOMEM;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = in;
+		rc = instance_create(in);
+		if (rc) {
+			fprintf(stderr, "%s:%d: [%s]: plugin %s failed to start (%s)\n",
+				c->path, s->line, s->name, s->plugin->desc.name,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	for (int i = 0; i < c->n; i++) {
+		const struct cfg_section *s = &c->s[i];
+		int used = !strcmp(s->kind, "vm") || !strcmp(s->kind, "device");
+
+		for (struct instance *in = vm->instances; in && !used; in = in->next)
+			used = in->sec == s;
+		if (!used)
+			warn("%s:%d: [%s] is not attached to any device", c->path,
+			     s->line, s->name);
+	}
+	return 0;
+}
+
+void vm_reset_devices(struct vm *vm)
+{
+	for (struct instance *in = vm->instances; in; in = in->next) {
+		if (in->plugin->desc.kind != HV_KIND_DEVICE ||
+		    !in->plugin->ops.device.reset)
+			continue;
+		inst_lock(in);
+		in->plugin->ops.device.reset(&in->ctx);
+		inst_unlock(in);
+	}
+}
+
+static void park(struct vcpu *cpu)
+{
+	struct vm *vm = cpu->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->running_cpus--;
+	pthread_cond_broadcast(&vm->cond);
+	while (vm->paused && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	vm->running_cpus++;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * A vCPU halted with interrupts off sits there, as on hardware, until a
+ * reset or the end; but when every vCPU is in that state nothing can ever
+ * run again, and the VM stops instead of hanging.
+ */
+static void dead_halt(struct vcpu *cpu)
+{
+	struct vm *vm = cpu->vm;
+	int all;
+
+	pthread_mutex_lock(&vm->lock);
+	all = ++vm->dead_cpus == vm->ncpus;
+	pthread_mutex_unlock(&vm->lock);
+	if (all) {
+		err("every vCPU halted with interrupts disabled: the guest can never resume");
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	}
+	while (!(atomic_load(&cpu->request) & VCPU_REQ_PAUSE) &&
+	       !atomic_load(&vm->stopping)) {
+		pthread_mutex_lock(&vm->lock);
+		if (!atomic_load(&vm->stopping) &&
+		    !(atomic_load(&cpu->request) & VCPU_REQ_PAUSE))
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		pthread_mutex_unlock(&vm->lock);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->dead_cpus--;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *cpu = arg;
+	struct vm *vm = cpu->vm;
+
+	while (!atomic_load(&vm->stopping)) {
+		int rc;
+
+		if (atomic_load(&cpu->request) & VCPU_REQ_PAUSE) {
+			park(cpu);
+			continue;
+		}
+		rc = vm->accel->vcpu_run(cpu);
+		if (rc == VCPU_EXIT_SHUTDOWN) {
+			info("vCPU %d: triple fault, resetting", cpu->index);
+			vm_request_reset(vm);
+			/* wait here for the reset's pause to collect us */
+			while (!(atomic_load(&cpu->request) & VCPU_REQ_PAUSE) &&
+			       !atomic_load(&vm->stopping))
+				usleep(100);
+		} else if (rc == VCPU_EXIT_HALT) {
+			dead_halt(cpu);
+		} else if (rc == VCPU_EXIT_ERROR) {
+			vm_request_exit(vm, VM_EXIT_ERROR, 1);
+		}
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->running_cpus--;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->paused++;
+	for (int i = 0; i < vm->ncpus; i++)
+		atomic_fetch_or(&vm->cpu[i].request, VCPU_REQ_PAUSE);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	kick_all(vm);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->running_cpus > 0 && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	vm->paused_at_ns = now_ns();
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->paused && --vm->paused == 0) {
+		vm->clock_base_ns += now_ns() - vm->paused_at_ns;
+		for (int i = 0; i < vm->ncpus; i++)
+			atomic_fetch_and(&vm->cpu[i].request, ~VCPU_REQ_PAUSE);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* Power-on state for every vCPU, the boot image loaded afresh. */
+static int power_on(struct vm *vm)
+{
+	int rc = boot_load(vm);
+
+	vm_reset_devices(vm);
+	for (int i = 0; !rc && i < vm->ncpus; i++) {
+		struct x86_state st;
+
+		if (i == 0) {
+			st = vm->cpu[0].boot;
+		} else {
+			x86_state_reset(&st);
+			st.apic_base &= ~(1ull << 8); /* not the BSP */
+		}
+		rc = vm->accel->vcpu_set_state(&vm->cpu[i], &st);
+	}
+	return rc;
+}
+
+static void do_reset(void *opaque)
+{
+	struct vm *vm = opaque;
+	int rc = 0;
+
+	if (atomic_load(&vm->stopping))
+		return;
+	vm_pause(vm);
+	if (vm->accel->vm_reset)
+		rc = vm->accel->vm_reset(vm);
+	if (rc || power_on(vm)) {
+		err("reset failed");
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	}
+	vm_resume(vm);
+}
+
+void vm_request_reset(struct vm *vm)
+{
+	if (vm->on_reboot_exit)
+		vm_request_exit(vm, VM_EXIT_RESET, 0);
+	else
+		loop_defer(vm->loop, do_reset, vm);
+}
+
+static void on_signal(void *opaque, unsigned events)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	info("signal %d: stopping the VM", (int)si.ssi_signo);
+	vm_request_exit(vm, VM_EXIT_SIGNAL, 128 + (int)si.ssi_signo);
+}
+
+static int setup_signals(struct vm *vm)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* vCPU threads inherit the mask, so these reach only the signalfd */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->signal_fd < 0)
+		return -errno;
+	return loop_watch(vm->loop, vm->signal_fd, HV_FD_IN, on_signal, vm,
+			  &vm->signal_watch);
+}
+
+static int start_cpus(struct vm *vm)
+{
+	vm->running_cpus = vm->ncpus;
+	for (int i = 0; i < vm->ncpus; i++) {
+		int rc = pthread_create(&vm->cpu[i].thread, NULL, vcpu_thread,
+					&vm->cpu[i]);
+		if (rc) {
+			vm->running_cpus -= vm->ncpus - i;
+			return -rc;
+		}
+		vm->cpu[i].started = 1;
+	}
+	return 0;
+}
+
+int vm_start(struct vm *vm)
+{
+	int rc;
+
+	if ((rc = vm_create_devices(vm)))
+		return rc;
+	if ((rc = vm->accel->vm_create(vm))) {
+		err("%s: cannot create the VM: %s", vm->accel->name, strerror(-rc));
+		return rc;
+	}
+	for (int i = 0; i < vm->ncpus; i++) {
+		vm->cpu[i].vm = vm;
+		vm->cpu[i].index = i;
+		if ((rc = vm->accel->vcpu_create(&vm->cpu[i]))) {
+			err("%s: cannot create vCPU %d: %s", vm->accel->name, i,
+			    strerror(-rc));
+			return rc;
+		}
+	}
+	if ((rc = power_on(vm)) || (rc = setup_signals(vm)))
+		return rc;
+	return start_cpus(vm);
+}
+
+int vm_run(struct vm *vm)
+{
+	int rc = loop_run(vm->loop);
+
+	if (rc)
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	atomic_store(&vm->stopping, 1);
+	pthread_mutex_lock(&vm->lock);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	kick_all(vm);
+	for (int i = 0; i < vm->ncpus; i++) {
+		if (!vm->cpu[i].started)
+			continue;
+		pthread_join(vm->cpu[i].thread, NULL);
+		vm->cpu[i].started = 0;
+	}
+	return vm->exit_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	struct instance *in;
+
+	/* backends first: devices may still hold their handles until then */
+	for (int pass = 0; pass < 2; pass++) {
+		struct instance **pp = &vm->instances;
+
+		while ((in = *pp)) {
+			if (!pass && !in->owner) {
+				pp = &in->next;
+				continue;
+			}
+			*pp = in->next;
+			instance_free(in);
+		}
+	}
+	vm->instances = NULL;
+	for (int i = 0; i < VM_MAX_CPUS; i++)
+		if (vm->cpu[i].accel && vm->accel->vcpu_destroy)
+			vm->accel->vcpu_destroy(&vm->cpu[i]);
+	if (vm->accel_priv && vm->accel->vm_destroy)
+		vm->accel->vm_destroy(vm);
+	mem_destroy(&vm->mem);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->signal_watch)
+		loop_unwatch(vm->loop, vm->signal_watch);
+	if (vm->signal_fd > 0)
+		close(vm->signal_fd);
+	loop_free(vm->loop);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->cond);
+}

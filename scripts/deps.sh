@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hv needs to build, test and benchmark.
+#   scripts/deps.sh                     install whatever is missing
+#   scripts/deps.sh --check-or-install  the same, quietly when all is there
+#   scripts/deps.sh --list              print the package list
+set -euo pipefail
+packages=(
+	# build
+	gcc make pkg-config nasm libinih-dev libffi-dev libpcap-dev libaio-dev
+	zlib1g-dev liblzma-dev libzstd-dev
+	# sanitizers and fuzzing
+	clang libclang-rt-14-dev
+	# guests, peers and the nested KVM harness
+	qemu-system-x86 qemu-utils busybox-static linux-image-amd64 cpio
+	bochs bochsbios
+	# tests' tools
+	socat bzip2 xz-utils zstd
+)
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${packages[@]}"
+	exit 0
+fi
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	[ "${1:-}" = --check-or-install ] || echo "deps: all ${#packages[@]} packages are installed"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Run one bare-metal test guest and check it: run-guest.sh HV GUEST.bin ACCEL
+# The guest's .asm (beside the .expect, in the same directory as this
+# script, or given by HV_GUEST_SRC) carries its expectations in comments:
+#   ; hv-test: exit=N      the exit status hv must end with
+#   ; hv-vm: key = value   extra [vm] keys
+# Prints one line: "ok NAME (accel)" or "not ok NAME (accel) - why".
+# POSIX sh: it also runs inside the nested VM's busybox.
+hv=$1 bin=$2 accel=$3
+name=$(basename "$bin" .bin)
+src=${HV_GUEST_SRC:-$(dirname "$0")}
+asm=$src/$name.asm
+expect=$src/$name.expect
+# interactive guests are driven by their own tests (tests/console/)
+grep -q '^; hv-test: interactive' "$asm" && exit 0
+tmp=${TMPDIR:-/tmp}/hv-guest-$name-$accel-$$
+mkdir -p "$tmp"
+want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")
+{
+	echo "[vm]"
+	echo "name = $name"
+	echo "memory = 64M"
+	echo "accel = $accel"
+	echo "kernel = $bin"
+	sed -n 's/^; hv-vm: //p' "$asm"
+	echo "[device com1]"
+	echo "plugin = uart16550"
+	echo "console = out"
+	echo "[console out]"
+	echo "plugin = stdio"
+	echo "input = off"
+	echo "[device exit]"
+	echo "plugin = debug-exit"
+} > "$tmp/vm.ini"
+timeout -s KILL "${HV_GUEST_TIMEOUT:-30}" "$hv" run -q "$tmp/vm.ini" > "$tmp/out" 2> "$tmp/err" < /dev/null
+status=$?
+why=
+if [ "$status" != "$want_exit" ]; then
+	why="exit status $status, expected $want_exit: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
+elif ! cmp -s "$tmp/out" "$expect"; then
+	why="serial output differs: got '$(head -c 200 "$tmp/out" | tr '\n' '|')'"
+fi
+rm -rf "$tmp"
+if [ -z "$why" ]; then
+	echo "ok guest-$name ($accel)"
+else
+	echo "not ok guest-$name ($accel) - $why"
+fi

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Boot a payload in a TCG-emulated AMD machine whose kernel has KVM, and run
+# its run-inside.sh there (see README.md).
+#
+# usage: run.sh --payload DIR [--timeout SEC] [--mem SIZE] [--name NAME]
+#               [--file SRC:DEST]... [--append KERNEL-ARGS] [--verbose]
+#               [-- ARG...]
+#
+#   --payload DIR   copied to /hv in the VM; must hold run-inside.sh, run
+#                   there as `sh /hv/run-inside.sh ARG...` in /hv
+#   --timeout SEC   wall-clock budget of the whole run (default 300); the
+#                   script gets what boot left of it less 5 s, QEMU is
+#                   killed at SEC + 20 s
+#   --mem SIZE      guest memory (default 2G)
+#   --name NAME     names the log build/nested/NAME.log and the image link
+#                   build/nested/NAME.cpio (default: the payload's basename)
+#   --file SRC:DEST also copy SRC (file or directory) to DEST in the VM
+#   --append ARGS   extra kernel command-line words, e.g. idle=poll
+#   --verbose       relay every line the VM prints, not only TAP lines
+#   --shell         instead of running run-inside.sh, give an interactive
+#                   shell in the VM on this terminal (Ctrl-A x quits QEMU)
+#   -- ARG...       arguments for run-inside.sh (no spaces or quotes)
+#
+# Prints the TAP lines ("ok ...", "not ok ...", "# ...", "1..N") the VM
+# prints, then a "# nested:" summary; exits with run-inside.sh's status. If
+# /dev/kvm does not come up, or time runs out, prints
+# "not ok nested-kvm - <why>" and exits non-zero.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:-} verbose=0 shell=0
+files=() args=()
+while (($#)); do
+	case $1 in
+	--payload) payload=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--mem) mem=${2:?}; shift 2 ;;
+	--name) name=${2:?}; shift 2 ;;
+	--file) files+=(--file "${2:?}"); shift 2 ;;
+	--append) append+=" ${2:?}"; shift 2 ;;
+	--verbose) verbose=1; shift ;;
+	--shell) shell=1; shift ;;
+	--) shift; args=("$@"); break ;;
+	*) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+	esac
+done
+
+nok() {
+	echo "not ok nested-kvm - $*"
+	exit 1
+}
+
+[[ -n $payload ]] || nok "run.sh needs --payload DIR"
+[[ -d $payload ]] || nok "payload $payload is not a directory"
+[[ $timeout =~ ^[0-9]+$ ]] || nok "--timeout wants seconds, got $timeout"
+[[ -n $name ]] || name=$(basename "$(realpath "$payload")")
+for a in "${args[@]}"; do
+	[[ $a =~ ^[^[:space:]\"\']+$ ]] || nok "argument '$a' for run-inside.sh has a space or a quote"
+done
+command -v qemu-system-x86_64 >/dev/null || nok "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+kernel=$(nested_kernel 2>&1) || nok "$kernel"
+
+out=$root/build/nested
+log=$out/$name.log
+console=$out/$name.console.tmp
+mkdir -p "$out"
+rm -f "$log" "$console"
+boot=$(nested_boot_image "$kernel" "$out")
+start=$(date +%s.%N)
+if ! mkinitramfs_err=$("$here/mkinitramfs.sh" "$out/$name.cpio" --payload "$payload" \
+	--kernel "$kernel" "${files[@]}" 2>&1 >/dev/null); then
+	echo "$mkinitramfs_err" >"$log"
+	nok "initramfs build failed: $(tail -n 1 <<<"$mkinitramfs_err")"
+fi
+built=$(date +%s.%N)
+
+cmdline="console=ttyS0 quiet panic=-1 hv_timeout=$timeout${append}"
+tty1=file:/dev/stdout
+if ((shell)); then
+	cmdline+=" hv_shell=1"
+	tty1=mon:stdio
+fi
+((${#args[@]} == 0)) || cmdline+=" -- ${args[*]}"
+
+# ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
+# our stdout pipe, so TAP lines never interleave with kernel messages.
+qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+svm,+npt}"
+	-m "$mem" -smp 1 -kernel "$boot" -initrd "$out/$name.cpio"
+	-append "$cmdline" -nographic -no-reboot -nic none
+	-serial "file:$console" -serial "$tty1")
+if ((shell)); then
+	echo "# nested: kernel console in ${console#"$root"/}; Ctrl-A x quits QEMU" >&2
+	exec timeout -k 5 --foreground $((timeout + 20)) "${qemu[@]}"
+fi
+
+# elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
+elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case $line in
+	HV-NESTED-QEMU-RC\ *) qemu_rc=${line#* }; continue ;;
+	esac
+	echo "$line" >>"$log"
+	case $line in
+	HV-NESTED-KVM-READY\ *)
+		ready=${line#* }
+		echo "# nested: /dev/kvm ready $(elapsed "$built") s after QEMU start (kernel uptime $ready s)"
+		;;
+	HV-NESTED-NOKVM\ *) nokvm=${line#* } ;;
+	HV-NESTED-TIMEOUT\ *) timed_out=${line#* } ;;
+	HV-NESTED-END\ status=*) status=${line#*=} ;;
+	'not ok'*) saw_fail=1; echo "$line" ;;
+	ok | 'ok '* | '#'* | 1..* | 'Bail out!'*) echo "$line" ;;
+	*) ((verbose == 0)) || echo "$line" ;;
+	esac
+done < <(
+	rc=0
+	timeout -k 5 $((timeout + 20)) "${qemu[@]}" </dev/null 2>"$out/$name.qemu.tmp" || rc=$?
+	# After a newline: the VM's last line may lack one.
+	printf '\nHV-NESTED-QEMU-RC %s\n' "$rc"
+)
+
+{
+	echo "---- QEMU: ${qemu[*]} (exit ${qemu_rc:-?})"
+	cat "$out/$name.qemu.tmp"
+	echo "---- kernel console (ttyS0)"
+	# Without SeaBIOS's terminal escapes; the console may end mid-line.
+	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$console" 2>/dev/null
+	echo
+} >>"$log"
+rm -f "$out/$name.qemu.tmp" "$console"
+
+summary() {
+	printf '# nested: %s: %s; image %.1f s, total %s s; log %s\n' "$name" "$1" \
+		"$(echo "$built $start" | awk '{ print $1 - $2 }')" "$(elapsed)" "${log#"$root"/}"
+}
+
+# The first panic/oops line and the last lines of the kernel console.
+tail_console() {
+	local kmsg
+	kmsg=$(sed -n '/^---- kernel console/,$p' "$log" | tr -d '\r' | grep -v '^$')
+	grep -m 1 -E 'Kernel panic|BUG:|Oops|general protection' <<<"$kmsg" | sed 's/^/#   /' || true
+	tail -n 5 <<<"$kmsg" | sed 's/^/#   /'
+}
+
+if [[ -n $nokvm ]]; then
+	summary "no /dev/kvm"
+	nok "/dev/kvm did not appear: $nokvm"
+fi
+if [[ -n $timed_out ]]; then
+	summary "timed out"
+	nok "run-inside.sh timed out after $timed_out s (budget $timeout s)"
+fi
+if [[ -z $status ]]; then
+	summary "no end marker"
+	if [[ ${qemu_rc:-} == 124 || ${qemu_rc:-} == 137 ]]; then
+		tail_console
+		nok "no result within $((timeout + 20)) s, QEMU killed (see ${log#"$root"/})"
+	fi
+	tail_console
+	nok "the VM stopped without an end marker, QEMU exit ${qemu_rc:-?} (see ${log#"$root"/})"
+fi
+summary "run-inside.sh exit $status"
+if [[ $status != 0 && $saw_fail == 0 ]]; then
+	echo "not ok nested-run - run-inside.sh exited $status"
+fi
+exit "$status"

@@ -1,0 +1,46 @@
+# hv-test: once
+# make install into a temporary prefix; build the SDK example out of tree
+# with nothing but pkg-config; the installed hv loads it.
+set -u
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+if make -s install PREFIX="$prefix" > "$tmp/install.log" 2>&1; then
+	echo "ok sdk-install"
+else
+	echo "not ok sdk-install - $(tail -3 "$tmp/install.log" | tr '\n' ' ')"
+	exit 0
+fi
+for f in bin/hv include/hv/hv.h include/hv/plugin.h lib/pkgconfig/hv-sdk.pc \
+	lib/hv/plugins/uart16550.so share/doc/hv/README.md; do
+	[ -e "$prefix/$f" ] || { echo "not ok sdk-installed-files - $f missing"; exit 0; }
+done
+echo "ok sdk-installed-files"
+cp -r sdk/examples/postcode "$tmp/src"
+if PKG_CONFIG_PATH=$prefix/lib/pkgconfig make -s -C "$tmp/src" > "$tmp/build.log" 2>&1; then
+	echo "ok sdk-example-builds-out-of-tree"
+else
+	echo "not ok sdk-example-builds-out-of-tree - $(tail -3 "$tmp/build.log" | tr '\n' ' ')"
+	exit 0
+fi
+mkdir "$tmp/plugins"
+cp "$tmp/src/postcode.so" "$tmp/plugins/"
+out=$(HV_PLUGIN_PATH=$tmp/plugins "$prefix/bin/hv" plugins 2>&1)
+if grep -q '^postcode  *device  *1.0  *1.0 ' <<< "$out" && grep -q '^uart16550 ' <<< "$out"; then
+	echo "ok sdk-example-loads"
+else
+	echo "not ok sdk-example-loads - $out"
+fi
+cat > "$tmp/vm.ini" <<INI
+[vm]
+kernel = /bin/sh
+[device post]
+plugin = postcode
+port = 0x80
+INI
+out=$(HV_PLUGIN_PATH=$tmp/plugins "$prefix/bin/hv" check "$tmp/vm.ini" 2>&1)
+if grep -q 'quiet = off    ; default' <<< "$out"; then
+	echo "ok sdk-example-config"
+else
+	echo "not ok sdk-example-config - $out"
+fi
