@@ -295,8 +295,11 @@ int vlog_commit(struct vimg *im)
 	int n = collect(im, &pg), r = 0;
 	uint32_t per = DESC_PER_ENTRY;
 
-	if (n <= 0)
+	if (n <= 0) {
+		if (n == 0)
+			free(pg);
 		return n;
+	}
 	if (per + 1 > im->hdr.log_length / SECTOR)
 		per = im->hdr.log_length / SECTOR - 1;
 	/* step 1: payload and the last commit's in-place writes */

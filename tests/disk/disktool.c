@@ -28,7 +28,6 @@
 #include "instance.h"
 #include "loop.h"
 #include "plugin.h"
-#include "vmstub.h"
 
 #define SLOT 65536u
 
@@ -85,6 +84,7 @@ static int cmd_write(int argc, char **argv)
 		r = disk_rw_sync(d, HV_DISK_FLUSH, 0, NULL, 0);
 	if (r)
 		fprintf(stderr, "disktool: %s\n", strerror(-r));
+	core_buf_free(NULL, b);
 	disk_close(d);
 	return r ? 1 : 0;
 }
@@ -234,6 +234,10 @@ static int cmd_verify(int argc, char **argv)
 		n++;
 	}
 	printf("%d slots verified, %d bad\n", n, bad);
+	if (f)
+		fclose(f);
+	free(want);
+	core_buf_free(NULL, got);
 	disk_close(d);
 	return bad ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# hv-test: once
 # libFuzzer over the disk plugins (make fuzz-disk), a bounded run from a
 # seed corpus of valid small images: ours, QEMU's, the samples (one with a
 # dirty log). Skipped without clang.

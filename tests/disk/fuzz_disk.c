@@ -21,7 +21,6 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
-#include "../../tests/disk/vmstub.h"
 
 const struct hv_plugin_desc *hv_entry_vhdx(void);
 const struct hv_plugin_desc *hv_entry_vhd(void);

@@ -1,6 +1,5 @@
 /* `hv img` without core/main.c: what tests and benchmarks run. */
 #include "disk.h"
-#include "vmstub.h"
 
 int main(int argc, char **argv)
 {

@@ -30,10 +30,10 @@ expect_err() {
 	if [ "$(echo "$out" | grep -c .)" -ne 1 ]; then notok "$n" "not one line: $(echo "$out" | tr '\n' '|')"; return; fi
 	if echo "$out" | grep -qE -- "$pat"; then ok "$n"; else notok "$n" "message: $out"; fi
 }
-# The Microsoft/QEMU sample images, unpacked once per build directory.
+# The Microsoft/QEMU sample images, unpacked once into build/ (sparse).
 SAMPLES=/work/shared/vhdx-samples
 samples() {
-	local d=$BUILD/vhdx-samples
+	local d=$ROOT/build/vhdx-samples
 	mkdir -p "$d"
 	for f in "$SAMPLES"/*.bz2; do
 		local b; b=$(basename "$f" .bz2)

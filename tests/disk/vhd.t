@@ -42,8 +42,6 @@ head -c $((3 << 20)) /dev/zero | tr '\0' '\170' | dd of="$D/want.raw" bs=1M seek
 "$TOOL" cat "$D/b.vhd" | cmp -s -n $((20 << 20)) - "$SRC" && ok vhd-diff-parent-untouched || notok vhd-diff-parent-untouched differs
 # samples
 S=$(samples)
-got=$("$TOOL" cat "$S/d2v-zerofilled.vhd" | sha256sum | cut -d' ' -f1)
-[ "$got" = 1ba076be94a8a64541c25aae8d5a5f8b0da758c3797af597e03acb431ff8d143 ] && ok vhd-sample-d2v || notok vhd-sample-d2v "$got"
 for s in hyperv2012r2-dynamic:136365211648 virtualpc-dynamic:136363130880; do
 	n=${s%%:*}; want=${s#*:}
 	got=$(img info --output=json "$S/$n.vhd" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')

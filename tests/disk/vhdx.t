@@ -104,21 +104,14 @@ if have_qemu; then check vhdx-discard-qemu-check qemu-img check -q "$D/m.vhdx"; 
 res=$(img check --output=json "$D/m.vhdx")
 echo "$res" | grep -q '"check-errors": 0' && ok vhdx-check-json || notok vhdx-check-json "$res"
 
-# the Microsoft-made samples (README: sha256 of the virtual contents)
+# the dirty-log sample (samples.t hashes the whole 10 GiB, once)
 S=$(samples)
-for f in iotest-dynamic-1G:d3d112d8dab7fd360609f7d5a7b769904b7a2a7d7b6b8c535f65a23293c05478 \
-	 test-disk2vhd:96d964042be9b58dda1725567abfb0cf9fd8380e2118754afa979c2ad445938a; do
-	n=${f%%:*}; want=${f#*:}
-	got=$("$TOOL" cat "$S/$n.vhdx" | sha256sum | cut -d' ' -f1)
-	[ "$got" = "$want" ] && ok "vhdx-sample-$n" || notok "vhdx-sample-$n" "sha256 $got"
-done
 cp --sparse=always "$S/iotest-dirtylog-10G-4M.vhdx" "$D/dirty.vhdx"
 expect_err vhdx-dirty-log-refused-readonly "dirty.vhdx: the log holds unapplied updates" img info "$D/dirty.vhdx"
 out=$(img check -r --output=json "$D/dirty.vhdx")
 echo "$out" | grep -q '"corruptions-fixed": 1' && ok vhdx-dirty-log-replayed || notok vhdx-dirty-log-replayed "$out"
-rm -f "$D/s.raw"; img convert -O raw "$D/dirty.vhdx" "$D/s.raw"
-got=$(sha256sum < "$D/s.raw" | cut -d' ' -f1)
-[ "$got" = 179cefe8b0587f123393eedf2aa7aa8d25798591178e6bc3950a09762f38f96f ] && ok vhdx-sample-dirtylog || notok vhdx-sample-dirtylog "sha256 $got"
-[ "$(head -c $((18 << 20)) "$D/s.raw" | tr -d '\245' | wc -c)" = 0 ] && ok vhdx-dirtylog-a5 || notok vhdx-dirtylog-a5 "not 0xa5"
-rm -f "$D/s.raw" "$D/dirty.vhdx"
+[ "$("$TOOL" read "$D/dirty.vhdx" 0 $((18 << 20)) | tr -d '\245' | wc -c)" = 0 ] && ok vhdx-dirtylog-a5 || notok vhdx-dirtylog-a5 "not 0xa5"
+out=$(img check --output=json "$D/dirty.vhdx")
+echo "$out" | grep -q '"check-errors": 0' && ok vhdx-dirty-log-clean-after || notok vhdx-dirty-log-clean-after "$out"
+rm -f "$D/dirty.vhdx"
 exit 0
