@@ -332,6 +332,7 @@ static void do_init(struct emu_vcpu *v)
 	struct x86_state st;
 
 	memset(&st, 0, sizeof(st));
+	emu_cpu_free(&v->cpu);
 	emu_cpu_init(&v->cpu, &v->host); /* the power-on register state */
 	v->cpu.apic_id = (uint32_t)v->vcpu->index;
 	emu_get_state(&v->cpu, &st);

@@ -335,8 +335,17 @@ static void fetch_decode(struct emu_cpu *cpu)
 	if (!cpu->long64 && cpu->rip + 15 > cpu->seg[X86_CS].limit + 1ull) {
 		r = decode_slow(cpu, mode);
 	} else {
-		p = emu_fetch_ptr(cpu, lin, &avail);
-		if (p && emu_cache_lookup(cpu, lin, p, mode))
+		const struct emu_tlb_entry *te =
+			&cpu->tlb[cpu->cpl == 3][(lin >> 12) % EMU_TLB_SIZE];
+
+		/* the TLB hit inline; misses fill it in mmu.c */
+		if (te->tag_x == (lin & ~0xfffull)) {
+			p = (const uint8_t *)(uintptr_t)(lin + te->addend);
+			avail = 4096 - (lin & 0xfff);
+		} else {
+			p = emu_fetch_ptr(cpu, lin, &avail);
+		}
+		if (p && emu_cache_lookup(cpu, lin, p, avail, mode))
 			return;
 		if (p && avail >= 15)
 			r = emu_decode(&cpu->in, p, 15, mode);
@@ -345,7 +354,7 @@ static void fetch_decode(struct emu_cpu *cpu)
 		if (r == -2)
 			r = decode_slow(cpu, mode);
 		else if (r == 0 && p)
-			emu_cache_store(cpu, lin, mode);
+			emu_cache_store(cpu, lin, p, mode);
 	}
 	if (r == -3)
 		GP(0);

@@ -187,8 +187,13 @@ uint64_t emu_xadd(struct emu_cpu *cpu, unsigned size, uint64_t src)
 	void *p;
 
 	if (cpu->in.mod == 3) {
+		/* SRC gets DEST, then DEST the sum: XADD r, r ends with the sum */
+		uint64_t sum;
+
 		a = reg_get(cpu, cpu->in.rm, size);
-		reg_set(cpu, cpu->in.rm, size, emu_alu(cpu, ALU_ADD, size, a, src));
+		sum = emu_alu(cpu, ALU_ADD, size, a, src);
+		reg_set(cpu, cpu->in.reg, size, a);
+		reg_set(cpu, cpu->in.rm, size, sum);
 		return a;
 	}
 	lin = emu_seg_addr(cpu, cpu->in.seg, cpu->ea, size, 1);
@@ -200,10 +205,12 @@ uint64_t emu_xadd(struct emu_cpu *cpu, unsigned size, uint64_t src)
 				break;
 		}
 		emu_alu(cpu, ALU_ADD, size, a, src);
+		reg_set(cpu, cpu->in.reg, size, a);
 		return a;
 	}
 	a = emu_read_lin(cpu, lin, size);
 	emu_write_lin(cpu, lin, size, emu_alu(cpu, ALU_ADD, size, a, src));
+	reg_set(cpu, cpu->in.reg, size, a);
 	return a;
 }
 
@@ -519,7 +526,9 @@ static void grp2(struct emu_cpu *cpu, unsigned size, unsigned cnt)
 
 	cnt &= size == 8 ? 0x3f : 0x1f;
 	r = emu_shift(cpu, cpu->in.reg & 7, size, v, cnt);
-	if (cnt)
+	/* a 32-bit register destination is written (zero-extended) even
+	 * when the masked count is 0 */
+	if (cnt || (size == 4 && cpu->in.mod == 3))
 		rm_write(cpu, size, r);
 }
 

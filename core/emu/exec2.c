@@ -303,11 +303,10 @@ void emu_exec_0f(struct emu_cpu *cpu)
 	case 0xbc: bsf_bsr(cpu, 0); break; /* TZCNT runs as BSF: no BMI1 */
 	case 0xbd: bsf_bsr(cpu, 1); break; /* LZCNT runs as BSR: no ABM */
 	case 0xc0:
-		reg_set(cpu, in->reg, 1, emu_xadd(cpu, 1, reg_get(cpu, in->reg, 1)));
+		emu_xadd(cpu, 1, reg_get(cpu, in->reg, 1));
 		break;
 	case 0xc1:
-		v = emu_xadd(cpu, os, reg_get(cpu, in->reg, os));
-		reg_set(cpu, in->reg, os, v);
+		emu_xadd(cpu, os, reg_get(cpu, in->reg, os));
 		break;
 	case 0xc3: /* MOVNTI */
 		if (in->mod == 3)

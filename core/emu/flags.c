@@ -58,11 +58,12 @@ int emu_pf(struct emu_cpu *cpu)
 int emu_of(struct emu_cpu *cpu)
 {
 	const struct emu_lf *l = &cpu->lf;
-	uint64_t sb = sign_bit(l->size);
+	uint64_t sb;
 
-	switch (l->op) {
-	case LF_NONE:
+	if (l->op == LF_NONE)
 		return !!(cpu->flags & FL_OF);
+	sb = sign_bit(l->size);
+	switch (l->op) {
 	case LF_ADD:
 	case LF_ADC:
 	case LF_INC:

@@ -1,2 +1,0 @@
-build/core/mem.o: core/mem.c core/mem.h
-core/mem.h:

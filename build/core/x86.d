@@ -1,2 +1,0 @@
-build/core/x86.o: core/x86.c core/x86.h
-core/x86.h:
