@@ -104,6 +104,16 @@ if have_qemu; then check vhdx-discard-qemu-check qemu-img check -q "$D/m.vhdx"; 
 res=$(img check --output=json "$D/m.vhdx")
 echo "$res" | grep -q '"check-errors": 0' && ok vhdx-check-json || notok vhdx-check-json "$res"
 
+# metadata updates are batched per flush: 64 new blocks, one flush
+if command -v strace >/dev/null; then
+	rm -f "$D/g.vhdx"; img create -f vhdx --block-size 1M "$D/g.vhdx" 64M >/dev/null
+	n=$(strace -f -c -e trace=fdatasync,fsync "$TOOL" write "$D/g.vhdx" 0 $((64 << 20)) 0x33 2>&1 |
+		awk '$NF == "fdatasync" || $NF == "fsync" {s += $4} END {print s + 0}')
+	[ "$n" -le 8 ] && ok "vhdx-alloc-64-blocks-$n-syncs" || notok vhdx-alloc-syncs-batched "$n fdatasyncs for 64 blocks"
+	out=$("$TOOL" read "$D/g.vhdx" $((63 << 20)) 512 | od -An -tx1 | head -1 | tr -d ' ')
+	[ "$out" = 33333333333333333333333333333333 ] && ok vhdx-alloc-64-blocks-data || notok vhdx-alloc-64-blocks-data "$out"
+fi
+
 # the dirty-log sample (samples.t hashes the whole 10 GiB, once)
 S=$(samples)
 cp --sparse=always "$S/iotest-dirtylog-10G-4M.vhdx" "$D/dirty.vhdx"
