@@ -26,14 +26,14 @@
 #include "instance.h"
 #include "loop.h"
 
-#define AIO_DEPTH 256
+#define AIO_DEPTH    256
 #define POOL_THREADS 4
 
 struct job {
 	struct hv_file_io *io;
 	struct hv_file *f;
-	struct iocb cb;     /* libaio path */
-	struct iovec biov;  /* bounce or discard range */
+	struct iocb cb;	   /* libaio path */
+	struct iovec biov; /* bounce or discard range */
 	void *bounce;
 	uint64_t len;
 	int64_t result;
@@ -92,7 +92,9 @@ static void deliver(struct job *j)
 		size_t left = (size_t)j->result;
 		const char *p = j->bounce;
 		for (int i = 0; i < io->iovcnt && left; i++) {
-			size_t n = io->iov[i].iov_len < left ? io->iov[i].iov_len : left;
+			size_t n = io->iov[i].iov_len < left
+					   ? io->iov[i].iov_len
+					   : left;
 			memcpy(io->iov[i].iov_base, p, n);
 			p += n;
 			left -= n;
@@ -161,7 +163,8 @@ static int64_t pool_run(struct job *j)
 	case HV_DISK_FLUSH:
 		return fdatasync(j->f->bfd) ? -errno : 0;
 	case HV_DISK_DISCARD:
-		if (fallocate(j->f->bfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		if (fallocate(j->f->bfd,
+			      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			      (off_t)j->io->offset, (off_t)j->len))
 			return -errno;
 		return 0;
@@ -234,7 +237,7 @@ static void pool_queue(struct job *j)
 /* ---- libaio ---- */
 static int aio_push(struct job *j)
 {
-	struct iocb *cbs[1] = { &j->cb };
+	struct iocb *cbs[1] = {&j->cb};
 	int r = io_submit(eng.ctx, 1, cbs);
 
 	if (r == 1) {
@@ -247,7 +250,7 @@ static int aio_push(struct job *j)
 static void aio_reap(void *opaque, unsigned events)
 {
 	struct io_event ev[64];
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	uint64_t cnt;
 	int n;
 
@@ -508,7 +511,8 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 		if (io->op == HV_DISK_WRITE) {
 			char *p = j->bounce;
 			for (int i = 0; i < io->iovcnt; i++) {
-				memcpy(p, io->iov[i].iov_base, io->iov[i].iov_len);
+				memcpy(p, io->iov[i].iov_base,
+				       io->iov[i].iov_len);
 				p += io->iov[i].iov_len;
 			}
 		}
@@ -578,8 +582,8 @@ int64_t core_file_pread(struct hv_ctx *ctx, struct hv_file *f, void *buf,
 	return (int64_t)done;
 }
 
-int64_t core_file_pwrite(struct hv_ctx *ctx, struct hv_file *f,
-			 const void *buf, size_t len, uint64_t offset)
+int64_t core_file_pwrite(struct hv_ctx *ctx, struct hv_file *f, const void *buf,
+			 size_t len, uint64_t offset)
 {
 	size_t done = 0;
 

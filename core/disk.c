@@ -26,9 +26,9 @@
 static struct hv_disk *all_disks;
 
 /* req->core[] while in flight */
-#define RQ_DISK 0
+#define RQ_DISK	     0
 #define RQ_SUBMITTER 1
-#define RQ_STATUS 2
+#define RQ_STATUS    2
 
 const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 				      const char *path, const char *format,
@@ -44,8 +44,8 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 	if (format && *format) {
 		p = plugin_find(set, format);
 		if (!p || p->desc.kind != HV_KIND_DISK) {
-			err("%s: %s: no disk format plugin named '%s'", who, path,
-			    format);
+			err("%s: %s: no disk format plugin named '%s'", who,
+			    path, format);
 			return NULL;
 		}
 		return p;
@@ -61,7 +61,8 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 		for (p = set->head; p; p = p->next) {
 			if (p->desc.kind != HV_KIND_DISK || !p->ops.disk.probe)
 				continue;
-			int s = p->ops.disk.probe(head, (size_t)n, f->info.size);
+			int s = p->ops.disk.probe(head, (size_t)n,
+						  f->info.size);
 			if (s > best_score) {
 				best_score = s;
 				best = p;
@@ -245,8 +246,7 @@ static void deferred_done(void *opaque)
 	inst_unlock(d->inst);
 }
 
-void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,
-			int status)
+void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 {
 	struct hv_disk *d = req->core[RQ_DISK];
 
@@ -277,7 +277,8 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	snprintf(who, sizeof(who), "disk %s", id);
 	sec = dev->vm ? config_section(dev->vm->cfg, "disk", id) : NULL;
 	if (!sec) {
-		err("%s: %s = %s: no section [disk %s]", ctx->name, key, id, id);
+		err("%s: %s = %s: no section [disk %s]", ctx->name, key, id,
+		    id);
 		return NULL;
 	}
 	path = cfg_get(sec, "path");

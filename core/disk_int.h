@@ -19,8 +19,8 @@ struct cfg_section;
 
 /* ---- aio.c ---- */
 struct hv_file {
-	int fd;       /* O_DIRECT when info.direct, else == bfd */
-	int bfd;      /* buffered: sync helpers, pool fallback */
+	int fd;		/* O_DIRECT when info.direct, else == bfd */
+	int bfd;	/* buffered: sync helpers, pool fallback */
 	unsigned align; /* O_DIRECT alignment of offset, length and memory */
 	struct hv_file_info info;
 	struct instance *inst; /* whose lock completions take */
@@ -39,16 +39,16 @@ void aio_stats(uint64_t *n_aio, uint64_t *n_pool);
 
 /* ---- disk.c ---- */
 struct hv_disk {
-	struct instance *inst;  /* the format plugin's instance */
+	struct instance *inst; /* the format plugin's instance */
 	struct loop *loop;
 	struct vm *vm;
 	struct hv_disk_info info;
 	uint64_t inflight;
 	int in_submit;
-	unsigned flags;         /* HV_DISK_OPEN_* */
+	unsigned flags; /* HV_DISK_OPEN_* */
 	char *path;
-	char *section;          /* "disk NAME" or the path for hv img */
-	struct hv_disk *next;   /* all open disks, for disk_drain_all */
+	char *section;	      /* "disk NAME" or the path for hv img */
+	struct hv_disk *next; /* all open disks, for disk_drain_all */
 };
 
 /* Pick the plugin for path: format= if given, else the best probe score.

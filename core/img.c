@@ -35,7 +35,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: hv img COMMAND ...\n"
 		"  create [-f FMT] [--fixed] [-b PARENT] [--block-size N]\n"
-		"         [--logical-sector N] [--physical-sector N] FILE [SIZE]\n"
+		"         [--logical-sector N] [--physical-sector N] FILE "
+		"[SIZE]\n"
 		"  info [-f FMT] [--output=json] FILE\n"
 		"  check [-f FMT] [-r] [--output=json] FILE\n"
 		"  convert [-f FMT] -O FMT [--fixed] [--block-size N]\n"
@@ -133,14 +134,14 @@ static int do_create(struct img *im, const struct plugin *p, const char *path,
 
 enum { O_FIXED = 256, O_BLOCK, O_LSEC, O_PSEC, O_OUTPUT };
 static const struct option long_opts[] = {
-	{ "fixed", no_argument, NULL, O_FIXED },
-	{ "block-size", required_argument, NULL, O_BLOCK },
-	{ "logical-sector", required_argument, NULL, O_LSEC },
-	{ "physical-sector", required_argument, NULL, O_PSEC },
-	{ "output", required_argument, NULL, O_OUTPUT },
-	{ "repair", no_argument, NULL, 'r' },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
+	{"fixed", no_argument, NULL, O_FIXED},
+	{"block-size", required_argument, NULL, O_BLOCK},
+	{"logical-sector", required_argument, NULL, O_LSEC},
+	{"physical-sector", required_argument, NULL, O_PSEC},
+	{"output", required_argument, NULL, O_OUTPUT},
+	{"repair", no_argument, NULL, 'r'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
 };
 
 struct args {
@@ -157,13 +158,24 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:O:b:rh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:O:b:rh", long_opts, NULL)) !=
+	       -1) {
 		switch (c) {
-		case 'f': a->fmt = optarg; break;
-		case 'O': a->ofmt = optarg; break;
-		case 'b': a->parent = optarg; break;
-		case 'r': a->repair = 1; break;
-		case O_FIXED: a->fixed = 1; break;
+		case 'f':
+			a->fmt = optarg;
+			break;
+		case 'O':
+			a->ofmt = optarg;
+			break;
+		case 'b':
+			a->parent = optarg;
+			break;
+		case 'r':
+			a->repair = 1;
+			break;
+		case O_FIXED:
+			a->fixed = 1;
+			break;
 		case O_BLOCK:
 			if (parse_size(optarg, &a->block, "block size"))
 				return -1;
@@ -216,8 +228,8 @@ static int cmd_create(struct img *im, struct args *a)
 	if (a->nargs >= 2 && parse_size(a->args[1], &c.size, "size"))
 		return 1;
 	if (a->parent && !c.size) {
-		struct hv_disk *pd = img_open(im, a->parent, NULL,
-					      HV_DISK_OPEN_RDONLY);
+		struct hv_disk *pd =
+			img_open(im, a->parent, NULL, HV_DISK_OPEN_RDONLY);
 		if (!pd)
 			return 1;
 		c.size = pd->info.size;
@@ -271,8 +283,10 @@ static int cmd_info(struct img *im, struct args *a)
 		json_str(a->args[0]);
 		printf(", \"format\": ");
 		json_str(d->inst->plugin->desc.name);
-		printf(", \"virtual-size\": %" PRIu64 ", \"actual-size\": %" PRIu64
-		       ", \"logical-sector-size\": %u, \"physical-sector-size\": %u",
+		printf(", \"virtual-size\": %" PRIu64
+		       ", \"actual-size\": %" PRIu64
+		       ", \"logical-sector-size\": %u, "
+		       "\"physical-sector-size\": %u",
 		       d->info.size, (uint64_t)st.st_blocks * 512,
 		       d->info.logical_sector, d->info.physical_sector);
 		if (*parent) {
@@ -305,14 +319,16 @@ static int cmd_check(struct img *im, struct args *a)
 		usage();
 		return 1;
 	}
-	d = img_open(im, a->args[0], a->fmt, a->repair ? 0 : HV_DISK_OPEN_RDONLY);
+	d = img_open(im, a->args[0], a->fmt,
+		     a->repair ? 0 : HV_DISK_OPEN_RDONLY);
 	if (!d)
 		return 1;
 	memset(&res, 0, sizeof(res));
 	if (ops_of(d)->check) {
 		inst_lock(d->inst);
 		r = ops_of(d)->check(&d->inst->ctx,
-				     a->repair ? HV_DISK_CHECK_REPAIR : 0, &res);
+				     a->repair ? HV_DISK_CHECK_REPAIR : 0,
+				     &res);
 		inst_unlock(d->inst);
 	}
 	if (a->json) {
@@ -320,7 +336,8 @@ static int cmd_check(struct img *im, struct args *a)
 		json_str(a->args[0]);
 		printf(", \"format\": ");
 		json_str(d->inst->plugin->desc.name);
-		printf(", \"check-errors\": %" PRIu64 ", \"corruptions-fixed\": %" PRIu64
+		printf(", \"check-errors\": %" PRIu64
+		       ", \"corruptions-fixed\": %" PRIu64
 		       ", \"leaks\": %" PRIu64,
 		       res.errors, res.repaired, res.leaks);
 		if (res.first_error[0]) {
@@ -390,14 +407,15 @@ static int cmd_map(struct img *im, struct args *a)
 		       st2 == st)
 			off += n;
 		if (a->json)
-			printf("%s\n{\"start\": %" PRIu64 ", \"length\": %" PRIu64
+			printf("%s\n{\"start\": %" PRIu64
+			       ", \"length\": %" PRIu64
 			       ", \"data\": %s, \"zero\": %s}",
 			       first ? "" : ",", start, off - start,
 			       (st & HV_DISK_MAP_DATA) ? "true" : "false",
 			       (st & HV_DISK_MAP_ZERO) ? "true" : "false");
 		else
-			printf("0x%-14" PRIx64 " 0x%-14" PRIx64 " %s%s\n", start,
-			       off - start,
+			printf("0x%-14" PRIx64 " 0x%-14" PRIx64 " %s%s\n",
+			       start, off - start,
 			       (st & HV_DISK_MAP_DATA) ? "data" : "unallocated",
 			       (st & HV_DISK_MAP_ZERO) ? ",zero" : "");
 		first = 0;
@@ -573,14 +591,14 @@ static int cmd_convert(struct img *im, struct args *a)
 		disk_close(c.src);
 		return 1;
 	}
-	c.dst = disk_open(im->loop, &im->set, NULL, NULL, a->args[1], p, 0, NULL,
-			  "img");
+	c.dst = disk_open(im->loop, &im->set, NULL, NULL, a->args[1], p, 0,
+			  NULL, "img");
 	if (!c.dst) {
 		disk_close(c.src);
 		return 1;
 	}
 	c.size = c.src->info.size < c.dst->info.size ? c.src->info.size
-						      : c.dst->info.size;
+						     : c.dst->info.size;
 	r = copy_run(&c);
 	disk_close(c.src);
 	disk_close(c.dst);
@@ -610,7 +628,8 @@ static int cmd_commit(struct img *im, struct args *a)
 		return 1;
 	if (ops_of(c.src)->parent) {
 		inst_lock(c.src->inst);
-		ops_of(c.src)->parent(&c.src->inst->ctx, parent, sizeof(parent));
+		ops_of(c.src)->parent(&c.src->inst->ctx, parent,
+				      sizeof(parent));
 		inst_unlock(c.src->inst);
 	}
 	if (!*parent) {
@@ -628,7 +647,8 @@ static int cmd_commit(struct img *im, struct args *a)
 	disk_close(c.src);
 	disk_close(c.dst);
 	if (r) {
-		err("img: commit %s -> %s: %s", a->args[0], parent, strerror(-r));
+		err("img: commit %s -> %s: %s", a->args[0], parent,
+		    strerror(-r));
 		return 1;
 	}
 	printf("Image committed into %s.\n", parent);
@@ -672,10 +692,10 @@ int img_main(int argc, char **argv)
 		const char *name;
 		int (*fn)(struct img *, struct args *);
 	} cmds[] = {
-		{ "create", cmd_create }, { "info", cmd_info },
-		{ "check", cmd_check },   { "convert", cmd_convert },
-		{ "commit", cmd_commit }, { "resize", cmd_resize },
-		{ "map", cmd_map },
+		{"create", cmd_create}, {"info", cmd_info},
+		{"check", cmd_check},	{"convert", cmd_convert},
+		{"commit", cmd_commit}, {"resize", cmd_resize},
+		{"map", cmd_map},
 	};
 	struct img im;
 	struct args a;

@@ -126,7 +126,8 @@ void dreq_io(struct dreq *t, struct hv_file *f, uint32_t op, uint64_t roff,
 	     uint64_t len, uint64_t foff, dreq_after_fn after, void *arg)
 {
 	int n = slice(t->req, roff, len, NULL);
-	struct dpiece *p = calloc(1, sizeof(*p) + (size_t)n * sizeof(struct iovec));
+	struct dpiece *p =
+		calloc(1, sizeof(*p) + (size_t)n * sizeof(struct iovec));
 	int r;
 
 	if (!p) {
@@ -168,8 +169,9 @@ static void crc_init(void)
 	}
 	for (int t = 1; t < 8; t++)
 		for (int i = 0; i < 256; i++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
-					  crc_table[0][crc_table[t - 1][i] & 0xff];
+			crc_table[t][i] =
+				(crc_table[t - 1][i] >> 8) ^
+				crc_table[0][crc_table[t - 1][i] & 0xff];
 	crc_ready = 1;
 }
 
@@ -187,8 +189,10 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 		memcpy(&v, p, 8);
 		v ^= crc;
 		crc = crc_table[7][v & 0xff] ^ crc_table[6][(v >> 8) & 0xff] ^
-		      crc_table[5][(v >> 16) & 0xff] ^ crc_table[4][(v >> 24) & 0xff] ^
-		      crc_table[3][(v >> 32) & 0xff] ^ crc_table[2][(v >> 40) & 0xff] ^
+		      crc_table[5][(v >> 16) & 0xff] ^
+		      crc_table[4][(v >> 24) & 0xff] ^
+		      crc_table[3][(v >> 32) & 0xff] ^
+		      crc_table[2][(v >> 40) & 0xff] ^
 		      crc_table[1][(v >> 48) & 0xff] ^ crc_table[0][v >> 56];
 		p += 8;
 		len -= 8;

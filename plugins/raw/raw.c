@@ -58,7 +58,8 @@ static void raw_info(struct hv_ctx *ctx, struct hv_disk_info *info)
 	memset(info, 0, sizeof(*info));
 	/* a trailing partial sector of a file is not addressable */
 	info->size = s->fi.size & ~(uint64_t)(s->fi.logical_sector - 1);
-	info->logical_sector = s->fi.is_block_device ? s->fi.logical_sector : 512;
+	info->logical_sector =
+		s->fi.is_block_device ? s->fi.logical_sector : 512;
 	info->physical_sector = s->fi.physical_sector;
 	if (s->readonly)
 		info->flags |= HV_DISK_F_READONLY;
@@ -165,7 +166,6 @@ static const struct hv_disk_ops raw_ops = {
 	.resize = raw_resize,
 };
 
-HV_PLUGIN_DEFINE(raw, disk, &raw_ops,
-		 .version = "1.0",
+HV_PLUGIN_DEFINE(raw, disk, &raw_ops, .version = "1.0",
 		 .description = "raw image file or block device",
 		 .instance_size = sizeof(struct raw));

@@ -29,13 +29,13 @@
 
 #include "../common/dreq.h"
 
-#define SEC 512u
-#define VHD_FIXED 2
-#define VHD_DYNAMIC 3
-#define VHD_DIFF 4
+#define SEC	     512u
+#define VHD_FIXED    2
+#define VHD_DYNAMIC  3
+#define VHD_DIFF     4
 #define MAX_GEOMETRY (65535ull * 16 * 255)
-#define MAX_CHAIN 32
-#define UNALLOC 0xffffffffu
+#define MAX_CHAIN    32
+#define UNALLOC	     0xffffffffu
 
 struct __attribute__((packed)) footer {
 	char cookie[8];
@@ -87,9 +87,9 @@ struct img {
 	struct dynhdr dh;
 	uint64_t bat_off;
 	uint32_t nent, bs, bitmap_len;
-	uint32_t *bat;     /* host order */
+	uint32_t *bat;	   /* host order */
 	uint8_t **bitmaps; /* differencing: cached per block */
-	uint64_t end;      /* where the footer lives (next allocation) */
+	uint64_t end;	   /* where the footer lives (next allocation) */
 	struct img *parent;
 };
 
@@ -98,10 +98,10 @@ struct vhd {
 	int readonly;
 };
 
-#define FAIL(im, ...)                                                          \
-	do {                                                                   \
-		hv_error((im)->ctx, __VA_ARGS__);                              \
-		return -EINVAL;                                                \
+#define FAIL(im, ...)                             \
+	do {                                      \
+		hv_error((im)->ctx, __VA_ARGS__); \
+		return -EINVAL;                   \
 	} while (0)
 
 static uint32_t vhd_sum(const void *p, size_t len, size_t skip)
@@ -118,7 +118,8 @@ static uint32_t vhd_sum(const void *p, size_t len, size_t skip)
 static int footer_ok(const struct footer *f)
 {
 	return !memcmp(f->cookie, "conectix", 8) &&
-	       be32(f->checksum) == vhd_sum(f, 512, offsetof(struct footer, checksum));
+	       be32(f->checksum) ==
+		       vhd_sum(f, 512, offsetof(struct footer, checksum));
 }
 
 static int rd(struct img *im, void *buf, size_t len, uint64_t off)
@@ -126,7 +127,9 @@ static int rd(struct img *im, void *buf, size_t len, uint64_t off)
 	int64_t n = hv_file_pread(im->ctx, im->f, buf, len, off);
 
 	if (n != (int64_t)len)
-		FAIL(im, "%s: truncated: structures extend to %llu, the file has %llu bytes",
+		FAIL(im,
+		     "%s: truncated: structures extend to %llu, the file has "
+		     "%llu bytes",
 		     im->path, (unsigned long long)(off + len),
 		     (unsigned long long)im->file_size);
 	return 0;
@@ -171,9 +174,11 @@ static int check_bat(struct img *im)
 
 	if (!rg)
 		return -ENOMEM;
-	rg[n++] = (struct range){ 0, SEC, -1 };
-	rg[n++] = (struct range){ be64(im->ft.data_offset), 1024, -2 };
-	rg[n++] = (struct range){ im->bat_off, ((uint64_t)im->nent * 4 + SEC - 1) / SEC * SEC, -3 };
+	rg[n++] = (struct range){0, SEC, -1};
+	rg[n++] = (struct range){be64(im->ft.data_offset), 1024, -2};
+	rg[n++] = (struct range){im->bat_off,
+				 ((uint64_t)im->nent * 4 + SEC - 1) / SEC * SEC,
+				 -3};
 	im->end = limit;
 	for (uint32_t i = 0; i < im->nent; i++) {
 		if (im->bat[i] == UNALLOC)
@@ -181,25 +186,33 @@ static int check_bat(struct img *im)
 		uint64_t off = (uint64_t)im->bat[i] * SEC;
 		if (off + blk > limit) {
 			/* a block cut short by the footer or the file end */
-			hv_error(im->ctx, "%s: BAT entry %u points outside the file (offset %llu, file size %llu)",
+			hv_error(im->ctx,
+				 "%s: BAT entry %u points outside the file "
+				 "(offset %llu, file size %llu)",
 				 im->path, i, (unsigned long long)off,
 				 (unsigned long long)im->file_size);
 			goto out;
 		}
-		rg[n++] = (struct range){ off, blk, i };
+		rg[n++] = (struct range){off, blk, i};
 	}
 	qsort(rg, n, sizeof(*rg), range_cmp);
 	for (uint64_t i = 1; i < n; i++)
 		if (rg[i].off < rg[i - 1].off + rg[i - 1].len) {
 			int64_t a = rg[i - 1].idx, b = rg[i].idx;
 			if (a < 0 || b < 0)
-				hv_error(im->ctx, "%s: BAT entry %lld points into the %s",
-					 im->path, (long long)(a < 0 ? b : a),
-					 (a < 0 ? a : b) == -1 ? "footer copy" :
-					 (a < 0 ? a : b) == -2 ? "dynamic header" : "BAT");
+				hv_error(
+					im->ctx,
+					"%s: BAT entry %lld points into the %s",
+					im->path, (long long)(a < 0 ? b : a),
+					(a < 0 ? a : b) == -1 ? "footer copy"
+					: (a < 0 ? a : b) == -2
+						? "dynamic header"
+						: "BAT");
 			else
-				hv_error(im->ctx, "%s: BAT entries %lld and %lld overlap",
-					 im->path, (long long)a, (long long)b);
+				hv_error(
+					im->ctx,
+					"%s: BAT entries %lld and %lld overlap",
+					im->path, (long long)a, (long long)b);
 			goto out;
 		}
 	r = 0;
@@ -215,7 +228,8 @@ static char *utf16_to_utf8(const uint8_t *p, size_t len, int big)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		unsigned c = big ? (unsigned)p[i] << 8 | p[i + 1] : p[i] | (unsigned)p[i + 1] << 8;
+		unsigned c = big ? (unsigned)p[i] << 8 | p[i + 1]
+				 : p[i] | (unsigned)p[i + 1] << 8;
 		if (!c)
 			break;
 		if (c < 0x80) {
@@ -273,15 +287,19 @@ static int open_parent(struct img *im, int depth, char **seen)
 		struct ploc *l = &im->dh.loc[i];
 		uint32_t code = be32(l->code), len = be32(l->len);
 		uint64_t off = be64(l->offset);
-		int utf16 = code == 0x57327275 /* W2ru */ || code == 0x57326b75 /* W2ku */;
+		int utf16 = code == 0x57327275 /* W2ru */ ||
+			    code == 0x57326b75 /* W2ku */;
 		if (!code || !len || len > 65536)
 			continue;
 		if (!utf16 && code != 0x4d616358 /* MacX */)
 			continue;
 		if (off + len > im->file_size)
-			FAIL(im, "%s: parent locator %d points outside the file", im->path, i);
+			FAIL(im,
+			     "%s: parent locator %d points outside the file",
+			     im->path, i);
 		uint8_t *buf = malloc(len);
-		if (!buf || hv_file_pread(im->ctx, im->f, buf, len, off) != (int64_t)len) {
+		if (!buf || hv_file_pread(im->ctx, im->f, buf, len, off) !=
+				    (int64_t)len) {
 			free(buf);
 			return -EIO;
 		}
@@ -305,19 +323,22 @@ static int open_parent(struct img *im, int depth, char **seen)
 	}
 	if (!path) {
 		char *name = utf16_to_utf8(im->dh.parent_name, 512, 1);
-		hv_error(im->ctx, "%s: parent '%s' not found", im->path, name ? name : "?");
+		hv_error(im->ctx, "%s: parent '%s' not found", im->path,
+			 name ? name : "?");
 		free(name);
 		return -ENOENT;
 	}
 	if (depth + 1 >= MAX_CHAIN) {
-		hv_error(im->ctx, "%s: parent chain deeper than %d", im->path, MAX_CHAIN);
+		hv_error(im->ctx, "%s: parent chain deeper than %d", im->path,
+			 MAX_CHAIN);
 		free(path);
 		return -ELOOP;
 	}
 	char *real = realpath(path, NULL);
 	for (int i = 0; real && i <= depth; i++)
 		if (seen[i] && !strcmp(seen[i], real)) {
-			hv_error(im->ctx, "%s: parent chain loops back to %s", im->path, path);
+			hv_error(im->ctx, "%s: parent chain loops back to %s",
+				 im->path, path);
 			free(real);
 			free(path);
 			return -ELOOP;
@@ -327,10 +348,14 @@ static int open_parent(struct img *im, int depth, char **seen)
 	if ((r = img_open(im->ctx, path, 1, depth + 1, seen, &im->parent)))
 		return r;
 	if (memcmp(im->parent->ft.uuid, im->dh.parent_uuid, 16))
-		FAIL(im, "%s: parent %s is not the image this one was made from (unique id differs)",
+		FAIL(im,
+		     "%s: parent %s is not the image this one was made from "
+		     "(unique id differs)",
 		     im->path, path);
 	if (im->parent->vsize != im->vsize)
-		FAIL(im, "%s: parent %s has a different virtual size (%llu, not %llu)",
+		FAIL(im,
+		     "%s: parent %s has a different virtual size (%llu, not "
+		     "%llu)",
 		     im->path, path, (unsigned long long)im->parent->vsize,
 		     (unsigned long long)im->vsize);
 	return 0;
@@ -341,25 +366,30 @@ static int open_dynamic(struct img *im, int depth, char **seen)
 	uint64_t doff = be64(im->ft.data_offset);
 
 	if (doff < SEC || doff + 1024 > im->file_size)
-		FAIL(im, "%s: dynamic header offset %llu is outside the file", im->path,
-		     (unsigned long long)doff);
+		FAIL(im, "%s: dynamic header offset %llu is outside the file",
+		     im->path, (unsigned long long)doff);
 	if (rd(im, &im->dh, 1024, doff))
 		return -EINVAL;
 	if (memcmp(im->dh.cookie, "cxsparse", 8))
 		FAIL(im, "%s: bad dynamic header signature", im->path);
-	if (be32(im->dh.checksum) != vhd_sum(&im->dh, 1024, offsetof(struct dynhdr, checksum)))
+	if (be32(im->dh.checksum) !=
+	    vhd_sum(&im->dh, 1024, offsetof(struct dynhdr, checksum)))
 		FAIL(im, "%s: dynamic header checksum mismatch", im->path);
 	im->bs = be32(im->dh.block_size);
 	im->nent = be32(im->dh.max_entries);
 	im->bat_off = be64(im->dh.table_offset);
 	if (im->bs < 4096 || im->bs > (256u << 20) || (im->bs & (im->bs - 1)))
-		FAIL(im, "%s: block size %u is not a power of two in 4 KiB..256 MiB",
+		FAIL(im,
+		     "%s: block size %u is not a power of two in 4 KiB..256 "
+		     "MiB",
 		     im->path, im->bs);
 	if ((uint64_t)im->nent * im->bs < im->vsize)
-		FAIL(im, "%s: the BAT (%u entries) does not cover the virtual size", im->path,
-		     im->nent);
+		FAIL(im,
+		     "%s: the BAT (%u entries) does not cover the virtual size",
+		     im->path, im->nent);
 	if (im->bat_off + (uint64_t)im->nent * 4 > im->file_size)
-		FAIL(im, "%s: the BAT extends past the end of the file", im->path);
+		FAIL(im, "%s: the BAT extends past the end of the file",
+		     im->path);
 	im->bitmap_len = ((im->bs / SEC + 7) / 8 + SEC - 1) / SEC * SEC;
 	im->bat = malloc((size_t)im->nent * 4 + 4);
 	im->bitmaps = calloc(im->nent + 1, sizeof(*im->bitmaps));
@@ -399,17 +429,21 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 	hv_file_info(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < SEC)
-		FAIL(im, "%s: truncated: %llu bytes is too small for a VHD", path,
-		     (unsigned long long)im->file_size);
+		FAIL(im, "%s: truncated: %llu bytes is too small for a VHD",
+		     path, (unsigned long long)im->file_size);
 	if (rd(im, &im->ft, SEC, im->file_size - SEC))
 		return -EINVAL;
 	if (!footer_ok(&im->ft)) {
 		/* a dynamic image keeps a copy at the start */
 		if (rd(im, &head, SEC, 0))
 			return -EINVAL;
-		if (memcmp(im->ft.cookie, "conectix", 8) && !memcmp(head.cookie, "conectix", 8) &&
-		    footer_ok(&head) && be32(head.type) != VHD_FIXED)
-			FAIL(im, "%s: truncated: the footer at the end of the file is missing", path);
+		if (memcmp(im->ft.cookie, "conectix", 8) &&
+		    !memcmp(head.cookie, "conectix", 8) && footer_ok(&head) &&
+		    be32(head.type) != VHD_FIXED)
+			FAIL(im,
+			     "%s: truncated: the footer at the end of the file "
+			     "is missing",
+			     path);
 		if (!memcmp(im->ft.cookie, "conectix", 8))
 			FAIL(im, "%s: footer checksum mismatch", path);
 		FAIL(im, "%s: not a VHD file (no footer signature)", path);
@@ -421,7 +455,9 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 	switch (im->type) {
 	case VHD_FIXED:
 		if (im->vsize > im->file_size - SEC)
-			FAIL(im, "%s: truncated: fixed image of %llu bytes in a %llu-byte file",
+			FAIL(im,
+			     "%s: truncated: fixed image of %llu bytes in a "
+			     "%llu-byte file",
 			     path, (unsigned long long)im->vsize,
 			     (unsigned long long)im->file_size);
 		return 0;
@@ -456,7 +492,8 @@ static int load_bitmap(struct img *im, uint32_t b)
 	if (!im->bitmaps[b])
 		return -ENOMEM;
 	if (hv_file_pread(im->ctx, im->f, im->bitmaps[b], im->bitmap_len,
-			  (uint64_t)im->bat[b] * SEC) != (int64_t)im->bitmap_len)
+			  (uint64_t)im->bat[b] * SEC) !=
+	    (int64_t)im->bitmap_len)
 		return -EIO;
 	return 0;
 }
@@ -475,7 +512,8 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 	}
 	while (len) {
 		uint32_t b = (uint32_t)(voff / im->bs);
-		uint64_t in = voff % im->bs, n = im->bs - in < len ? im->bs - in : len;
+		uint64_t in = voff % im->bs,
+			 n = im->bs - in < len ? im->bs - in : len;
 		uint64_t data = (uint64_t)im->bat[b] * SEC + im->bitmap_len;
 
 		if (im->bat[b] == UNALLOC) {
@@ -484,8 +522,10 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 			else
 				dreq_zero(t, roff, n);
 		} else if (im->type == VHD_DYNAMIC) {
-			/* like QEMU, a dynamic image's bitmap is not consulted */
-			dreq_io(t, im->f, HV_DISK_READ, roff, n, data + in, NULL, NULL);
+			/* like QEMU, a dynamic image's bitmap is not consulted
+			 */
+			dreq_io(t, im->f, HV_DISK_READ, roff, n, data + in,
+				NULL, NULL);
 		} else if (load_bitmap(im, b)) {
 			dreq_fail(t, -EIO);
 		} else {
@@ -493,13 +533,17 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 			while (done < ns) {
 				int v = bit(im->bitmaps[b], s + done);
 				uint64_t k = 1;
-				while (done + k < ns && bit(im->bitmaps[b], s + done + k) == v)
+				while (done + k < ns &&
+				       bit(im->bitmaps[b], s + done + k) == v)
 					k++;
 				if (v)
-					dreq_io(t, im->f, HV_DISK_READ, roff + done * SEC, k * SEC,
-						data + in + done * SEC, NULL, NULL);
+					dreq_io(t, im->f, HV_DISK_READ,
+						roff + done * SEC, k * SEC,
+						data + in + done * SEC, NULL,
+						NULL);
 				else
-					read_range(t, im->parent, roff + done * SEC,
+					read_range(t, im->parent,
+						   roff + done * SEC,
 						   voff + done * SEC, k * SEC);
 				done += k;
 			}
@@ -513,8 +557,10 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 static int put_bat(struct img *im, uint32_t b)
 {
 	uint32_t v = be32(im->bat[b]);
-	return hv_file_pwrite(im->ctx, im->f, &v, 4, im->bat_off + (uint64_t)b * 4) == 4
-		       ? 0 : -EIO;
+	return hv_file_pwrite(im->ctx, im->f, &v, 4,
+			      im->bat_off + (uint64_t)b * 4) == 4
+		       ? 0
+		       : -EIO;
 }
 
 /* New block at the footer's place; the footer moves behind it. */
@@ -531,7 +577,8 @@ static int allocate(struct img *im, uint32_t b)
 		goto out;
 	r = -EIO;
 	if (hv_file_pwrite(im->ctx, im->f, &im->ft, SEC, nend) != SEC ||
-	    hv_file_pwrite(im->ctx, im->f, bm, im->bitmap_len, off) != (int64_t)im->bitmap_len)
+	    hv_file_pwrite(im->ctx, im->f, bm, im->bitmap_len, off) !=
+		    (int64_t)im->bitmap_len)
 		goto out;
 	im->bat[b] = (uint32_t)(off / SEC);
 	im->end = nend;
@@ -561,7 +608,8 @@ static void set_bits(struct hv_ctx *ctx, void *arg, int status)
 	if (status == 0) {
 		for (uint64_t i = bt->first; i < bt->first + bt->count; i++)
 			bm[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-		uint64_t s0 = bt->first / 8 / SEC, s1 = (bt->first + bt->count - 1) / 8 / SEC;
+		uint64_t s0 = bt->first / 8 / SEC,
+			 s1 = (bt->first + bt->count - 1) / 8 / SEC;
 		hv_file_pwrite(ctx, im->f, bm + s0 * SEC, (s1 - s0 + 1) * SEC,
 			       (uint64_t)im->bat[bt->b] * SEC + s0 * SEC);
 	}
@@ -579,16 +627,18 @@ static int write_range(struct dreq *t, struct img *im, uint64_t roff,
 	}
 	while (len) {
 		uint32_t b = (uint32_t)(voff / im->bs);
-		uint64_t in = voff % im->bs, n = im->bs - in < len ? im->bs - in : len;
+		uint64_t in = voff % im->bs,
+			 n = im->bs - in < len ? im->bs - in : len;
 
 		if (im->bat[b] == UNALLOC && (r = allocate(im, b)))
 			return r;
 		uint64_t data = (uint64_t)im->bat[b] * SEC + im->bitmap_len;
 		struct bits *bt = NULL;
 		if (im->type == VHD_DIFF) {
-			if ((r = load_bitmap(im, b)) || !(bt = malloc(sizeof(*bt))))
+			if ((r = load_bitmap(im, b)) ||
+			    !(bt = malloc(sizeof(*bt))))
 				return r ? r : -ENOMEM;
-			*bt = (struct bits){ im, b, in / SEC, n / SEC };
+			*bt = (struct bits){im, b, in / SEC, n / SEC};
 		}
 		dreq_io(t, im->f, HV_DISK_WRITE, roff, n, data + in,
 			bt ? set_bits : NULL, bt);
@@ -654,7 +704,7 @@ static int vhd_probe(const void *head, size_t len, uint64_t file_size)
 static int vhd_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 {
 	struct vhd *s = HV_STATE(ctx, struct vhd);
-	char *seen[MAX_CHAIN + 1] = { 0 };
+	char *seen[MAX_CHAIN + 1] = {0};
 	int r;
 
 	s->readonly = !!(flags & HV_DISK_OPEN_RDONLY);
@@ -693,7 +743,8 @@ static int vhd_parent(struct hv_ctx *ctx, char *buf, size_t len)
 {
 	struct vhd *s = HV_STATE(ctx, struct vhd);
 
-	snprintf(buf, len, "%s", s->top->parent_path ? s->top->parent_path : "");
+	snprintf(buf, len, "%s",
+		 s->top->parent_path ? s->top->parent_path : "");
 	return 0;
 }
 
@@ -716,17 +767,21 @@ static int vhd_map(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
 	return 0;
 }
 
-static int vhd_check(struct hv_ctx *ctx, unsigned flags, struct hv_disk_check *res)
+static int vhd_check(struct hv_ctx *ctx, unsigned flags,
+		     struct hv_disk_check *res)
 {
 	struct img *im = HV_STATE(ctx, struct vhd)->top;
 	struct footer head;
 
 	/* open refused what is inconsistent; the footer copy may differ */
 	if (im->type != VHD_FIXED &&
-	    (hv_file_pread(ctx, im->f, &head, SEC, 0) != SEC || memcmp(&head, &im->ft, SEC))) {
+	    (hv_file_pread(ctx, im->f, &head, SEC, 0) != SEC ||
+	     memcmp(&head, &im->ft, SEC))) {
 		res->errors++;
 		snprintf(res->first_error, sizeof(res->first_error),
-			 "%s: the footer copy at offset 0 differs from the footer", im->path);
+			 "%s: the footer copy at offset 0 differs from the "
+			 "footer",
+			 im->path);
 		if ((flags & HV_DISK_CHECK_REPAIR) && !im->readonly &&
 		    hv_file_pwrite(ctx, im->f, &im->ft, SEC, 0) == SEC)
 			res->repaired++;
@@ -735,7 +790,8 @@ static int vhd_check(struct hv_ctx *ctx, unsigned flags, struct hv_disk_check *r
 }
 
 /* ---- create ---- */
-static void geometry(uint64_t total, uint16_t *cyls, uint8_t *heads, uint8_t *spt)
+static void geometry(uint64_t total, uint16_t *cyls, uint8_t *heads,
+		     uint8_t *spt)
 {
 	uint32_t cth;
 
@@ -792,16 +848,21 @@ static int vhd_create(struct hv_ctx *ctx, const char *path,
 	uint32_t bs = o->block_size ? o->block_size : 2u << 20, nent;
 	uint16_t cyls = 0;
 	uint8_t heads = 0, spt = 0;
-	int diff = o->parent != NULL, fixed = !!(o->flags & HV_DISK_CREATE_FIXED);
+	int diff = o->parent != NULL,
+	    fixed = !!(o->flags & HV_DISK_CREATE_FIXED);
 	int r;
 
-	if ((o->logical_sector && o->logical_sector != SEC) || (diff && fixed) ||
-	    bs < 4096 || bs > (256u << 20) || (bs & (bs - 1))) {
-		hv_error(ctx, "%s: VHD takes 512-byte sectors and power-of-two blocks up to 256 MiB", path);
+	if ((o->logical_sector && o->logical_sector != SEC) ||
+	    (diff && fixed) || bs < 4096 || bs > (256u << 20) ||
+	    (bs & (bs - 1))) {
+		hv_error(ctx,
+			 "%s: VHD takes 512-byte sectors and power-of-two "
+			 "blocks up to 256 MiB",
+			 path);
 		return -EINVAL;
 	}
 	if (diff) {
-		char *seen[MAX_CHAIN + 1] = { 0 };
+		char *seen[MAX_CHAIN + 1] = {0};
 		r = img_open(ctx, o->parent, 1, 0, seen, &par);
 		for (int i = 0; i <= MAX_CHAIN; i++)
 			free(seen[i]);
@@ -812,7 +873,8 @@ static int vhd_create(struct hv_ctx *ctx, const char *path,
 		total = par->vsize / SEC;
 	}
 	/* round up to a geometry, as qemu-img does */
-	for (uint64_t i = 0; total > (uint64_t)cyls * heads * spt && total <= MAX_GEOMETRY; i++)
+	for (uint64_t i = 0;
+	     total > (uint64_t)cyls * heads * spt && total <= MAX_GEOMETRY; i++)
 		geometry(total + i, &cyls, &heads, &spt);
 	if (total > MAX_GEOMETRY)
 		geometry(total, &cyls, &heads, &spt);
@@ -840,7 +902,8 @@ static int vhd_create(struct hv_ctx *ctx, const char *path,
 	if (getrandom(ft.uuid, 16, 0) != 16)
 		memset(ft.uuid, 0x5a, 16);
 	seal(&ft);
-	if ((r = hv_file_open(ctx, path, HV_FILE_CREATE | HV_FILE_BUFFERED, &f))) {
+	if ((r = hv_file_open(ctx, path, HV_FILE_CREATE | HV_FILE_BUFFERED,
+			      &f))) {
 		hv_error(ctx, "%s: %s", path, strerror(-r));
 		img_close(par);
 		return r;
@@ -862,30 +925,37 @@ static int vhd_create(struct hv_ctx *ctx, const char *path,
 	dh.block_size = be32(bs);
 	uint8_t *loc = NULL;
 	if (diff) {
-		char *abs = realpath(o->parent, NULL), *base, *dup = strdup(o->parent);
+		char *abs = realpath(o->parent, NULL), *base,
+		     *dup = strdup(o->parent);
 		base = basename(dup);
 		memcpy(dh.parent_uuid, par->ft.uuid, 16);
 		dh.parent_ts = par->ft.timestamp;
 		put_utf16(dh.parent_name, base, 1);
-		/* W2ku (absolute) and W2ru (relative to the child), 4 KiB each */
+		/* W2ku (absolute) and W2ru (relative to the child), 4 KiB each
+		 */
 		loc = calloc(1, 8192);
 		char rel[1024];
 		snprintf(rel, sizeof(rel), ".\\%s", base);
 		size_t la = put_utf16(loc, abs ? abs : o->parent, 0);
 		size_t lr = put_utf16(loc + 4096, rel, 0);
-		dh.loc[0] = (struct ploc){ be32(0x57326b75), be32(8), be32((uint32_t)la), 0, be64(end) };
-		dh.loc[1] = (struct ploc){ be32(0x57327275), be32(8), be32((uint32_t)lr), 0, be64(end + 4096) };
+		dh.loc[0] = (struct ploc){be32(0x57326b75), be32(8),
+					  be32((uint32_t)la), 0, be64(end)};
+		dh.loc[1] =
+			(struct ploc){be32(0x57327275), be32(8),
+				      be32((uint32_t)lr), 0, be64(end + 4096)};
 		free(abs);
 		free(dup);
 	}
-	dh.checksum = be32(vhd_sum(&dh, 1024, offsetof(struct dynhdr, checksum)));
+	dh.checksum =
+		be32(vhd_sum(&dh, 1024, offsetof(struct dynhdr, checksum)));
 	uint64_t data_end = end + (diff ? 8192 : 0);
 	uint32_t *bat = malloc((size_t)nent * 4);
 	memset(bat, 0xff, (size_t)nent * 4);
 	r = hv_file_truncate(ctx, f, data_end + SEC);
 	if (!r && (hv_file_pwrite(ctx, f, &ft, SEC, 0) != SEC ||
 		   hv_file_pwrite(ctx, f, &dh, 1024, 512) != 1024 ||
-		   hv_file_pwrite(ctx, f, bat, (size_t)nent * 4, bat_off) != (int64_t)nent * 4 ||
+		   hv_file_pwrite(ctx, f, bat, (size_t)nent * 4, bat_off) !=
+			   (int64_t)nent * 4 ||
 		   (loc && hv_file_pwrite(ctx, f, loc, 8192, end) != 8192) ||
 		   hv_file_pwrite(ctx, f, &ft, SEC, data_end) != SEC))
 		r = -EIO;
@@ -911,7 +981,7 @@ static const struct hv_disk_ops vhd_ops = {
 	.map = vhd_map,
 };
 
-HV_PLUGIN_DEFINE(vhd, disk, &vhd_ops,
-		 .version = "1.0",
-		 .description = "legacy VHD (Virtual PC): fixed, dynamic, differencing",
-		 .instance_size = sizeof(struct vhd));
+HV_PLUGIN_DEFINE(
+	vhd, disk, &vhd_ops, .version = "1.0",
+	.description = "legacy VHD (Virtual PC): fixed, dynamic, differencing",
+	.instance_size = sizeof(struct vhd));

@@ -17,8 +17,8 @@
 
 #include "../common/dreq.h"
 
-#define LOG_OFF (1 * MiB)
-#define META_OFF (2 * MiB)
+#define LOG_OFF	   (1 * MiB)
+#define META_OFF   (2 * MiB)
 #define BAT_OFFSET (3 * MiB)
 
 static size_t put_utf16(uint8_t *p, const char *s)
@@ -71,9 +71,9 @@ out:
 static size_t build_locator(uint8_t *p, const char *linkage, const char *rel,
 			    const char *abs)
 {
-	const char *kv[3][2] = { { "parent_linkage", linkage },
-				 { "relative_path", rel },
-				 { "absolute_win32_path", abs } };
+	const char *kv[3][2] = {{"parent_linkage", linkage},
+				{"relative_path", rel},
+				{"absolute_win32_path", abs}};
 	size_t off = 20 + 3 * 12;
 	uint16_t count = 3;
 
@@ -109,7 +109,7 @@ static int write_meta(struct hv_ctx *ctx, struct hv_file *f,
 	uint8_t *m = calloc(1, MiB);
 	struct vhdx_meta_hdr *mh = (void *)m;
 	struct vhdx_meta_entry *e = (void *)(m + sizeof(*mh));
-	uint32_t off = VHDX_META_TABLE_SIZE, fp[2] = { l->bs, l->diff ? 2u : 0u };
+	uint32_t off = VHDX_META_TABLE_SIZE, fp[2] = {l->bs, l->diff ? 2u : 0u};
 	guid_t id;
 	char lk[40];
 	int n = 0, r = 0;
@@ -120,15 +120,15 @@ static int write_meta(struct hv_ctx *ctx, struct hv_file *f,
 		fp[1] |= 1; /* LeaveBlocksAllocated */
 	guid_random(&id);
 	mh->sig = SIG_META;
-#define ITEM(g, ptr, len, fl)                                                  \
-	do {                                                                   \
-		e[n].id = g;                                                   \
-		e[n].offset = off;                                             \
-		e[n].length = (uint32_t)(len);                                 \
-		e[n].flags = (fl);                                             \
-		memcpy(m + off, ptr, len);                                     \
-		off += (uint32_t)(len);                                        \
-		n++;                                                           \
+#define ITEM(g, ptr, len, fl)                  \
+	do {                                   \
+		e[n].id = g;                   \
+		e[n].offset = off;             \
+		e[n].length = (uint32_t)(len); \
+		e[n].flags = (fl);             \
+		memcpy(m + off, ptr, len);     \
+		off += (uint32_t)(len);        \
+		n++;                           \
 	} while (0)
 	ITEM(GUID_FILE_PARAMS, fp, 8, 4);
 	ITEM(GUID_VSIZE, &l->vsize, 8, 6);
@@ -166,7 +166,8 @@ static int write_layout(struct hv_ctx *ctx, struct hv_file *f,
 	/* file type identifier */
 	memcpy(buf, "vhdxfile", 8);
 	put_utf16(buf + 8, "hv");
-	if (hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, 0) != (int64_t)VHDX_REGION_SIZE)
+	if (hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, 0) !=
+	    (int64_t)VHDX_REGION_SIZE)
 		goto out;
 	/* headers: sequence 0 and 1, identical otherwise */
 	memset(&h, 0, sizeof(h));
@@ -180,7 +181,8 @@ static int write_layout(struct hv_ctx *ctx, struct hv_file *f,
 		h.seq = (uint64_t)i;
 		h.checksum = 0;
 		h.checksum = crc32c(0, &h, sizeof(h));
-		if (hv_file_pwrite(ctx, f, &h, sizeof(h), i ? VHDX_HEADER2 : VHDX_HEADER1) !=
+		if (hv_file_pwrite(ctx, f, &h, sizeof(h),
+				   i ? VHDX_HEADER2 : VHDX_HEADER1) !=
 		    (int64_t)sizeof(h))
 			goto out;
 	}
@@ -190,11 +192,15 @@ static int write_layout(struct hv_ctx *ctx, struct hv_file *f,
 	struct vhdx_region_entry *re = (void *)(buf + sizeof(*rh));
 	rh->sig = SIG_REGI;
 	rh->count = 2;
-	re[0] = (struct vhdx_region_entry){ GUID_BAT, BAT_OFFSET, (uint32_t)l->bat_len, 1 };
-	re[1] = (struct vhdx_region_entry){ GUID_METADATA, META_OFF, (uint32_t)MiB, 1 };
+	re[0] = (struct vhdx_region_entry){GUID_BAT, BAT_OFFSET,
+					   (uint32_t)l->bat_len, 1};
+	re[1] = (struct vhdx_region_entry){GUID_METADATA, META_OFF,
+					   (uint32_t)MiB, 1};
 	rh->checksum = crc32c(0, buf, VHDX_REGION_SIZE);
-	if (hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, VHDX_REGION1) != (int64_t)VHDX_REGION_SIZE ||
-	    hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, VHDX_REGION2) != (int64_t)VHDX_REGION_SIZE)
+	if (hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, VHDX_REGION1) !=
+		    (int64_t)VHDX_REGION_SIZE ||
+	    hv_file_pwrite(ctx, f, buf, VHDX_REGION_SIZE, VHDX_REGION2) !=
+		    (int64_t)VHDX_REGION_SIZE)
 		goto out;
 	r = write_meta(ctx, f, l);
 out:
@@ -202,7 +208,8 @@ out:
 	return r;
 }
 
-static int write_bat(struct hv_ctx *ctx, struct hv_file *f, const struct layout *l)
+static int write_bat(struct hv_ctx *ctx, struct hv_file *f,
+		     const struct layout *l)
 {
 	uint64_t *bat = calloc(1, l->bat_len);
 	int r = 0;
@@ -211,9 +218,10 @@ static int write_bat(struct hv_ctx *ctx, struct hv_file *f, const struct layout 
 		return -ENOMEM;
 	if (l->fixed)
 		for (uint64_t b = 0; b < l->nblocks; b++)
-			bat[b + b / l->chunk_ratio] =
-				BAT_MAKE(PB_FULLY_PRESENT, l->data_off + b * l->bs);
-	if (hv_file_pwrite(ctx, f, bat, l->bat_len, BAT_OFFSET) != (int64_t)l->bat_len)
+			bat[b + b / l->chunk_ratio] = BAT_MAKE(
+				PB_FULLY_PRESENT, l->data_off + b * l->bs);
+	if (hv_file_pwrite(ctx, f, bat, l->bat_len, BAT_OFFSET) !=
+	    (int64_t)l->bat_len)
 		r = -EIO;
 	free(bat);
 	return r;
@@ -222,7 +230,7 @@ static int write_bat(struct hv_ctx *ctx, struct hv_file *f, const struct layout 
 static int parent_info(struct hv_ctx *ctx, const char *child, const char *path,
 		       struct layout *l)
 {
-	char *seen[VHDX_MAX_CHAIN + 1] = { 0 };
+	char *seen[VHDX_MAX_CHAIN + 1] = {0};
 	struct vimg *p;
 	int r = vimg_open(ctx, path, 1, 0, seen, &p);
 
@@ -231,13 +239,16 @@ static int parent_info(struct hv_ctx *ctx, const char *child, const char *path,
 	if (r == 0) {
 		l->parent_dwg = p->hdr.data_write_guid;
 		if (l->vsize && l->vsize != p->vsize) {
-			hv_error(ctx, "%s: a differencing image must have its parent's size (%llu)",
+			hv_error(ctx,
+				 "%s: a differencing image must have its "
+				 "parent's size (%llu)",
 				 child, (unsigned long long)p->vsize);
 			r = -EINVAL;
 		}
 		l->vsize = p->vsize;
 		if (l->lsec && l->lsec != p->lsec) {
-			hv_error(ctx, "%s: the parent's logical sector is %u", child, p->lsec);
+			hv_error(ctx, "%s: the parent's logical sector is %u",
+				 child, p->lsec);
 			r = -EINVAL;
 		}
 		l->lsec = p->lsec;
@@ -253,7 +264,7 @@ static int parent_info(struct hv_ctx *ctx, const char *child, const char *path,
 int vhdx_create(struct hv_ctx *ctx, const char *path,
 		const struct hv_disk_create *o)
 {
-	struct layout l = { 0 };
+	struct layout l = {0};
 	struct hv_file *f;
 	int r;
 
@@ -268,13 +279,18 @@ int vhdx_create(struct hv_ctx *ctx, const char *path,
 		goto out_free;
 	if (!l.lsec)
 		l.lsec = 512;
-	l.bs = o->block_size ? o->block_size : (uint32_t)((l.diff ? 2 : 32) * MiB);
+	l.bs = o->block_size ? o->block_size
+			     : (uint32_t)((l.diff ? 2 : 32) * MiB);
 	r = -EINVAL;
 	if (l.bs < MiB || l.bs > 256 * MiB || (l.bs & (l.bs - 1))) {
-		hv_error(ctx, "%s: block size must be a power of two from 1 to 256 MiB", path);
+		hv_error(ctx,
+			 "%s: block size must be a power of two from 1 to 256 "
+			 "MiB",
+			 path);
 		goto out_free;
 	}
-	if ((l.lsec != 512 && l.lsec != 4096) || (l.psec != 512 && l.psec != 4096)) {
+	if ((l.lsec != 512 && l.lsec != 4096) ||
+	    (l.psec != 512 && l.psec != 4096)) {
 		hv_error(ctx, "%s: sector sizes must be 512 or 4096", path);
 		goto out_free;
 	}
@@ -298,7 +314,8 @@ int vhdx_create(struct hv_ctx *ctx, const char *path,
 		hv_error(ctx, "%s: %s", path, strerror(-r));
 		goto out_free;
 	}
-	r = hv_file_truncate(ctx, f, l.data_off + (l.fixed ? l.nblocks * l.bs : 0));
+	r = hv_file_truncate(ctx, f,
+			     l.data_off + (l.fixed ? l.nblocks * l.bs : 0));
 	if (!r)
 		r = write_layout(ctx, f, &l);
 	if (!r)

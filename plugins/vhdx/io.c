@@ -72,7 +72,8 @@ static int sb_bit(const struct vimg *im, uint64_t chunk, uint64_t i)
 static uint64_t sb_index(const struct vimg *im, uint64_t voff)
 {
 	uint64_t b = voff / im->block_size;
-	return ((b % im->chunk_ratio) * im->block_size + voff % im->block_size) /
+	return ((b % im->chunk_ratio) * im->block_size +
+		voff % im->block_size) /
 	       im->lsec;
 }
 
@@ -81,16 +82,18 @@ static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 {
 	while (len) {
 		uint64_t b = voff / im->block_size, in = voff % im->block_size;
-		uint64_t n = im->block_size - in < len ? im->block_size - in : len;
+		uint64_t n =
+			im->block_size - in < len ? im->block_size - in : len;
 		uint64_t e = im->bat[vimg_bat_index(im, b)];
 
 		switch (BAT_STATE(e)) {
 		case PB_FULLY_PRESENT:
-			dreq_io(t, im->f, HV_DISK_READ, roff, n, BAT_OFF(e) + in,
-				NULL, NULL);
+			dreq_io(t, im->f, HV_DISK_READ, roff, n,
+				BAT_OFF(e) + in, NULL, NULL);
 			break;
 		case PB_PARTIALLY_PRESENT: {
-			uint64_t c = b / im->chunk_ratio, s = sb_index(im, voff);
+			uint64_t c = b / im->chunk_ratio,
+				 s = sb_index(im, voff);
 			uint64_t ns = n / im->lsec, done = 0;
 			if (vimg_load_sb(im, c)) {
 				dreq_fail(t, -EIO);
@@ -99,14 +102,20 @@ static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 			while (done < ns) {
 				int bit = sb_bit(im, c, s + done);
 				uint64_t k = 1;
-				while (done + k < ns && sb_bit(im, c, s + done + k) == bit)
+				while (done + k < ns &&
+				       sb_bit(im, c, s + done + k) == bit)
 					k++;
-				uint64_t ro = roff + done * im->lsec, vo = voff + done * im->lsec;
+				uint64_t ro = roff + done * im->lsec,
+					 vo = voff + done * im->lsec;
 				if (bit)
-					dreq_io(t, im->f, HV_DISK_READ, ro, k * im->lsec,
-						BAT_OFF(e) + in + done * im->lsec, NULL, NULL);
+					dreq_io(t, im->f, HV_DISK_READ, ro,
+						k * im->lsec,
+						BAT_OFF(e) + in +
+							done * im->lsec,
+						NULL, NULL);
 				else
-					read_range(t, im->parent, ro, vo, k * im->lsec);
+					read_range(t, im->parent, ro, vo,
+						   k * im->lsec);
 				done += k;
 			}
 			break;
@@ -151,7 +160,8 @@ static int zero_rest(struct vimg *im, uint64_t off, uint64_t in, uint64_t n)
 		uint64_t a = o, e = o + MiB;
 		if (a >= in && e <= in + n)
 			continue; /* the write covers this MiB */
-		if (hv_file_pwrite(im->ctx, im->f, z, MiB, off + a) != (int64_t)MiB)
+		if (hv_file_pwrite(im->ctx, im->f, z, MiB, off + a) !=
+		    (int64_t)MiB)
 			r = -EIO;
 	}
 	free(z);
@@ -202,7 +212,8 @@ static int write_block(struct dreq *t, struct vimg *im, uint64_t roff,
 	int r;
 
 	if (st == PB_FULLY_PRESENT) {
-		dreq_io(t, im->f, HV_DISK_WRITE, roff, n, BAT_OFF(e) + in, NULL, NULL);
+		dreq_io(t, im->f, HV_DISK_WRITE, roff, n, BAT_OFF(e) + in, NULL,
+			NULL);
 		return 0;
 	}
 	if (st != PB_PARTIALLY_PRESENT) {
@@ -216,10 +227,12 @@ static int write_block(struct dreq *t, struct vimg *im, uint64_t roff,
 		}
 		/* absent sectors of a child read from the parent, unless the
 		 * block was explicitly zero */
-		if (!im->parent || whole || st == PB_ZERO || st == PB_UNMAPPED) {
+		if (!im->parent || whole || st == PB_ZERO ||
+		    st == PB_UNMAPPED) {
 			im->bat[idx] = BAT_MAKE(PB_FULLY_PRESENT, off);
 			vimg_mark_bat(im, idx);
-			dreq_io(t, im->f, HV_DISK_WRITE, roff, n, off + in, NULL, NULL);
+			dreq_io(t, im->f, HV_DISK_WRITE, roff, n, off + in,
+				NULL, NULL);
 			return 0;
 		}
 		if ((r = ensure_sb(im, b / im->chunk_ratio)))
@@ -239,7 +252,8 @@ static int write_block(struct dreq *t, struct vimg *im, uint64_t roff,
 	bt->chunk = b / im->chunk_ratio;
 	bt->first = sb_index(im, voff);
 	bt->count = n / im->lsec;
-	dreq_io(t, im->f, HV_DISK_WRITE, roff, n, BAT_OFF(e) + in, set_bits, bt);
+	dreq_io(t, im->f, HV_DISK_WRITE, roff, n, BAT_OFF(e) + in, set_bits,
+		bt);
 	return 0;
 }
 
@@ -341,7 +355,9 @@ int vhdx_submit(struct hv_ctx *ctx, struct hv_disk_req *req)
 		uint64_t roff = 0, voff = req->offset, len = req->len;
 		while (len) {
 			uint64_t in = voff % im->block_size;
-			uint64_t n = im->block_size - in < len ? im->block_size - in : len;
+			uint64_t n = im->block_size - in < len
+					     ? im->block_size - in
+					     : len;
 			if ((r = write_block(t, im, roff, voff, n))) {
 				dreq_fail(t, r);
 				break;

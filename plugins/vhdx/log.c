@@ -22,7 +22,7 @@
 
 #include "../common/dreq.h"
 
-#define SECTOR 4096u
+#define SECTOR	       4096u
 #define DESC_PER_ENTRY 126u /* what fits in one header sector */
 
 struct entry {
@@ -72,7 +72,8 @@ static int entry_parse(const struct vimg *im, const uint8_t *log, uint32_t L,
 			if (hsec + ndata >= nsec)
 				return -1;
 			memcpy(&dd, buf + (hsec + ndata) * SECTOR, SECTOR);
-			if (dd.sig != SIG_DATA || dd.seq_high != (uint32_t)(h.seq >> 32) ||
+			if (dd.sig != SIG_DATA ||
+			    dd.seq_high != (uint32_t)(h.seq >> 32) ||
 			    dd.seq_low != (uint32_t)h.seq)
 				return -1;
 			ndata++;
@@ -99,8 +100,9 @@ static int apply_entry(struct vimg *im, const uint8_t *log, uint32_t L,
 	struct vhdx_log_hdr h;
 	uint32_t nsec = e->len / SECTOR, hsec, ndata = 0;
 	uint8_t page[SECTOR];
-	uint64_t limit = e->last_file_offset > im->file_size ? e->last_file_offset
-							      : im->file_size;
+	uint64_t limit = e->last_file_offset > im->file_size
+				 ? e->last_file_offset
+				 : im->file_size;
 
 	for (uint32_t i = 0; i < nsec; i++)
 		memcpy(buf + i * SECTOR, lsec(log, L, e->off, i), SECTOR);
@@ -112,9 +114,11 @@ static int apply_entry(struct vimg *im, const uint8_t *log, uint32_t L,
 		uint64_t len = ds.sig == SIG_DESC ? SECTOR : ds.leading;
 		/* never the file identifier or the headers; never far past
 		 * what the writer said the file would be */
-		if (ds.file_offset < VHDX_REGION1 || ds.file_offset + len < ds.file_offset ||
+		if (ds.file_offset < VHDX_REGION1 ||
+		    ds.file_offset + len < ds.file_offset ||
 		    ds.file_offset + len > limit + MiB) {
-			hv_error(im->ctx, "%s: log entry %llu writes outside the file",
+			hv_error(im->ctx,
+				 "%s: log entry %llu writes outside the file",
 				 im->path, (unsigned long long)e->seq);
 			return -EINVAL;
 		}
@@ -123,13 +127,15 @@ static int apply_entry(struct vimg *im, const uint8_t *log, uint32_t L,
 			memcpy(page, &ds.leading, 8);
 			memcpy(page + 8, ds_sec + 8, 4084);
 			memcpy(page + 4092, &ds.trailing, 4);
-			if (hv_file_pwrite(im->ctx, im->f, page, SECTOR, ds.file_offset) != SECTOR)
+			if (hv_file_pwrite(im->ctx, im->f, page, SECTOR,
+					   ds.file_offset) != SECTOR)
 				return -EIO;
 		} else {
 			memset(page, 0, SECTOR);
 			for (uint64_t o = 0; o < len; o += SECTOR)
 				if (hv_file_pwrite(im->ctx, im->f, page, SECTOR,
-						   ds.file_offset + o) != SECTOR)
+						   ds.file_offset + o) !=
+				    SECTOR)
 					return -EIO;
 		}
 	}
@@ -140,7 +146,7 @@ int vlog_replay(struct vimg *im)
 {
 	uint32_t L = im->hdr.log_length;
 	uint8_t *log = malloc(L), *buf = malloc(L);
-	struct entry *ents = NULL, best_head = { 0 };
+	struct entry *ents = NULL, best_head = {0};
 	uint32_t best_start = 0;
 	int found = 0, r = -ENOMEM;
 	static const guid_t zero;
@@ -164,7 +170,8 @@ int vlog_replay(struct vimg *im)
 		for (;;) {
 			struct entry n;
 			uint32_t next = (uint32_t)((head.off + head.len) % L);
-			if (walked >= L || entry_parse(im, log, L, next, buf, &n) ||
+			if (walked >= L ||
+			    entry_parse(im, log, L, next, buf, &n) ||
 			    n.seq != head.seq + 1 || walked + n.len > L)
 				break;
 			head = n;
@@ -191,16 +198,19 @@ int vlog_replay(struct vimg *im)
 			off = (uint32_t)((off + e.len) % L);
 		}
 		if (im->file_size < best_head.last_file_offset &&
-		    (r = hv_file_truncate(im->ctx, im->f, best_head.last_file_offset)))
+		    (r = hv_file_truncate(im->ctx, im->f,
+					  best_head.last_file_offset)))
 			goto out;
 	}
-	if ((r = hv_file_sync(im->ctx, im->f)) || (r = vimg_write_header(im, &zero)))
+	if ((r = hv_file_sync(im->ctx, im->f)) ||
+	    (r = vimg_write_header(im, &zero)))
 		goto out;
 	im->replayed = 1;
 	r = 0;
 out:
 	if (r)
-		hv_error(im->ctx, "%s: log replay failed: %s", im->path, strerror(-r));
+		hv_error(im->ctx, "%s: log replay failed: %s", im->path,
+			 strerror(-r));
 	free(ents);
 	free(log);
 	free(buf);
@@ -216,30 +226,33 @@ static int collect(struct vimg *im, struct vpage **out)
 
 	if (!v)
 		return -ENOMEM;
-#define ADD(o, b)                                                              \
-	do {                                                                   \
-		if (n == cap) {                                                \
-			struct vpage *nv = realloc(v, sizeof(*v) * (size_t)(cap *= 2)); \
-			if (!nv) {                                             \
-				free(v);                                       \
-				return -ENOMEM;                                \
-			}                                                      \
-			v = nv;                                                \
-		}                                                              \
-		v[n].off = (o);                                                \
-		v[n].buf = (b);                                                \
-		n++;                                                           \
+#define ADD(o, b)                                                            \
+	do {                                                                 \
+		if (n == cap) {                                              \
+			struct vpage *nv =                                   \
+				realloc(v, sizeof(*v) * (size_t)(cap *= 2)); \
+			if (!nv) {                                           \
+				free(v);                                     \
+				return -ENOMEM;                              \
+			}                                                    \
+			v = nv;                                              \
+		}                                                            \
+		v[n].off = (o);                                              \
+		v[n].buf = (b);                                              \
+		n++;                                                         \
 	} while (0)
 	for (uint64_t i = 0; i < bat_pages; i++)
 		if (im->bat_dirty[i])
-			ADD(im->bat_off + i * SECTOR, (uint8_t *)im->bat + i * SECTOR);
+			ADD(im->bat_off + i * SECTOR,
+			    (uint8_t *)im->bat + i * SECTOR);
 	for (uint64_t c = 0; c < im->nchunks; c++) {
 		if (!im->sb[c])
 			continue;
 		uint64_t base = BAT_OFF(im->bat[vimg_sb_index(im, c)]);
 		for (int p = 0; p < 256; p++)
 			if (im->sb_dirty[c * 256 + p])
-				ADD(base + (uint64_t)p * SECTOR, im->sb[c] + p * SECTOR);
+				ADD(base + (uint64_t)p * SECTOR,
+				    im->sb[c] + p * SECTOR);
 	}
 	for (int i = 0; i < im->npages; i++)
 		ADD(im->pages[i].off, im->pages[i].buf);
@@ -270,7 +283,8 @@ static int write_entry(struct vimg *im, const struct vpage *pg, int n)
 	h->last_file_offset = fi.size;
 	for (int i = 0; i < n; i++) {
 		struct vhdx_log_desc *d = (void *)(e + 64 + i * 32);
-		struct vhdx_log_data *s = (void *)(e + (hsec + (uint32_t)i) * SECTOR);
+		struct vhdx_log_data *s =
+			(void *)(e + (hsec + (uint32_t)i) * SECTOR);
 		d->sig = SIG_DESC;
 		memcpy(&d->leading, pg[i].buf, 8);
 		memcpy(&d->trailing, pg[i].buf + 4092, 4);
@@ -309,10 +323,12 @@ int vlog_commit(struct vimg *im)
 		int k = n - i < (int)per ? n - i : (int)per;
 		if (i && (r = hv_file_sync(im->ctx, im->f)))
 			goto out; /* the previous round's in-place writes */
-		if ((r = write_entry(im, pg + i, k)) || (r = hv_file_sync(im->ctx, im->f)))
+		if ((r = write_entry(im, pg + i, k)) ||
+		    (r = hv_file_sync(im->ctx, im->f)))
 			goto out;
 		for (int j = i; j < i + k; j++)
-			if (hv_file_pwrite(im->ctx, im->f, pg[j].buf, SECTOR, pg[j].off) != SECTOR) {
+			if (hv_file_pwrite(im->ctx, im->f, pg[j].buf, SECTOR,
+					   pg[j].off) != SECTOR) {
 				r = -EIO;
 				goto out;
 			}

@@ -21,24 +21,37 @@
 
 #include "../common/dreq.h"
 
-#define G(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                          \
-	{ { (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, (a) >> 24,      \
-	    (b) & 0xff, (b) >> 8, (c) & 0xff, (c) >> 8, d0, d1, d2, d3, d4, d5, \
-	    d6, d7 } }
-const guid_t GUID_BAT = G(0x2DC27766u, 0xF623, 0x4200, 0x9D, 0x64, 0x11, 0x5E, 0x9B, 0xFD, 0x4A, 0x08);
-const guid_t GUID_METADATA = G(0x8B7CA206u, 0x4790, 0x4B9A, 0xB8, 0xFE, 0x57, 0x5F, 0x05, 0x0F, 0x88, 0x6E);
-const guid_t GUID_FILE_PARAMS = G(0xCAA16737u, 0xFA36, 0x4D43, 0xB3, 0xB6, 0x33, 0xF0, 0xAA, 0x44, 0xE7, 0x6B);
-const guid_t GUID_VSIZE = G(0x2FA54224u, 0xCD1B, 0x4876, 0xB2, 0x11, 0x5D, 0xBE, 0xD8, 0x3B, 0xF4, 0xB8);
-const guid_t GUID_DISK_ID = G(0xBECA12ABu, 0xB2E6, 0x4523, 0x93, 0xEF, 0xC3, 0x09, 0xE0, 0x00, 0xC7, 0x46);
-const guid_t GUID_LSS = G(0x8141BF1Du, 0xA96F, 0x4709, 0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F);
-const guid_t GUID_PSS = G(0xCDA348C7u, 0x445D, 0x4471, 0x9C, 0xC9, 0xE9, 0x88, 0x52, 0x51, 0xC5, 0x56);
-const guid_t GUID_PARENT_LOC = G(0xA8D35F2Bu, 0xB30B, 0x454D, 0xAB, 0xF7, 0xD3, 0xD8, 0x48, 0x34, 0xAB, 0x0C);
-const guid_t GUID_LOC_TYPE = G(0xB04AEFB7u, 0xD19E, 0x4A81, 0xB7, 0x89, 0x25, 0xB8, 0xE9, 0x44, 0x59, 0x13);
+#define G(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                         \
+	{                                                                  \
+		{                                                          \
+			(a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, \
+				(a) >> 24, (b)&0xff, (b) >> 8, (c)&0xff,   \
+				(c) >> 8, d0, d1, d2, d3, d4, d5, d6, d7   \
+		}                                                          \
+	}
+const guid_t GUID_BAT = G(0x2DC27766u, 0xF623, 0x4200, 0x9D, 0x64, 0x11, 0x5E,
+			  0x9B, 0xFD, 0x4A, 0x08);
+const guid_t GUID_METADATA = G(0x8B7CA206u, 0x4790, 0x4B9A, 0xB8, 0xFE, 0x57,
+			       0x5F, 0x05, 0x0F, 0x88, 0x6E);
+const guid_t GUID_FILE_PARAMS = G(0xCAA16737u, 0xFA36, 0x4D43, 0xB3, 0xB6, 0x33,
+				  0xF0, 0xAA, 0x44, 0xE7, 0x6B);
+const guid_t GUID_VSIZE = G(0x2FA54224u, 0xCD1B, 0x4876, 0xB2, 0x11, 0x5D, 0xBE,
+			    0xD8, 0x3B, 0xF4, 0xB8);
+const guid_t GUID_DISK_ID = G(0xBECA12ABu, 0xB2E6, 0x4523, 0x93, 0xEF, 0xC3,
+			      0x09, 0xE0, 0x00, 0xC7, 0x46);
+const guid_t GUID_LSS = G(0x8141BF1Du, 0xA96F, 0x4709, 0xBA, 0x47, 0xF2, 0x33,
+			  0xA8, 0xFA, 0xAB, 0x5F);
+const guid_t GUID_PSS = G(0xCDA348C7u, 0x445D, 0x4471, 0x9C, 0xC9, 0xE9, 0x88,
+			  0x52, 0x51, 0xC5, 0x56);
+const guid_t GUID_PARENT_LOC = G(0xA8D35F2Bu, 0xB30B, 0x454D, 0xAB, 0xF7, 0xD3,
+				 0xD8, 0x48, 0x34, 0xAB, 0x0C);
+const guid_t GUID_LOC_TYPE = G(0xB04AEFB7u, 0xD19E, 0x4A81, 0xB7, 0x89, 0x25,
+			       0xB8, 0xE9, 0x44, 0x59, 0x13);
 
-#define FAIL(im, ...)                                                        \
-	do {                                                                 \
-		hv_error((im)->ctx, __VA_ARGS__);                            \
-		return -EINVAL;                                              \
+#define FAIL(im, ...)                             \
+	do {                                      \
+		hv_error((im)->ctx, __VA_ARGS__); \
+		return -EINVAL;                   \
 	} while (0)
 
 void guid_random(guid_t *g)
@@ -61,14 +74,16 @@ void guid_format(const guid_t *g, char *buf)
 	const uint8_t *b = g->b;
 
 	sprintf(buf,
-		"{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-		b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10],
-		b[11], b[12], b[13], b[14], b[15]);
+		"{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%"
+		"02X%02X}",
+		b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9],
+		b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 int guid_parse(const char *s, guid_t *g)
 {
-	static const int pos[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	static const int pos[16] = {3, 2, 1,  0,  5,  4,  7,  6,
+				    8, 9, 10, 11, 12, 13, 14, 15};
 	int k = 0;
 
 	if (*s == '{')
@@ -138,7 +153,8 @@ static int read_headers(struct vimg *im)
 	if (!h)
 		return -ENOMEM;
 	for (int i = 0; i < 2 && r == 0; i++) {
-		r = rd(im, &h[i], sizeof(h[i]), i ? VHDX_HEADER2 : VHDX_HEADER1);
+		r = rd(im, &h[i], sizeof(h[i]),
+		       i ? VHDX_HEADER2 : VHDX_HEADER1);
 		if (r)
 			break;
 		im->hdr_bad[i] = !header_ok(&h[i]) || h[i].version != 1;
@@ -147,7 +163,8 @@ static int read_headers(struct vimg *im)
 	}
 	if (r == 0 && best < 0) {
 		hv_error(im->ctx,
-			 "%s: no valid header (signature, version or CRC-32C wrong in both copies)",
+			 "%s: no valid header (signature, version or CRC-32C "
+			 "wrong in both copies)",
 			 im->path);
 		r = -EINVAL;
 	}
@@ -208,18 +225,21 @@ static int read_region_table(struct vimg *im)
 	}
 	for (int i = 1; i >= 0; i--) {
 		struct vhdx_region_hdr *rh = (void *)t[i];
-		r = rd(im, t[i], VHDX_REGION_SIZE, i ? VHDX_REGION2 : VHDX_REGION1);
+		r = rd(im, t[i], VHDX_REGION_SIZE,
+		       i ? VHDX_REGION2 : VHDX_REGION1);
 		if (r)
 			goto out;
 		uint32_t c = rh->checksum;
 		rh->checksum = 0;
-		if (rh->sig == SIG_REGI && crc32c(0, t[i], VHDX_REGION_SIZE) == c &&
-		    rh->count <= 2047)
+		if (rh->sig == SIG_REGI &&
+		    crc32c(0, t[i], VHDX_REGION_SIZE) == c && rh->count <= 2047)
 			use = i;
 		rh->checksum = c;
 	}
 	if (use < 0) {
-		hv_error(im->ctx, "%s: no valid region table (signature or CRC-32C wrong in both copies)",
+		hv_error(im->ctx,
+			 "%s: no valid region table (signature or CRC-32C "
+			 "wrong in both copies)",
 			 im->path);
 		r = -EINVAL;
 		goto out;
@@ -238,27 +258,41 @@ static int read_region_table(struct vimg *im)
 			im->meta_len = e[i].length;
 			have_meta++;
 		} else if (e[i].required & 1) {
-			hv_error(im->ctx, "%s: unknown required region %u", im->path, i);
+			hv_error(im->ctx, "%s: unknown required region %u",
+				 im->path, i);
 			r = -EINVAL;
 			goto out;
 		}
 	}
 	r = -EINVAL;
 	if (have_bat != 1 || have_meta != 1)
-		hv_error(im->ctx, "%s: region table lacks the BAT or metadata region (or repeats it)",
+		hv_error(im->ctx,
+			 "%s: region table lacks the BAT or metadata region "
+			 "(or repeats it)",
 			 im->path);
 	else if (!region_ok(im, im->bat_off, im->bat_len))
-		hv_error(im->ctx, "%s: BAT region [%llu, +%u) is misaligned or outside the file",
-			 im->path, (unsigned long long)im->bat_off, im->bat_len);
+		hv_error(im->ctx,
+			 "%s: BAT region [%llu, +%u) is misaligned or outside "
+			 "the file",
+			 im->path, (unsigned long long)im->bat_off,
+			 im->bat_len);
 	else if (!region_ok(im, im->meta_off, im->meta_len) ||
 		 im->meta_len < VHDX_META_TABLE_SIZE)
-		hv_error(im->ctx, "%s: metadata region [%llu, +%u) is misaligned or outside the file",
-			 im->path, (unsigned long long)im->meta_off, im->meta_len);
+		hv_error(im->ctx,
+			 "%s: metadata region [%llu, +%u) is misaligned or "
+			 "outside the file",
+			 im->path, (unsigned long long)im->meta_off,
+			 im->meta_len);
 	else if (overlaps(im->bat_off, im->bat_len, im->meta_off, im->meta_len))
-		hv_error(im->ctx, "%s: BAT and metadata regions overlap", im->path);
-	else if (overlaps(im->bat_off, im->bat_len, im->hdr.log_offset, im->hdr.log_length) ||
-		 overlaps(im->meta_off, im->meta_len, im->hdr.log_offset, im->hdr.log_length))
-		hv_error(im->ctx, "%s: the log overlaps the BAT or metadata region", im->path);
+		hv_error(im->ctx, "%s: BAT and metadata regions overlap",
+			 im->path);
+	else if (overlaps(im->bat_off, im->bat_len, im->hdr.log_offset,
+			  im->hdr.log_length) ||
+		 overlaps(im->meta_off, im->meta_len, im->hdr.log_offset,
+			  im->hdr.log_length))
+		hv_error(im->ctx,
+			 "%s: the log overlaps the BAT or metadata region",
+			 im->path);
 	else
 		r = 0;
 out:
@@ -303,7 +337,8 @@ static int parse_locator(struct vimg *im, const uint8_t *p, uint32_t len,
 		FAIL(im, "%s: parent locator of an unknown type", im->path);
 	memcpy(&count, p + 18, 2);
 	if (20 + (uint64_t)count * 12 > len)
-		FAIL(im, "%s: parent locator entries overrun the item", im->path);
+		FAIL(im, "%s: parent locator entries overrun the item",
+		     im->path);
 	for (unsigned i = 0; i < count; i++) {
 		uint32_t ko, vo;
 		uint16_t kl, vl;
@@ -313,9 +348,12 @@ static int parse_locator(struct vimg *im, const uint8_t *p, uint32_t len,
 		memcpy(&kl, e + 8, 2);
 		memcpy(&vl, e + 10, 2);
 		if ((uint64_t)ko + kl > len || (uint64_t)vo + vl > len)
-			FAIL(im, "%s: parent locator entry %u points outside the item",
+			FAIL(im,
+			     "%s: parent locator entry %u points outside the "
+			     "item",
 			     im->path, i);
-		char *k = utf16_to_utf8(p + ko, kl), *v = utf16_to_utf8(p + vo, vl);
+		char *k = utf16_to_utf8(p + ko, kl),
+		     *v = utf16_to_utf8(p + vo, vl);
 		char **slot = NULL;
 		if (!k || !v) {
 			free(k);
@@ -355,21 +393,26 @@ static int read_metadata(struct vimg *im, struct locator *loc)
 		goto out;
 	r = -EINVAL;
 	if (mh->sig != SIG_META || mh->count > 2047) {
-		hv_error(im->ctx, "%s: bad metadata table signature or count", im->path);
+		hv_error(im->ctx, "%s: bad metadata table signature or count",
+			 im->path);
 		goto out;
 	}
 	for (unsigned i = 0; i < mh->count; i++) {
 		uint32_t o = e[i].offset, l = e[i].length;
 		const uint8_t *v = m + o;
-		if (l && (o < VHDX_META_TABLE_SIZE || (uint64_t)o + l > im->meta_len)) {
-			hv_error(im->ctx, "%s: metadata item %u lies outside the metadata region",
+		if (l && (o < VHDX_META_TABLE_SIZE ||
+			  (uint64_t)o + l > im->meta_len)) {
+			hv_error(im->ctx,
+				 "%s: metadata item %u lies outside the "
+				 "metadata region",
 				 im->path, i);
 			goto out;
 		}
-#define NEED(n)                                                                \
-	if (l < (n)) {                                                         \
-		hv_error(im->ctx, "%s: metadata item %u too short", im->path, i); \
-		goto out;                                                      \
+#define NEED(n)                                                               \
+	if (l < (n)) {                                                        \
+		hv_error(im->ctx, "%s: metadata item %u too short", im->path, \
+			 i);                                                  \
+		goto out;                                                     \
 	}
 		if (!memcmp(&e[i].id, &GUID_FILE_PARAMS, 16)) {
 			NEED(8);
@@ -401,27 +444,38 @@ static int read_metadata(struct vimg *im, struct locator *loc)
 				goto out;
 			have |= 32;
 		} else if (e[i].flags & 4) {
-			hv_error(im->ctx, "%s: unknown required metadata item %u", im->path, i);
+			hv_error(im->ctx,
+				 "%s: unknown required metadata item %u",
+				 im->path, i);
 			goto out;
 		}
 #undef NEED
 	}
 	if ((have & 31) != 31)
-		hv_error(im->ctx, "%s: required metadata missing (file parameters, size, disk id or sector sizes)",
+		hv_error(im->ctx,
+			 "%s: required metadata missing (file parameters, "
+			 "size, disk id or sector sizes)",
 			 im->path);
 	else if (im->block_size < MiB || im->block_size > 256 * MiB ||
 		 (im->block_size & (im->block_size - 1)))
-		hv_error(im->ctx, "%s: block size %u is not a power of two in 1..256 MiB",
-			 im->path, im->block_size);
+		hv_error(
+			im->ctx,
+			"%s: block size %u is not a power of two in 1..256 MiB",
+			im->path, im->block_size);
 	else if ((im->lsec != 512 && im->lsec != 4096) ||
 		 (im->psec != 512 && im->psec != 4096))
-		hv_error(im->ctx, "%s: sector sizes %u/%u are not 512 or 4096", im->path,
-			 im->lsec, im->psec);
-	else if (!im->vsize || im->vsize % im->lsec || im->vsize > 64ull * 1024 * 1024 * MiB)
-		hv_error(im->ctx, "%s: virtual size %llu is zero, unaligned or over 64 TiB",
+		hv_error(im->ctx, "%s: sector sizes %u/%u are not 512 or 4096",
+			 im->path, im->lsec, im->psec);
+	else if (!im->vsize || im->vsize % im->lsec ||
+		 im->vsize > 64ull * 1024 * 1024 * MiB)
+		hv_error(im->ctx,
+			 "%s: virtual size %llu is zero, unaligned or over 64 "
+			 "TiB",
 			 im->path, (unsigned long long)im->vsize);
 	else if (im->has_parent && !(have & 32))
-		hv_error(im->ctx, "%s: differencing image without a parent locator", im->path);
+		hv_error(im->ctx,
+			 "%s: differencing image without a parent locator",
+			 im->path);
 	else
 		r = 0;
 out:
@@ -468,7 +522,9 @@ static int check_bat(struct vimg *im)
 		int sb = (i % (im->chunk_ratio + 1)) == im->chunk_ratio;
 		if (sb) {
 			if (st != SB_NOT_PRESENT && st != SB_PRESENT) {
-				hv_error(im->ctx, "%s: BAT entry %llu: bad sector bitmap state %u",
+				hv_error(im->ctx,
+					 "%s: BAT entry %llu: bad sector "
+					 "bitmap state %u",
 					 im->path, (unsigned long long)i, st);
 				goto out;
 			}
@@ -478,42 +534,55 @@ static int check_bat(struct vimg *im)
 		} else {
 			if (st == 4 || st == 5 ||
 			    (st == PB_PARTIALLY_PRESENT && !im->has_parent)) {
-				hv_error(im->ctx, "%s: BAT entry %llu: bad block state %u",
+				hv_error(im->ctx,
+					 "%s: BAT entry %llu: bad block state "
+					 "%u",
 					 im->path, (unsigned long long)i, st);
 				goto out;
 			}
-			if (st != PB_FULLY_PRESENT && st != PB_PARTIALLY_PRESENT && !off)
+			if (st != PB_FULLY_PRESENT &&
+			    st != PB_PARTIALLY_PRESENT && !off)
 				continue;
 			if (st == PB_PARTIALLY_PRESENT) {
 				uint64_t c = (i / (im->chunk_ratio + 1));
-				if (BAT_STATE(im->bat[vimg_sb_index(im, c)]) != SB_PRESENT) {
-					hv_error(im->ctx, "%s: BAT entry %llu: partially present block without a sector bitmap",
-						 im->path, (unsigned long long)i);
+				if (BAT_STATE(im->bat[vimg_sb_index(im, c)]) !=
+				    SB_PRESENT) {
+					hv_error(im->ctx,
+						 "%s: BAT entry %llu: "
+						 "partially present block "
+						 "without a sector bitmap",
+						 im->path,
+						 (unsigned long long)i);
 					goto out;
 				}
 			}
 			len = im->block_size;
 		}
 		if (off < MiB || off + len > im->file_size) {
-			hv_error(im->ctx, "%s: BAT entry %llu points outside the file (offset %llu, file size %llu)",
-				 im->path, (unsigned long long)i, (unsigned long long)off,
+			hv_error(im->ctx,
+				 "%s: BAT entry %llu points outside the file "
+				 "(offset %llu, file size %llu)",
+				 im->path, (unsigned long long)i,
+				 (unsigned long long)off,
 				 (unsigned long long)im->file_size);
 			goto out;
 		}
 		if ((hit = meta_hit(im, off, len))) {
-			hv_error(im->ctx, "%s: BAT entry %llu points into the %s region",
+			hv_error(im->ctx,
+				 "%s: BAT entry %llu points into the %s region",
 				 im->path, (unsigned long long)i, hit);
 			goto out;
 		}
-		rg[n++] = (struct range){ off, len, i };
+		rg[n++] = (struct range){off, len, i};
 		if (off + len > end)
 			end = off + len;
 	}
 	qsort(rg, n, sizeof(*rg), range_cmp);
 	for (uint64_t i = 1; i < n; i++)
 		if (rg[i].off < rg[i - 1].off + rg[i - 1].len) {
-			hv_error(im->ctx, "%s: BAT entries %llu and %llu overlap", im->path,
-				 (unsigned long long)rg[i - 1].idx,
+			hv_error(im->ctx,
+				 "%s: BAT entries %llu and %llu overlap",
+				 im->path, (unsigned long long)rg[i - 1].idx,
 				 (unsigned long long)rg[i].idx);
 			goto out;
 		}
@@ -601,13 +670,14 @@ static char *resolve(const char *child, const char *p)
 static int open_parent(struct vimg *im, struct locator *loc, int depth,
 		       char **seen)
 {
-	const char *cand[3] = { loc->relative, loc->absolute, loc->volume };
+	const char *cand[3] = {loc->relative, loc->absolute, loc->volume};
 	char *path = NULL;
 	guid_t want;
 	int r;
 
 	if (!loc->linkage || guid_parse(loc->linkage, &want))
-		FAIL(im, "%s: parent locator has no valid parent_linkage", im->path);
+		FAIL(im, "%s: parent locator has no valid parent_linkage",
+		     im->path);
 	for (int i = 0; i < 3 && !path; i++) {
 		if (!cand[i])
 			continue;
@@ -618,7 +688,9 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 			free(p);
 	}
 	if (!path)
-		FAIL(im, "%s: parent not found (relative_path '%s', absolute_win32_path '%s')",
+		FAIL(im,
+		     "%s: parent not found (relative_path '%s', "
+		     "absolute_win32_path '%s')",
 		     im->path, loc->relative ? loc->relative : "",
 		     loc->absolute ? loc->absolute : "");
 	if (depth + 1 >= VHDX_MAX_CHAIN) {
@@ -630,8 +702,8 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 	char *real = realpath(path, NULL);
 	for (int i = 0; real && i <= depth; i++)
 		if (seen[i] && !strcmp(seen[i], real)) {
-			hv_error(im->ctx, "%s: parent chain loops back to %s", im->path,
-				 path);
+			hv_error(im->ctx, "%s: parent chain loops back to %s",
+				 im->path, path);
 			free(real);
 			free(path);
 			return -ELOOP;
@@ -643,19 +715,23 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 		return r;
 	struct vimg *p = im->parent;
 	if (p->vsize != im->vsize)
-		FAIL(im, "%s: parent %s has a different virtual size (%llu, not %llu)",
+		FAIL(im,
+		     "%s: parent %s has a different virtual size (%llu, not "
+		     "%llu)",
 		     im->path, path, (unsigned long long)p->vsize,
 		     (unsigned long long)im->vsize);
 	if (memcmp(&p->hdr.data_write_guid, &want, 16)) {
 		guid_t w2;
 		if (!loc->linkage2 || guid_parse(loc->linkage2, &w2) ||
 		    memcmp(&p->hdr.data_write_guid, &w2, 16))
-			FAIL(im, "%s: parent %s was modified since this image was made (DataWriteGuid differs from parent_linkage)",
+			FAIL(im,
+			     "%s: parent %s was modified since this image was "
+			     "made (DataWriteGuid differs from parent_linkage)",
 			     im->path, path);
 	}
 	if (p->lsec != im->lsec)
-		FAIL(im, "%s: parent %s has a different logical sector size", im->path,
-		     path);
+		FAIL(im, "%s: parent %s has a different logical sector size",
+		     im->path, path);
 	return 0;
 }
 
@@ -673,7 +749,7 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 {
 	struct vimg *im = calloc(1, sizeof(*im));
 	struct hv_file_info fi;
-	struct locator loc = { 0 };
+	struct locator loc = {0};
 	char sig[8];
 	int r;
 
@@ -693,24 +769,32 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 	hv_file_info(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < VHDX_REGION2 + VHDX_REGION_SIZE) {
-		hv_error(ctx, "%s: truncated: %llu bytes is too small for a VHDX file",
+		hv_error(ctx,
+			 "%s: truncated: %llu bytes is too small for a VHDX "
+			 "file",
 			 path, (unsigned long long)im->file_size);
 		return -EINVAL;
 	}
 	if ((r = rd(im, sig, 8, 0)))
 		return r;
 	if (memcmp(sig, "vhdxfile", 8))
-		FAIL(im, "%s: not a VHDX file (bad file type identifier)", path);
+		FAIL(im, "%s: not a VHDX file (bad file type identifier)",
+		     path);
 	if ((r = read_headers(im)))
 		return r;
 	if (im->hdr.log_offset < MiB || im->hdr.log_offset % MiB ||
 	    !im->hdr.log_length || im->hdr.log_length % MiB ||
 	    im->hdr.log_offset + im->hdr.log_length > im->file_size)
-		FAIL(im, "%s: log region [%llu, +%u) is misaligned or outside the file",
-		     path, (unsigned long long)im->hdr.log_offset, im->hdr.log_length);
+		FAIL(im,
+		     "%s: log region [%llu, +%u) is misaligned or outside the "
+		     "file",
+		     path, (unsigned long long)im->hdr.log_offset,
+		     im->hdr.log_length);
 	if (!guid_zero(&im->hdr.log_guid)) {
 		if (readonly)
-			FAIL(im, "%s: the log holds unapplied updates; open it read-write to replay them (hv img check -r)",
+			FAIL(im,
+			     "%s: the log holds unapplied updates; open it "
+			     "read-write to replay them (hv img check -r)",
 			     path);
 		if ((r = vlog_replay(im)))
 			return r;
@@ -757,7 +841,7 @@ static int vhdx_probe(const void *head, size_t len, uint64_t file_size)
 static int vhdx_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 {
 	struct vhdx *s = HV_STATE(ctx, struct vhdx);
-	char *seen[VHDX_MAX_CHAIN + 1] = { 0 };
+	char *seen[VHDX_MAX_CHAIN + 1] = {0};
 	int r;
 
 	s->readonly = !!(flags & HV_DISK_OPEN_RDONLY);
@@ -805,7 +889,8 @@ static int vhdx_parent(struct hv_ctx *ctx, char *buf, size_t len)
 {
 	struct vhdx *s = HV_STATE(ctx, struct vhdx);
 
-	snprintf(buf, len, "%s", s->top->parent_path ? s->top->parent_path : "");
+	snprintf(buf, len, "%s",
+		 s->top->parent_path ? s->top->parent_path : "");
 	return 0;
 }
 
@@ -833,7 +918,8 @@ static void note(struct hv_disk_check *res, const char *fmt, const char *path,
 {
 	res->errors++;
 	if (!res->first_error[0])
-		snprintf(res->first_error, sizeof(res->first_error), fmt, path, what);
+		snprintf(res->first_error, sizeof(res->first_error), fmt, path,
+			 what);
 }
 
 static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
@@ -844,13 +930,15 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 	int repair = (flags & HV_DISK_CHECK_REPAIR) && !s->readonly;
 	/* what open refuses never gets here; these it tolerates */
 	if (im->replayed) {
-		note(res, "%s: %s", im->path, "the log held unapplied updates (replayed)");
+		note(res, "%s: %s", im->path,
+		     "the log held unapplied updates (replayed)");
 		res->repaired++;
 	}
 	for (int i = 0; i < 2; i++) {
 		if (!im->hdr_bad[i])
 			continue;
-		note(res, "%s: %s", im->path, i ? "header 2 is invalid" : "header 1 is invalid");
+		note(res, "%s: %s", im->path,
+		     i ? "header 2 is invalid" : "header 1 is invalid");
 		if (repair && vimg_write_header(im, &im->hdr.log_guid) == 0 &&
 		    vimg_write_header(im, &im->hdr.log_guid) == 0)
 			res->repaired++;
@@ -862,8 +950,9 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 			uint8_t *t = malloc(VHDX_REGION_SIZE);
 			/* the valid one was used; copy table 1 over 2 if
 			 * table 1 is valid, else 2 over 1 */
-			if (t && hv_file_pread(ctx, im->f, t, VHDX_REGION_SIZE, VHDX_REGION1) ==
-				    (int64_t)VHDX_REGION_SIZE) {
+			if (t && hv_file_pread(ctx, im->f, t, VHDX_REGION_SIZE,
+					       VHDX_REGION1) ==
+					 (int64_t)VHDX_REGION_SIZE) {
 				struct vhdx_region_hdr *rh = (void *)t;
 				uint32_t c = rh->checksum;
 				rh->checksum = 0;
@@ -871,9 +960,13 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 					  crc32c(0, t, VHDX_REGION_SIZE) == c;
 				rh->checksum = c;
 				if (!ok1)
-					hv_file_pread(ctx, im->f, t, VHDX_REGION_SIZE, VHDX_REGION2);
-				if (hv_file_pwrite(ctx, im->f, t, VHDX_REGION_SIZE,
-						   ok1 ? VHDX_REGION2 : VHDX_REGION1) ==
+					hv_file_pread(ctx, im->f, t,
+						      VHDX_REGION_SIZE,
+						      VHDX_REGION2);
+				if (hv_file_pwrite(ctx, im->f, t,
+						   VHDX_REGION_SIZE,
+						   ok1 ? VHDX_REGION2
+						       : VHDX_REGION1) ==
 					    (int64_t)VHDX_REGION_SIZE &&
 				    hv_file_sync(ctx, im->f) == 0)
 					res->repaired++;
@@ -886,7 +979,8 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 		res->leaks += (im->file_size - im->alloc_end + MiB - 1) / MiB;
 	for (struct vimg *p = im->parent; p; p = p->parent)
 		if (p->hdr_bad[0] || p->hdr_bad[1])
-			note(res, "%s: %s", p->path, "a header copy is invalid");
+			note(res, "%s: %s", p->path,
+			     "a header copy is invalid");
 	return 0;
 }
 
@@ -905,8 +999,8 @@ static int vhdx_resize(struct hv_ctx *ctx, uint64_t size)
 	nb = (size + im->block_size - 1) / im->block_size;
 	nbat = nb + (nb - 1) / im->chunk_ratio;
 	if (nbat * 8 > im->bat_len) {
-		hv_error(ctx, "%s: BAT region too small for %llu bytes", im->path,
-			 (unsigned long long)size);
+		hv_error(ctx, "%s: BAT region too small for %llu bytes",
+			 im->path, (unsigned long long)size);
 		return -ENOSPC;
 	}
 	if ((r = vimg_begin_write(im)))
@@ -922,7 +1016,8 @@ static int vhdx_resize(struct hv_ctx *ctx, uint64_t size)
 		im->bat = nbt;
 		im->bat_dirty = nd;
 		memset((char *)im->bat + oldbytes, 0, bytes - oldbytes);
-		memset(im->bat_dirty + oldbytes / 4096, 0, (bytes - oldbytes) / 4096);
+		memset(im->bat_dirty + oldbytes / 4096, 0,
+		       (bytes - oldbytes) / 4096);
 		hv_file_pread(ctx, im->f, (char *)im->bat + oldbytes,
 			      bytes - oldbytes, im->bat_off + oldbytes);
 	}
@@ -958,7 +1053,6 @@ static const struct hv_disk_ops vhdx_ops = {
 	.resize = vhdx_resize,
 };
 
-HV_PLUGIN_DEFINE(vhdx, disk, &vhdx_ops,
-		 .version = "1.0",
+HV_PLUGIN_DEFINE(vhdx, disk, &vhdx_ops, .version = "1.0",
 		 .description = "Hyper-V VHDX: fixed, dynamic, differencing",
 		 .instance_size = sizeof(struct vhdx));

@@ -16,15 +16,17 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");
 #define KiB 1024ull
 #define MiB (1024 * KiB)
 
-#define VHDX_HEADER1 (64 * KiB)
-#define VHDX_HEADER2 (128 * KiB)
-#define VHDX_REGION1 (192 * KiB)
-#define VHDX_REGION2 (256 * KiB)
-#define VHDX_REGION_SIZE (64 * KiB)
+#define VHDX_HEADER1	     (64 * KiB)
+#define VHDX_HEADER2	     (128 * KiB)
+#define VHDX_REGION1	     (192 * KiB)
+#define VHDX_REGION2	     (256 * KiB)
+#define VHDX_REGION_SIZE     (64 * KiB)
 #define VHDX_META_TABLE_SIZE (64 * KiB)
-#define VHDX_MAX_CHAIN 32
+#define VHDX_MAX_CHAIN	     32
 
-typedef struct { uint8_t b[16]; } guid_t;
+typedef struct {
+	uint8_t b[16];
+} guid_t;
 
 struct __attribute__((packed)) vhdx_header {
 	uint32_t sig; /* "head" */
@@ -79,7 +81,7 @@ struct __attribute__((packed)) vhdx_log_hdr {
 };
 
 struct __attribute__((packed)) vhdx_log_desc {
-	uint32_t sig; /* "desc" or "zero" */
+	uint32_t sig;	   /* "desc" or "zero" */
 	uint32_t trailing; /* data: the sector's last 4 bytes */
 	uint64_t leading;  /* data: first 8 bytes; zero: ZeroLength */
 	uint64_t file_offset;
@@ -93,7 +95,9 @@ struct __attribute__((packed)) vhdx_log_data {
 	uint32_t seq_low;
 };
 
-#define SIG4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define SIG4(a, b, c, d)                                            \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | \
+	 (uint32_t)(d) << 24)
 #define SIG_HEAD SIG4('h', 'e', 'a', 'd')
 #define SIG_REGI SIG4('r', 'e', 'g', 'i')
 #define SIG_LOGE SIG4('l', 'o', 'g', 'e')
@@ -113,8 +117,8 @@ enum {
 	SB_NOT_PRESENT = 0,
 	SB_PRESENT = 6,
 };
-#define BAT_STATE(e) ((unsigned)((e) & 7))
-#define BAT_OFF(e) ((e) & ~((1ull << 20) - 1))
+#define BAT_STATE(e)	     ((unsigned)((e)&7))
+#define BAT_OFF(e)	     ((e) & ~((1ull << 20) - 1))
 #define BAT_MAKE(state, off) ((uint64_t)(state) | (off))
 
 extern const guid_t GUID_BAT, GUID_METADATA, GUID_FILE_PARAMS, GUID_VSIZE,
@@ -134,11 +138,11 @@ struct vimg {
 	int readonly;
 	uint64_t file_size;
 
-	struct vhdx_header hdr;  /* the current one */
-	int cur;                 /* 0: header 1 at 64 KiB, 1: header 2 */
-	int hdr_bad[2];          /* CRC or signature failed (check reports) */
-	int region_mismatch;     /* region table 2 differs from 1 */
-	int replayed;            /* the log was replayed at open */
+	struct vhdx_header hdr; /* the current one */
+	int cur;		/* 0: header 1 at 64 KiB, 1: header 2 */
+	int hdr_bad[2];		/* CRC or signature failed (check reports) */
+	int region_mismatch;	/* region table 2 differs from 1 */
+	int replayed;		/* the log was replayed at open */
 
 	uint64_t bat_off, meta_off;
 	uint32_t bat_len, meta_len;
@@ -151,7 +155,7 @@ struct vimg {
 	uint64_t chunk_ratio, nblocks, nchunks, nbat;
 	uint64_t *bat;
 	uint8_t *bat_dirty; /* one byte per 4 KiB BAT page */
-	uint8_t **sb;       /* sector bitmaps, loaded on demand, 1 MiB each */
+	uint8_t **sb;	    /* sector bitmaps, loaded on demand, 1 MiB each */
 	uint8_t *sb_dirty;  /* nchunks * 256 bytes */
 
 	guid_t parent_linkage, parent_linkage2;
@@ -160,7 +164,7 @@ struct vimg {
 	struct vimg *parent;
 
 	/* writer */
-	int session;     /* header rewritten with a fresh LogGuid */
+	int session; /* header rewritten with a fresh LogGuid */
 	uint64_t log_seq;
 	uint64_t alloc_end; /* first free MiB-aligned offset */
 	struct vpage *pages;

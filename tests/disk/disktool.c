@@ -60,8 +60,8 @@ static void fill(uint8_t *b, uint64_t slot, uint32_t seed)
 static int cmd_discard(int argc, char **argv)
 {
 	struct hv_disk *d = open_img(argv[2], 0);
-	int r = disk_rw_sync(d, HV_DISK_DISCARD, strtoull(argv[3], NULL, 0), NULL,
-			     strtoull(argv[4], NULL, 0));
+	int r = disk_rw_sync(d, HV_DISK_DISCARD, strtoull(argv[3], NULL, 0),
+			     NULL, strtoull(argv[4], NULL, 0));
 
 	if (!r)
 		r = disk_rw_sync(d, HV_DISK_FLUSH, 0, NULL, 0);
@@ -73,8 +73,10 @@ static int cmd_discard(int argc, char **argv)
 
 static int cmd_write(int argc, char **argv)
 {
-	struct hv_disk *d = open_img(argv[2], getenv("HV_DISK_RO") ? HV_DISK_OPEN_RDONLY : 0);
-	uint64_t off = strtoull(argv[3], NULL, 0), len = strtoull(argv[4], NULL, 0);
+	struct hv_disk *d = open_img(
+		argv[2], getenv("HV_DISK_RO") ? HV_DISK_OPEN_RDONLY : 0);
+	uint64_t off = strtoull(argv[3], NULL, 0),
+		 len = strtoull(argv[4], NULL, 0);
 	uint8_t *b = core_buf_alloc(NULL, len);
 	int r;
 
@@ -165,7 +167,8 @@ static int cmd_crash(int argc, char **argv)
 			exit(1);
 		char line[64];
 		for (int i = 0; i < upto; i++) {
-			int l = snprintf(line, sizeof(line), "%" PRIu64 "\n", acked[i]);
+			int l = snprintf(line, sizeof(line), "%" PRIu64 "\n",
+					 acked[i]);
 			if (write(log, line, (size_t)l) != l)
 				exit(1);
 		}
@@ -180,7 +183,8 @@ static int cmd_crash(int argc, char **argv)
 static int cmd_read(int argc, char **argv)
 {
 	struct hv_disk *d = open_img(argv[2], HV_DISK_OPEN_RDONLY);
-	uint64_t off = strtoull(argv[3], NULL, 0), len = strtoull(argv[4], NULL, 0);
+	uint64_t off = strtoull(argv[3], NULL, 0),
+		 len = strtoull(argv[4], NULL, 0);
 	uint8_t *b = core_buf_alloc(NULL, len);
 	int r = disk_rw_sync(d, HV_DISK_READ, off, b, len);
 
@@ -202,7 +206,8 @@ static int cmd_cat(int argc, char **argv)
 	int r = 0;
 
 	for (uint64_t off = 0; off < d->info.size && !r; off += chunk) {
-		uint64_t n = d->info.size - off < chunk ? d->info.size - off : chunk;
+		uint64_t n =
+			d->info.size - off < chunk ? d->info.size - off : chunk;
 		r = disk_rw_sync(d, HV_DISK_READ, off, b, n);
 		if (!r && fwrite(b, 1, n, stdout) != n)
 			r = -EIO;
@@ -228,7 +233,9 @@ static int cmd_verify(int argc, char **argv)
 		if (disk_rw_sync(d, HV_DISK_READ, slot * SLOT, got, SLOT) ||
 		    memcmp(want, got, SLOT)) {
 			if (!bad)
-				fprintf(stderr, "disktool: slot %" PRIu64 " lost\n", slot);
+				fprintf(stderr,
+					"disktool: slot %" PRIu64 " lost\n",
+					slot);
 			bad++;
 		}
 		n++;
@@ -261,12 +268,13 @@ static void b_done(struct hv_ctx *ctx, struct hv_disk_req *req, int st)
 	*(int *)req->opaque = 0;
 }
 
-static double run(struct hv_disk *d, int op, uint64_t bs, int random, double secs)
+static double run(struct hv_disk *d, int op, uint64_t bs, int random,
+		  double secs)
 {
 	enum { QD = 32 };
 	struct hv_disk_req rq[QD];
 	struct iovec iov[QD];
-	int busy[QD] = { 0 };
+	int busy[QD] = {0};
 	uint64_t seq = 0, n = d->info.size / bs, t0 = now_ns();
 	uint64_t end = t0 + (uint64_t)(secs * 1e9);
 
@@ -280,7 +288,9 @@ static double run(struct hv_disk *d, int op, uint64_t bs, int random, double sec
 		for (int i = 0; i < QD; i++) {
 			if (busy[i])
 				continue;
-			uint64_t blk = random ? ((uint64_t)rand() * 2654435761u) % n : seq++ % n;
+			uint64_t blk =
+				random ? ((uint64_t)rand() * 2654435761u) % n
+				       : seq++ % n;
 			memset(&rq[i], 0, sizeof(rq[i]));
 			rq[i].op = (uint32_t)op;
 			rq[i].offset = blk * bs;
@@ -316,7 +326,8 @@ static int cmd_bench(int argc, char **argv)
 	double sr = run(d, HV_DISK_READ, 1 << 20, 0, secs);
 	double rw = run(d, HV_DISK_WRITE, 4096, 1, secs);
 	double rr = run(d, HV_DISK_READ, 4096, 1, secs);
-	printf("randread_iops=%.0f randwrite_iops=%.0f seqread_mbs=%.0f seqwrite_mbs=%.0f\n",
+	printf("randread_iops=%.0f randwrite_iops=%.0f seqread_mbs=%.0f "
+	       "seqwrite_mbs=%.0f\n",
 	       rr, rw, sr, sw);
 	disk_close(d);
 	return 0;
@@ -345,7 +356,8 @@ int main(int argc, char **argv)
 	if (getenv("HV_DISK_STATS")) {
 		uint64_t a, p;
 		aio_stats(&a, &p);
-		fprintf(stderr, "engine: aio=%" PRIu64 " pool=%" PRIu64 "\n", a, p);
+		fprintf(stderr, "engine: aio=%" PRIu64 " pool=%" PRIu64 "\n", a,
+			p);
 	}
 	if (loop) {
 		plugin_set_free(&set);

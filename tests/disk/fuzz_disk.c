@@ -32,15 +32,16 @@ static struct loop *loop;
 
 static void setup(void)
 {
-	const struct hv_plugin_desc *(*entry[3])(void) = { hv_entry_vhdx, hv_entry_vhd,
-							   hv_entry_raw };
+	const struct hv_plugin_desc *(*entry[3])(void) = {
+		hv_entry_vhdx, hv_entry_vhd, hv_entry_raw};
 
 	log_level = -1;
 	loop = loop_new();
 	for (int i = 0; i < 3; i++) {
 		const struct hv_plugin_desc *d = entry[i]();
 		plugins[i].desc = *d;
-		memcpy(&plugins[i].ops.disk, d->ops, sizeof(struct hv_disk_ops));
+		memcpy(&plugins[i].ops.disk, d->ops,
+		       sizeof(struct hv_disk_ops));
 		plugins[i].next = i < 2 ? &plugins[i + 1] : NULL;
 	}
 	set.head = &plugins[0];
@@ -90,7 +91,8 @@ static void exercise(const char *path, unsigned flags)
 	for (int i = 0; i < 8; i++) {
 		uint64_t o = d->info.size / 8 * (uint64_t)i;
 		o &= ~(uint64_t)(d->info.logical_sector - 1);
-		uint64_t n = d->info.size - o < sizeof(buf) ? d->info.size - o : sizeof(buf);
+		uint64_t n = d->info.size - o < sizeof(buf) ? d->info.size - o
+							    : sizeof(buf);
 		n &= ~(uint64_t)(d->info.logical_sector - 1);
 		if (n)
 			disk_rw_sync(d, HV_DISK_READ, o, buf, n);
@@ -99,13 +101,16 @@ static void exercise(const char *path, unsigned flags)
 	for (int i = 0; i < 64 && off < d->info.size && ops->map; i++) {
 		uint64_t pnum = 0;
 		uint32_t st;
-		if (ops->map(&d->inst->ctx, off, d->info.size - off, &pnum, &st) || !pnum)
+		if (ops->map(&d->inst->ctx, off, d->info.size - off, &pnum,
+			     &st) ||
+		    !pnum)
 			break;
 		off += pnum;
 	}
 	memset(&res, 0, sizeof(res));
 	if (ops->check)
-		ops->check(&d->inst->ctx, flags ? 0 : HV_DISK_CHECK_REPAIR, &res);
+		ops->check(&d->inst->ctx, flags ? 0 : HV_DISK_CHECK_REPAIR,
+			   &res);
 	inst_unlock(d->inst);
 	disk_close(d);
 }
