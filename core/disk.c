@@ -110,16 +110,24 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 	d->flags = flags;
 	d->path = strdup(path);
 	d->section = strdup(who);
-	inst_lock(in);
+	/* a device attaching its disk already holds the domain lock */
+	if (!owner)
+		inst_lock(in);
 	r = p->ops.disk.open(&in->ctx, path, flags);
 	if (r == 0) {
 		in->created = 1;
 		(p->ops.disk.info)(&in->ctx, &d->info);
 	}
-	inst_unlock(in);
+	if (!owner)
+		inst_unlock(in);
 	if (r) {
 		/* the plugin's open said why, in one hv_error() line */
+		in->link = NULL;
+		if (owner)
+			inst_unlock(owner); /* instance_free takes it */
 		instance_free(in);
+		if (owner)
+			inst_lock(owner);
 		free(d->path);
 		free(d->section);
 		free(d);
@@ -140,9 +148,9 @@ void disk_drain(struct hv_disk *d)
 		loop_once(d->loop, 1000);
 }
 
-void disk_close(struct hv_disk *d)
+void disk_release(struct instance *in)
 {
-	struct hv_disk **pp;
+	struct hv_disk *d = in->link, **pp;
 
 	if (!d)
 		return;
@@ -152,11 +160,22 @@ void disk_close(struct hv_disk *d)
 			*pp = d->next;
 			break;
 		}
-	/* calls the plugin's close under the lock */
-	instance_free(d->inst);
+	in->link = NULL;
 	free(d->path);
 	free(d->section);
 	free(d);
+}
+
+void disk_close(struct hv_disk *d)
+{
+	struct instance *in;
+
+	if (!d)
+		return;
+	in = d->inst;
+	/* instance_free drains (disk_release), then calls the plugin's
+	 * close under the lock */
+	instance_free(in);
 }
 
 int disk_drain_all(struct vm *vm)
@@ -290,12 +309,24 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	}
 	if (ro && cfg_parse_bool(ro, &b) == 0 && b)
 		flags |= HV_DISK_OPEN_RDONLY;
+	for (struct instance *in = dev->vm->instances; in; in = in->next)
+		if (in->sec == sec) {
+			err("%s: [disk %s] is already attached to %s", ctx->name, id,
+			    in->owner ? in->owner->ctx.name : "?");
+			return NULL;
+		}
 	const struct plugin *p =
 		disk_pick_plugin(dev->plugins, path, format, who);
 	if (!p)
 		return NULL;
-	return disk_open(dev->loop, dev->plugins, dev->vm, sec, path, p, flags,
-			 dev, who);
+	struct hv_disk *d = disk_open(dev->loop, dev->plugins, dev->vm, sec,
+				      path, p, flags, dev, who);
+	if (d) {
+		/* the VM frees it with its other backends */
+		d->inst->next = dev->vm->instances;
+		dev->vm->instances = d->inst;
+	}
+	return d;
 }
 
 void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,

@@ -57,7 +57,8 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 				      const char *path, const char *format,
 				      const char *who);
 /* Open path with plugin p (NULL: probe). sec may be NULL (hv img). NULL
- * after printing one line naming who and the file. */
+ * after printing one line naming who and the file. With an owner (a device
+ * attaching its disk) the caller holds the owner's domain lock. */
 struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 			  struct vm *vm, const struct cfg_section *sec,
 			  const char *path, const struct plugin *p,

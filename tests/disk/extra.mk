@@ -31,3 +31,9 @@ $(FUZZ_DIR)/fuzz-disk: tests/disk/fuzz_disk.c $(FUZZ_CORE) $(sort $(FUZZ_PLUGIN_
 		done; \
 	done
 	$(FUZZ_CC) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(CORE_INC) -o $@ tests/disk/fuzz_disk.c $(FUZZ_CORE) $(FUZZ_DIR)/o/*.o $(CORE_LIBS)
+
+# A test device plugin that attaches a disk (tests/disk/attach.t).
+EXTRA_BINS += $(BUILD)/tests/disk/plugins/diskcheck.so
+$(BUILD)/tests/disk/plugins/diskcheck.so: tests/disk/diskcheck.c $(wildcard sdk/include/hv/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SDK_INC) -fPIC -fvisibility=hidden -shared -o $@ $<
