@@ -15,7 +15,7 @@ vm() { # FILE [disk-section lines...]
 	  printf '[device dc]\nplugin = diskcheck\ndisk = root\n\n[disk root]\n'
 	  printf '%s\n' "$@"; } > "$D/$f"
 }
-run() { (cd "$D" && timeout 30 "$HV" run -v "$1" 2>&1 < /dev/null); }
+run() { (cd "$D" && timeout 20 "$HV" run -v "$1" 2>&1 < /dev/null); }
 for fmt in vhdx vhd raw; do
 	rm -f "$D/d.$fmt"; img convert -O $fmt "$D/s.raw" "$D/d.$fmt"
 	vm $fmt.ini "path = d.$fmt"
