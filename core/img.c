@@ -30,9 +30,9 @@ struct img {
 	int progress; /* stdout is a tty */
 };
 
-static void usage(void)
+static void usage_to(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: hv img COMMAND ...\n"
 		"  create [-f FMT] [--fixed] [-b PARENT] [--block-size N]\n"
 		"         [--logical-sector N] [--physical-sector N] FILE "
@@ -45,6 +45,11 @@ static void usage(void)
 		"  resize [-f FMT] FILE SIZE\n"
 		"  map [-f FMT] [--output=json] FILE\n"
 		"FMT is a disk plugin: raw, vhd, vhdx. Sizes take K/M/G/T.\n");
+}
+
+static void usage(void)
+{
+	usage_to(stderr);
 }
 
 static void progress(struct img *im, uint64_t done, uint64_t total)
@@ -705,6 +710,11 @@ int img_main(int argc, char **argv)
 	if (argc < 2) {
 		usage();
 		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage_to(stdout);
+		return 0;
 	}
 	memset(&im, 0, sizeof(im));
 	im.progress = isatty(1);

@@ -5,7 +5,7 @@
 # a completed flush must read back.
 . "$(dirname "$0")/lib.sh"
 D=$DISK
-ROUNDS=${HV_CRASH_ROUNDS:-12}
+ROUNDS=${HV_CRASH_ROUNDS:-10}
 for fmt in vhdx; do
 	img create -f $fmt --block-size 1M "$D/c.$fmt" 512M >/dev/null
 	bad=0; total=0

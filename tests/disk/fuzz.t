@@ -4,7 +4,7 @@
 # seed corpus of valid small images: ours, QEMU's, the samples (one with a
 # dirty log). Skipped without clang.
 . "$(dirname "$0")/lib.sh"
-RUNS=${HV_FUZZ_RUNS:-1500}
+RUNS=${HV_FUZZ_RUNS:-800}
 if ! command -v clang >/dev/null; then ok "fuzz-disk # skip: no clang"; exit 0; fi
 if ! out=$(make -s -C "$ROOT" fuzz-disk 2>&1); then notok fuzz-disk-build "$(echo "$out" | tail -1)"; exit 0; fi
 ok fuzz-disk-build
@@ -19,7 +19,7 @@ if have_qemu; then qemu-img convert -O vhdx -o block_size=1M "$DISK/s.raw" "$DIS
 S=$(samples); seed "$S/iotest-dirtylog-10G-4M.vhdx"; seed "$S/hyperv2012r2-dynamic.vhd"
 n=$(ls "$C" | wc -l)
 [ "$n" -ge 6 ] && ok "fuzz-disk-seeds-$n" || notok fuzz-disk-seeds "only $n"
-if out=$("$ROOT/build-fuzz/fuzz-disk" -runs=$RUNS -max_len=300000 -max_total_time=120 \
+if out=$("$ROOT/build-fuzz/fuzz-disk" -runs=$RUNS -max_len=300000 -max_total_time=60 \
 		-artifact_prefix="$DISK/" "$C" 2>&1); then
 	ok "fuzz-disk-$RUNS-runs"
 else

@@ -15,4 +15,12 @@ expect_err raw-readonly-refuses "Read-only file system" env HV_DISK_RO=1 "$TOOL"
 expect_err raw-create-exists "File exists" img create -f raw "$DISK/r.raw" 1M
 expect_err raw-bad-format "no disk format plugin named 'nope'" img info -f nope "$DISK/r.raw"
 expect_err raw-missing-file "No such file" img info "$DISK/none.raw"
+# the progress bar appears on a terminal only
+head -c $((8 << 20)) /dev/urandom > "$DISK/p.raw"
+out=$(img convert -O raw "$DISK/p.raw" "$DISK/p1.raw")
+[ -z "$out" ] && ok raw-no-progress-when-piped || notok raw-no-progress-when-piped "$out"
+if command -v script >/dev/null; then
+	out=$(script -qc "'${IMG[0]}' ${IMG[1]} convert -O raw '$DISK/p.raw' '$DISK/p2.raw'" /dev/null | tr '\r' '\n')
+	echo "$out" | grep -q '(100%) \[#*\]' && ok raw-progress-on-tty || notok raw-progress-on-tty "$out"
+fi
 exit 0
