@@ -1029,7 +1029,21 @@ static int vhdx_resize(struct hv_ctx *ctx, uint64_t size)
 		}
 	im->nbat = nbat;
 	im->nblocks = nb;
-	im->nchunks = (nb + im->chunk_ratio - 1) / im->chunk_ratio;
+	uint64_t nc = (nb + im->chunk_ratio - 1) / im->chunk_ratio;
+	if (nc > im->nchunks) {
+		uint8_t **nsb = realloc(im->sb, nc * sizeof(*nsb));
+		if (nsb)
+			im->sb = nsb;
+		uint8_t *nsd = nsb ? realloc(im->sb_dirty, nc * 256) : NULL;
+		if (!nsd)
+			return -ENOMEM;
+		im->sb_dirty = nsd;
+		memset(im->sb + im->nchunks, 0,
+		       (nc - im->nchunks) * sizeof(*nsb));
+		memset(im->sb_dirty + im->nchunks * 256, 0,
+		       (nc - im->nchunks) * 256);
+	}
+	im->nchunks = nc;
 	pg = im->vsize_item_off & ~4095ull;
 	if (hv_file_pread(ctx, im->f, page, 4096, pg) != 4096)
 		return -EIO;

@@ -91,6 +91,13 @@ rm -f "$D/out.raw"; img convert -O raw "$D/r.vhdx" "$D/out.raw"
 cmp -s -n $((24 << 20)) "$SRC" "$D/out.raw" && [ "$(tail -c $((40 << 20)) "$D/out.raw" | tr -d '\0' | wc -c)" = 0 ] \
 	&& ok vhdx-resize-data || notok vhdx-resize-data differs
 if have_qemu; then check vhdx-resize-qemu-check qemu-img check -q "$D/r.vhdx"; fi
+# growing past a sector-bitmap chunk (1 MiB blocks: 4 GiB per chunk)
+rm -f "$D/r2.vhdx"; img create -f vhdx --block-size 1M "$D/r2.vhdx" 3G >/dev/null
+"$TOOL" write "$D/r2.vhdx" $(( (3 << 30) - 4096 )) 4096 0x42
+check vhdx-resize-new-chunk img resize "$D/r2.vhdx" 9G
+check vhdx-resize-new-chunk-write "$TOOL" write "$D/r2.vhdx" $(( (9 << 30) - 4096 )) 4096 0x43
+[ "$("$TOOL" read "$D/r2.vhdx" $(( (3 << 30) - 4096 )) 4096 | tr -d '\102' | wc -c)" = 0 ] && ok vhdx-resize-new-chunk-data || notok vhdx-resize-new-chunk-data differs
+if have_qemu; then check vhdx-resize-new-chunk-qemu qemu-img check -q "$D/r2.vhdx"; fi
 
 # map and discard: whole blocks become unmapped and read as zero
 rm -f "$D/m.vhdx"; img convert -O vhdx --block-size 1M "$SRC" "$D/m.vhdx"
