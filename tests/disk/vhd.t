@@ -28,6 +28,14 @@ if have_qemu; then
 	img convert -O raw "$D/h.vhd" "$D/o1.raw"; qemu-img convert -f vpc -O raw "$D/h.vhd" "$D/o2.raw"
 	cmp -s "$D/o1.raw" "$D/o2.raw" && ok vhd-qemu-writes-ours || notok vhd-qemu-writes-ours differs
 fi
+# between formats: raw -> vhdx -> vhd -> vhdx -> raw keeps every byte
+rm -f "$D/x1.vhdx" "$D/x2.vhd" "$D/x3.vhdx" "$D/x4.raw"
+img convert -O vhdx "$SRC" "$D/x1.vhdx" && img convert -O vhd "$D/x1.vhdx" "$D/x2.vhd" &&
+	img convert -O vhdx "$D/x2.vhd" "$D/x3.vhdx" && img convert -O raw "$D/x3.vhdx" "$D/x4.raw"
+cmp -s -n $((20 << 20)) "$SRC" "$D/x4.raw" && [ "$(tail -c +$(( (20 << 20) + 1 )) "$D/x4.raw" | tr -d '\0' | wc -c)" = 0 ] \
+	&& ok vhd-vhdx-chain-convert || notok vhd-vhdx-chain-convert differs
+if have_qemu; then check vhd-vhdx-chain-qemu-compare qemu-img compare -q -f vpc -F vhdx "$D/x2.vhd" "$D/x3.vhdx"; fi
+
 # differencing: QEMU has no VHD parent support, so checked against the source
 rm -f "$D/b.vhd" "$D/c.vhd"
 img convert -O vhd "$SRC" "$D/b.vhd"; img create -f vhd -b "$D/b.vhd" "$D/c.vhd" >/dev/null
