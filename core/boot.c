@@ -124,24 +124,52 @@ static int boot_flat(struct vm *vm, const struct cfg_section *s,
 	return 0;
 }
 
+/* kernel_format = auto: what the image says it is. */
+static const char *detect(struct vm *vm, const uint8_t *img, size_t len)
+{
+	if (linux_is_bzimage(img, len))
+		/* the interpreter gains most from skipping decompression */
+		return !strcmp(vm->accel->name, "emu") ? "pvh-auto" : "linux";
+	if (multiboot_find(img, len) >= 0)
+		return "multiboot";
+	if (len >= 4 && !memcmp(img, "\177ELF", 4))
+		return elf_has_pvh(img, len) ? "pvh" : "linux";
+	return "flat";
+}
+
 int boot_load(struct vm *vm)
 {
 	const struct cfg_section *s = config_section(vm->cfg, "vm", "vm");
 	const char *path = cfg_get(s, "kernel");
 	const char *fmt = cfg_get(s, "kernel_format");
 	const char *cmdline = cfg_get(s, "cmdline");
+	const char *initrd = cfg_get(s, "initrd");
 	uint8_t *img;
 	size_t len;
 	int rc;
 
 	if ((rc = boot_read_file(path, &img, &len)))
 		return rc;
+	if (!cmdline)
+		cmdline = "";
 	if (!fmt || !strcmp(fmt, "auto"))
-		fmt = multiboot_find(img, len) >= 0 ? "multiboot" : "flat";
-	if (!strcmp(fmt, "multiboot"))
-		rc = boot_multiboot(vm, path, img, len, cmdline ? cmdline : "");
-	else
+		fmt = detect(vm, img, len);
+	if (initrd && strcmp(fmt, "linux") && strncmp(fmt, "pvh", 3)) {
+		err("%s: initrd = needs kernel_format = linux or pvh (the image is %s)",
+		    path, fmt);
+		rc = -EINVAL;
+	} else if (!strcmp(fmt, "multiboot")) {
+		rc = boot_multiboot(vm, path, img, len, cmdline);
+	} else if (!strcmp(fmt, "linux")) {
+		rc = linux_is_bzimage(img, len) ?
+			     boot_bzimage(vm, path, img, len, cmdline, initrd) :
+			     boot_pvh(vm, path, img, len, cmdline, initrd, 0);
+	} else if (!strncmp(fmt, "pvh", 3)) {
+		rc = boot_pvh(vm, path, img, len, cmdline, initrd,
+			      strcmp(fmt, "pvh") ? 2 : 1);
+	} else {
 		rc = boot_flat(vm, s, path, img, len);
+	}
 	free(img);
 	return rc;
 }

@@ -31,4 +31,28 @@ int boot_multiboot(struct vm *vm, const char *path, const uint8_t *img,
 /* Offset of a multiboot header in the first 8 KiB, or -1. */
 long multiboot_find(const uint8_t *img, size_t len);
 
+/* Linux (linux.c): bzImage through the boot protocol. */
+int linux_is_bzimage(const uint8_t *img, size_t len);
+/* NULL when img is a bzImage of at least protocol min_version, else why not. */
+const char *linux_bzimage_check(const uint8_t *img, size_t len,
+				uint16_t min_version);
+int boot_bzimage(struct vm *vm, const char *path, const uint8_t *img,
+		 size_t len, const char *cmdline, const char *initrd);
+int boot_vmlinux_enter(struct vm *vm, uint64_t entry, uint64_t kernel_end,
+		       const char *cmdline, const char *initrd);
+/* The initrd file (NULL: none) at the top of low RAM below limit, above
+ * floor; *addr and *size are 0 without one. */
+int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
+		      uint64_t limit, uint64_t *addr, uint64_t *size);
+/* vmlinux ELF or a bzImage's unpacked vmlinux (pvh.c): want_pvh 1 enters
+ * through PVH, 0 through the 64-bit boot protocol, 2 PVH when the kernel
+ * has the note. */
+int boot_pvh(struct vm *vm, const char *path, const uint8_t *img, size_t len,
+	     const char *cmdline, const char *initrd, int want_pvh);
+int elf_has_pvh(const uint8_t *img, size_t len);
+/* unpack.c: a Linux payload (xz, lzma, gzip, zstd + 4-byte size). */
+int unpack(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen,
+	   const char **why);
+const char *unpack_kind(const uint8_t *in, size_t len);
+
 #endif

@@ -37,6 +37,11 @@ void bus_destroy(struct bus *b)
 		b->dead = r->dead_next;
 		free(r);
 	}
+	while (b->parked) {
+		struct bus_region *r = b->parked;
+		b->parked = r->parked_next;
+		free(r);
+	}
 	pthread_rwlock_destroy(&b->lock);
 	memset(b, 0, sizeof(*b));
 }
@@ -138,7 +143,7 @@ int bus_move(struct bus *b, struct bus_region *r, uint64_t base)
 {
 	int rc = 0;
 
-	if (!range_valid(b, base, r->len))
+	if (!range_valid(b, base, r->len) || r->parked)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&b->lock);
 	if (!range_free(b, base, r->len, r)) {
@@ -152,17 +157,106 @@ int bus_move(struct bus *b, struct bus_region *r, uint64_t base)
 	return rc;
 }
 
+/* Callers hold the write lock. */
+static void unlink_parked(struct bus *b, struct bus_region *r)
+{
+	for (struct bus_region **pp = &b->parked; *pp; pp = &(*pp)->parked_next) {
+		if (*pp == r) {
+			*pp = r->parked_next;
+			r->parked = 0;
+			return;
+		}
+	}
+}
+
 void bus_del(struct bus *b, struct bus_region *r)
 {
 	pthread_rwlock_wrlock(&b->lock);
-	unlink_region(b, r);
+	if (r->parked)
+		unlink_parked(b, r);
+	else
+		unlink_region(b, r);
 	bury(b, r);
 	pthread_rwlock_unlock(&b->lock);
+}
+
+int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
+		   void *opaque, struct instance *owner, struct bus_region **out)
+{
+	struct bus_region *r;
+
+	if (!ops || !ops->read || !ops->write || !len ||
+	    (b->limit && len > b->limit))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct bus_region){ .len = len, .ops = ops, .opaque = opaque,
+				  .owner = owner, .bus = b, .parked = 1 };
+	pthread_rwlock_wrlock(&b->lock);
+	r->parked_next = b->parked;
+	b->parked = r;
+	pthread_rwlock_unlock(&b->lock);
+	*out = r;
+	return 0;
+}
+
+void bus_park(struct bus *b, struct bus_region *r)
+{
+	pthread_rwlock_wrlock(&b->lock);
+	if (!r->parked) {
+		unlink_region(b, r);
+		r->parked = 1;
+		r->parked_next = b->parked;
+		b->parked = r;
+	}
+	pthread_rwlock_unlock(&b->lock);
+}
+
+int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base)
+{
+	int rc = 0;
+
+	if (!range_valid(b, base, r->len))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&b->lock);
+	if (!range_free(b, base, r->len, r)) {
+		rc = -EBUSY;
+	} else if (r->parked && b->n == b->cap) {
+		int cap = b->cap ? b->cap * 2 : 16;
+		struct bus_region **nr = realloc(b->r, cap * sizeof(*nr));
+		if (nr) {
+			b->r = nr;
+			b->cap = cap;
+		} else {
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc) {
+		if (r->parked)
+			unlink_parked(b, r);
+		else
+			unlink_region(b, r);
+		r->base = base;
+		insert(b, r);
+	}
+	pthread_rwlock_unlock(&b->lock);
+	return rc;
 }
 
 void bus_del_owner(struct bus *b, struct instance *owner)
 {
 	pthread_rwlock_wrlock(&b->lock);
+	for (struct bus_region **pp = &b->parked; *pp;) {
+		struct bus_region *r = *pp;
+		if (r->owner == owner) {
+			*pp = r->parked_next;
+			r->parked = 0;
+			bury(b, r);
+		} else {
+			pp = &r->parked_next;
+		}
+	}
 	for (int i = 0; i < b->n;) {
 		struct bus_region *r = b->r[i];
 		if (r->owner == owner) {

@@ -21,6 +21,8 @@ struct bus_region {
 	struct instance *owner; /* NULL: core-internal, no lock taken */
 	struct bus *bus;
 	struct bus_region *dead_next; /* off the bus, freed at bus_destroy */
+	struct bus_region *parked_next;
+	int parked; /* registered but decoding nothing (a disabled PCI BAR) */
 };
 
 struct bus {
@@ -30,6 +32,7 @@ struct bus {
 	int n, cap;
 	uint64_t limit; /* 0x10000 for PIO */
 	struct bus_region *dead;
+	struct bus_region *parked; /* regions off the bus that may come back */
 };
 
 int bus_init(struct bus *b, const char *name, uint64_t limit);
@@ -40,6 +43,13 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len,
 	    struct instance *owner, struct bus_region **out);
 int bus_move(struct bus *b, struct bus_region *r, uint64_t base);
 void bus_del(struct bus *b, struct bus_region *r);
+/* PCI BARs: a region registered parked (decoding no addresses), taken off
+ * the bus and put back at a new base without being freed, so a guest that
+ * toggles decoding forever costs no memory. unpark: 0, -EINVAL, -EBUSY. */
+int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
+		   void *opaque, struct instance *owner, struct bus_region **out);
+void bus_park(struct bus *b, struct bus_region *r);
+int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base);
 /* Remove every region an instance owns. */
 void bus_del_owner(struct bus *b, struct instance *owner);
 /* An access: 0 when a region took it; -ENOENT when none did (reads are

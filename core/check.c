@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "pc/pc.h"
 #include "plugin.h"
 
 static const struct hv_config_key *find_key(const struct hv_config_key *t,
@@ -156,6 +157,8 @@ static int bind_plugin(const struct config *c, struct cfg_section *s,
 
 int config_validate(struct config *c, const struct plugin_set *set)
 {
+	if (pc_config_expand(c))
+		return -1;
 	for (int i = 0; i < c->n; i++) {
 		struct cfg_section *s = &c->s[i];
 
@@ -186,7 +189,8 @@ void config_print(FILE *f, const struct config *c)
 	for (int i = 0; i < c->n; i++) {
 		const struct cfg_section *s = &c->s[i];
 
-		fprintf(f, "%s[%s]\n", i ? "\n" : "", s->name);
+		fprintf(f, "%s[%s]%s\n", i ? "\n" : "", s->name,
+			s->implicit ? "    ; implicit: machine = pc" : "");
 		print_keys(f, s, cfg_common_keys(s->kind), INT_MAX);
 		if (s->plugin)
 			print_keys(f, s, s->plugin->keys, s->plugin->nkeys);

@@ -430,19 +430,31 @@ const struct hv_config_key vm_keys[] = {
 	HV_KEY_CHOICE("accel", "auto", "auto|kvm|emu",
 		      "vCPU backend: auto picks kvm when /dev/kvm opens, else emu"),
 	HV_KEY_FILE("kernel", HV_KEY_REQUIRED, "the boot image"),
-	HV_KEY_CHOICE("kernel_format", "auto", "auto|flat|multiboot", "boot image format"),
+	HV_KEY_CHOICE("kernel_format", "auto", "auto|flat|multiboot|linux|pvh",
+		      "boot image format (auto: bzImage -> linux, ELF with a PVH note -> pvh)"),
+	HV_KEY_FILE("initrd", 0, "linux/pvh: the initial ramdisk"),
 	HV_KEY_NUM("load_addr", "0x7c00", 0, 0xffffffffll, "flat: guest-physical load address"),
 	HV_KEY_CHOICE("entry", "real", "real|prot32|long64",
 		      "flat: CPU mode at entry (real: cs=0, ip=load_addr)"),
 	HV_KEY_STR("cmdline", "", "the kernel command line"),
 	HV_KEY_CHOICE("on_reboot", "restart", "restart|exit", "what a guest reset does"),
+	HV_KEY_CHOICE("machine", "pc", "pc|none",
+		      "pc: PCI host bridge, ACPI tables and PM block, CMOS/RTC and i8042 (implicit); none: only the configured devices"),
 	HV_KEY_STR("plugin_path", NULL, "':'-separated directories searched first for plugins"),
+	HV_KEYS_END
+};
+
+static const struct hv_config_key backend_common[] = {
+	{ .name = "plugin", .type = HV_KEY_STRING, .flags = HV_KEY_REQUIRED,
+	  .help = "the plugin that implements this instance" },
 	HV_KEYS_END
 };
 
 static const struct hv_config_key device_common[] = {
 	{ .name = "plugin", .type = HV_KEY_STRING, .flags = HV_KEY_REQUIRED,
 	  .help = "the plugin that implements this instance" },
+	HV_KEY_NUM("pci_slot", NULL, 1, 31,
+		   "PCI devices: the slot on bus 0 (default: the first free one)"),
 	HV_KEYS_END
 };
 
@@ -459,5 +471,7 @@ const struct hv_config_key *cfg_common_keys(const char *kind)
 		return vm_keys;
 	if (!strcmp(kind, "disk"))
 		return disk_common;
-	return device_common;
+	if (!strcmp(kind, "device"))
+		return device_common;
+	return backend_common;
 }

@@ -26,6 +26,7 @@ struct cfg_section {
 	struct cfg_entry *e;
 	int n;
 	const struct plugin *plugin; /* resolved by config_resolve() */
+	int implicit; /* added by machine = pc, not written in the file */
 };
 
 struct config {

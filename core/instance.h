@@ -32,6 +32,7 @@ struct instance {
 	struct hv_watch *watches; /* released at instance_free */
 	struct hv_timer *timers;
 	int warned_state;        /* save/restore misuse said once */
+	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)

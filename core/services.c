@@ -15,6 +15,7 @@
 #include "disk.h"
 #include "log.h"
 #include "loop.h"
+#include "pc/pci.h"
 #include "plugin.h"
 #include "state.h"
 #include "vm.h"
@@ -527,4 +528,8 @@ const struct hv_host core_host = {
 	.file_truncate = core_file_truncate,
 	.buf_alloc = core_buf_alloc,
 	.buf_free = core_buf_free,
+	.pci_register = pci_register,
+	.pci_intx = pci_intx,
+	.pci_msi = pci_msi,
+	.pci_command = pci_command,
 };

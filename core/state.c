@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "pc/pci.h"
 #include "plugin.h"
 
 int state_write(struct hv_state *st, const void *buf, size_t len)
@@ -50,6 +51,8 @@ int instance_save(struct instance *in, struct hv_state *st)
 		return -ENOTSUP;
 	inst_lock(in);
 	rc = ops->save(&in->ctx, st);
+	if (!rc && in->pci) /* the core's half of a PCI device */
+		rc = pci_dev_save(in->pci, st);
 	inst_unlock(in);
 	return rc;
 }
@@ -63,6 +66,8 @@ int instance_restore(struct instance *in, struct hv_state *st)
 		return -ENOTSUP;
 	inst_lock(in);
 	rc = ops->restore(&in->ctx, st);
+	if (!rc && in->pci)
+		rc = pci_dev_restore(in->pci, st);
 	inst_unlock(in);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "log.h"
 #include "loop.h"
+#include "pc/pc.h"
 #include "plugin.h"
 
 #define VCPU_REQ_PAUSE 0x1
@@ -113,7 +114,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	if (!vm->loop || bus_init(&vm->pio, "pio", 0x10000) ||
 	    bus_init(&vm->mmio, "mmio", 0))
 		return -ENOMEM;
-	return setup_memory(vm);
+	return setup_memory(vm) ? -ENOMEM : pc_init(vm);
 }
 
 /* Every [device] in file order; backends come up as devices attach them. */
@@ -129,6 +130,10 @@ int vm_create_devices(struct vm *vm)
 
 		if (strcmp(s->kind, "device"))
 			continue;
+		/* the interpreter's chipset has its own CMOS/RTC at 0x70 */
+		if (s->implicit && !strcmp(s->plugin->desc.name, "cmos") &&
+		    !strcmp(vm->accel->name, "emu"))
+			continue;
 		in = instance_new(vm, vm->loop, vm->plugins, s->plugin, s, NULL);
 		if (!in)
 			return -ENOMEM;
@@ -141,6 +146,12 @@ int vm_create_devices(struct vm *vm)
 				c->path, s->line, s->name, s->plugin->desc.name,
 				strerror(-rc));
 			return rc;
+		}
+		if (cfg_get(s, "pci_slot") && !in->pci) {
+			fprintf(stderr, "%s:%d: [%s]: pci_slot = %s, but plugin %s is not a PCI device\n",
+				c->path, cfg_entry(s, "pci_slot")->line, s->name,
+				cfg_get(s, "pci_slot"), s->plugin->desc.name);
+			return -EINVAL;
 		}
 	}
 	for (int i = 0; i < c->n; i++) {
@@ -275,8 +286,10 @@ void vm_resume(struct vm *vm)
 /* Power-on state for every vCPU, the boot image loaded afresh. */
 static int power_on(struct vm *vm)
 {
-	int rc = boot_load(vm);
+	int rc = pc_power_on(vm);
 
+	if (!rc)
+		rc = boot_load(vm);
 	vm_reset_devices(vm);
 	for (int i = 0; !rc && i < vm->ncpus; i++) {
 		struct x86_state st;
@@ -324,6 +337,11 @@ static void on_signal(void *opaque, unsigned events)
 
 	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGTERM && vm->sigterms++ == 0 &&
+	    pc_power_button(vm) == 0) {
+		info("SIGTERM: pressed the ACPI power button; another SIGTERM or SIGINT stops the VM at once");
+		return;
+	}
 	info("signal %d: stopping the VM", (int)si.ssi_signo);
 	vm_request_exit(vm, VM_EXIT_SIGNAL, 128 + (int)si.ssi_signo);
 }
@@ -427,6 +445,7 @@ void vm_destroy(struct vm *vm)
 			vm->accel->vcpu_destroy(&vm->cpu[i]);
 	if (vm->accel_priv && vm->accel->vm_destroy)
 		vm->accel->vm_destroy(vm);
+	pc_free(vm);
 	mem_destroy(&vm->mem);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

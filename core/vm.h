@@ -19,6 +19,8 @@ struct plugin_set;
 struct loop;
 struct loop_watch;
 struct instance;
+struct pci_host;
+struct pc_pm;
 
 #define VM_MAX_CPUS 64
 
@@ -65,6 +67,9 @@ struct vm {
 	uint64_t paused_at_ns;
 	int signal_fd;
 	struct loop_watch *signal_watch;
+	struct pci_host *pci; /* machine = pc: the host bridge, else NULL */
+	struct pc_pm *pm;     /* machine = pc: the ACPI PM block */
+	int sigterms;         /* SIGTERMs so far: the first one is polite */
 };
 
 /* Set up memory and buses from the config's [vm] section. */

@@ -14,7 +14,7 @@ packages=(
 	qemu-system-x86 qemu-utils busybox-static linux-image-amd64 cpio
 	bochs bochsbios
 	# tests' tools
-	socat bzip2 xz-utils zstd
+	socat bzip2 xz-utils zstd pciutils bc
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

@@ -62,7 +62,7 @@ static void key_errors(void)
 {
 	EXPECT_ERROR(VM "colour = blue\n", "t.ini:3: [vm]: unknown key 'colour' (known: name, memory,");
 	EXPECT_ERROR(VM "[device com1]\nplugin = uart16550\nbaud = 9600\n",
-		     "t.ini:5: [device com1]: unknown key 'baud' (known: plugin, port, irq, console)");
+		     "t.ini:5: [device com1]: unknown key 'baud' (known: plugin, pci_slot, port, irq, console)");
 	EXPECT_ERROR(VM "memory = lots\n", "t.ini:3: [vm]: memory = lots: expected a size such as 512M or 2G");
 	EXPECT_ERROR(VM "memory = 16Q\n", "memory = 16Q: expected a size");
 	EXPECT_ERROR(VM "cpus = 0\n", "t.ini:3: [vm]: cpus = 0: out of range");

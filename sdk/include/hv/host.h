@@ -36,6 +36,8 @@ struct hv_chr;
 struct hv_disk;
 struct hv_net;
 struct hv_file;
+struct hv_pci_info;
+struct hv_pci_dev;
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -237,6 +239,13 @@ struct hv_host {
 	int (*file_truncate)(struct hv_ctx *ctx, struct hv_file *f, uint64_t size);
 	void *(*buf_alloc)(struct hv_ctx *ctx, size_t len);
 	void (*buf_free)(struct hv_ctx *ctx, void *buf);
+
+	/* ---- v1.0: PCI (hv/pci.h has the wrappers) ---- */
+	int (*pci_register)(struct hv_ctx *ctx, const struct hv_pci_info *info,
+			    size_t info_size, struct hv_pci_dev **out);
+	void (*pci_intx)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
+	int (*pci_msi)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
+	uint16_t (*pci_command)(struct hv_ctx *ctx, struct hv_pci_dev *d);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */

@@ -9,6 +9,7 @@
 #include "hv/disk.h"
 #include "hv/net.h"
 #include "hv/console.h"
+#include "hv/pci.h"
 #include "hv/plugin.h"
 
 #endif

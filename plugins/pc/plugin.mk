@@ -1,0 +1,3 @@
+PLUGINS += cmos i8042
+cmos_SRCS := plugins/pc/cmos.c
+i8042_SRCS := plugins/pc/i8042.c

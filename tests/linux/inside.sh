@@ -1,0 +1,214 @@
+#!/bin/sh
+# In the nested VM (tests/nested): boot Debian's kernel under hv with
+# accel=kvm and check it from its serial console. POSIX sh (busybox).
+# usage: inside.sh CPUS MEMORY [EXTRA-CMDLINE-WORDS joined by ,]
+cd /hv || exit 1
+cpus=${1:-2} mem=${2:-512M} extra=$(echo "${3:-}" | tr ',' ' ')
+t=/tmp/linux-$cpus
+mkdir -p $t
+cat >$t/vm.ini <<INI
+[vm]
+name = linux
+memory = $mem
+cpus = $cpus
+accel = kvm
+kernel = /hv/vmlinuz
+initrd = /hv/initramfs.cpio.gz
+cmdline = console=ttyS0 panic=-1 $extra
+
+[device com1]
+plugin = uart16550
+port = 0x3f8
+irq = 4
+console = serial
+
+[console serial]
+plugin = stdio
+INI
+rm -f $t/in
+mkfifo $t/in
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/vm.ini <$t/in >$t/out 2>$t/err &
+pid=$!
+exec 3>$t/in
+
+since() { echo "$(cut -d' ' -f1 /proc/uptime) $start" | awk '{ printf "%.1f", $1 - $2 }'; }
+# wait_for PATTERN SECONDS: 0 once the console shows PATTERN
+wait_for() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -q "$1" $t/out 2>/dev/null && return 0
+		kill -0 $pid 2>/dev/null || { grep -q "$1" $t/out; return $?; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+diag() {
+	echo "# hv stderr: $(tail -c 600 $t/err | tr '\n' '|')"
+	echo "# console tail:"
+	tail -n ${DIAG_LINES:-15} $t/out | sed 's/^/#   /'
+	echo
+}
+name="linux-$cpus"
+fail=0
+if wait_for HV-LINUX-READY 240; then
+	echo "ok $name-boot - /init ran after $(since) s ($(grep -o 'HV-LINUX-INIT [0-9.]*' $t/out))"
+else
+	echo "not ok $name-boot - no HV-LINUX-READY within 240 s"
+	diag
+	kill -9 $pid 2>/dev/null
+	exit 1
+fi
+printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) MEM=$(sed -n "s/^MemTotal: *\\([0-9]*\\) kB/\\1/p" /proc/meminfo)\n' >&3
+printf 'lspci -n | sed "s/^/PCI /"; lspci; echo ECHO-$((6 * 7))\n' >&3
+# (markers the echoed command line cannot match: ECHO-$((6 * 7)), CLK$((1)))
+if wait_for 'ECHO-42' 60 &&
+	printf 'hwclock -s -u && echo CLK$((1))=$(date +%%s) RTC=ok\n' >&3 &&
+	wait_for 'CLK1=[0-9]' 30; then
+	echo "ok $name-serial - a command typed on the serial console ran"
+else
+	echo "not ok $name-serial - no reply to commands on the serial console"
+	diag
+	fail=1
+fi
+ncpu=$(sed -n 's/.*CPUS=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+memk=$(sed -n 's/.*MEM=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+if [ "$ncpu" = "$cpus" ]; then
+	echo "ok $name-cpus - /proc/cpuinfo lists $ncpu CPUs"
+else
+	echo "not ok $name-cpus - /proc/cpuinfo lists '$ncpu' CPUs, want $cpus"
+	fail=1
+fi
+want_k=$(echo "$mem" | sed 's/M$//')
+want_k=$((want_k * 1024))
+if [ -n "$memk" ] && [ "$memk" -le "$want_k" ] && [ "$memk" -ge $((want_k * 85 / 100)) ]; then
+	echo "ok $name-meminfo - MemTotal $memk kB of $want_k"
+else
+	echo "not ok $name-meminfo - MemTotal '$memk' kB, want 85-100% of $want_k"
+	fail=1
+fi
+if grep -q '^PCI 00:00.0 .*1b36:0008' $t/out; then
+	echo "ok $name-lspci - $(grep '^00:00.0' $t/out | head -n 1 | tr -d '\r')"
+else
+	echo "not ok $name-lspci - the host bridge is not in lspci"
+	diag
+	fail=1
+fi
+host=$(date +%s)
+guest=$(sed -n 's/.*CLK1=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
+if [ -n "$guest" ] && [ $((host - guest)) -lt 120 ] && [ $((guest - host)) -lt 120 ] && grep -q 'RTC=ok' $t/out; then
+	echo "ok $name-clock - the clock set from the CMOS RTC (hwclock -s) is within 2 min of the host's"
+else
+	echo "not ok $name-clock - guest '$guest' vs host $host, $(grep -o 'RTC=[a-z]*' $t/out)"
+	fail=1
+fi
+printf 'poweroff\n' >&3
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	echo "not ok $name-poweroff - hv still runs 60 s after poweroff"
+	diag
+	kill -9 $pid
+	exit 1
+fi
+wait $pid
+status=$?
+if [ $status = 0 ]; then
+	echo "ok $name-poweroff - hv exited 0 $(since) s after start"
+else
+	echo "not ok $name-poweroff - hv exited $status"
+	diag
+	fail=1
+fi
+exec 3>&-
+
+# SIGTERM: the ACPI power button; the guest's acpid powers off
+rm -f $t/out
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/vm.ini </dev/null >$t/out 2>$t/err &
+pid=$!
+if wait_for HV-LINUX-READY 240; then
+	sleep 1
+	kill -TERM $pid
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 $pid 2>/dev/null; then
+		echo "not ok $name-sigterm - hv still runs 60 s after SIGTERM"
+		diag
+		kill -INT $pid
+		sleep 2
+		kill -9 $pid 2>/dev/null
+		fail=1
+	else
+		wait $pid
+		status=$?
+		if [ $status = 0 ]; then
+			echo "ok $name-sigterm - SIGTERM pressed the power button, the guest powered off, hv exited 0"
+		else
+			echo "not ok $name-sigterm - hv exited $status after SIGTERM (143: no ACPI power-off)"
+			diag
+			fail=1
+		fi
+	fi
+else
+	echo "not ok $name-sigterm - the second boot did not reach /init"
+	diag
+	kill -9 $pid
+	fail=1
+fi
+
+# PVH: hv unpacks the bzImage and enters the vmlinux; one vCPU
+awk '/^cpus =/ { print "cpus = 1"; print "kernel_format = pvh"; next } { print }' $t/vm.ini >$t/pvh.ini
+rm -f $t/out $t/in
+mkfifo $t/in
+start=$(cut -d' ' -f1 /proc/uptime)
+/hv/hv run $t/pvh.ini <$t/in >$t/out 2>$t/err &
+pid=$!
+exec 3>$t/in
+name=linux-pvh-1
+if wait_for HV-LINUX-READY 240; then
+	echo "ok $name-boot - /init ran after $(since) s ($(grep -o 'HV-LINUX-INIT [0-9.]*' $t/out))"
+	printf 'echo CPUS=$(grep -c ^processor /proc/cpuinfo) ECHO-$((6 * 7))\n' >&3
+	if wait_for ECHO-42 60 && grep -q 'CPUS=1 ' $t/out; then
+		echo "ok $name-cpus - one CPU, the shell answers"
+	else
+		echo "not ok $name-cpus - $(grep -o 'CPUS=[0-9]*' $t/out | tail -n 1)"
+		fail=1
+	fi
+	# reboot (on_reboot = restart): the VM comes up a second time
+	printf 'reboot\n' >&3
+	i=0
+	while [ "$(grep -c HV-LINUX-READY $t/out)" -lt 2 ] && [ $i -lt 2400 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(grep -c HV-LINUX-READY $t/out)" -ge 2 ]; then
+		echo "ok $name-reboot - the guest's reboot restarted the VM and it booted again"
+	else
+		echo "not ok $name-reboot - no second boot after reboot"
+		diag
+		fail=1
+	fi
+	sleep 1
+	printf 'poweroff\n' >&3
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 $pid 2>/dev/null && echo "not ok $name-poweroff - still running" && fail=1
+	wait $pid
+	status=$?
+	if [ $status = 0 ]; then
+		echo "ok $name-poweroff - hv exited 0 $(since) s after start"
+	else
+		echo "not ok $name-poweroff - hv exited $status"
+		diag
+		fail=1
+	fi
+else
+	echo "not ok $name-boot - no HV-LINUX-READY within 240 s"
+	diag
+	kill -9 $pid
+	fail=1
+fi
+exec 3>&-
+exit $fail
