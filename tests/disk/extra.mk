@@ -18,7 +18,7 @@ $(DISK_BINS): $(BUILD)/tests/disk/%: $(BUILD)/tests/disk/%.o $(BUILD)/libhvcore.
 FUZZ_CC ?= clang
 FUZZ_DIR := build-fuzz
 FUZZ_FLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Wno-unused-command-line-argument
-FUZZ_CORE := $(filter-out core/main.c,$(wildcard core/*.c))
+FUZZ_CORE := $(CORE_SRCS)
 FUZZ_PLUGIN_SRCS := $(vhdx_SRCS) $(vhd_SRCS) $(raw_SRCS)
 .PHONY: fuzz-disk
 fuzz-disk: $(FUZZ_DIR)/fuzz-disk
