@@ -1,6 +1,5 @@
 # Disk tests: helper binaries linked against libhvcore, and `make fuzz-disk`.
 # Included before the Makefile names `all`: keep `make` meaning `make all`.
-.DEFAULT_GOAL := all
 DISK_TOOLS := hvimg disktool
 DISK_BINS := $(DISK_TOOLS:%=$(BUILD)/tests/disk/%)
 EXTRA_BINS += $(DISK_BINS)
