@@ -14,6 +14,7 @@
 #include "pc/pc.h"
 #include "pc/pci.h"
 #include "plugin.h"
+#include "services.h"
 #include "unit.h"
 #include "vm.h"
 
@@ -423,6 +424,72 @@ static void cmos_clock(void)
 	vm_down(&h);
 }
 
+static unsigned cmos_rd16(struct harness *h, uint8_t r)
+{
+	unsigned lo;
+
+	pio_w(h, 0x70, 1, r);
+	lo = pio(h, 0x71, 1);
+	pio_w(h, 0x70, 1, r + 1);
+	return lo | pio(h, 0x71, 1) << 8;
+}
+
+/* hv_vm_info through the CMOS: the memory-size and CPU-count bytes. */
+static void cmos_vm_facts(void)
+{
+	struct harness h;
+	struct hv_vm_info vi;
+	struct instance *in;
+
+#define RD(r) (pio_w(&h, 0x70, 1, (r)), pio(&h, 0x71, 1))
+#define RD16(r) cmos_rd16(&h, (r))
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 512M\ncpus = 2\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x15) == 640);
+	CHECK(RD16(0x17) == 0xffff && RD16(0x30) == 0xffff); /* 511 MiB: capped */
+	CHECK(RD16(0x34) == (512 - 16) * 16);
+	CHECK(RD(0x5b) == 0 && RD(0x5c) == 0 && RD(0x5d) == 0);
+	CHECK(RD(0x5f) == 1);
+	vm_down(&h);
+
+	/* 5 GiB: 3 GiB below the PCI hole, 2 GiB above 4 GiB */
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 5G\ncpus = 3\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x34) == (3 * 1024 - 16) * 16);
+	CHECK(RD(0x5b) == 0 && RD(0x5c) == 0x80 && RD(0x5d) == 0);
+	CHECK(RD(0x5f) == 2);
+	for (in = h.vm.instances; in && strcmp(in->ctx.name, "rtc"); in = in->next)
+		;
+	CHECK(in != NULL);
+	if (in) {
+		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(vi.ram_below_4g == 3ull << 30 && vi.ram_above_4g == 2ull << 30);
+		CHECK(vi.cpus == 3 && vi.machine == HV_MACHINE_PC);
+		/* a plugin built when the struct had only the RAM sizes */
+		memset(&vi, 0xee, sizeof(vi));
+		core_host.vm_info(&in->ctx, &vi, 16);
+		CHECK(vi.ram_above_4g == 2ull << 30 && vi.cpus == 0xeeeeeeee);
+	}
+	vm_down(&h);
+
+	/* machine = none, an explicit cmos: still told, machine none */
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 64M\nmachine = none\n"
+		  "[device rtc]\nplugin = cmos\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x17) == 63 * 1024 && RD16(0x34) == (64 - 16) * 16);
+	CHECK(RD(0x5f) == 0);
+	for (in = h.vm.instances; in && strcmp(in->ctx.name, "rtc"); in = in->next)
+		;
+	if (in) {
+		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(vi.machine == HV_MACHINE_NONE && vi.cpus == 1);
+		CHECK(vi.ram_below_4g == 64ull << 20 && vi.ram_above_4g == 0);
+	}
+	vm_down(&h);
+#undef RD16
+#undef RD
+}
+
 static void implicit_devices_in_check(void)
 {
 	struct config c;
@@ -467,6 +534,7 @@ int main(void)
 	TEST(e820_map);
 	TEST(pm_poweroff_and_resets);
 	TEST(cmos_clock);
+	TEST(cmos_vm_facts);
 	TEST(implicit_devices_in_check);
 	return 0;
 }
