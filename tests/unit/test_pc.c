@@ -167,6 +167,38 @@ static void bar_sizing_and_placement(void)
 	vm_down(&h);
 }
 
+/* A 64-bit BAR too big for the 32-bit window: placed above RAM, in the
+ * DSDT's 64-bit window, and decoding; the guest may move it elsewhere
+ * above 4 GiB but not over RAM. */
+static void bar64_above_4g(void)
+{
+	struct harness h;
+	uint64_t a, win;
+
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 5G\n"
+		  "[device t]\nplugin = pci-testdev\nbar2_size = 1G\n");
+	CHECK(h.ok);
+	win = pc_pci_mem64(&h.vm);
+	CHECK(win == 6ull << 30);                       /* RAM ends at 6 GiB */
+	a = (cfg1(&h, 1, 0x18, 4) & ~0xfull) | (uint64_t)cfg1(&h, 1, 0x1c, 4) << 32;
+	CHECK(a == win);
+	CHECK(mmio(&h, a + 0x7000, 4) == 0x7e57de00);   /* the register file */
+	CHECK(cfg1(&h, 1, 0x10, 4) >= PC_PCI_MEM32);    /* BAR0 stays low */
+	/* moved up by 64 GiB: decodes there, not at the old place */
+	cfg1_w(&h, 1, 0x1c, 4, (uint32_t)(a >> 32) + 16);
+	CHECK(mmio(&h, a + (64ull << 30) + 0x1000, 4) == 0x7e57de00);
+	CHECK(mmio(&h, a, 4) == 0xffffffff);
+	/* onto the RAM above 4 GiB: refused, RAM unchanged */
+	cfg1_w(&h, 1, 0x18, 4, 0);
+	cfg1_w(&h, 1, 0x1c, 4, 1);
+	CHECK(mmio(&h, a + (64ull << 30) + 0x1000, 4) == 0xffffffff);
+	uint64_t v = 0;
+	CHECK(vm_mmio(&h.vm, 1ull << 32, 4, 0, &v) == -ENOENT);
+	mmio_w(&h, 1ull << 32, 4, 0x12345678);
+	CHECK(*(uint32_t *)mem_ptr(&h.vm.mem, 1ull << 32, 4, 0) == 0);
+	vm_down(&h);
+}
+
 static void hostile_bars_and_registers(void)
 {
 	struct harness h;
@@ -322,6 +354,15 @@ static void acpi_tables(void)
 	const uint8_t *s5 = memmem(dsdt, len, "\\_S5_\x12", 6);
 	CHECK(s5 && s5[7] == 4 && s5[8] == 0x0a && s5[9] == PC_S5_TYPE);
 	CHECK(memmem(dsdt, len, "PCI0", 4) && memmem(dsdt, len, "_PRT", 4));
+	/* _CRS: the 64-bit window, a QWord memory descriptor from 4 GiB */
+	const uint8_t *q = memmem(dsdt, len, "\x8a\x2b\x00\x00\x0c\x03", 6);
+	CHECK(q != NULL);
+	if (q) {
+		memcpy(&u64, q + 14, 8);
+		CHECK(u64 == 1ull << 32);
+		memcpy(&u64, q + 38, 8);
+		CHECK(u64 == PC_PCI_MEM64_SIZE);
+	}
 	memcpy(&len, mcfg + 4, 4);
 	memcpy(&u64, mcfg + 44, 8);
 	CHECK(sum(mcfg, len) == 0 && u64 == PC_ECAM && mcfg[55] == 255);
@@ -527,6 +568,7 @@ int main(void)
 {
 	TEST(host_bridge_both_mechanisms);
 	TEST(bar_sizing_and_placement);
+	TEST(bar64_above_4g);
 	TEST(hostile_bars_and_registers);
 	TEST(capabilities_msi_msix);
 	TEST(slot_errors);
