@@ -146,11 +146,14 @@ struct hv_file_info {
 };
 
 /* An asynchronous file I/O. done() runs on the main thread, domain lock
- * held; buffers must stay valid until then. With O_DIRECT, buffers, offset
- * and length must be aligned to the file's logical sector: use
- * hv_buf_alloc(). */
+ * held, never from inside hv_file_submit(); buffers must stay valid until
+ * then. result: bytes transferred (a read stops short at end of file) or
+ * -errno. Any alignment works: misaligned memory is bounced and misaligned
+ * offsets or lengths go to the buffered path, so buffers from
+ * hv_buf_alloc() and sector-aligned ranges are only the fast path.
+ * HV_DISK_DISCARD punches a hole: iov is one {NULL, length} entry. */
 struct hv_file_io {
-	uint32_t op; /* HV_DISK_READ, HV_DISK_WRITE, HV_DISK_FLUSH */
+	uint32_t op; /* HV_DISK_READ, _WRITE, _FLUSH (fdatasync), _DISCARD */
 	uint32_t reserved;
 	uint64_t offset;
 	const struct iovec *iov;
@@ -456,7 +459,9 @@ static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 {
 	return ctx->host->disk_submit(ctx, d, req);
 }
-/* Disk formats: finish a request handed to their submit op. */
+/* Disk formats: finish a request handed to their submit op. May be called
+ * from inside submit (a read of unallocated blocks needs no I/O): the core
+ * then delivers done() from the main loop, never re-entrantly. */
 static inline void hv_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,
 				    int status)
 {
