@@ -22,9 +22,11 @@
 #ifndef HV_HOST_H
 #define HV_HOST_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 struct hv_host;
@@ -38,6 +40,7 @@ struct hv_net;
 struct hv_file;
 struct hv_pci_info;
 struct hv_pci_dev;
+struct hv_vm_info;
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -246,6 +249,10 @@ struct hv_host {
 	void (*pci_intx)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 	int (*pci_msi)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 	uint16_t (*pci_command)(struct hv_ctx *ctx, struct hv_pci_dev *d);
+
+	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
+	void (*vm_info)(struct hv_ctx *ctx, struct hv_vm_info *info,
+			size_t info_size);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */
@@ -363,6 +370,34 @@ static inline uint64_t hv_clock_ns(struct hv_ctx *ctx)
 static inline void hv_vm_request(struct hv_ctx *ctx, int request, int status)
 {
 	ctx->host->vm_request(ctx, request, status);
+}
+
+/* ---- the VM's facts, fixed for its lifetime (firmware-like devices: the
+ * CMOS's memory-size bytes, a BIOS's tables) ---- */
+#define HV_MACHINE_NONE 0 /* machine = none: only the configured devices */
+#define HV_MACHINE_PC 1   /* machine = pc: PCI, ACPI, the PC's layout */
+
+struct hv_vm_info {
+	uint64_t ram_below_4g; /* bytes of RAM from address 0 up to 4 GiB,
+				  holes (VGA, firmware) included */
+	uint64_t ram_above_4g; /* bytes of RAM from 4 GiB up */
+	uint32_t cpus;         /* vCPUs */
+	uint32_t machine;      /* HV_MACHINE_* */
+	/* grows at the end: a core fills what both it and the plugin know */
+};
+
+/* Fill *info: 0, or -ENOSYS (and *info zeroed) on a core without the
+ * service. Any thread, any callback; takes no lock. */
+static inline int hv_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info)
+{
+	const struct hv_host *h = ctx->host;
+
+	memset(info, 0, sizeof(*info));
+	if (h->size < offsetof(struct hv_host, vm_info) + sizeof(h->vm_info) ||
+	    !h->vm_info)
+		return -ENOSYS;
+	h->vm_info(ctx, info, sizeof(*info));
+	return 0;
 }
 
 /* ---- device state for snapshots: a byte stream the device defines ---- */
