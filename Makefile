@@ -4,6 +4,9 @@
 # for the unit tests); every plugins/*/plugin.mk adds one or more plugins,
 # each built into build/plugins/NAME.so against sdk/ alone.
 
+# the extra.mk fragments included below define targets of their own
+.DEFAULT_GOAL := all
+
 CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local

@@ -10,6 +10,7 @@
 #include <hv/hv.h>
 
 struct vm;
+struct instance;
 
 /* hv_host members, same signatures */
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key);
@@ -36,6 +37,9 @@ int core_file_truncate(struct hv_ctx *ctx, struct hv_file *f, uint64_t size);
 void *core_buf_alloc(struct hv_ctx *ctx, size_t len);
 void core_buf_free(struct hv_ctx *ctx, void *buf);
 
+/* instance_free() of a disk-format instance calls this first: waits for
+ * the disk's requests and releases the block layer's handle. */
+void disk_release(struct instance *in);
 /* Pause support: wait until no request of this VM is in flight. */
 int disk_drain_all(struct vm *vm);
 /* `hv img ...`; returns the process exit status. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "disk.h"
 #include "loop.h"
 #include "plugin.h"
 #include "services.h"
@@ -77,6 +78,8 @@ void instance_free(struct instance *in)
 {
 	if (!in)
 		return;
+	if (in->plugin->desc.kind == HV_KIND_DISK)
+		disk_release(in);
 	inst_lock(in);
 	if (in->created)
 		call_destroy(in);

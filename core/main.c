@@ -140,10 +140,13 @@ static int cmd_run(int argc, char **argv)
 				vm.name ? vm.name : argv[optind], accel->name, vm.ncpus,
 				vm.ncpus > 1 ? "s" : "",
 				(unsigned long long)(vm.ram_size >> 20));
-		if (vm_start(&vm) == 0)
+		if (vm_start(&vm) == 0) {
 			status = vm_run(&vm);
-		else
+		} else {
+			/* nothing else would stop the loop vm_run waits on */
+			vm_request_exit(&vm, VM_EXIT_ERROR, 1);
 			vm_run(&vm);
+		}
 	}
 	vm_destroy(&vm);
 out:

@@ -315,6 +315,32 @@ static uint64_t svc_clock_ns(struct hv_ctx *ctx)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* RAM split at 4 GiB the way the memory map has it; machine from the
+ * platform the core built. */
+static void svc_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info,
+			size_t info_size)
+{
+	struct vm *vm = inst_of(ctx)->vm;
+	struct hv_vm_info v = { 0 };
+
+	if (vm) {
+		for (int i = 0; i < vm->mem.n; i++) {
+			const struct mem_region *r = &vm->mem.r[i];
+			uint64_t end = r->gpa + r->size, split = 1ull << 32;
+
+			if (r->kind != MEM_RAM)
+				continue;
+			if (r->gpa < split)
+				v.ram_below_4g += (end < split ? end : split) - r->gpa;
+			if (end > split)
+				v.ram_above_4g += end - (r->gpa > split ? r->gpa : split);
+		}
+		v.cpus = (uint32_t)vm->ncpus;
+		v.machine = vm->pci ? HV_MACHINE_PC : HV_MACHINE_NONE;
+	}
+	memcpy(info, &v, info_size < sizeof(v) ? info_size : sizeof(v));
+}
+
 static void svc_vm_request(struct hv_ctx *ctx, int request, int status)
 {
 	struct vm *vm = inst_of(ctx)->vm;
@@ -532,4 +558,5 @@ const struct hv_host core_host = {
 	.pci_intx = pci_intx,
 	.pci_msi = pci_msi,
 	.pci_command = pci_command,
+	.vm_info = svc_vm_info,
 };

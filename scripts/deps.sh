@@ -14,7 +14,7 @@ packages=(
 	qemu-system-x86 qemu-utils busybox-static linux-image-amd64 cpio
 	bochs bochsbios
 	# tests' tools
-	socat bzip2 xz-utils zstd pciutils bc
+	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

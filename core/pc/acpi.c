@@ -3,7 +3,7 @@
  * power-on: RSDP -> XSDT -> FADT (-> FACS, DSDT), MADT (one LAPIC per vCPU,
  * the IOAPIC, the SCI's interrupt source override, LINT1 NMI), MCFG (the
  * ECAM window). The DSDT is hand-assembled AML: \_SB.PCI0 (PNP0A08 with
- * its bus, I/O and memory windows and a _PRT that matches pci_gsi()), and
+ * its bus, I/O and memory windows, the 64-bit one above RAM included, and a _PRT that matches pci_gsi()), and
  * \_S5 whose SLP_TYP pm.c recognises.
  */
 #include <errno.h>
@@ -181,7 +181,16 @@ static void res_dword_mem(struct out *o, uint32_t min, uint32_t max)
 	put32(o, max - min + 1);
 }
 
-static void pci0_crs(struct out *o)
+/* QWord memory: the 64-bit window, cacheable like QEMU's */
+static void res_qword_mem(struct out *o, uint64_t min, uint64_t max)
+{
+	put8(o, 0x8a), put16(o, 43);
+	put8(o, 0), put8(o, 0x0c), put8(o, 0x03);
+	put64(o, 0), put64(o, min), put64(o, max), put64(o, 0);
+	put64(o, max - min + 1);
+}
+
+static void pci0_crs(struct out *o, uint64_t mem64)
 {
 	size_t pkg, buf;
 
@@ -198,6 +207,7 @@ static void pci0_crs(struct out *o)
 	res_dword_mem(o, 0x000a0000, 0x000bffff);
 	res_dword_mem(o, (uint32_t)PC_PCI_MEM32, (uint32_t)(PC_PCI_MEM32_END - 1));
 	res_dword_mem(o, (uint32_t)(PC_ECAM + PC_ECAM_SIZE), (uint32_t)(PC_IOAPIC - 1));
+	res_qword_mem(o, mem64, mem64 + PC_PCI_MEM64_SIZE - 1);
 	put8(o, 0x79), put8(o, 0);
 	if (!o->overflow) {
 		uint16_t n = (uint16_t)(o->len - buf);
@@ -232,7 +242,7 @@ static void pci0_prt(struct out *o)
 	pkg_end(o, outer);
 }
 
-static void dsdt(struct out *o)
+static void dsdt(struct out *o, uint64_t mem64)
 {
 	size_t scope, dev, s5;
 
@@ -247,7 +257,7 @@ static void dsdt(struct out *o)
 	aml_name(o, "_UID"), aml_int(o, 0);
 	aml_name(o, "_SEG"), aml_int(o, 0);
 	aml_name(o, "_BBN"), aml_int(o, 0);
-	pci0_crs(o);
+	pci0_crs(o, mem64);
 	pci0_prt(o);
 	pkg_end(o, dev);
 	pkg_end(o, scope);
@@ -343,7 +353,7 @@ int acpi_build(struct vm *vm, uint8_t *buf, size_t size, uint64_t gpa)
 	put(&o, "FACS", 4), put32(&o, 64), put(&o, NULL, 56);
 	o.buf[facs + 32] = 2; /* version */
 	dsdt_at = table_begin(&o, "DSDT", 2);
-	dsdt(&o);
+	dsdt(&o, pc_pci_mem64(vm));
 	table_end(&o, dsdt_at);
 	align(&o, 16);
 	fadt_at = o.len;

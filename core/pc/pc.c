@@ -74,6 +74,16 @@ int pc_power_button(struct vm *vm)
 	return vm->pm ? pm_power_button(vm->pm) : -ENODEV;
 }
 
+uint64_t pc_pci_mem64(const struct vm *vm)
+{
+	uint64_t top = 1ull << 32;
+
+	for (int i = 0; i < vm->mem.n; i++)
+		if (vm->mem.r[i].gpa + vm->mem.r[i].size > top)
+			top = vm->mem.r[i].gpa + vm->mem.r[i].size;
+	return (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+}
+
 static int add(struct e820_entry *e, int n, int max, uint64_t a, uint64_t end,
 	       uint32_t type)
 {

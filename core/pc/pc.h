@@ -10,6 +10,9 @@
  *   0xe0000-0xfffff  ACPI tables, reserved
  *   0x100000-        RAM up to min(memory, 3 GiB), the rest above 4 GiB
  *   0xc0000000-      32-bit PCI BARs (firmware-assigned at power-on)
+ *   above RAM        the 64-bit PCI window: from 4 GiB or the end of RAM
+ *                    above it, rounded up to 1 GiB, PC_PCI_MEM64_SIZE long;
+ *                    64-bit BARs the 32-bit window has no room for go here
  *   0xe0000000-      ECAM, 256 buses (reserved in e820)
  *   0xfec00000       IOAPIC (KVM in-kernel)    0xfee00000 LAPICs
  *   ports 0xcf8-0xcff PCI configuration mechanism #1, 0xcf9 reset control
@@ -30,6 +33,7 @@ struct config;
 #define PC_HIGH_MEM 0x100000ull
 #define PC_PCI_MEM32 0xc0000000ull
 #define PC_PCI_MEM32_END 0xe0000000ull
+#define PC_PCI_MEM64_SIZE (32ull << 30)
 #define PC_ECAM 0xe0000000ull
 #define PC_ECAM_SIZE 0x10000000ull
 #define PC_IOAPIC 0xfec00000ull
@@ -57,6 +61,8 @@ int pc_init(struct vm *vm);
 void pc_free(struct vm *vm);
 /* Power-on: PCI BARs assigned, ACPI tables written into RAM. */
 int pc_power_on(struct vm *vm);
+/* Where the 64-bit PCI window starts (PC_PCI_MEM64_SIZE long): above RAM. */
+uint64_t pc_pci_mem64(const struct vm *vm);
 /* The guest's memory map: RAM and reserved ranges, sorted; the count. */
 int pc_e820(const struct vm *vm, struct e820_entry *e, int max);
 /* Where the RSDP is, or 0 without ACPI (machine = none). */

@@ -540,28 +540,45 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* What a BIOS does: every BAR placed, decoding on. Device lock held. */
-static void assign(struct hv_pci_dev *d, uint64_t *io, uint64_t *mem)
+/* Where a BAR of `size` goes from *next on, below end: 0 if it does not fit. */
+static uint64_t take(uint64_t *next, uint64_t end, uint64_t size)
 {
+	uint64_t a = align_up(*next, size);
+
+	if (a + size > end || a + size < a)
+		return 0;
+	*next = a + size;
+	return a;
+}
+
+/* What a BIOS does: every BAR placed, decoding on; a 64-bit BAR the 32-bit
+ * window has no room for goes above RAM. Device lock held. */
+static void assign(struct hv_pci_dev *d, uint64_t *io, uint64_t *mem,
+		   uint64_t *mem64)
+{
+	uint64_t mem64_end = pc_pci_mem64(d->h->vm) + PC_PCI_MEM64_SIZE;
 	uint16_t cmd = 0;
 
 	for (int i = 0; i < 6; i++) {
 		struct bar *b = &d->bar[i];
-		uint64_t *next = b->flags & HV_PCI_BAR_IO ? io : mem;
-		uint64_t end = b->flags & HV_PCI_BAR_IO ? PC_PCI_IO_END : PC_PCI_MEM32_END;
+		int is_io = b->flags & HV_PCI_BAR_IO;
 		uint64_t a;
 
 		if (!b->r)
 			continue;
-		a = align_up(*next, b->size);
-		if (a + b->size > end) {
+		a = is_io ? take(io, PC_PCI_IO_END, b->size) :
+			    take(mem, PC_PCI_MEM32_END, b->size);
+		if (!a && (b->flags & HV_PCI_BAR_MEM64))
+			a = take(mem64, mem64_end, b->size);
+		if (!a) {
 			warn("pci %02x: no room for BAR%d (%llu bytes); the guest must place it",
 			     d->slot, i, (unsigned long long)b->size);
 			continue;
 		}
-		*next = a + b->size;
 		wr32(d->cfg + 0x10 + 4 * i, rd32(d->cfg + 0x10 + 4 * i) | (uint32_t)a);
-		cmd |= b->flags & HV_PCI_BAR_IO ? HV_PCI_CMD_IO : HV_PCI_CMD_MEMORY;
+		if (b->flags & HV_PCI_BAR_MEM64)
+			wr32(d->cfg + 0x14 + 4 * i, (uint32_t)(a >> 32));
+		cmd |= is_io ? HV_PCI_CMD_IO : HV_PCI_CMD_MEMORY;
 	}
 	wr16(d->cfg + 4, cmd);
 	decode_bars(d);
@@ -569,7 +586,7 @@ static void assign(struct hv_pci_dev *d, uint64_t *io, uint64_t *mem)
 
 void pci_host_reset(struct pci_host *h)
 {
-	uint64_t io = PC_PCI_IO, mem = PC_PCI_MEM32;
+	uint64_t io = PC_PCI_IO, mem = PC_PCI_MEM32, mem64 = pc_pci_mem64(h->vm);
 
 	atomic_store(&h->addr, 0);
 	h->rcr = 0;
@@ -585,7 +602,7 @@ void pci_host_reset(struct pci_host *h)
 		for (unsigned v = 0; v < d->info.msix_vectors; v++)
 			d->msix[v] = (struct msix_entry){ .ctrl = 1 };
 		memset(d->pba, 0, sizeof(d->pba));
-		assign(d, &io, &mem);
+		assign(d, &io, &mem, &mem64);
 		dev_unlock(d);
 	}
 }

@@ -4,7 +4,9 @@
  * update-ended, alarm and periodic interrupts on IRQ 8. The clock is the
  * host's (UTC, or local time with clock = localtime) plus whatever offset
  * the guest sets by writing the time registers, and it stands still while
- * the VM is paused, like the guest clock it runs on.
+ * the VM is paused, like the guest clock it runs on. The memory-size bytes
+ * (0x15-0x18, 0x30/0x31, 0x34/0x35, 0x5b-0x5d) and the CPU count (0x5f,
+ * less one) come from the VM's facts, as a BIOS leaves them.
  */
 #include <errno.h>
 #include <string.h>
@@ -234,6 +236,40 @@ static const struct hv_region_ops cmos_ops = {
 	.min_access = 1, .max_access = 1, .read = cmos_read, .write = cmos_write,
 };
 
+static void set16(struct cmos *c, unsigned at, uint64_t v)
+{
+	if (v > 0xffff)
+		v = 0xffff;
+	c->ram[at] = (uint8_t)v;
+	c->ram[at + 1] = (uint8_t)(v >> 8);
+}
+
+/* What a PC BIOS (and SeaBIOS reading QEMU's CMOS) expects of the memory
+ * size and CPU count bytes. */
+static void fill_vm_facts(struct hv_ctx *ctx, struct cmos *c)
+{
+	struct hv_vm_info vi;
+	uint64_t below, above;
+
+	if (hv_vm_info(ctx, &vi))
+		return;
+	below = vi.ram_below_4g, above = vi.ram_above_4g;
+	set16(c, 0x15, below < 640 * 1024 ? below >> 10 : 640); /* base, KiB */
+	/* extended memory above 1 MiB, KiB: the POST copy and the BIOS's */
+	set16(c, 0x17, below > (1u << 20) ? (below >> 10) - 1024 : 0);
+	set16(c, 0x30, below > (1u << 20) ? (below >> 10) - 1024 : 0);
+	/* above 16 MiB, below 4 GiB, in 64 KiB units */
+	set16(c, 0x34, below > (16u << 20) ? (below - (16u << 20)) >> 16 : 0);
+	/* above 4 GiB, 64 KiB units, 24 bits */
+	above >>= 16;
+	if (above > 0xffffff)
+		above = 0xffffff;
+	c->ram[0x5b] = (uint8_t)above;
+	c->ram[0x5c] = (uint8_t)(above >> 8);
+	c->ram[0x5d] = (uint8_t)(above >> 16);
+	c->ram[0x5f] = (uint8_t)(vi.cpus ? vi.cpus - 1 : 0); /* CPUs less one */
+}
+
 static int cmos_create(struct hv_ctx *ctx)
 {
 	struct cmos *c = HV_STATE(ctx, struct cmos);
@@ -246,6 +282,7 @@ static int cmos_create(struct hv_ctx *ctx)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->base_s = ts.tv_sec;
 	c->base_ns = hv_clock_ns(ctx);
+	fill_vm_facts(ctx, c);
 	rc = hv_region_add(ctx, HV_SPACE_PIO, port, 2, &cmos_ops, c, NULL);
 	if (rc) {
 		hv_error(ctx, "ports 0x%llx-0x%llx: %s", (unsigned long long)port,

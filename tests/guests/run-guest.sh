@@ -4,6 +4,9 @@
 # script, or given by HV_GUEST_SRC) carries its expectations in comments:
 #   ; hv-test: exit=N      the exit status hv must end with
 #   ; hv-vm: key = value   extra [vm] keys
+#   ; hv-ini: LINE         a line appended to the INI after the standard
+#                          sections (COM1 on stdio, debug-exit), e.g.
+#                          "; hv-ini: [device t]", "; hv-ini: plugin = x"
 # Prints one line: "ok NAME (accel)" or "not ok NAME (accel) - why".
 # POSIX sh: it also runs inside the nested VM's busybox.
 hv=$1 bin=$2 accel=$3
@@ -31,6 +34,7 @@ want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")
 	echo "input = off"
 	echo "[device exit]"
 	echo "plugin = debug-exit"
+	sed -n 's/^; hv-ini: //p' "$asm"
 } > "$tmp/vm.ini"
 timeout -s KILL "${HV_GUEST_TIMEOUT:-30}" "$hv" run -q "$tmp/vm.ini" > "$tmp/out" 2> "$tmp/err" < /dev/null
 status=$?

@@ -26,6 +26,8 @@ extra+=(--file "$lspci:/bin/lspci")
 [[ ! -r /usr/share/misc/pci.ids ]] || extra+=(--file /usr/share/misc/pci.ids)
 # the power button (SIGTERM) needs button.ko, and evdev for acpid
 extra+=(--kver "$(nested_kver "$kernel")" --module button --module evdev)
+# a generic driver that takes the pci-testdev's INTx (tests/linux/inside.sh)
+extra+=(--module uio_pci_generic)
 if ! err=$("$root/scripts/mkinitramfs.sh" "$payload/initramfs.cpio.gz" "${extra[@]}" 2>&1); then
 	echo "not ok linux-boot - mkinitramfs.sh failed: $err"
 	exit 1

@@ -24,6 +24,10 @@ console = serial
 
 [console serial]
 plugin = stdio
+
+[device t]
+plugin = pci-testdev
+bar2_size = 1G
 INI
 rm -f $t/in
 mkfifo $t/in
@@ -101,6 +105,35 @@ if [ -n "$guest" ] && [ $((host - guest)) -lt 120 ] && [ $((guest - host)) -lt 1
 	echo "ok $name-clock - the clock set from the CMOS RTC (hwclock -s) is within 2 min of the host's"
 else
 	echo "not ok $name-clock - guest '$guest' vs host $host, $(grep -o 'RTC=[a-z]*' $t/out)"
+	fail=1
+fi
+# The pci-testdev: Linux places its 1 GiB BAR in the DSDT's 64-bit window;
+# uio_pci_generic (a driver that knows nothing of the device) takes its
+# INTx, routed by the _PRT; a doorbell rung through /dev/mem must fire it.
+printf 'd=$(grep -l 0x7e57 /sys/bus/pci/devices/*/device); d=${d%%/device}; echo 1234 7e57 >/sys/bus/pci/drivers/uio_pci_generic/new_id; sleep 1; irq=$(cat $d/irq); b0=$(awk "NR==1 { print \\$1 }" $d/resource); b2=$(awk "NR==3 { print \\$1 }" $d/resource); n0=$(awk -v i="$irq:" "\\$1 == i { print \\$2 + \\$3 }" /proc/interrupts); devmem $((b0 + 16)) 32 0; sleep 1; n1=$(awk -v i="$irq:" "\\$1 == i { print \\$2 + \\$3 }" /proc/interrupts); echo TD$((1)) IRQ=$irq N0=$n0 N1=$n1 B2=$b2 ID2=$(devmem $b2 32) LINE=$(grep "^ *$irq:" /proc/interrupts | tr -s " " _); dmesg | grep -e _OSC -e "root bus resource" -e "00:0[1-9].0: BAR" -e "00:0[1-9].0: reg" | sed "s/^/KMSG /"; echo TD$((2))\n' >&3
+if wait_for 'TD2' 30; then
+	td=$(grep 'TD1 ' $t/out | tail -n 1 | tr -d '\r')
+	irq=$(echo "$td" | sed -n 's/.*IRQ=\([0-9]*\).*/\1/p')
+	n0=$(echo "$td" | sed -n 's/.* N0=\([0-9]*\).*/\1/p')
+	n1=$(echo "$td" | sed -n 's/.* N1=\([0-9]*\).*/\1/p')
+	b2=$(echo "$td" | sed -n 's/.* B2=\(0x[0-9a-f]*\).*/\1/p')
+	grep '^KMSG' $t/out | tr -d '\r' | sed 's/^KMSG /# guest: /'
+	if [ -n "$b2" ] && [ $((b2)) -ge $((1 << 32)) ] && echo "$td" | grep -q 'ID2=0x7E57DE00'; then
+		echo "ok $name-pci-bar64 - the 1 GiB 64-bit BAR at $b2, above 4 GiB, answers"
+	else
+		echo "not ok $name-pci-bar64 - $td"
+		fail=1
+	fi
+	if [ -n "$irq" ] && [ "$irq" -ge 16 ] && [ "$irq" -le 23 ] && [ -n "$n0" ] &&
+		[ "$n1" = $((n0 + 1)) ] && echo "$td" | grep -q 'IO-APIC.*fasteoi.*uio_pci_generic'; then
+		echo "ok $name-pci-intx - the doorbell fired GSI $irq once (IO-APIC, level) for uio_pci_generic"
+	else
+		echo "not ok $name-pci-intx - $td"
+		fail=1
+	fi
+else
+	echo "not ok $name-pci-intx - no answer to the pci-testdev commands"
+	diag
 	fail=1
 fi
 printf 'poweroff\n' >&3

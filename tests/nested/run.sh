@@ -32,7 +32,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:-} verbose=0 shell=0
+payload='' timeout=300 mem=2G name='' append=${HV_NESTED_APPEND:+ $HV_NESTED_APPEND} verbose=0 shell=0
 files=() args=()
 while (($#)); do
 	case $1 in

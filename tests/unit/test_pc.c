@@ -14,6 +14,7 @@
 #include "pc/pc.h"
 #include "pc/pci.h"
 #include "plugin.h"
+#include "services.h"
 #include "unit.h"
 #include "vm.h"
 
@@ -163,6 +164,38 @@ static void bar_sizing_and_placement(void)
 	CHECK(mmio(&h, 0xd0000010, 4) == 0xffffffff);
 	cfg1_w(&h, 1, 4, 2, HV_PCI_CMD_IO | HV_PCI_CMD_MEMORY);
 	CHECK(mmio(&h, 0xd0000010, 4) == 0xa5010010);
+	vm_down(&h);
+}
+
+/* A 64-bit BAR too big for the 32-bit window: placed above RAM, in the
+ * DSDT's 64-bit window, and decoding; the guest may move it elsewhere
+ * above 4 GiB but not over RAM. */
+static void bar64_above_4g(void)
+{
+	struct harness h;
+	uint64_t a, win;
+
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 5G\n"
+		  "[device t]\nplugin = pci-testdev\nbar2_size = 1G\n");
+	CHECK(h.ok);
+	win = pc_pci_mem64(&h.vm);
+	CHECK(win == 6ull << 30);                       /* RAM ends at 6 GiB */
+	a = (cfg1(&h, 1, 0x18, 4) & ~0xfull) | (uint64_t)cfg1(&h, 1, 0x1c, 4) << 32;
+	CHECK(a == win);
+	CHECK(mmio(&h, a + 0x7000, 4) == 0x7e57de00);   /* the register file */
+	CHECK(cfg1(&h, 1, 0x10, 4) >= PC_PCI_MEM32);    /* BAR0 stays low */
+	/* moved up by 64 GiB: decodes there, not at the old place */
+	cfg1_w(&h, 1, 0x1c, 4, (uint32_t)(a >> 32) + 16);
+	CHECK(mmio(&h, a + (64ull << 30) + 0x1000, 4) == 0x7e57de00);
+	CHECK(mmio(&h, a, 4) == 0xffffffff);
+	/* onto the RAM above 4 GiB: refused, RAM unchanged */
+	cfg1_w(&h, 1, 0x18, 4, 0);
+	cfg1_w(&h, 1, 0x1c, 4, 1);
+	CHECK(mmio(&h, a + (64ull << 30) + 0x1000, 4) == 0xffffffff);
+	uint64_t v = 0;
+	CHECK(vm_mmio(&h.vm, 1ull << 32, 4, 0, &v) == -ENOENT);
+	mmio_w(&h, 1ull << 32, 4, 0x12345678);
+	CHECK(*(uint32_t *)mem_ptr(&h.vm.mem, 1ull << 32, 4, 0) == 0);
 	vm_down(&h);
 }
 
@@ -321,6 +354,15 @@ static void acpi_tables(void)
 	const uint8_t *s5 = memmem(dsdt, len, "\\_S5_\x12", 6);
 	CHECK(s5 && s5[7] == 4 && s5[8] == 0x0a && s5[9] == PC_S5_TYPE);
 	CHECK(memmem(dsdt, len, "PCI0", 4) && memmem(dsdt, len, "_PRT", 4));
+	/* _CRS: the 64-bit window, a QWord memory descriptor from 4 GiB */
+	const uint8_t *q = memmem(dsdt, len, "\x8a\x2b\x00\x00\x0c\x03", 6);
+	CHECK(q != NULL);
+	if (q) {
+		memcpy(&u64, q + 14, 8);
+		CHECK(u64 == 1ull << 32);
+		memcpy(&u64, q + 38, 8);
+		CHECK(u64 == PC_PCI_MEM64_SIZE);
+	}
 	memcpy(&len, mcfg + 4, 4);
 	memcpy(&u64, mcfg + 44, 8);
 	CHECK(sum(mcfg, len) == 0 && u64 == PC_ECAM && mcfg[55] == 255);
@@ -423,6 +465,72 @@ static void cmos_clock(void)
 	vm_down(&h);
 }
 
+static unsigned cmos_rd16(struct harness *h, uint8_t r)
+{
+	unsigned lo;
+
+	pio_w(h, 0x70, 1, r);
+	lo = pio(h, 0x71, 1);
+	pio_w(h, 0x70, 1, r + 1);
+	return lo | pio(h, 0x71, 1) << 8;
+}
+
+/* hv_vm_info through the CMOS: the memory-size and CPU-count bytes. */
+static void cmos_vm_facts(void)
+{
+	struct harness h;
+	struct hv_vm_info vi;
+	struct instance *in;
+
+#define RD(r) (pio_w(&h, 0x70, 1, (r)), pio(&h, 0x71, 1))
+#define RD16(r) cmos_rd16(&h, (r))
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 512M\ncpus = 2\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x15) == 640);
+	CHECK(RD16(0x17) == 0xffff && RD16(0x30) == 0xffff); /* 511 MiB: capped */
+	CHECK(RD16(0x34) == (512 - 16) * 16);
+	CHECK(RD(0x5b) == 0 && RD(0x5c) == 0 && RD(0x5d) == 0);
+	CHECK(RD(0x5f) == 1);
+	vm_down(&h);
+
+	/* 5 GiB: 3 GiB below the PCI hole, 2 GiB above 4 GiB */
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 5G\ncpus = 3\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x34) == (3 * 1024 - 16) * 16);
+	CHECK(RD(0x5b) == 0 && RD(0x5c) == 0x80 && RD(0x5d) == 0);
+	CHECK(RD(0x5f) == 2);
+	for (in = h.vm.instances; in && strcmp(in->ctx.name, "rtc"); in = in->next)
+		;
+	CHECK(in != NULL);
+	if (in) {
+		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(vi.ram_below_4g == 3ull << 30 && vi.ram_above_4g == 2ull << 30);
+		CHECK(vi.cpus == 3 && vi.machine == HV_MACHINE_PC);
+		/* a plugin built when the struct had only the RAM sizes */
+		memset(&vi, 0xee, sizeof(vi));
+		core_host.vm_info(&in->ctx, &vi, 16);
+		CHECK(vi.ram_above_4g == 2ull << 30 && vi.cpus == 0xeeeeeeee);
+	}
+	vm_down(&h);
+
+	/* machine = none, an explicit cmos: still told, machine none */
+	vm_up(&h, "[vm]\nkernel = /bin/sh\nmemory = 64M\nmachine = none\n"
+		  "[device rtc]\nplugin = cmos\n");
+	CHECK(h.ok);
+	CHECK(RD16(0x17) == 63 * 1024 && RD16(0x34) == (64 - 16) * 16);
+	CHECK(RD(0x5f) == 0);
+	for (in = h.vm.instances; in && strcmp(in->ctx.name, "rtc"); in = in->next)
+		;
+	if (in) {
+		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(vi.machine == HV_MACHINE_NONE && vi.cpus == 1);
+		CHECK(vi.ram_below_4g == 64ull << 20 && vi.ram_above_4g == 0);
+	}
+	vm_down(&h);
+#undef RD16
+#undef RD
+}
+
 static void implicit_devices_in_check(void)
 {
 	struct config c;
@@ -460,6 +568,7 @@ int main(void)
 {
 	TEST(host_bridge_both_mechanisms);
 	TEST(bar_sizing_and_placement);
+	TEST(bar64_above_4g);
 	TEST(hostile_bars_and_registers);
 	TEST(capabilities_msi_msix);
 	TEST(slot_errors);
@@ -467,6 +576,7 @@ int main(void)
 	TEST(e820_map);
 	TEST(pm_poweroff_and_resets);
 	TEST(cmos_clock);
+	TEST(cmos_vm_facts);
 	TEST(implicit_devices_in_check);
 	return 0;
 }

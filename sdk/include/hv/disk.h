@@ -2,7 +2,7 @@
 /*
  * hv SDK: disk format plugins (raw, VHD, VHDX).
  *
- * A [disk.NAME] section names its file with path= and its plugin with
+ * A [disk NAME] section names its file with path= and its plugin with
  * format=; without format= the core reads the file's first 64 KiB and asks
  * every disk plugin's probe for a score, taking the highest.
  *
@@ -51,9 +51,10 @@ struct hv_disk_ops {
 	/* Flush and release. */
 	void (*close)(struct hv_ctx *ctx);
 	void (*info)(struct hv_ctx *ctx, struct hv_disk_info *info);
-	/* Start a request; finish it with hv_disk_complete(), which must not be
-	 * called from inside submit. 0, or -errno (then no completion). The
-	 * core has already checked the range against info.size. */
+	/* Start a request; finish it with hv_disk_complete() (allowed inside
+	 * submit: the core defers the device's done()). 0, or -errno (then no
+	 * completion). The core has already checked the range against
+	 * info.size, its alignment, and read-only. */
 	int (*submit)(struct hv_ctx *ctx, struct hv_disk_req *req);
 	/* Create a new image (ctx is fresh, unopened). Optional. */
 	int (*create)(struct hv_ctx *ctx, const char *path,

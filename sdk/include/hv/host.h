@@ -22,9 +22,11 @@
 #ifndef HV_HOST_H
 #define HV_HOST_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 struct hv_host;
@@ -38,6 +40,7 @@ struct hv_net;
 struct hv_file;
 struct hv_pci_info;
 struct hv_pci_dev;
+struct hv_vm_info;
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -143,11 +146,14 @@ struct hv_file_info {
 };
 
 /* An asynchronous file I/O. done() runs on the main thread, domain lock
- * held; buffers must stay valid until then. With O_DIRECT, buffers, offset
- * and length must be aligned to the file's logical sector: use
- * hv_buf_alloc(). */
+ * held, never from inside hv_file_submit(); buffers must stay valid until
+ * then. result: bytes transferred (a read stops short at end of file) or
+ * -errno. Any alignment works: misaligned memory is bounced and misaligned
+ * offsets or lengths go to the buffered path, so buffers from
+ * hv_buf_alloc() and sector-aligned ranges are only the fast path.
+ * HV_DISK_DISCARD punches a hole: iov is one {NULL, length} entry. */
 struct hv_file_io {
-	uint32_t op; /* HV_DISK_READ, HV_DISK_WRITE, HV_DISK_FLUSH */
+	uint32_t op; /* HV_DISK_READ, _WRITE, _FLUSH (fdatasync), _DISCARD */
 	uint32_t reserved;
 	uint64_t offset;
 	const struct iovec *iov;
@@ -243,6 +249,10 @@ struct hv_host {
 	void (*pci_intx)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 	int (*pci_msi)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 	uint16_t (*pci_command)(struct hv_ctx *ctx, struct hv_pci_dev *d);
+
+	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
+	void (*vm_info)(struct hv_ctx *ctx, struct hv_vm_info *info,
+			size_t info_size);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */
@@ -362,6 +372,34 @@ static inline void hv_vm_request(struct hv_ctx *ctx, int request, int status)
 	ctx->host->vm_request(ctx, request, status);
 }
 
+/* ---- the VM's facts, fixed for its lifetime (firmware-like devices: the
+ * CMOS's memory-size bytes, a BIOS's tables) ---- */
+#define HV_MACHINE_NONE 0 /* machine = none: only the configured devices */
+#define HV_MACHINE_PC 1   /* machine = pc: PCI, ACPI, the PC's layout */
+
+struct hv_vm_info {
+	uint64_t ram_below_4g; /* bytes of RAM from address 0 up to 4 GiB,
+				  holes (VGA, firmware) included */
+	uint64_t ram_above_4g; /* bytes of RAM from 4 GiB up */
+	uint32_t cpus;         /* vCPUs */
+	uint32_t machine;      /* HV_MACHINE_* */
+	/* grows at the end: a core fills what both it and the plugin know */
+};
+
+/* Fill *info: 0, or -ENOSYS (and *info zeroed) on a core without the
+ * service. Any thread, any callback; takes no lock. */
+static inline int hv_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info)
+{
+	const struct hv_host *h = ctx->host;
+
+	memset(info, 0, sizeof(*info));
+	if (h->size < offsetof(struct hv_host, vm_info) + sizeof(h->vm_info) ||
+	    !h->vm_info)
+		return -ENOSYS;
+	h->vm_info(ctx, info, sizeof(*info));
+	return 0;
+}
+
 /* ---- device state for snapshots: a byte stream the device defines ---- */
 static inline int hv_state_write(struct hv_ctx *ctx, struct hv_state *st,
 				 const void *buf, size_t len)
@@ -421,7 +459,9 @@ static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 {
 	return ctx->host->disk_submit(ctx, d, req);
 }
-/* Disk formats: finish a request handed to their submit op. */
+/* Disk formats: finish a request handed to their submit op. May be called
+ * from inside submit (a read of unallocated blocks needs no I/O): the core
+ * then delivers done() from the main loop, never re-entrantly. */
 static inline void hv_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,
 				    int status)
 {

@@ -1,0 +1,382 @@
+/*
+ * The block layer: [disk NAME] sections brought to life as instances of a
+ * disk-format plugin, attached to one device whose domain lock they share.
+ *
+ * Requests are checked here (range, alignment, read-only) and counted, so
+ * disk_drain_all() can wait for them; completions reach the device under
+ * its lock on the main thread, deferred through the loop when a plugin
+ * finishes a request from inside its own submit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "disk.h"
+#include "disk_int.h"
+#include "instance.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+#include "vm.h"
+
+#define PROBE_LEN 65536
+
+static struct hv_disk *all_disks;
+
+/* req->core[] while in flight */
+#define RQ_DISK	     0
+#define RQ_SUBMITTER 1
+#define RQ_STATUS    2
+
+const struct plugin *disk_pick_plugin(const struct plugin_set *set,
+				      const char *path, const char *format,
+				      const char *who)
+{
+	const struct plugin *p, *best = NULL;
+	int best_score = 0;
+	struct hv_file *f;
+	void *head;
+	int64_t n;
+	int r;
+
+	if (format && *format) {
+		p = plugin_find(set, format);
+		if (!p || p->desc.kind != HV_KIND_DISK) {
+			err("%s: %s: no disk format plugin named '%s'", who,
+			    path, format);
+			return NULL;
+		}
+		return p;
+	}
+	r = aio_file_open(NULL, path, HV_FILE_RDONLY | HV_FILE_BUFFERED, &f);
+	if (r) {
+		err("%s: %s: %s", who, path, strerror(-r));
+		return NULL;
+	}
+	head = calloc(1, PROBE_LEN);
+	n = head ? core_file_pread(NULL, f, head, PROBE_LEN, 0) : -ENOMEM;
+	if (n >= 0) {
+		for (p = set->head; p; p = p->next) {
+			if (p->desc.kind != HV_KIND_DISK || !p->ops.disk.probe)
+				continue;
+			int s = p->ops.disk.probe(head, (size_t)n,
+						  f->info.size);
+			if (s > best_score) {
+				best_score = s;
+				best = p;
+			}
+		}
+	}
+	free(head);
+	aio_file_close(f);
+	if (n < 0)
+		err("%s: %s: %s", who, path, strerror((int)-n));
+	else if (!best)
+		err("%s: %s: no disk format plugin recognises this file", who,
+		    path);
+	return best;
+}
+
+struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
+			  struct vm *vm, const struct cfg_section *sec,
+			  const char *path, const struct plugin *p,
+			  unsigned flags, struct instance *owner,
+			  const char *who)
+{
+	struct hv_disk *d;
+	struct instance *in;
+	int r;
+
+	if (!p)
+		p = disk_pick_plugin(set, path, NULL, who);
+	if (!p)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	in = instance_new(vm, loop, set, p, sec, owner);
+	if (!in) {
+		err("%s: %s: cannot create a %s instance", who, path,
+		    p->desc.name);
+		free(d);
+		return NULL;
+	}
+	in->link = d;
+	d->inst = in;
+	d->loop = loop;
+	d->vm = vm;
+	d->flags = flags;
+	d->path = strdup(path);
+	d->section = strdup(who);
+	/* a device attaching its disk already holds the domain lock */
+	if (!owner)
+		inst_lock(in);
+	r = p->ops.disk.open(&in->ctx, path, flags);
+	if (r == 0) {
+		in->created = 1;
+		(p->ops.disk.info)(&in->ctx, &d->info);
+	}
+	if (!owner)
+		inst_unlock(in);
+	if (r) {
+		/* the plugin's open said why, in one hv_error() line */
+		in->link = NULL;
+		if (owner)
+			inst_unlock(owner); /* instance_free takes it */
+		instance_free(in);
+		if (owner)
+			inst_lock(owner);
+		free(d->path);
+		free(d->section);
+		free(d);
+		return NULL;
+	}
+	if (flags & HV_DISK_OPEN_RDONLY)
+		d->info.flags |= HV_DISK_F_READONLY;
+	if (d->info.logical_sector != 512 && d->info.logical_sector != 4096)
+		d->info.logical_sector = 512;
+	d->next = all_disks;
+	all_disks = d;
+	return d;
+}
+
+void disk_drain(struct hv_disk *d)
+{
+	while (d->inflight)
+		loop_once(d->loop, 1000);
+}
+
+void disk_release(struct instance *in)
+{
+	struct hv_disk *d = in->link, **pp;
+
+	if (!d)
+		return;
+	disk_drain(d);
+	for (pp = &all_disks; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	in->link = NULL;
+	free(d->path);
+	free(d->section);
+	free(d);
+}
+
+void disk_close(struct hv_disk *d)
+{
+	struct instance *in;
+
+	if (!d)
+		return;
+	in = d->inst;
+	/* instance_free drains (disk_release), then calls the plugin's
+	 * close under the lock */
+	instance_free(in);
+}
+
+int disk_drain_all(struct vm *vm)
+{
+	for (;;) {
+		struct hv_disk *d;
+		uint64_t busy = 0;
+		struct loop *l = NULL;
+		for (d = all_disks; d; d = d->next)
+			if (d->vm == vm && d->inflight) {
+				busy += d->inflight;
+				l = d->loop;
+			}
+		if (!busy)
+			return 0;
+		int r = loop_once(l, 1000);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int req_check(const struct hv_disk *d, const struct hv_disk_req *req)
+{
+	uint64_t ls = d->info.logical_sector;
+	uint64_t total = 0;
+
+	switch (req->op) {
+	case HV_DISK_FLUSH:
+		return 0;
+	case HV_DISK_WRITE:
+	case HV_DISK_DISCARD:
+		if (d->info.flags & HV_DISK_F_READONLY)
+			return -EROFS;
+		break;
+	case HV_DISK_READ:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((req->offset | req->len) % ls)
+		return -EINVAL;
+	if (req->offset > d->info.size || req->len > d->info.size - req->offset)
+		return -ERANGE;
+	if (req->op == HV_DISK_DISCARD)
+		return (d->info.flags & HV_DISK_F_DISCARD) ? 0 : -EOPNOTSUPP;
+	if (req->iovcnt < 0 || (req->iovcnt && !req->iov))
+		return -EINVAL;
+	for (int i = 0; i < req->iovcnt; i++)
+		total += req->iov[i].iov_len;
+	return total < req->len ? -EINVAL : 0;
+}
+
+int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
+		struct hv_disk_req *req)
+{
+	int r = req_check(d, req);
+
+	if (r)
+		return r;
+	req->core[RQ_DISK] = d;
+	req->core[RQ_SUBMITTER] = submitter;
+	d->inflight++;
+	d->in_submit++;
+	r = d->inst->plugin->ops.disk.submit(&d->inst->ctx, req);
+	d->in_submit--;
+	if (r)
+		d->inflight--;
+	return r;
+}
+
+static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)
+{
+	struct hv_ctx *sub = req->core[RQ_SUBMITTER];
+
+	d->inflight--;
+	req->done(sub, req, status);
+}
+
+static void deferred_done(void *opaque)
+{
+	struct hv_disk_req *req = opaque;
+	struct hv_disk *d = req->core[RQ_DISK];
+	int status = (int)(intptr_t)req->core[RQ_STATUS];
+
+	inst_lock(d->inst);
+	finish(d, req, status);
+	inst_unlock(d->inst);
+}
+
+void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
+{
+	struct hv_disk *d = req->core[RQ_DISK];
+
+	if (!d->in_submit) {
+		finish(d, req, status);
+		return;
+	}
+	req->core[RQ_STATUS] = (void *)(intptr_t)status;
+	if (loop_defer(d->loop, deferred_done, req)) {
+		/* cannot defer: better late-reentrant than lost */
+		finish(d, req, status);
+	}
+}
+
+/* ---- the hv_host members devices call ---- */
+struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
+{
+	struct instance *dev = inst_of(ctx);
+	const char *id = core_host.config_str(ctx, key);
+	const struct cfg_section *sec;
+	const char *path, *format, *ro;
+	char who[256];
+	unsigned flags = 0;
+	int b = 0;
+
+	if (!id || !*id)
+		return NULL;
+	snprintf(who, sizeof(who), "disk %s", id);
+	sec = dev->vm ? config_section(dev->vm->cfg, "disk", id) : NULL;
+	if (!sec) {
+		err("%s: %s = %s: no section [disk %s]", ctx->name, key, id,
+		    id);
+		return NULL;
+	}
+	path = cfg_get(sec, "path");
+	format = cfg_get(sec, "format");
+	ro = cfg_get(sec, "readonly");
+	if (!path) {
+		err("%s: path= is required", who);
+		return NULL;
+	}
+	if (ro && cfg_parse_bool(ro, &b) == 0 && b)
+		flags |= HV_DISK_OPEN_RDONLY;
+	for (struct instance *in = dev->vm->instances; in; in = in->next)
+		if (in->sec == sec) {
+			err("%s: [disk %s] is already attached to %s", ctx->name, id,
+			    in->owner ? in->owner->ctx.name : "?");
+			return NULL;
+		}
+	const struct plugin *p =
+		disk_pick_plugin(dev->plugins, path, format, who);
+	if (!p)
+		return NULL;
+	struct hv_disk *d = disk_open(dev->loop, dev->plugins, dev->vm, sec,
+				      path, p, flags, dev, who);
+	if (d) {
+		/* the VM frees it with its other backends */
+		d->inst->next = dev->vm->instances;
+		dev->vm->instances = d->inst;
+	}
+	return d;
+}
+
+void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
+		    struct hv_disk_info *info)
+{
+	*info = d->info;
+}
+
+int core_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
+		     struct hv_disk_req *req)
+{
+	return disk_submit(d, ctx, req);
+}
+
+/* ---- synchronous use by tools ---- */
+struct sync_req {
+	struct hv_disk_req req;
+	struct iovec iov;
+	int done, status;
+};
+
+static void sync_done(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
+{
+	struct sync_req *s = (struct sync_req *)req;
+
+	s->done = 1;
+	s->status = status;
+}
+
+int disk_rw_sync(struct hv_disk *d, int op, uint64_t off, void *buf,
+		 uint64_t len)
+{
+	struct sync_req s;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.iov.iov_base = buf;
+	s.iov.iov_len = len;
+	s.req.op = (uint32_t)op;
+	s.req.offset = off;
+	s.req.len = len;
+	s.req.iov = &s.iov;
+	s.req.iovcnt = buf ? 1 : 0;
+	s.req.done = sync_done;
+	inst_lock(d->inst);
+	r = disk_submit(d, &d->inst->ctx, &s.req);
+	inst_unlock(d->inst);
+	if (r)
+		return r;
+	while (!s.done)
+		loop_once(d->loop, 1000);
+	return s.status;
+}

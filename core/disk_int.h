@@ -1,0 +1,78 @@
+/*
+ * Private to the block layer (disk.c, aio.c, img.c): the file engine's and
+ * the block layer's internal handles. Everything here runs on the main
+ * thread unless a comment says otherwise.
+ */
+#ifndef HV_CORE_DISK_INT_H
+#define HV_CORE_DISK_INT_H
+
+#include <stdint.h>
+
+#include <hv/hv.h>
+
+struct loop;
+struct vm;
+struct instance;
+struct plugin;
+struct plugin_set;
+struct cfg_section;
+
+/* ---- aio.c ---- */
+struct hv_file {
+	int fd;		/* O_DIRECT when info.direct, else == bfd */
+	int bfd;	/* buffered: sync helpers, pool fallback */
+	unsigned align; /* O_DIRECT alignment of offset, length and memory */
+	struct hv_file_info info;
+	struct instance *inst; /* whose lock completions take */
+	char *path;
+	int engine; /* holds a reference on the I/O engine */
+};
+
+/* Open/close without an instance (probing, hv img's own reads). */
+int aio_file_open(struct instance *inst, const char *path, unsigned flags,
+		  struct hv_file **out);
+void aio_file_close(struct hv_file *f);
+/* In-flight file I/Os of every file (drain, tests). */
+uint64_t aio_inflight(void);
+/* Requests sent down each path so far (tests). */
+void aio_stats(uint64_t *n_aio, uint64_t *n_pool);
+
+/* ---- disk.c ---- */
+struct hv_disk {
+	struct instance *inst; /* the format plugin's instance */
+	struct loop *loop;
+	struct vm *vm;
+	struct hv_disk_info info;
+	uint64_t inflight;
+	int in_submit;
+	unsigned flags; /* HV_DISK_OPEN_* */
+	char *path;
+	char *section;	      /* "disk NAME" or the path for hv img */
+	struct hv_disk *next; /* all open disks, for disk_drain_all */
+};
+
+/* Pick the plugin for path: format= if given, else the best probe score.
+ * NULL after printing why. */
+const struct plugin *disk_pick_plugin(const struct plugin_set *set,
+				      const char *path, const char *format,
+				      const char *who);
+/* Open path with plugin p (NULL: probe). sec may be NULL (hv img). NULL
+ * after printing one line naming who and the file. With an owner (a device
+ * attaching its disk) the caller holds the owner's domain lock. */
+struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
+			  struct vm *vm, const struct cfg_section *sec,
+			  const char *path, const struct plugin *p,
+			  unsigned flags, struct instance *owner,
+			  const char *who);
+void disk_close(struct hv_disk *d);
+/* Submit on behalf of submitter (whose ctx done() receives). */
+int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
+		struct hv_disk_req *req);
+/* Synchronous helper for tools: runs the loop until the request is done.
+ * Call without holding the disk's lock. Returns status. */
+int disk_rw_sync(struct hv_disk *d, int op, uint64_t off, void *buf,
+		 uint64_t len);
+/* Wait (running the loop) until d has nothing in flight. */
+void disk_drain(struct hv_disk *d);
+
+#endif

@@ -1,0 +1,2 @@
+PLUGINS += pci-testdev
+pci-testdev_SRCS := plugins/pci-testdev/testdev.c

@@ -1,0 +1,3 @@
+PLUGINS += raw
+raw_SRCS := plugins/raw/raw.c
+raw_LIBS :=

@@ -1,0 +1,3 @@
+PLUGINS += vhd
+vhd_SRCS := plugins/vhd/vhd.c plugins/common/dreq.c
+vhd_LIBS :=
