@@ -20,6 +20,15 @@ secs() { # secs CMD...: CPU seconds (user + system) of CMD and its children
 	{ time "$@" > /dev/null 2>&1 < /dev/null; } 2>&1 | awk '{ print $1 + $2 }'
 }
 
+best() { # best CMD...: the smallest of $REPS CPU-second figures of CMD
+	local i t m=
+	for ((i = 0; i < ${REPS:-3}; i++)); do
+		t=$(secs "$@")
+		if [ -z "$m" ] || [ "$(echo "$t < $m" | bc -l)" = 1 ]; then m=$t; fi
+	done
+	echo "$m"
+}
+
 build() { # build KIND ITER -> image path
 	local img=$tmp/$1-$2.img def=-DREG
 	[ "$1" = mem ] && def=-DMEM
@@ -74,8 +83,9 @@ rate() { # rate ENGINE KIND N: guest instructions per second
 	local big small tb ts
 	big=$(build "$2" "$3")
 	small=$(build "$2" $(($3 / 10)))
-	tb=$(secs "run_$1" "$big")
-	ts=$(secs "run_$1" "$small")
+	# the least of REPS runs each: the machine may be shared
+	tb=$(best "run_$1" "$big")
+	ts=$(best "run_$1" "$small")
 	# a run that hit the timeout or failed gives no rate
 	if [ "$(echo "$tb > 100 || $tb <= $ts" | bc -l)" = 1 ]; then
 		echo 0
