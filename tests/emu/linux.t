@@ -5,6 +5,9 @@
 # 256 MiB) with the busybox initramfs of scripts/mkinitramfs.sh: it must
 # reach the shell, run a command typed on the serial console, and
 # `poweroff` must end hv with status 0. Prints the boot time.
+# HV_EMU_LINUX_FORMAT=linux boots the bzImage through the boot protocol
+# (the guest decompresses itself) instead of the default (PVH, unpacked on
+# the host).
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$root/${BUILD:-build}
@@ -34,6 +37,7 @@ accel = emu
 kernel = $kernel
 initrd = $t/initramfs.cpio.gz
 cmdline = console=ttyS0 panic=-1
+${HV_EMU_LINUX_FORMAT:+kernel_format = $HV_EMU_LINUX_FORMAT}
 
 [device com1]
 plugin = uart16550
