@@ -36,5 +36,5 @@ cat >"$payload/run-inside.sh" <<'INSIDE'
 #!/bin/sh
 sh /hv/inside.sh "$@"
 INSIDE
-exec bash "$root/tests/nested/run.sh" --payload "$payload" --timeout "${HV_LINUX_TIMEOUT:-840}" \
+nested_run --payload "$payload" --timeout "${HV_LINUX_TIMEOUT:-840}" \
 	--name linux -- "${HV_LINUX_CPUS:-2}" 512M ${HV_LINUX_APPEND:+"$HV_LINUX_APPEND"}

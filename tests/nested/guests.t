@@ -23,4 +23,5 @@ for bin in /hv/guests/*.bin; do
 done
 exit 0
 INSIDE
-exec bash "$here/run.sh" --payload "$payload" --timeout 540 --name guests
+source "$here/lib.sh"
+nested_run --payload "$payload" --timeout 540 --name guests

@@ -8,6 +8,7 @@
 #   HV-NESTED-KVM-READY <secs>   /dev/kvm is there, <secs> after boot
 #   HV-NESTED-TIMEOUT <secs>     run-inside.sh was killed after <secs>
 #   HV-NESTED-END status=<n>     run-inside.sh exited with <n>
+#   HV-NESTED-BEAT               every 10 s while it runs (freeze detection)
 # Whatever happens, the VM powers off (and, if that fails, init exits, the
 # kernel panics and panic=-1 with QEMU's -no-reboot stops QEMU).
 #
@@ -104,8 +105,11 @@ pid=$!
 	kill -KILL -"$pid" 2>/dev/null
 ) &
 watchdog=$!
+# A heartbeat: run.sh takes silence on this channel for a frozen VM.
+( while :; do sleep 10; echo "HV-NESTED-BEAT"; done ) &
+beat=$!
 wait "$pid"
 status=$?
-kill "$watchdog" 2>/dev/null
+kill "$watchdog" "$beat" 2>/dev/null
 echo "HV-NESTED-END status=$status"
 finish "$status"

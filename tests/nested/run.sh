@@ -22,7 +22,9 @@
 #   -- ARG...       arguments for run-inside.sh (no spaces or quotes)
 #
 # Prints the TAP lines ("ok ...", "not ok ...", "# ...", "1..N") the VM
-# prints, then a "# nested:" summary; exits with run-inside.sh's status. If
+# prints, then a "# nested:" summary; exits with run-inside.sh's status, or
+# 75 when the nested VM froze (no heartbeat for HV_NESTED_FREEZE_SECS, 90 s;
+# callers retry once through nested_run in lib.sh). If
 # /dev/kvm does not come up, or time runs out, prints
 # "not ok nested-kvm - <why>" and exits non-zero.
 set -euo pipefail
@@ -100,11 +102,27 @@ fi
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
 elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
 
-status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0
-while IFS= read -r line; do
+status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0 frozen=''
+# Silence for this long, once the payload runs, means the nested VM froze
+# (see README.md: the outer emulator's SVM sometimes wedges the whole L1).
+freeze_after=${HV_NESTED_FREEZE_SECS:-90}
+pidfile=$out/$name.qemu.pid
+rm -f "$pidfile"
+while :; do
+	rc=0
+	IFS= read -r -t "$freeze_after" line || rc=$?
+	if ((rc)); then
+		((rc > 128)) || break # end of output
+		[[ -n $ready && -z $status ]] || continue
+		[[ -z $frozen ]] || break # killed, and still no end of output
+		frozen=$freeze_after
+		kill -KILL "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+		continue
+	fi
 	line=${line%$'\r'}
 	case $line in
 	HV-NESTED-QEMU-RC\ *) qemu_rc=${line#* }; continue ;;
+	HV-NESTED-BEAT) continue ;;
 	esac
 	echo "$line" >>"$log"
 	case $line in
@@ -121,7 +139,8 @@ while IFS= read -r line; do
 	esac
 done < <(
 	rc=0
-	timeout -k 5 $((timeout + 20)) "${qemu[@]}" </dev/null 2>"$out/$name.qemu.tmp" || rc=$?
+	timeout -k 5 $((timeout + 20)) "${qemu[@]}" -pidfile "$pidfile" </dev/null \
+		2>"$out/$name.qemu.tmp" || rc=$?
 	# After a newline: the VM's last line may lack one.
 	printf '\nHV-NESTED-QEMU-RC %s\n' "$rc"
 )
@@ -149,6 +168,12 @@ tail_console() {
 	tail -n 5 <<<"$kmsg" | sed 's/^/#   /'
 }
 
+if [[ -n $frozen ]]; then
+	summary "frozen"
+	tail_console
+	echo "# nested: the nested VM froze: nothing for $frozen s, QEMU killed (see tests/nested/README.md)"
+	exit 75
+fi
 if [[ -n $nokvm ]]; then
 	summary "no /dev/kvm"
 	nok "/dev/kvm did not appear: $nokvm"

@@ -40,4 +40,5 @@ fi
 exit $fail
 INSIDE
 
-exec "$here/run.sh" --payload "$payload" --name selftest --timeout 60 -- selftest-arg
+source "$here/lib.sh"
+nested_run --payload "$payload" --name selftest --timeout 60 -- selftest-arg
