@@ -31,7 +31,8 @@ expect_err() {
 	if echo "$out" | grep -qE -- "$pat"; then ok "$n"; else notok "$n" "message: $out"; fi
 }
 # The Microsoft/QEMU sample images, unpacked once into build/ (sparse).
-SAMPLES=/work/shared/vhdx-samples
+# shared/ lies beside the clone (CI), or at /work/shared
+SAMPLES=${HV_SHARED:-$(cd "$ROOT/../shared" 2>/dev/null && pwd || echo /work/shared)}/vhdx-samples
 samples() {
 	local d=$ROOT/build/vhdx-samples
 	mkdir -p "$d"

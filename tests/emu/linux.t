@@ -14,11 +14,11 @@ build=$root/${BUILD:-build}
 limit=${HV_EMU_LINUX_TIMEOUT:-420}
 kernel=${HV_EMU_LINUX_KERNEL:-$(ls -1v /boot/vmlinuz-* 2>/dev/null | tail -n 1)}
 if [[ -z $kernel || ! -r $kernel ]]; then
-	echo "ok emu-linux # SKIP no readable /boot/vmlinuz-*"
+	echo "not ok emu-linux - no readable /boot/vmlinuz-* (linux-image-amd64, root)"
 	exit 0
 fi
 if ! command -v busybox >/dev/null || ldd "$(command -v busybox)" >/dev/null 2>&1; then
-	echo "ok emu-linux # SKIP busybox-static is not installed"
+	echo "not ok emu-linux - busybox-static is not installed"
 	exit 0
 fi
 t=$(mktemp -d)
