@@ -113,18 +113,19 @@ static void deliver(struct job *j)
 	}
 }
 
-/* ---- the thread pool ---- */
-static int64_t pool_rw(struct job *j)
+/*
+ * The one synchronous transfer loop: preadv/pwritev over an iov until len
+ * bytes moved, retrying short transfers and EINTR; a read stops at end of
+ * file. Bytes moved, or -errno.
+ */
+static int64_t xfer(int fd, int write, const struct iovec *iov, int n,
+		    uint64_t len, uint64_t off)
 {
-	struct hv_file_io *io = j->io;
-	const struct iovec *iov = j->bounce ? &j->biov : io->iov;
-	int n = j->bounce ? 1 : io->iovcnt;
 	struct iovec tmp[64];
-	uint64_t done = 0, off = io->offset;
+	uint64_t done = 0;
 	ssize_t r;
 
-	/* Loop over short transfers; a read stops at end of file. */
-	while (done < j->len) {
+	while (done < len) {
 		/* rebuild the remaining iov (first 64 entries) */
 		uint64_t skip = done;
 		int k = 0;
@@ -138,10 +139,10 @@ static int64_t pool_rw(struct job *j)
 			skip = 0;
 			k++;
 		}
-		if (io->op == HV_DISK_READ)
-			r = preadv(j->f->bfd, tmp, k, (off_t)(off + done));
+		if (write)
+			r = pwritev(fd, tmp, k, (off_t)(off + done));
 		else
-			r = pwritev(j->f->bfd, tmp, k, (off_t)(off + done));
+			r = preadv(fd, tmp, k, (off_t)(off + done));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -152,6 +153,16 @@ static int64_t pool_rw(struct job *j)
 		done += (uint64_t)r;
 	}
 	return (int64_t)done;
+}
+
+/* ---- the thread pool ---- */
+static int64_t pool_rw(struct job *j)
+{
+	struct hv_file_io *io = j->io;
+
+	return xfer(j->f->bfd, io->op != HV_DISK_READ,
+		    j->bounce ? &j->biov : io->iov, j->bounce ? 1 : io->iovcnt,
+		    j->len, io->offset);
 }
 
 static int64_t pool_run(struct job *j)
@@ -565,41 +576,21 @@ void core_file_info(struct hv_ctx *ctx, struct hv_file *f,
 int64_t core_file_pread(struct hv_ctx *ctx, struct hv_file *f, void *buf,
 			size_t len, uint64_t offset)
 {
-	size_t done = 0;
+	struct iovec v = { buf, len };
 
-	while (done < len) {
-		ssize_t r = pread(f->bfd, (char *)buf + done, len - done,
-				  (off_t)(offset + done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (int64_t)done;
+	return xfer(f->bfd, 0, &v, 1, len, offset);
 }
 
 int64_t core_file_pwrite(struct hv_ctx *ctx, struct hv_file *f, const void *buf,
 			 size_t len, uint64_t offset)
 {
-	size_t done = 0;
+	struct iovec v = { (void *)buf, len };
+	int64_t done = xfer(f->bfd, 1, &v, 1, len, offset);
 
-	while (done < len) {
-		ssize_t r = pwrite(f->bfd, (const char *)buf + done, len - done,
-				   (off_t)(offset + done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += (size_t)r;
-	}
-	if (!f->info.is_block_device && offset + len > f->info.size)
-		f->info.size = offset + len;
-	return (int64_t)done;
+	if (done > 0 && !f->info.is_block_device &&
+	    offset + (uint64_t)done > f->info.size)
+		f->info.size = offset + (uint64_t)done;
+	return done;
 }
 
 int core_file_sync(struct hv_ctx *ctx, struct hv_file *f)
