@@ -205,7 +205,8 @@ static void dead_halt(struct vcpu *cpu)
 	pthread_mutex_lock(&vm->lock);
 	all = ++vm->dead_cpus == vm->ncpus;
 	pthread_mutex_unlock(&vm->lock);
-	if (all) {
+	/* a guest that asked to stop (debug-exit, then cli; hlt) is not stuck */
+	if (all && !atomic_load(&vm->stopping)) {
 		err("every vCPU halted with interrupts disabled: the guest can never resume");
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
