@@ -8,7 +8,13 @@ b=${BUILD:-build}
 hv=${HV:-$b/hv}
 guest=$(realpath "$b/guests/exit42.bin")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hv-check.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# the immutable image lives in the build tree: tmpfs has no immutable files
+rodir=$(realpath "$(mktemp -d "$b/check-ro.XXXXXX")")
+trap 'chattr -i "$rodir"/* 2> /dev/null; rm -rf "$tmp" "$rodir"' EXIT
+mkdir "$tmp/fixtures"
+cp "$b/fixtures/disk_user.so" "$tmp/fixtures/" # attaches the [disk] named by disk=
+"$hv" img create -f vhdx "$tmp/d.vhdx" 16M > /dev/null
+printf 'not a disk image\n' > "$tmp/text.img"
 
 vm() { # vm [EXTRA VM KEYS]: a [vm] section booting exit42 on the interpreter
 	printf '[vm]\nmemory = 64M\naccel = emu\nkernel = %s\n%s' "$guest" "${1:-}"
@@ -86,6 +92,12 @@ bad() {
 { printf '[vm]\nmemory = 64M\naccel = emu\nkernel = %s\nkernel_format = pvh\n' "$guest"; } | bad kernel-not-pvh any
 { vm "initrd = $guest
 "; } | bad initrd-on-flat any
+{ vm "plugin_path = $tmp/fixtures
+"; printf '[disk d]\npath = %s\nformat = vhdx\n' "$tmp/text.img"; dev u disk-user disk=d; } | bad disk-not-vhdx at
+{ vm "plugin_path = $tmp/fixtures
+"; printf '[disk d]\npath = %s\n' "$tmp/d.vhdx"; dev u disk-user disk=d; dev v disk-user disk=d; } | bad disk-attached-twice at
+{ vm "plugin_path = $tmp/fixtures
+"; dev u disk-user disk=nope; } | bad disk-missing-section at
 
 # check wrote nothing: the first device's log file of port-overlap exists
 # only because run started that console before the second device failed
@@ -128,6 +140,11 @@ good() {
   dev c pci-testdev; exitdev; } | good pci-slots
 { vm "cpus = 4
 "; exitdev; } | good four-cpus
+sum=$(sha256sum < "$tmp/d.vhdx")
+{ vm "plugin_path = $tmp/fixtures
+"; printf '[disk d]\npath = %s\n' "$tmp/d.vhdx"; dev u disk-user disk=d; exitdev; } | good vhdx-disk
+[ "$(sha256sum < "$tmp/d.vhdx")" = "$sum" ] && echo "ok check-good-vhdx-disk-unchanged" ||
+	echo "not ok check-good-vhdx-disk-unchanged - the image changed"
 
 # ---- refused by run only: what takes the host to find out. check starts no
 # console backend, so a file (not a socket) at a socket's path is run's to
@@ -145,4 +162,26 @@ if [ "$crc" = 0 ] && [ "$rrc" = 1 ] && [ "$(wc -l < "$tmp/r.err")" = 1 ] &&
 	echo "ok check-run-only-socket-on-file"
 else
 	echo "not ok check-run-only-socket-on-file - check $crc, run $rrc: $(head -c 400 "$tmp/r.err" | tr '\n' '|')"
+fi
+
+# check opens a disk read-only, run read-write: an immutable image passes
+# check, and run's refusal is one line about the disk
+cp "$tmp/d.vhdx" "$rodir/ro.vhdx"
+f=$tmp/immutable-disk.ini
+{ vm "plugin_path = $tmp/fixtures
+"; printf '[disk d]\npath = %s\n' "$rodir/ro.vhdx"; dev u disk-user disk=d; exitdev; } > "$f"
+if ! chattr +i "$rodir/ro.vhdx"; then
+	echo "not ok check-run-only-immutable-disk - chattr +i failed: $rodir has no immutable files"
+else
+	"$hv" check "$f" > /dev/null 2> "$tmp/c.err" < /dev/null
+	crc=$?
+	timeout -s KILL 30 "$hv" run "$f" > /dev/null 2> "$tmp/r.err" < /dev/null
+	rrc=$?
+	if [ "$crc" = 0 ] && [ ! -s "$tmp/c.err" ] && [ "$rrc" = 1 ] &&
+		[ "$(wc -l < "$tmp/r.err")" = 1 ] &&
+		grep -q "^$f:[0-9]*: \[disk d\]: $rodir/ro.vhdx: Operation not permitted$" "$tmp/r.err"; then
+		echo "ok check-run-only-immutable-disk"
+	else
+		echo "not ok check-run-only-immutable-disk - check $crc, run $rrc: $(head -c 400 "$tmp/c.err" "$tmp/r.err" | tr '\n' '|')"
+	fi
 fi
