@@ -53,6 +53,9 @@ struct accel_ops {
 	 * CPU state incl. FPU/MSRs) for snapshots; optional until then. */
 	int (*vm_save)(struct vm *vm, void *st);
 	int (*vm_restore)(struct vm *vm, void *st);
+	/* vm_create and vcpu_create need nothing from the host (no device
+	 * node, no kernel object): hv check runs them too. */
+	int host_free;
 };
 
 extern const struct accel_ops accel_kvm;

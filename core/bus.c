@@ -73,6 +73,13 @@ static int range_free(const struct bus *b, uint64_t base, uint64_t len,
 	return 1;
 }
 
+struct bus_region *bus_find(const struct bus *b, uint64_t base, uint64_t len)
+{
+	int i = lower_bound(b, base);
+
+	return len && i < b->n && b->r[i]->base <= base + len - 1 ? b->r[i] : NULL;
+}
+
 static int range_valid(const struct bus *b, uint64_t base, uint64_t len)
 {
 	if (!len || base + len - 1 < base)

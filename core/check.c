@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -72,12 +73,38 @@ static int resolve_path(const struct config *c, struct cfg_entry *e)
 	return 0;
 }
 
+/* A file hv will create: its directory must be there, and the path must not
+ * name a directory. Checked here, not when the backend starts, so that
+ * `hv check` (which starts no backend) refuses it with the same line. */
+static const char *newpath_problem(const char *path, char *why, size_t n)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return "is a directory";
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return NULL; /* relative to the INI's directory: there */
+	*slash = 0;
+	if (!dir[0])
+		return NULL;
+	if (stat(dir, &st))
+		snprintf(why, n, "directory %.*s: %s", PATH_MAX, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, n, "%.*s is not a directory", PATH_MAX, dir);
+	else
+		return NULL;
+	return why;
+}
+
 static int check_entry(const struct config *c, const struct cfg_section *s,
 		       struct cfg_entry *e)
 {
 	const struct hv_config_key *k = lookup(s, e->key);
 	const char *why = NULL;
-	char keys[512];
+	char keys[512], dir_why[PATH_MAX + 64];
 
 	if (!k) {
 		list_keys(s, keys, sizeof(keys));
@@ -97,6 +124,12 @@ static int check_entry(const struct config *c, const struct cfg_section *s,
 	if (k->type == HV_KEY_PATH && access(e->value, F_OK)) {
 		fprintf(stderr, "%s:%d: [%s]: %s = %s: %s\n", c->path, e->line,
 			s->name, e->key, e->value, strerror(errno));
+		return -1;
+	}
+	if (k->type == HV_KEY_NEWPATH &&
+	    (why = newpath_problem(e->value, dir_why, sizeof(dir_why)))) {
+		fprintf(stderr, "%s:%d: [%s]: %s = %s: %s\n", c->path, e->line,
+			s->name, e->key, e->value, why);
 		return -1;
 	}
 	if (k->type == HV_KEY_REF && k->choices &&

@@ -296,8 +296,8 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	snprintf(who, sizeof(who), "disk %s", id);
 	sec = dev->vm ? config_section(dev->vm->cfg, "disk", id) : NULL;
 	if (!sec) {
-		err("%s: %s = %s: no section [disk %s]", ctx->name, key, id,
-		    id);
+		inst_err(dev, key, "%s = %s: there is no [disk %s] section", key,
+			 id, id);
 		return NULL;
 	}
 	path = cfg_get(sec, "path");
@@ -309,10 +309,13 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	}
 	if (ro && cfg_parse_bool(ro, &b) == 0 && b)
 		flags |= HV_DISK_OPEN_RDONLY;
+	if (dev->vm->dry) /* hv check writes nothing, not even a log replay */
+		flags |= HV_DISK_OPEN_RDONLY;
 	for (struct instance *in = dev->vm->instances; in; in = in->next)
 		if (in->sec == sec) {
-			err("%s: [disk %s] is already attached to %s", ctx->name, id,
-			    in->owner ? in->owner->ctx.name : "?");
+			inst_err(dev, key, "%s = %s: [disk %s] is already attached to [%s]",
+				 key, id, id,
+				 in->owner && in->owner->sec ? in->owner->sec->name : "?");
 			return NULL;
 		}
 	const struct plugin *p =
@@ -321,6 +324,8 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 		return NULL;
 	struct hv_disk *d = disk_open(dev->loop, dev->plugins, dev->vm, sec,
 				      path, p, flags, dev, who);
+	if (d && dev->vm->dry && !b) /* the device sees what a run shows it */
+		d->info.flags &= ~HV_DISK_F_READONLY;
 	if (d) {
 		/* the VM frees it with its other backends */
 		d->inst->next = dev->vm->instances;

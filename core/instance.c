@@ -1,10 +1,12 @@
 #include "instance.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "disk.h"
+#include "log.h"
 #include "loop.h"
 #include "plugin.h"
 #include "services.h"
@@ -96,4 +98,30 @@ void instance_free(struct instance *in)
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
 	free(in);
+}
+
+void inst_verr(struct instance *in, const char *key, const char *fmt,
+	       va_list ap)
+{
+	const struct cfg_section *s = in->sec;
+	const struct cfg_entry *e = s && key ? cfg_entry(s, key) : NULL;
+	char what[768];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (!s || !in->vm) {
+		err("%s: %s", in->ctx.name, what);
+		return;
+	}
+	log_err_at("%s:%d: [%s]: %s%s", in->vm->cfg->path, e ? e->line : s->line,
+		   s->name, what,
+		   s->implicit ? " (a device machine = pc adds)" : "");
+}
+
+void inst_err(struct instance *in, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	inst_verr(in, key, fmt, ap);
+	va_end(ap);
 }

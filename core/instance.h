@@ -7,6 +7,7 @@
 #define HV_CORE_INSTANCE_H
 
 #include <pthread.h>
+#include <stdarg.h>
 
 #include <hv/hv.h>
 
@@ -55,6 +56,14 @@ void instance_free(struct instance *in);
 /* Create: for devices, net and console backends, the create op under the
  * domain lock; 0 or -errno (the plugin said why). */
 int instance_create(struct instance *in);
+/* An error about the instance at start-up, as one line naming its place in
+ * the config: "file:line: [section]: what", the line of `key` when the
+ * section sets it (key may be NULL), else of the section. Outside a VM
+ * (hv img) the line starts with the instance's name instead. */
+__attribute__((format(printf, 3, 4)))
+void inst_err(struct instance *in, const char *key, const char *fmt, ...);
+void inst_verr(struct instance *in, const char *key, const char *fmt,
+	       va_list ap);
 static inline void inst_lock(struct instance *in)
 {
 	pthread_mutex_lock(in->lock);

@@ -244,7 +244,8 @@ static int load_dir(struct plugin_set *set, const char *dir)
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(dh);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 

@@ -48,10 +48,15 @@ struct hv_net {
 	void *opaque;
 };
 
+/* A plugin's errors name its section, the way the config's own errors do. */
 static void svc_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
 {
 	char prefix[96];
 
+	if (level == HV_LOG_ERROR) {
+		inst_verr(inst_of(ctx), NULL, fmt, ap);
+		return;
+	}
 	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
 	log_vmsg(level, prefix, fmt, ap);
 }
@@ -355,6 +360,22 @@ static void svc_vm_request(struct hv_ctx *ctx, int request, int status)
 	}
 }
 
+/* Console and network backends run their create only in a VM that runs:
+ * hv check (vm->dry) must not bind sockets, write files or take the
+ * terminal, so there the instance exists, attached, but is not created. */
+static int backend_create(struct instance *in)
+{
+	const struct plugin *p = in->plugin;
+
+	if (in->vm->dry)
+		return 0;
+	if (p->desc.kind == HV_KIND_CONSOLE && p->ops.console.create)
+		return p->ops.console.create(&in->ctx);
+	if (p->desc.kind == HV_KIND_NET && p->ops.net.create)
+		return p->ops.net.create(&in->ctx);
+	return 0;
+}
+
 struct instance *backend_attach(struct instance *dev, const char *key,
 				const char *kind, int *err)
 {
@@ -362,7 +383,7 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 	const struct config *cfg = dev->vm ? dev->vm->cfg : NULL;
 	struct cfg_section *sec;
 	struct instance *in;
-	int rc;
+	int rc, errors = log_errors;
 
 	*err = 0;
 	if (!id || !*id || !cfg)
@@ -370,13 +391,15 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 	sec = config_section(cfg, kind, id);
 	*err = -ENOENT;
 	if (!sec || !sec->plugin) {
-		err("%s: %s: no [%s %s] section", dev->ctx.name, key, kind, id);
+		inst_err(dev, key, "%s = %s: there is no [%s %s] section", key,
+			 id, kind, id);
 		return NULL;
 	}
 	for (in = dev->vm->instances; in; in = in->next) {
 		if (in->sec == sec) {
-			err("%s: [%s %s] is already attached to %s", dev->ctx.name,
-			    kind, id, in->owner ? in->owner->ctx.name : "?");
+			inst_err(dev, key, "%s = %s: [%s] is already attached to [%s]",
+				 key, id, sec->name,
+				 in->owner && in->owner->sec ? in->owner->sec->name : "?");
 			*err = -EBUSY;
 			return NULL;
 		}
@@ -386,14 +409,11 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 	if (!in)
 		return NULL;
 	/* the domain lock is already ours: create directly */
-	rc = 0;
-	if (sec->plugin->desc.kind == HV_KIND_CONSOLE && sec->plugin->ops.console.create)
-		rc = sec->plugin->ops.console.create(&in->ctx);
-	else if (sec->plugin->desc.kind == HV_KIND_NET && sec->plugin->ops.net.create)
-		rc = sec->plugin->ops.net.create(&in->ctx);
+	rc = backend_create(in);
 	if (rc) {
-		err("%s:%d: [%s]: plugin %s failed to start", cfg->path,
-		    sec->line, sec->name, sec->plugin->desc.name);
+		if (log_errors == errors) /* the plugin did not say why */
+			inst_err(in, NULL, "plugin %s failed to start (%s)",
+				 sec->plugin->desc.name, strerror(rc < 0 ? -rc : EINVAL));
 		in->created = 0;
 		pthread_mutex_unlock(in->lock); /* instance_free takes it */
 		instance_free(in);
@@ -401,7 +421,7 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 		*err = rc < 0 ? rc : -EINVAL;
 		return NULL;
 	}
-	in->created = 1;
+	in->created = !dev->vm->dry;
 	in->next = dev->vm->instances;
 	dev->vm->instances = in;
 	*err = 0;

@@ -117,7 +117,8 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	return setup_memory(vm) ? -ENOMEM : pc_init(vm);
 }
 
-/* Every [device] in file order; backends come up as devices attach them. */
+/* Every [device] in file order; backends come up as devices attach them.
+ * One line per failure: the plugin's own error, or ours when it gave none. */
 int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
@@ -126,7 +127,7 @@ int vm_create_devices(struct vm *vm)
 	for (int i = 0; i < c->n; i++) {
 		const struct cfg_section *s = &c->s[i];
 		struct instance *in;
-		int rc;
+		int rc, errors = log_errors;
 
 		if (strcmp(s->kind, "device"))
 			continue;
@@ -142,15 +143,14 @@ int vm_create_devices(struct vm *vm)
 		*tail = in;
 		rc = instance_create(in);
 		if (rc) {
-			fprintf(stderr, "%s:%d: [%s]: plugin %s failed to start (%s)\n",
-				c->path, s->line, s->name, s->plugin->desc.name,
-				strerror(-rc));
+			if (log_errors == errors)
+				inst_err(in, NULL, "plugin %s failed to start (%s)",
+					 s->plugin->desc.name, strerror(-rc));
 			return rc;
 		}
 		if (cfg_get(s, "pci_slot") && !in->pci) {
-			fprintf(stderr, "%s:%d: [%s]: pci_slot = %s, but plugin %s is not a PCI device\n",
-				c->path, cfg_entry(s, "pci_slot")->line, s->name,
-				cfg_get(s, "pci_slot"), s->plugin->desc.name);
+			inst_err(in, "pci_slot", "pci_slot = %s, but plugin %s is not a PCI device",
+				 cfg_get(s, "pci_slot"), s->plugin->desc.name);
 			return -EINVAL;
 		}
 	}
@@ -205,7 +205,8 @@ static void dead_halt(struct vcpu *cpu)
 	pthread_mutex_lock(&vm->lock);
 	all = ++vm->dead_cpus == vm->ncpus;
 	pthread_mutex_unlock(&vm->lock);
-	if (all) {
+	/* a guest that asked to stop (debug-exit, then cli; hlt) is not stuck */
+	if (all && !atomic_load(&vm->stopping)) {
 		err("every vCPU halted with interrupts disabled: the guest can never resume");
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
@@ -283,13 +284,19 @@ void vm_resume(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* Power-on state for every vCPU, the boot image loaded afresh. */
-static int power_on(struct vm *vm)
+/* What power-on writes into guest memory: ACPI tables, the boot image. */
+static int load_images(struct vm *vm)
 {
 	int rc = pc_power_on(vm);
 
-	if (!rc)
-		rc = boot_load(vm);
+	return rc ? rc : boot_load(vm);
+}
+
+/* Devices and vCPUs in their power-on state, the BSP at the image's entry. */
+static int reset_cpus(struct vm *vm)
+{
+	int rc = 0;
+
 	vm_reset_devices(vm);
 	for (int i = 0; !rc && i < vm->ncpus; i++) {
 		struct x86_state st;
@@ -303,6 +310,13 @@ static int power_on(struct vm *vm)
 		rc = vm->accel->vcpu_set_state(&vm->cpu[i], &st);
 	}
 	return rc;
+}
+
+static int power_on(struct vm *vm)
+{
+	int rc = load_images(vm);
+
+	return rc ? rc : reset_cpus(vm);
 }
 
 static void do_reset(void *opaque)
@@ -378,26 +392,47 @@ static int start_cpus(struct vm *vm)
 	return 0;
 }
 
-int vm_start(struct vm *vm)
+/* The accelerator's VM and vCPUs; a dry build makes them only when that
+ * takes nothing from the host (the interpreter's are plain memory). */
+static int create_accel(struct vm *vm)
 {
-	int rc;
+	int rc, errors = log_errors;
 
-	if ((rc = vm_create_devices(vm)))
-		return rc;
+	if (vm->dry && !vm->accel->host_free)
+		return 0;
 	if ((rc = vm->accel->vm_create(vm))) {
-		err("%s: cannot create the VM: %s", vm->accel->name, strerror(-rc));
+		if (log_errors == errors)
+			err("%s: cannot create the VM: %s", vm->accel->name,
+			    strerror(-rc));
 		return rc;
 	}
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->cpu[i].vm = vm;
 		vm->cpu[i].index = i;
 		if ((rc = vm->accel->vcpu_create(&vm->cpu[i]))) {
-			err("%s: cannot create vCPU %d: %s", vm->accel->name, i,
-			    strerror(-rc));
+			if (log_errors == errors)
+				err("%s: cannot create vCPU %d: %s", vm->accel->name,
+				    i, strerror(-rc));
 			return rc;
 		}
 	}
-	if ((rc = power_on(vm)) || (rc = setup_signals(vm)))
+	return 0;
+}
+
+int vm_build(struct vm *vm)
+{
+	int rc;
+
+	if ((rc = vm_create_devices(vm)) || (rc = create_accel(vm)))
+		return rc;
+	return load_images(vm);
+}
+
+int vm_start(struct vm *vm)
+{
+	int rc;
+
+	if ((rc = reset_cpus(vm)) || (rc = setup_signals(vm)))
 		return rc;
 	return start_cpus(vm);
 }

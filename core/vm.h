@@ -70,6 +70,10 @@ struct vm {
 	struct pci_host *pci; /* machine = pc: the host bridge, else NULL */
 	struct pc_pm *pm;     /* machine = pc: the ACPI PM block */
 	int sigterms;         /* SIGTERMs so far: the first one is polite */
+	/* hv check: built as for a run, but nothing outside the process
+	 * changes: disks open read-only, console and network backends are
+	 * attached but not created, no accelerator VM that needs the host */
+	int dry;
 };
 
 /* Set up memory and buses from the config's [vm] section. */
@@ -80,8 +84,14 @@ int vm_init(struct vm *vm, const struct config *cfg,
 int vm_create_devices(struct vm *vm);
 /* Every device's reset op (power-on state). */
 void vm_reset_devices(struct vm *vm);
-/* Create the devices (and their backends), the accelerator's VM and
- * vCPUs, load the boot image and start the vCPU threads. */
+/* Everything `hv run` does before a vCPU runs, shared with `hv check` so
+ * both refuse the same files with the same line: the devices (and their
+ * backends, PCI slots), the accelerator's VM and vCPUs, the ACPI tables
+ * and the boot image in guest memory. 0, or -errno after one error line.
+ * With vm->dry nothing outside the process changes (see struct vm). */
+int vm_build(struct vm *vm);
+/* After vm_build: power-on state for devices and vCPUs, signal handling,
+ * and the vCPU threads. */
 int vm_start(struct vm *vm);
 /* Serve the main loop until the VM stops; join the vCPUs; the exit status. */
 int vm_run(struct vm *vm);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "chipset.h"
+#include "instance.h"
 #include "log.h"
 #include "vm.h"
 
@@ -125,17 +126,33 @@ struct region_def {
 	uint64_t base, len;
 	const struct hv_region_ops *ops;
 	int optional; /* a device plugin may own the range instead */
+	const char *name;
 };
 
 static const struct region_def regions[] = {
-	{ 0, 0x20, 2, &pic_master_ops, 0 },
-	{ 0, 0xa0, 2, &pic_slave_ops, 0 },
-	{ 0, 0x4d0, 2, &elcr_ops, 0 },
-	{ 0, 0x40, 4, &pit_ops, 0 },
-	{ 0, 0x61, 1, &port61_ops, 0 },
-	{ 0, 0x70, 2, &rtc_ops, 1 }, /* machine = pc brings its own CMOS */
-	{ 1, 0xfec00000, 0x100, &ioapic_ops, 0 },
+	{ 0, 0x20, 2, &pic_master_ops, 0, "PIC" },
+	{ 0, 0xa0, 2, &pic_slave_ops, 0, "PIC" },
+	{ 0, 0x4d0, 2, &elcr_ops, 0, "ELCR" },
+	{ 0, 0x40, 4, &pit_ops, 0, "PIT" },
+	{ 0, 0x61, 1, &port61_ops, 0, "port 0x61" },
+	{ 0, 0x70, 2, &rtc_ops, 1, "RTC" }, /* machine = pc brings its own CMOS */
+	{ 1, 0xfec00000, 0x100, &ioapic_ops, 0, "IOAPIC" },
 };
+
+/* One line on who took a chipset range: the device, when one did. */
+static void placement_failed(struct vm *vm, const struct region_def *d, int rc)
+{
+	struct bus_region *r = bus_find(d->mmio ? &vm->mmio : &vm->pio,
+					d->base, d->len);
+
+	if (rc == -EBUSY && r && r->owner)
+		inst_err(r->owner, NULL, "%s 0x%llx-0x%llx: the emu chipset's %s is there",
+			 d->mmio ? "addresses" : "ports", (unsigned long long)d->base,
+			 (unsigned long long)(d->base + d->len - 1), d->name);
+	else
+		err("emu: cannot place the chipset's %s at %#llx: %s", d->name,
+		    (unsigned long long)d->base, strerror(-rc));
+}
 
 static int emu_vm_create(struct vm *vm)
 {
@@ -162,8 +179,7 @@ static int emu_vm_create(struct vm *vm)
 		if (rc == -EBUSY && d->optional)
 			continue;
 		if (rc) {
-			err("emu: cannot place the chipset at %#llx: %s",
-			    (unsigned long long)d->base, strerror(-rc));
+			placement_failed(vm, d, rc);
 			return rc;
 		}
 	}
@@ -452,4 +468,5 @@ const struct accel_ops accel_emu = {
 	.vcpu_kick = emu_vcpu_kick,
 	.irq_line = emu_irq_line,
 	.msi = emu_msi,
+	.host_free = 1,
 };

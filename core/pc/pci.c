@@ -611,7 +611,7 @@ void pci_host_reset(struct pci_host *h)
 
 static int bad(struct instance *in, const char *why, int i)
 {
-	err("[%s]: hv_pci_register: %s%.0d", in->ctx.name, why, i);
+	inst_err(in, NULL, "hv_pci_register: %s%.0d", why, i);
 	return -EINVAL;
 }
 
@@ -655,9 +655,16 @@ static int pick_slot(struct pci_host *h, struct instance *in, unsigned *slot)
 	int64_t n;
 
 	if (want && !cfg_parse_int(want, &n)) {
-		if (n < 1 || n >= NSLOTS || h->dev[n]) {
-			err("[%s]: pci_slot = %lld is taken%s", in->ctx.name, (long long)n,
-			    n >= 1 && n < NSLOTS && h->dev[n] && h->dev[n]->in ? " by another device" : "");
+		if (n < 1 || n >= NSLOTS) {
+			inst_err(in, "pci_slot", "pci_slot = %lld: slots are 1-%d",
+				 (long long)n, NSLOTS - 1);
+			return -EINVAL;
+		}
+		if (h->dev[n]) {
+			const struct instance *o = h->dev[n]->in;
+
+			inst_err(in, "pci_slot", "pci_slot = %lld is taken by [%s]",
+				 (long long)n, o && o->sec ? o->sec->name : "the host bridge");
 			return -EBUSY;
 		}
 		*slot = (unsigned)n;
@@ -669,7 +676,7 @@ static int pick_slot(struct pci_host *h, struct instance *in, unsigned *slot)
 			return 0;
 		}
 	}
-	err("[%s]: all 31 PCI slots are taken", in->ctx.name);
+	inst_err(in, NULL, "all %d PCI slots are taken", NSLOTS - 1);
 	return -EBUSY;
 }
 
@@ -715,11 +722,11 @@ int pci_register(struct hv_ctx *ctx, const struct hv_pci_info *info,
 	int rc;
 
 	if (!h) {
-		err("[%s]: a PCI device needs machine = pc", ctx->name);
+		inst_err(in, NULL, "a PCI device needs machine = pc");
 		return -ENODEV;
 	}
 	if (in->pci) {
-		err("[%s]: hv_pci_register called twice", ctx->name);
+		inst_err(in, NULL, "hv_pci_register called twice");
 		return -EBUSY;
 	}
 	d = calloc(1, sizeof(*d));

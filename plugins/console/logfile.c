@@ -19,8 +19,10 @@ static int logfile_create(struct hv_ctx *ctx)
 
 	l->fd = open(path, flags, 0644);
 	if (l->fd < 0) {
-		hv_error(ctx, "%s: %s", path, strerror(errno));
-		return -errno;
+		int rc = -errno; /* hv_error may change errno */
+
+		hv_error(ctx, "%s: %s", path, strerror(-rc));
+		return rc;
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -123,6 +124,17 @@ static void on_accept(struct hv_ctx *ctx, void *opaque, unsigned ev)
 	rewatch(ctx, s);
 }
 
+/* Only a stale socket is removed to make room: never a file someone put
+ * at the path. */
+static void unlink_stale(const char *path)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
+/* On failure everything taken here is given back: destroy is not called. */
 static int sock_create(struct hv_ctx *ctx)
 {
 	struct sock *s = HV_STATE(ctx, struct sock);
@@ -142,13 +154,32 @@ static int sock_create(struct hv_ctx *ctx)
 	strcpy(sa.sun_path, path);
 	strcpy(s->path, path);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	unlink(path);
-	if (s->listen_fd < 0 || bind(s->listen_fd, (void *)&sa, sizeof(sa)) ||
-	    listen(s->listen_fd, 4)) {
-		hv_error(ctx, "%s: %s", path, strerror(errno));
-		return -errno;
+	if (s->listen_fd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	unlink_stale(path);
+	if (bind(s->listen_fd, (void *)&sa, sizeof(sa))) {
+		rc = -errno;
+		goto out_close;
+	}
+	if (listen(s->listen_fd, 4)) {
+		rc = -errno;
+		goto out_unlink;
 	}
 	rc = hv_fd_watch(ctx, s->listen_fd, HV_FD_IN, on_accept, s, &s->lw);
+	if (rc)
+		goto out_unlink;
+	return 0;
+out_unlink:
+	unlink(path);
+out_close:
+	close(s->listen_fd);
+	s->listen_fd = -1;
+out_free:
+	hv_error(ctx, "%s: %s", path, strerror(-rc));
+	free(s->ring);
+	s->ring = NULL;
 	return rc;
 }
 

@@ -97,6 +97,10 @@ static int stdio_create(struct hv_ctx *ctx)
 		rc = hv_fd_watch(ctx, STDIN_FILENO, HV_FD_IN, on_input, c, &c->watch);
 		if (rc && rc != -EPERM) { /* EPERM: stdin is a regular file */
 			hv_error(ctx, "cannot watch stdin: %s", strerror(-rc));
+			/* destroy is not called after a failed create */
+			if (c->raw)
+				tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+			c->raw = 0;
 			return rc;
 		}
 	}

@@ -112,6 +112,12 @@ static int testdev_create(struct hv_ctx *ctx)
 		},
 	};
 
+	/* the core would refuse it too, but only we know which key it was */
+	if (info.msi_vectors & (info.msi_vectors - 1)) {
+		hv_error(ctx, "msi_vectors = %u: an MSI vector count is 0, 1, 2, 4, 8, 16 or 32",
+			 info.msi_vectors);
+		return -EINVAL;
+	}
 	return hv_pci_register(ctx, &info, &t->dev);
 }
 

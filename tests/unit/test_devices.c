@@ -210,8 +210,8 @@ static void port_conflict_is_reported(void)
 				"[device com2]\nplugin = uart16550\nport = 0x3fc\n");
 
 	CHECK(!h.ok);
-	CHECK_CONTAINS(out, "com2: error: ports 0x3fc-0x403: already taken by another device");
-	CHECK_CONTAINS(out, "t.ini:5: [device com2]: plugin uart16550 failed to start");
+	/* one line, naming the section: the plugin's, no second one of ours */
+	CHECK(!strcmp(out, "t.ini:5: [device com2]: ports 0x3fc-0x403: already taken by another device\n"));
 	vm_down(&h);
 }
 
@@ -221,8 +221,7 @@ static void plugin_init_failure(void)
 	const char *out = vm_up(&h, HEAD "[device w]\nplugin = init-fail\n");
 
 	CHECK(!h.ok);
-	CHECK_CONTAINS(out, "w: error: the widget is missing");
-	CHECK_CONTAINS(out, "t.ini:3: [device w]: plugin init-fail failed to start (No such device)");
+	CHECK(!strcmp(out, "t.ini:3: [device w]: the widget is missing\n"));
 	vm_down(&h);
 }
 

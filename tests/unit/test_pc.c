@@ -263,7 +263,7 @@ static void slot_errors(void)
 	e = vm_up(&h, HEAD "[device a]\nplugin = pci-test\npci_slot = 3\n"
 			   "[device b]\nplugin = pci-test\npci_slot = 3\n");
 	CHECK(!h.ok);
-	CHECK_CONTAINS(e, "[b]: pci_slot = 3 is taken");
+	CHECK(!strcmp(e, "t.ini:8: [device b]: pci_slot = 3 is taken by [device a]\n"));
 	vm_down(&h);
 	e = vm_up(&h, HEAD "[device x]\nplugin = debug-exit\npci_slot = 3\n");
 	CHECK(!h.ok);

@@ -16,6 +16,10 @@
 
 struct hv_console_ops {
 	/* ---- v1.0 ---- */
+	/* Called when the device attaches the backend, in a VM that runs (hv
+	 * check attaches it without calling create). 0, or -errno after one
+	 * hv_error() line; a failed create releases what it took itself:
+	 * destroy is called only after a create that returned 0. */
 	int (*create)(struct hv_ctx *ctx);
 	void (*destroy)(struct hv_ctx *ctx);
 	/* Output of the guest. Must not block: buffer or drop. Returns the

@@ -15,7 +15,10 @@
 struct hv_device_ops {
 	/* ---- v1.0 ---- */
 	/* Read the config, claim regions, IRQ lines and backends. vCPUs have
-	 * not started. 0, or -errno after hv_error() said why. */
+	 * not started. 0, or -errno after hv_error() said why (one line; the
+	 * core adds its own only when the plugin said nothing). A failed
+	 * create releases what it took itself that the core does not track:
+	 * destroy is called only after a create that returned 0. */
 	int (*create)(struct hv_ctx *ctx);
 	/* Release everything create took that the core does not track
 	 * (regions, watches, timers and backends are released by the core). */

@@ -14,6 +14,10 @@
 
 struct hv_net_ops {
 	/* ---- v1.0 ---- */
+	/* Called when the device attaches the backend, in a VM that runs (hv
+	 * check attaches it without calling create). 0, or -errno after one
+	 * hv_error() line; a failed create releases what it took itself:
+	 * destroy is called only after a create that returned 0. */
 	int (*create)(struct hv_ctx *ctx);
 	void (*destroy)(struct hv_ctx *ctx);
 	/* A frame from the guest (Ethernet, no FCS): 0, or -errno (dropped). */
