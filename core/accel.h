@@ -1,6 +1,7 @@
 /*
  * The accelerator interface: how the core runs vCPUs. Two implement it:
- * accel/kvm.c (hardware, /dev/kvm) and emu/ (hv's own x86 interpreter).
+ * accel/kvm.c (hardware, /dev/kvm) and emu/ (hv's own x86 interpreter);
+ * accel/select.c says which of them may run a VM here.
  *
  * Threads: vm_* and vcpu_create/destroy/set_state/get_state run on the main
  * thread while no vCPU runs (except vcpu_get_state from the vCPU's own
@@ -27,8 +28,6 @@ enum vcpu_exit {
 
 struct accel_ops {
 	const char *name;
-	/* 0 if this accelerator can run here; else -errno, and *why says why */
-	int (*probe)(const char **why);
 	/* After the memory map and the buses are final; creates the irqchip. */
 	int (*vm_create)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);

@@ -9,15 +9,13 @@
 #include <string.h>
 
 #include "accel.h"
+#include "accel/select.h"
 #include "check.h"
 #include "config.h"
 #include "disk.h"
 #include "log.h"
 #include "plugin.h"
 #include "vm.h"
-
-/* accel_emu comes from core/emu/; a build without it still runs KVM */
-extern const struct accel_ops accel_emu __attribute__((weak));
 
 static const char usage_main[] =
 	"usage: hv COMMAND [ARGS]\n"
@@ -26,6 +24,7 @@ static const char usage_main[] =
 	"  run VM.ini       boot the VM the file describes\n"
 	"  check VM.ini     validate the file and print the effective config\n"
 	"  plugins          list the plugins found, with kinds and versions\n"
+	"  accel            which vCPU backend runs VMs here, and why\n"
 	"  img ...          create, inspect, convert disk images (hv img --help)\n"
 	"\n"
 	"Each command takes --help. Plugins are searched in the INI's plugin_path,\n"
@@ -51,6 +50,13 @@ static const char usage_check[] =
 	"bound, no file written, the terminal left alone), and no KVM VM is made.\n"
 	"  --accel   override the [vm] accel key (the device set depends on it)\n"
 	"Exit status 0 when valid, 1 when not.\n";
+
+static const char usage_accel[] =
+	"usage: hv accel [--accel=auto|kvm|emu] [--name] [VM.ini]\n"
+	"Says which vCPU backend `hv run` would use here (for VM.ini's accel key,\n"
+	"or --accel, else auto) and why, after timing guest kernel code on KVM.\n"
+	"  --name    print only the backend's name (for scripts)\n"
+	"Exit status 0 when a backend can run the VM, 1 when none can.\n";
 
 static const char usage_plugins[] =
 	"usage: hv plugins [--keys] [--path DIRS]\n"
@@ -83,30 +89,17 @@ static int prepare(const char *ini, struct config *cfg, struct plugin_set *set)
 	return config_validate(cfg, set);
 }
 
-static const struct accel_ops *pick_accel(const char *want)
+/* The backend for a VM, a warning or error logged: NULL if none can run
+ * it. *why gets the reason auto fell back to emu, for the summary line. */
+static const struct accel_ops *pick_accel(const char *want, char *why, size_t n)
 {
-	const char *why = "";
+	struct accel_choice c;
 
-	if (!want || !strcmp(want, "auto")) {
-		if (!accel_kvm.probe(&why))
-			return &accel_kvm;
-		if (&accel_emu) {
-			info("KVM unavailable (%s): using the emu interpreter", why);
-			return &accel_emu;
-		}
-		err("KVM unavailable (%s), and this build has no emu backend", why);
-		return NULL;
-	}
-	if (!strcmp(want, "kvm")) {
-		if (!accel_kvm.probe(&why))
-			return &accel_kvm;
-		err("accel=kvm: %s", why);
-		return NULL;
-	}
-	if (!strcmp(want, "emu") && &accel_emu)
-		return &accel_emu;
-	err("accel=%s: not available in this build", want);
-	return NULL;
+	accel_choose(want, &c);
+	snprintf(why, n, "%s", c.reason ? c.reason : "");
+	if (*c.why && c.level <= LOG_WARN)
+		log_msg(c.level, "%s", c.why);
+	return c.ops;
 }
 
 /*
@@ -116,7 +109,8 @@ static const struct accel_ops *pick_accel(const char *want)
  * vm_init ran, and then the caller owes a vm_destroy.
  */
 static int build(const char *ini, const char *accel_opt, int dry,
-		 struct config *cfg, struct plugin_set *set, struct vm *vm)
+		 struct config *cfg, struct plugin_set *set, struct vm *vm,
+		 char *why, size_t why_len)
 {
 	const struct accel_ops *accel;
 	int errors, rc;
@@ -125,7 +119,7 @@ static int build(const char *ini, const char *accel_opt, int dry,
 		return -1;
 	if (!accel_opt)
 		accel_opt = cfg_get(config_section(cfg, "vm", "vm"), "accel");
-	if (!(accel = pick_accel(accel_opt)))
+	if (!(accel = pick_accel(accel_opt, why, why_len)))
 		return -1;
 	errors = log_errors;
 	rc = vm_init(vm, cfg, set, accel);
@@ -148,6 +142,7 @@ static int cmd_run(int argc, char **argv)
 	const char *accel_opt = NULL;
 	struct config cfg;
 	struct plugin_set set = { 0 };
+	char why[160];
 	struct vm vm = { 0 };
 	int c, status = 1;
 
@@ -164,10 +159,12 @@ static int cmd_run(int argc, char **argv)
 		fputs(usage_run, stderr);
 		return 2;
 	}
-	if (build(argv[optind], accel_opt, 0, &cfg, &set, &vm) == 0) {
+	if (build(argv[optind], accel_opt, 0, &cfg, &set, &vm, why, sizeof(why)) == 0) {
+		/* the reason for a fallback rides on the line every run prints */
 		if (log_level >= LOG_WARN)
-			fprintf(stderr, "hv: %s: accel=%s, %d vCPU%s, %llu MiB\n",
+			fprintf(stderr, "hv: %s: accel=%s%s%s%s, %d vCPU%s, %llu MiB\n",
 				vm.name ? vm.name : argv[optind], vm.accel->name,
+				*why ? " (auto: " : "", why, *why ? ")" : "",
 				vm.ncpus, vm.ncpus > 1 ? "s" : "",
 				(unsigned long long)(vm.ram_size >> 20));
 		if (vm_start(&vm) == 0) {
@@ -196,6 +193,7 @@ static int cmd_check(int argc, char **argv)
 	struct config cfg;
 	struct plugin_set set = { 0 };
 	struct vm vm = { 0 };
+	char why[160];
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -209,7 +207,7 @@ static int cmd_check(int argc, char **argv)
 		fputs(usage_check, stderr);
 		return 2;
 	}
-	rc = build(argv[optind], accel_opt, 1, &cfg, &set, &vm);
+	rc = build(argv[optind], accel_opt, 1, &cfg, &set, &vm, why, sizeof(why));
 	if (vm.cfg)
 		vm_destroy(&vm);
 	if (!rc)
@@ -217,6 +215,76 @@ static int cmd_check(int argc, char **argv)
 	config_free(&cfg);
 	plugin_set_free(&set);
 	return rc ? 1 : 0;
+}
+
+static void print_kvm_facts(const struct kvm_facts *f)
+{
+	if (f->err)
+		printf("kvm: %s\n", f->why);
+	else if (!f->measured)
+		printf("kvm: %s\n", f->pvm ? "kvm-pvm (guest kernel code is emulated)" : "usable");
+	else if (f->mips <= 0)
+		printf("kvm: %sguest kernel code did not finish in 2 s\n",
+		       f->pvm ? "kvm-pvm, " : "");
+	else
+		printf("kvm: %sguest kernel code runs at %.1f M instructions/s (%s %.0f)\n",
+		       f->pvm ? "kvm-pvm, " : "", f->mips,
+		       f->mips >= KVM_MIN_MIPS ? "hardware: at least" : "emulated: below",
+		       KVM_MIN_MIPS);
+}
+
+static int cmd_accel(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "accel", required_argument, 0, 'a' },
+		{ "name", no_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *want = NULL;
+	struct config cfg = { 0 };
+	struct kvm_facts f;
+	struct accel_choice c;
+	int opt, name_only = 0, loaded = 0;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': want = optarg; break;
+		case 'n': name_only = 1; break;
+		case 'h': fputs(usage_accel, stdout); return 0;
+		default: fputs(usage_accel, stderr); return 2;
+		}
+	}
+	if (optind < argc - 1) {
+		fputs(usage_accel, stderr);
+		return 2;
+	}
+	if (optind == argc - 1) {
+		if (config_load(&cfg, argv[optind])) {
+			config_free(&cfg);
+			return 1;
+		}
+		loaded = 1;
+		if (!want)
+			want = cfg_get(config_section(&cfg, "vm", "vm"), "accel");
+	}
+	if (!want)
+		want = "auto";
+	accel_kvm_facts(&f, 1);
+	accel_decide(want, &f, &accel_kvm, accel_emu_or_null(), &c);
+	if (name_only) {
+		if (c.ops)
+			printf("%s\n", c.ops->name);
+	} else {
+		print_kvm_facts(&f);
+		if (*c.why)
+			printf("%s\n", c.why);
+		else
+			printf("accel=%s: %s\n", want, c.ops->name);
+	}
+	if (loaded)
+		config_free(&cfg);
+	return c.ops ? 0 : 1;
 }
 
 static void print_plugin_keys(const struct plugin *p)
@@ -289,6 +357,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plugins"))
 		return cmd_plugins(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "accel"))
+		return cmd_accel(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "img"))
 		return img_main(argc - 1, argv + 1);
 	fprintf(stderr, "hv: unknown command '%s'\n%s", argv[1], usage_main);

@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,26 +31,7 @@ struct kvm_vm {
 struct kvm_cpu {
 	int fd;
 	struct kvm_run *run;
-	int warned_internal;
 };
-
-static int kvm_probe(const char **why)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		*why = errno == ENOENT ? "/dev/kvm does not exist" :
-					 "/dev/kvm cannot be opened";
-		return -errno;
-	}
-	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		close(fd);
-		*why = "unexpected KVM API version";
-		return -ENOTSUP;
-	}
-	close(fd);
-	return 0;
-}
 
 static void kick_handler(int sig)
 {
@@ -407,6 +389,83 @@ static void handle_mmio(struct vcpu *cpu, struct kvm_run *run)
 	}
 }
 
+static const char *internal_name(unsigned sub)
+{
+	switch (sub) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "instruction emulation failed";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default: return "unknown suberror";
+	}
+}
+
+/*
+ * The instruction at CS:RIP, as hex: from KVM's emulation-failure record
+ * when it has one, else from guest memory through the vCPU's page tables.
+ */
+static void insn_bytes(struct vcpu *cpu, struct kvm_cpu *c, const struct kvm_sregs *s,
+		       uint64_t rip, char *out, size_t n)
+{
+	struct kvm_run *run = c->run;
+	struct kvm_translation tr = { 0 };
+	uint8_t b[15];
+	unsigned len = 0;
+	size_t at = 0;
+
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->emulation_failure.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    run->emulation_failure.ndata >= 3 &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		len = run->emulation_failure.insn_size;
+		memcpy(b, run->emulation_failure.insn_bytes, len > 15 ? 15 : len);
+	} else {
+		tr.linear_address = s->cs.base + (s->cs.l ? rip : (uint32_t)rip);
+		if (!ioctl(c->fd, KVM_TRANSLATE, &tr) && tr.valid)
+			for (len = 0; len < sizeof(b); len++)
+				if (mem_read(&cpu->vm->mem, tr.physical_address + len, &b[len], 1))
+					break;
+	}
+	if (len > sizeof(b))
+		len = sizeof(b);
+	snprintf(out, n, "%s", len ? "" : "unreadable");
+	for (unsigned i = 0; i < len && at + 4 < n; i++)
+		at += snprintf(out + at, n - at, "%s%02x", i ? " " : "", b[i]);
+}
+
+/* One line saying where the vCPU stopped and on what. */
+static void report_stop(struct vcpu *cpu, struct kvm_cpu *c, int level,
+			const char *what)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char bytes[64];
+
+	if (ioctl(c->fd, KVM_GET_REGS, &r) || ioctl(c->fd, KVM_GET_SREGS, &s)) {
+		log_msg(level, "vCPU %d: %s (registers unreadable)", cpu->index, what);
+		return;
+	}
+	insn_bytes(cpu, c, &s, r.rip, bytes, sizeof(bytes));
+	log_msg(level, "vCPU %d: %s at CS:RIP %04x:%016llx (CR0 %llx, EFER %llx), "
+		"instruction bytes: %s", cpu->index, what, s.cs.selector,
+		(unsigned long long)r.rip, (unsigned long long)s.cr0,
+		(unsigned long long)s.efer, bytes);
+}
+
+static void report_internal(struct vcpu *cpu, struct kvm_cpu *c)
+{
+	struct kvm_run *run = c->run;
+	char what[256];
+	int at;
+
+	at = snprintf(what, sizeof(what), "KVM internal error: %s (suberror %u)",
+		      internal_name(run->internal.suberror), run->internal.suberror);
+	for (unsigned i = 0; i < run->internal.ndata && i < 4 && at < (int)sizeof(what); i++)
+		at += snprintf(what + at, sizeof(what) - at, "%s%llx", i ? " " : ", data ",
+			       (unsigned long long)run->internal.data[i]);
+	report_stop(cpu, c, LOG_ERR, what);
+}
+
 static int kvm_vcpu_run(struct vcpu *cpu)
 {
 	struct kvm_cpu *c = cpu->accel;
@@ -431,6 +490,7 @@ static int kvm_vcpu_run(struct vcpu *cpu)
 			handle_mmio(cpu, run);
 			break;
 		case KVM_EXIT_SHUTDOWN:
+			report_stop(cpu, c, LOG_WARN, "shutdown (triple fault)");
 			return VCPU_EXIT_SHUTDOWN;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
@@ -441,13 +501,16 @@ static int kvm_vcpu_run(struct vcpu *cpu)
 			return VCPU_EXIT_HALT;
 		case KVM_EXIT_INTR:
 			return VCPU_EXIT_KICK;
-		case KVM_EXIT_FAIL_ENTRY:
-			err("vCPU %d: entry failed, hardware reason 0x%llx", cpu->index,
-			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		case KVM_EXIT_FAIL_ENTRY: {
+			char what[96];
+
+			snprintf(what, sizeof(what), "VM entry failed, hardware reason 0x%llx",
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			report_stop(cpu, c, LOG_ERR, what);
 			return VCPU_EXIT_ERROR;
+		}
 		case KVM_EXIT_INTERNAL_ERROR:
-			err("vCPU %d: KVM internal error, suberror %u", cpu->index,
-			    run->internal.suberror);
+			report_internal(cpu, c);
 			return VCPU_EXIT_ERROR;
 		default:
 			err("vCPU %d: unhandled KVM exit %u", cpu->index, run->exit_reason);
@@ -486,7 +549,6 @@ static int kvm_msi(struct vm *vm, uint64_t addr, uint32_t data)
 
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
-	.probe = kvm_probe,
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
 	.mem_update = kvm_mem_update,

@@ -19,12 +19,6 @@
 #define BATCH 20000 /* instructions between timer polls and request checks */
 #define APIC_PAGE 0xfee00000ull
 
-static int emu_probe(const char **why)
-{
-	*why = NULL;
-	return 0;
-}
-
 static int apic_enabled(struct emu_vcpu *v)
 {
 	return (v->cpu.apic_base & 0x800) != 0;
@@ -456,7 +450,6 @@ static int emu_msi(struct vm *vm, uint64_t addr, uint32_t data)
 
 const struct accel_ops accel_emu = {
 	.name = "emu",
-	.probe = emu_probe,
 	.vm_create = emu_vm_create,
 	.vm_destroy = emu_vm_destroy,
 	.mem_update = emu_mem_update,

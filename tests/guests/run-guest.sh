@@ -3,6 +3,8 @@
 # The guest's .asm (beside the .expect, in the same directory as this
 # script, or given by HV_GUEST_SRC) carries its expectations in comments:
 #   ; hv-test: exit=N      the exit status hv must end with
+#   ; hv-test: accel=A     run on that backend only (no line elsewhere)
+#   ; hv-test: stderr=RE   hv's stderr must match the extended regex RE
 #   ; hv-vm: key = value   extra [vm] keys
 #   ; hv-ini: LINE         a line appended to the INI after the standard
 #                          sections (COM1 on stdio, debug-exit), e.g.
@@ -16,6 +18,9 @@ asm=$src/$name.asm
 expect=$src/$name.expect
 # interactive guests are driven by their own tests (tests/console/)
 grep -q '^; hv-test: interactive' "$asm" && exit 0
+only=$(sed -n 's/^; hv-test: accel=\([a-z]*\).*/\1/p' "$asm")
+[ -n "$only" ] && [ "$only" != "$accel" ] && exit 0
+want_err=$(sed -n 's/^; hv-test: stderr=//p' "$asm")
 tmp=${TMPDIR:-/tmp}/hv-guest-$name-$accel-$$
 mkdir -p "$tmp"
 want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")
@@ -43,6 +48,8 @@ if [ "$status" != "$want_exit" ]; then
 	why="exit status $status, expected $want_exit: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
 elif ! cmp -s "$tmp/out" "$expect"; then
 	why="serial output differs: got '$(head -c 200 "$tmp/out" | tr '\n' '|')'"
+elif [ -n "$want_err" ] && ! grep -qE -- "$want_err" "$tmp/err"; then
+	why="stderr does not match '$want_err': $(head -c 300 "$tmp/err" | tr '\n' ' ')"
 fi
 rm -rf "$tmp"
 if [ -z "$why" ]; then

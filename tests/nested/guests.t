@@ -18,6 +18,14 @@ cat > "$payload/run-inside.sh" <<'INSIDE'
 # In the nested VM: each guest under hv with accel=kvm.
 cd /hv
 export HV_GUEST_SRC=/hv/guests HV_GUEST_TIMEOUT=60
+# real (nested) KVM runs guest kernel code at speed: accel=auto takes it
+facts=$(/hv/hv accel 2>&1)
+echo "# $(echo "$facts" | head -1)"
+if [ "$(/hv/hv accel --name)" = kvm ]; then
+	echo "ok accel-auto-picks-kvm"
+else
+	echo "not ok accel-auto-picks-kvm - $(echo "$facts" | tr '\n' ' ')"
+fi
 for bin in /hv/guests/*.bin; do
 	sh /hv/run-guest.sh /hv/hv "$bin" kvm
 done

@@ -1,0 +1,34 @@
+#!/bin/bash
+# The bare-metal guests on this host's own /dev/kvm (accel=kvm), where it
+# has one: real KVM, or kvm-pvm, which emulates guest kernel code slowly
+# but runs these small guests. `hv accel` says what /dev/kvm is; on
+# kvm-pvm the guests its emulator cannot run are listed below and skipped.
+set -u
+b=${BUILD:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+hv=$root/$b/hv
+export HV_PLUGIN_PATH=${HV_PLUGIN_PATH:-$root/$b/plugins}
+case $HV_PLUGIN_PATH in /*) ;; *) HV_PLUGIN_PATH=$root/$HV_PLUGIN_PATH ;; esac
+facts=$("$hv" accel --accel=kvm 2>&1)
+if [ "$("$hv" accel --accel=kvm --name 2>/dev/null)" != kvm ]; then
+	echo "ok host-kvm-guests # skip: $(head -1 <<< "$facts")"
+	exit 0
+fi
+echo "# $(head -1 <<< "$facts")"
+# kvm-pvm's instruction emulator stops on IRET in protected mode
+# (pci-irq) and a triple-fault reset does not come back (reset, reset-exit)
+pvm_skip=" pci-irq reset reset-exit "
+pvm=0
+grep -q kvm-pvm <<< "$facts" && pvm=1
+n=0
+for g in "$root/$b"/guests/*.bin; do
+	name=$(basename "$g" .bin)
+	if [ $pvm = 1 ] && [[ $pvm_skip == *" $name "* ]]; then
+		echo "# guest-$name: not run on kvm-pvm (its emulator cannot)"
+		continue
+	fi
+	sh "$root/tests/guests/run-guest.sh" "$hv" "$g" kvm
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || echo "not ok host-kvm-guests - no guests built in $b/guests"
+exit 0
