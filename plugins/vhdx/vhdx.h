@@ -121,8 +121,14 @@ enum {
 #define BAT_OFF(e)	     ((e) & ~((1ull << 20) - 1))
 #define BAT_MAKE(state, off) ((uint64_t)(state) | (off))
 
+/* guid.c */
 extern const guid_t GUID_BAT, GUID_METADATA, GUID_FILE_PARAMS, GUID_VSIZE,
-	GUID_DISK_ID, GUID_LSS, GUID_PSS, GUID_PARENT_LOC, GUID_LOC_TYPE;
+	GUID_DISK_ID, GUID_LSS, GUID_PSS, GUID_PARENT_LOC, GUID_PARENT_LOC_OLD,
+	GUID_LOC_TYPE;
+void guid_random(guid_t *g);
+int guid_is_zero(const guid_t *g);
+int guid_parse(const char *s, guid_t *g);
+void guid_format(const guid_t *g, char *buf);
 
 /* One metadata page waiting for the next log commit. */
 struct vpage {
@@ -158,6 +164,8 @@ struct vimg {
 	uint8_t **sb;	    /* sector bitmaps, loaded on demand, 1 MiB each */
 	uint8_t *sb_dirty;  /* nchunks * 256 bytes */
 
+	uint64_t old_loc_entry; /* file offset of a parent locator entry
+				 * under GUID_PARENT_LOC_OLD, or 0 */
 	guid_t parent_linkage, parent_linkage2;
 	int has_linkage2;
 	char *parent_path; /* resolved */
@@ -185,9 +193,6 @@ void vimg_close(struct vimg *im);
 uint64_t vimg_bat_index(const struct vimg *im, uint64_t block);
 uint64_t vimg_sb_index(const struct vimg *im, uint64_t chunk);
 int vimg_load_sb(struct vimg *im, uint64_t chunk);
-void guid_random(guid_t *g);
-int guid_parse(const char *s, guid_t *g);
-void guid_format(const guid_t *g, char *buf);
 int vimg_write_header(struct vimg *im, const guid_t *log_guid);
 
 /* log.c */

@@ -36,3 +36,8 @@ EXTRA_BINS += $(BUILD)/tests/disk/plugins/diskcheck.so
 $(BUILD)/tests/disk/plugins/diskcheck.so: tests/disk/diskcheck.c $(wildcard sdk/include/hv/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SDK_INC) -fPIC -fvisibility=hidden -shared -o $@ $<
+
+# The VHDX GUID unit test links the plugin's guid.c (no test hook in the .so).
+$(BUILD)/tests/test_vhdx_guid: tests/unit/test_vhdx_guid.c tests/unit/unit.h $(BUILD)/plugins/vhdx/guid.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CORE_INC) -Itests/unit -o $@ $< $(BUILD)/plugins/vhdx/guid.o
