@@ -63,13 +63,15 @@ int guid_is_zero(const guid_t *g)
 	return !memcmp(g, &z, sizeof(z));
 }
 
+/* Lower case in braces, as Windows writes parent_linkage: libvhdi
+ * refuses upper-case hex digits there. */
 void guid_format(const guid_t *g, char *buf)
 {
 	const uint8_t *b = g->b;
 
 	sprintf(buf,
-		"{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%"
-		"02X%02X}",
+		"{%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
+		"02x%02x}",
 		b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9],
 		b[10], b[11], b[12], b[13], b[14], b[15]);
 }
