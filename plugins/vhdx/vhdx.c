@@ -695,7 +695,7 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 	r = hv_file_open(ctx, path, readonly ? HV_FILE_RDONLY : 0, &im->f);
 	if (r) {
 		im->f = NULL;
-		hv_error(ctx, "%s: %s", path, strerror(-r));
+		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
 	seen[depth] = realpath(path, NULL);
