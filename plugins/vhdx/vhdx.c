@@ -38,7 +38,7 @@ uint64_t vimg_sb_index(const struct vimg *im, uint64_t chunk)
 
 static int rd(struct vimg *im, void *buf, size_t len, uint64_t off)
 {
-	int64_t n = hv_file_pread(im->ctx, im->f, buf, len, off);
+	int64_t n = vimg_pread(im, buf, len, off);
 
 	if (n < 0)
 		FAIL(im, "%s: read error at %llu: %s", im->path,
@@ -568,7 +568,7 @@ int vimg_load_sb(struct vimg *im, uint64_t chunk)
 	if (!im->sb[chunk])
 		return -ENOMEM;
 	if (BAT_STATE(e) == SB_PRESENT &&
-	    hv_file_pread(im->ctx, im->f, im->sb[chunk], MiB, BAT_OFF(e)) < 0)
+	    vimg_pread(im, im->sb[chunk], MiB, BAT_OFF(e)) < 0)
 		return -EIO;
 	return 0;
 }
@@ -723,17 +723,8 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 		     "file",
 		     path, (unsigned long long)im->hdr.log_offset,
 		     im->hdr.log_length);
-	if (!guid_is_zero(&im->hdr.log_guid)) {
-		if (readonly)
-			FAIL(im,
-			     "%s: the log holds unapplied updates; open it "
-			     "read-write to replay them (hv img check -r)",
-			     path);
-		if ((r = vlog_replay(im)))
-			return r;
-		hv_file_info(ctx, im->f, &fi);
-		im->file_size = fi.size;
-	}
+	if (!guid_is_zero(&im->hdr.log_guid) && (r = vlog_replay(im)))
+		return r;
 	if ((r = read_region_table(im)) || (r = read_metadata(im, &loc)) ||
 	    (r = read_bat(im)))
 		goto out;
@@ -756,6 +747,9 @@ void vimg_close(struct vimg *im)
 	for (int i = 0; i < im->npages; i++)
 		free(im->pages[i].buf);
 	free(im->pages);
+	for (size_t i = 0; i < im->novl; i++)
+		free(im->ovl[i].data);
+	free(im->ovl);
 	free(im->sb);
 	free(im->sb_dirty);
 	free(im->bat);
@@ -881,7 +875,11 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 	struct vimg *im = s->top;
 	int repair = (flags & HV_DISK_CHECK_REPAIR) && !s->readonly;
 	/* what open refuses never gets here; these it tolerates */
-	if (im->replayed) {
+	if (im->replayed && im->readonly) {
+		note(res, "%s: %s", im->path,
+		     "the log holds unapplied updates (read here replayed in "
+		     "memory; check -r writes them)");
+	} else if (im->replayed) {
 		note(res, "%s: %s", im->path,
 		     "the log held unapplied updates (replayed)");
 		res->repaired++;
@@ -940,6 +938,10 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 		if (p->hdr_bad[0] || p->hdr_bad[1])
 			note(res, "%s: %s", p->path,
 			     "a header copy is invalid");
+		else if (p->replayed)
+			note(res, "%s: %s", p->path,
+			     "the log holds unapplied updates (replayed in "
+			     "memory; check -r this file itself)");
 		else if (p->old_loc_entry)
 			note(res, "%s: %s", p->path,
 			     "the parent locator item has the mistyped GUID "

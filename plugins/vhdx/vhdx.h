@@ -136,6 +136,14 @@ struct vpage {
 	uint8_t *buf; /* 4096 bytes, owned */
 };
 
+/* What a read-only open replayed from the log: one 4 KiB sector, or (a
+ * zero descriptor) a range of zeroes. Applied in log order over every read
+ * of the file, so the file itself is never written. */
+struct vovl {
+	uint64_t off, len;
+	uint8_t *data; /* len bytes, owned; NULL: zeroes */
+};
+
 /* One file of a chain. */
 struct vimg {
 	struct hv_ctx *ctx;
@@ -149,6 +157,8 @@ struct vimg {
 	int hdr_bad[2];		/* CRC or signature failed (check reports) */
 	int region_mismatch;	/* region table 2 differs from 1 */
 	int replayed;		/* the log was replayed at open */
+	struct vovl *ovl;	/* read-only: the replay, in memory */
+	size_t novl;
 
 	uint64_t bat_off, meta_off;
 	uint32_t bat_len, meta_len;
@@ -196,7 +206,14 @@ int vimg_load_sb(struct vimg *im, uint64_t chunk);
 int vimg_write_header(struct vimg *im, const guid_t *log_guid);
 
 /* log.c */
+/* Read-write: replays the log into the file and empties it. Read-only:
+ * replays it into im->ovl and leaves the file alone. */
 int vlog_replay(struct vimg *im);
+/* hv_file_pread of the file as replayed: the overlay applied, zeroes up
+ * to the replayed file size. */
+int64_t vimg_pread(struct vimg *im, void *buf, size_t len, uint64_t off);
+/* Does the overlay touch [off, off+len)? */
+int vimg_ovl_hits(const struct vimg *im, uint64_t off, uint64_t len);
 int vlog_commit(struct vimg *im);
 
 /* io.c */
