@@ -8,6 +8,12 @@ specification (2.2.3.2 Known Regions, 2.6.2 Known Metadata Items,
   vhdx_spec.py mkdiff CHILD PARENT LSS BLOCK OFF:LEN:BYTE...
                                   create a differencing CHILD of PARENT
                                   (in CHILD's directory) holding the writes
+  vhdx_spec.py mklog IMAGE VOFF:LEN:BYTE...
+                                  leave one unapplied log entry (MS-VHDX
+                                  2.3.1) rewriting those bytes of a
+                                  fixed/dynamic IMAGE's allocated blocks:
+                                  BYTE 0 as a zero descriptor, others as
+                                  data sectors; the headers get its LogGuid
 Exit 1 with a reason on failure."""
 import os, struct, sys, uuid
 
@@ -193,6 +199,47 @@ def mkdiff(child, parent_name, lss, bs, writes):
             f.seek(bat[c * (cr + 1) + cr] & ~(MiB - 1)); f.write(sb)
     print('ok wrote %s: %d blocks, %d bitmaps' % (child, len(data), len(bitmaps)))
 
+def mklog(path, writes):
+    v = Vhdx(path)
+    if v.has_parent: fail('mklog: not for differencing images')
+    size = os.path.getsize(path)
+    lg, seq = uuid.uuid4().bytes_le, 5
+    descs, sectors = [], []
+    for w in writes:
+        voff, ln, byte = (int(x, 0) for x in w.split(':'))
+        if voff % 4096 or ln % 4096: fail('mklog: %s is not 4 KiB-aligned' % w)
+        b, inb = divmod(voff, v.bs)
+        if inb + ln > v.bs: fail('mklog: %s crosses a block' % w)
+        e = v.bat[b + b // v.cr]
+        if e & 7 != 6: fail('mklog: block %d is not allocated' % b)
+        foff = (e & ~(MiB - 1)) + inb
+        if byte == 0:
+            descs.append(struct.pack('<4sIQQQ', b'zero', 0, ln, foff, seq))
+            continue
+        for o in range(0, ln, 4096):
+            page = bytes([byte]) * 4096
+            descs.append(struct.pack('<4sIQQQ', b'desc', struct.unpack('<I', page[4092:])[0],
+                                     struct.unpack('<Q', page[:8])[0], foff + o, seq))
+            sectors.append(struct.pack('<4sI', b'data', seq >> 32) + page[8:4092] + struct.pack('<I', seq & 0xFFFFFFFF))
+    hsec = -(-(64 + 32 * len(descs)) // 4096)
+    length = (hsec + len(sectors)) * 4096
+    hdr = struct.pack('<4sIIIQII16sQQ', b'loge', 0, length, 0, seq, len(descs), 0, lg, size, size)
+    entry = hdr + b''.join(descs)
+    entry += b'\0' * (hsec * 4096 - len(entry)) + b''.join(sectors)
+    entry = sealed(entry)
+    with open(path, 'r+b') as f:
+        best = None
+        for off in (64 << 10, 128 << 10):
+            f.seek(off); h = bytearray(f.read(4096))
+            h[48:64] = lg; f.seek(off); f.write(sealed(h))
+            log_len, log_off = struct.unpack_from('<IQ', h, 68)
+        if length > log_len: fail('mklog: entry larger than the log')
+        f.seek(log_off); f.write(entry)
+    print('ok log entry: %d descriptors, %d data sectors' % (len(descs), len(sectors)))
+
+if sys.argv[1] == 'mklog':
+    mklog(sys.argv[2], sys.argv[3:])
+    sys.exit(0)
 if sys.argv[1] == 'mkdiff':
     mkdiff(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5], 0), sys.argv[6:])
     sys.exit(0)
