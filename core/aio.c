@@ -456,9 +456,8 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 		/* the same file, not whatever the path names by now */
 		char self[64];
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", f->bfd);
-		int dfd = open_nonblock(self, (oflags & ~(O_CREAT | O_EXCL)) |
-						      O_DIRECT,
-					0);
+		int dfd = open_nonblock(
+			self, (oflags & ~(O_CREAT | O_EXCL)) | O_DIRECT, 0);
 		if (dfd >= 0) {
 			f->fd = dfd;
 			f->info.direct = 1;

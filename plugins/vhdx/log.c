@@ -114,8 +114,7 @@ static int ovl_add(struct vimg *im, uint64_t off, uint64_t len,
 }
 
 /* One replayed sector or zero range: into the file, or into memory. */
-static int put(struct vimg *im, uint64_t off, uint64_t len,
-	       const uint8_t *page)
+static int put(struct vimg *im, uint64_t off, uint64_t len, const uint8_t *page)
 {
 	static const uint8_t zero[SECTOR];
 
@@ -131,7 +130,8 @@ static int put(struct vimg *im, uint64_t off, uint64_t len,
 int vimg_ovl_hits(const struct vimg *im, uint64_t off, uint64_t len)
 {
 	for (size_t i = 0; i < im->novl; i++)
-		if (im->ovl[i].off < off + len && off < im->ovl[i].off + im->ovl[i].len)
+		if (im->ovl[i].off < off + len &&
+		    off < im->ovl[i].off + im->ovl[i].len)
 			return 1;
 	return 0;
 }
@@ -144,21 +144,21 @@ int64_t vimg_pread(struct vimg *im, void *buf, size_t len, uint64_t off)
 	if (n < 0 || !im->novl)
 		return n;
 	/* the log may have grown the file: zeroes up to its new end */
-	got = off >= im->file_size		? 0
-	      : im->file_size - off < len ? im->file_size - off
-					  : len;
+	got = off < im->file_size ? im->file_size - off : 0;
+	if (got > len)
+		got = len;
 	if ((uint64_t)n < got)
 		memset((uint8_t *)buf + n, 0, got - (uint64_t)n);
 	for (size_t i = 0; i < im->novl; i++) {
 		const struct vovl *v = &im->ovl[i];
 		uint64_t a = v->off > off ? v->off : off;
 		uint64_t b = v->off + v->len < off + got ? v->off + v->len
-							  : off + got;
+							 : off + got;
 		if (a >= b)
 			continue;
 		if (v->data)
-			memcpy((uint8_t *)buf + (a - off), v->data + (a - v->off),
-			       b - a);
+			memcpy((uint8_t *)buf + (a - off),
+			       v->data + (a - v->off), b - a);
 		else
 			memset((uint8_t *)buf + (a - off), 0, b - a);
 	}

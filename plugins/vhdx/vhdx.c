@@ -366,8 +366,8 @@ static int read_metadata(struct vimg *im, struct locator *loc)
 			if (parse_locator(im, v, l, loc))
 				goto out;
 			if (e[i].id.b[0] == GUID_PARENT_LOC_OLD.b[0])
-				im->old_loc_entry =
-					im->meta_off + sizeof(*mh) + i * sizeof(*e);
+				im->old_loc_entry = im->meta_off + sizeof(*mh) +
+						    i * sizeof(*e);
 			have |= 32;
 		} else if (e[i].flags & 4) {
 			hv_error(im->ctx,
