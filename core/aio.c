@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -404,9 +405,27 @@ static int file_stat(struct hv_file *f)
 	} else if (S_ISREG(st.st_mode)) {
 		f->info.size = (uint64_t)st.st_size;
 	} else {
-		return -EINVAL;
+		return -EMEDIUMTYPE;
 	}
 	return 0;
+}
+
+/* open(2) that cannot hang on a FIFO (or a tty, or a device whose open
+ * waits for carrier): O_NONBLOCK for the open itself, the type checked on
+ * the descriptor (no race with a rename), then blocking I/O as usual. */
+static int open_nonblock(const char *path, int oflags, mode_t mode)
+{
+	int fd = open(path, oflags | O_NONBLOCK, mode), fl;
+
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
 }
 
 int aio_file_open(struct instance *inst, const char *path, unsigned flags,
@@ -422,9 +441,9 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 		oflags |= O_CREAT | O_EXCL;
 	f->fd = -1;
 	f->inst = inst;
-	f->bfd = open(path, oflags, 0644);
+	f->bfd = open_nonblock(path, oflags, 0644);
 	if (f->bfd < 0) {
-		r = -errno;
+		r = f->bfd;
 		goto out_free;
 	}
 	r = file_stat(f);
@@ -434,7 +453,11 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 	/* HV_DISK_NODIRECT: for file systems that accept O_DIRECT but handle
 	 * it badly, and for tests of the pool path on any file system */
 	if (!(flags & HV_FILE_BUFFERED) && !getenv("HV_DISK_NODIRECT")) {
-		int dfd = open(path, (oflags & ~(O_CREAT | O_EXCL)) | O_DIRECT);
+		/* the same file, not whatever the path names by now */
+		char self[64];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", f->bfd);
+		int dfd = open_nonblock(
+			self, (oflags & ~(O_CREAT | O_EXCL)) | O_DIRECT, 0);
 		if (dfd >= 0) {
 			f->fd = dfd;
 			f->info.direct = 1;

@@ -52,7 +52,7 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 	}
 	r = aio_file_open(NULL, path, HV_FILE_RDONLY | HV_FILE_BUFFERED, &f);
 	if (r) {
-		err("%s: %s: %s", who, path, strerror(-r));
+		err("%s: %s: %s", who, path, hv_file_strerror(r));
 		return NULL;
 	}
 	head = calloc(1, PROBE_LEN);

@@ -15,6 +15,7 @@ packages=(
 	bochs bochsbios
 	# tests' tools
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
+	libvhdi-utils
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

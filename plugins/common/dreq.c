@@ -72,7 +72,8 @@ static int slice(const struct hv_disk_req *req, uint64_t roff, uint64_t len,
 	return n;
 }
 
-void dreq_zero(struct dreq *t, uint64_t roff, uint64_t len)
+/* Request bytes [roff, roff+len) from src, or zeroes when src is NULL. */
+static void fill(struct dreq *t, uint64_t roff, const char *src, uint64_t len)
 {
 	const struct hv_disk_req *req = t->req;
 
@@ -83,10 +84,26 @@ void dreq_zero(struct dreq *t, uint64_t roff, uint64_t len)
 			continue;
 		}
 		uint64_t take = l - roff < len ? l - roff : len;
-		memset((char *)req->iov[i].iov_base + roff, 0, take);
+		char *dst = (char *)req->iov[i].iov_base + roff;
+		if (src) {
+			memcpy(dst, src, take);
+			src += take;
+		} else {
+			memset(dst, 0, take);
+		}
 		len -= take;
 		roff = 0;
 	}
+}
+
+void dreq_zero(struct dreq *t, uint64_t roff, uint64_t len)
+{
+	fill(t, roff, NULL, len);
+}
+
+void dreq_copy(struct dreq *t, uint64_t roff, const void *buf, uint64_t len)
+{
+	fill(t, roff, buf, len);
 }
 
 static void piece_done(struct hv_ctx *ctx, struct hv_file_io *io, int64_t res)

@@ -16,6 +16,8 @@ typedef void (*dreq_after_fn)(struct hv_ctx *ctx, void *arg, int status);
 struct dreq *dreq_new(struct hv_ctx *ctx, struct hv_disk_req *req);
 /* Fill request bytes [roff, roff+len) with zeroes. */
 void dreq_zero(struct dreq *t, uint64_t roff, uint64_t len);
+/* Copy len bytes of buf into request bytes [roff, roff+len). */
+void dreq_copy(struct dreq *t, uint64_t roff, const void *buf, uint64_t len);
 /* Read or write request bytes [roff, roff+len) at file offset foff; after
  * (may be NULL) runs when that piece is done, before the request
  * completes. A failure is recorded in the request's status. */

@@ -35,7 +35,7 @@ static int raw_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 	s->readonly = !!(flags & HV_DISK_OPEN_RDONLY);
 	r = hv_file_open(ctx, path, s->readonly ? HV_FILE_RDONLY : 0, &s->f);
 	if (r) {
-		hv_error(ctx, "%s: %s", path, strerror(-r));
+		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
 	hv_file_info(ctx, s->f, &s->fi);

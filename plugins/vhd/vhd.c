@@ -422,7 +422,7 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 	im->readonly = ro;
 	if ((r = hv_file_open(ctx, path, ro ? HV_FILE_RDONLY : 0, &im->f))) {
 		im->f = NULL;
-		hv_error(ctx, "%s: %s", path, strerror(-r));
+		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
 	seen[depth] = realpath(path, NULL);

@@ -256,6 +256,12 @@ static int parent_info(struct hv_ctx *ctx, const char *child, const char *path,
 		l->rel = relative_path(child, path);
 		if (!l->abs || !l->rel)
 			r = -ENOMEM;
+		/* a Win32 path, as the key says: "\dir\parent.vhdx" (rooted,
+		 * no drive). Readers that only look for the parent beside the
+		 * child (libvhdi) take the part after the last backslash. */
+		for (char *q = l->abs; q && *q; q++)
+			if (*q == '/')
+				*q = '\\';
 	}
 	vimg_close(p);
 	return r;

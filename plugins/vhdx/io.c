@@ -77,6 +77,33 @@ static uint64_t sb_index(const struct vimg *im, uint64_t voff)
 	       im->lsec;
 }
 
+/* Payload bytes from the file; synchronously through the overlay when a
+ * read-only open replayed the log over them. */
+static void read_file(struct dreq *t, struct vimg *im, uint64_t roff,
+		      uint64_t len, uint64_t foff)
+{
+	uint8_t *buf;
+
+	if (!vimg_ovl_hits(im, foff, len)) {
+		dreq_io(t, im->f, HV_DISK_READ, roff, len, foff, NULL, NULL);
+		return;
+	}
+	buf = malloc(len);
+	if (!buf) {
+		dreq_fail(t, -ENOMEM);
+		return;
+	}
+	int64_t n = vimg_pread(im, buf, len, foff);
+	if (n < 0) {
+		dreq_fail(t, (int)n);
+	} else {
+		/* past the end of the file: zeroes, as piece_done does */
+		memset(buf + n, 0, len - (uint64_t)n);
+		dreq_copy(t, roff, buf, len);
+	}
+	free(buf);
+}
+
 static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 		       uint64_t voff, uint64_t len)
 {
@@ -88,8 +115,7 @@ static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 
 		switch (BAT_STATE(e)) {
 		case PB_FULLY_PRESENT:
-			dreq_io(t, im->f, HV_DISK_READ, roff, n,
-				BAT_OFF(e) + in, NULL, NULL);
+			read_file(t, im, roff, n, BAT_OFF(e) + in);
 			break;
 		case PB_PARTIALLY_PRESENT: {
 			uint64_t c = b / im->chunk_ratio,
@@ -108,11 +134,9 @@ static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 				uint64_t ro = roff + done * im->lsec,
 					 vo = voff + done * im->lsec;
 				if (bit)
-					dreq_io(t, im->f, HV_DISK_READ, ro,
-						k * im->lsec,
-						BAT_OFF(e) + in +
-							done * im->lsec,
-						NULL, NULL);
+					read_file(t, im, ro, k * im->lsec,
+						  BAT_OFF(e) + in +
+							  done * im->lsec);
 				else
 					read_range(t, im->parent, ro, vo,
 						   k * im->lsec);

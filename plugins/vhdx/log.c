@@ -94,6 +94,77 @@ static int entry_parse(const struct vimg *im, const uint8_t *log, uint32_t L,
 	return 0;
 }
 
+static int ovl_add(struct vimg *im, uint64_t off, uint64_t len,
+		   const uint8_t *page)
+{
+	struct vovl *n = realloc(im->ovl, (im->novl + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	im->ovl = n;
+	n[im->novl] = (struct vovl){off, len, NULL};
+	if (page) {
+		n[im->novl].data = malloc(len);
+		if (!n[im->novl].data)
+			return -ENOMEM;
+		memcpy(n[im->novl].data, page, len);
+	}
+	im->novl++;
+	return 0;
+}
+
+/* One replayed sector or zero range: into the file, or into memory. */
+static int put(struct vimg *im, uint64_t off, uint64_t len, const uint8_t *page)
+{
+	static const uint8_t zero[SECTOR];
+
+	if (im->readonly)
+		return ovl_add(im, off, len, page);
+	for (uint64_t o = 0; o < len; o += SECTOR)
+		if (hv_file_pwrite(im->ctx, im->f, page ? page : zero, SECTOR,
+				   off + o) != SECTOR)
+			return -EIO;
+	return 0;
+}
+
+int vimg_ovl_hits(const struct vimg *im, uint64_t off, uint64_t len)
+{
+	for (size_t i = 0; i < im->novl; i++)
+		if (im->ovl[i].off < off + len &&
+		    off < im->ovl[i].off + im->ovl[i].len)
+			return 1;
+	return 0;
+}
+
+int64_t vimg_pread(struct vimg *im, void *buf, size_t len, uint64_t off)
+{
+	int64_t n = hv_file_pread(im->ctx, im->f, buf, len, off);
+	uint64_t got;
+
+	if (n < 0 || !im->novl)
+		return n;
+	/* the log may have grown the file: zeroes up to its new end */
+	got = off < im->file_size ? im->file_size - off : 0;
+	if (got > len)
+		got = len;
+	if ((uint64_t)n < got)
+		memset((uint8_t *)buf + n, 0, got - (uint64_t)n);
+	for (size_t i = 0; i < im->novl; i++) {
+		const struct vovl *v = &im->ovl[i];
+		uint64_t a = v->off > off ? v->off : off;
+		uint64_t b = v->off + v->len < off + got ? v->off + v->len
+							 : off + got;
+		if (a >= b)
+			continue;
+		if (v->data)
+			memcpy((uint8_t *)buf + (a - off),
+			       v->data + (a - v->off), b - a);
+		else
+			memset((uint8_t *)buf + (a - off), 0, b - a);
+	}
+	return (int64_t)got;
+}
+
 static int apply_entry(struct vimg *im, const uint8_t *log, uint32_t L,
 		       const struct entry *e, uint8_t *buf)
 {
@@ -122,22 +193,18 @@ static int apply_entry(struct vimg *im, const uint8_t *log, uint32_t L,
 				 im->path, (unsigned long long)e->seq);
 			return -EINVAL;
 		}
+		int r;
 		if (ds.sig == SIG_DESC) {
 			const uint8_t *ds_sec = buf + (hsec + ndata++) * SECTOR;
 			memcpy(page, &ds.leading, 8);
 			memcpy(page + 8, ds_sec + 8, 4084);
 			memcpy(page + 4092, &ds.trailing, 4);
-			if (hv_file_pwrite(im->ctx, im->f, page, SECTOR,
-					   ds.file_offset) != SECTOR)
-				return -EIO;
+			r = put(im, ds.file_offset, SECTOR, page);
 		} else {
-			memset(page, 0, SECTOR);
-			for (uint64_t o = 0; o < len; o += SECTOR)
-				if (hv_file_pwrite(im->ctx, im->f, page, SECTOR,
-						   ds.file_offset + o) !=
-				    SECTOR)
-					return -EIO;
+			r = put(im, ds.file_offset, len, NULL);
 		}
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -197,13 +264,18 @@ int vlog_replay(struct vimg *im)
 				break;
 			off = (uint32_t)((off + e.len) % L);
 		}
-		if (im->file_size < best_head.last_file_offset &&
-		    (r = hv_file_truncate(im->ctx, im->f,
-					  best_head.last_file_offset)))
-			goto out;
+		if (im->file_size < best_head.last_file_offset) {
+			if (!im->readonly &&
+			    (r = hv_file_truncate(im->ctx, im->f,
+						  best_head.last_file_offset)))
+				goto out;
+			im->file_size = best_head.last_file_offset;
+		}
 	}
-	if ((r = hv_file_sync(im->ctx, im->f)) ||
-	    (r = vimg_write_header(im, &zero)))
+	/* read-only: the header keeps its LogGuid, so the next writer
+	 * replays the same entries into the file */
+	if (!im->readonly && ((r = hv_file_sync(im->ctx, im->f)) ||
+			      (r = vimg_write_header(im, &zero))))
 		goto out;
 	im->replayed = 1;
 	r = 0;

@@ -16,99 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "../common/dreq.h"
-
-#define G(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                         \
-	{                                                                  \
-		{                                                          \
-			(a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, \
-				(a) >> 24, (b)&0xff, (b) >> 8, (c)&0xff,   \
-				(c) >> 8, d0, d1, d2, d3, d4, d5, d6, d7   \
-		}                                                          \
-	}
-const guid_t GUID_BAT = G(0x2DC27766u, 0xF623, 0x4200, 0x9D, 0x64, 0x11, 0x5E,
-			  0x9B, 0xFD, 0x4A, 0x08);
-const guid_t GUID_METADATA = G(0x8B7CA206u, 0x4790, 0x4B9A, 0xB8, 0xFE, 0x57,
-			       0x5F, 0x05, 0x0F, 0x88, 0x6E);
-const guid_t GUID_FILE_PARAMS = G(0xCAA16737u, 0xFA36, 0x4D43, 0xB3, 0xB6, 0x33,
-				  0xF0, 0xAA, 0x44, 0xE7, 0x6B);
-const guid_t GUID_VSIZE = G(0x2FA54224u, 0xCD1B, 0x4876, 0xB2, 0x11, 0x5D, 0xBE,
-			    0xD8, 0x3B, 0xF4, 0xB8);
-const guid_t GUID_DISK_ID = G(0xBECA12ABu, 0xB2E6, 0x4523, 0x93, 0xEF, 0xC3,
-			      0x09, 0xE0, 0x00, 0xC7, 0x46);
-const guid_t GUID_LSS = G(0x8141BF1Du, 0xA96F, 0x4709, 0xBA, 0x47, 0xF2, 0x33,
-			  0xA8, 0xFA, 0xAB, 0x5F);
-const guid_t GUID_PSS = G(0xCDA348C7u, 0x445D, 0x4471, 0x9C, 0xC9, 0xE9, 0x88,
-			  0x52, 0x51, 0xC5, 0x56);
-const guid_t GUID_PARENT_LOC = G(0xA8D35F2Bu, 0xB30B, 0x454D, 0xAB, 0xF7, 0xD3,
-				 0xD8, 0x48, 0x34, 0xAB, 0x0C);
-const guid_t GUID_LOC_TYPE = G(0xB04AEFB7u, 0xD19E, 0x4A81, 0xB7, 0x89, 0x25,
-			       0xB8, 0xE9, 0x44, 0x59, 0x13);
 
 #define FAIL(im, ...)                             \
 	do {                                      \
 		hv_error((im)->ctx, __VA_ARGS__); \
 		return -EINVAL;                   \
 	} while (0)
-
-void guid_random(guid_t *g)
-{
-	if (getrandom(g->b, sizeof(g->b), 0) != (ssize_t)sizeof(g->b))
-		for (size_t i = 0; i < sizeof(g->b); i++)
-			g->b[i] = (uint8_t)rand();
-	g->b[7] = (g->b[7] & 0x0f) | 0x40; /* version 4 */
-	g->b[8] = (g->b[8] & 0x3f) | 0x80;
-}
-
-static int guid_zero(const guid_t *g)
-{
-	static const guid_t z;
-	return !memcmp(g, &z, sizeof(z));
-}
-
-void guid_format(const guid_t *g, char *buf)
-{
-	const uint8_t *b = g->b;
-
-	sprintf(buf,
-		"{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%"
-		"02X%02X}",
-		b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9],
-		b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-int guid_parse(const char *s, guid_t *g)
-{
-	static const int pos[16] = {3, 2, 1,  0,  5,  4,  7,  6,
-				    8, 9, 10, 11, 12, 13, 14, 15};
-	int k = 0;
-
-	if (*s == '{')
-		s++;
-	while (*s && *s != '}' && k < 32) {
-		int v;
-		if (*s == '-') {
-			s++;
-			continue;
-		}
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			v = (*s | 0x20) - 'a' + 10;
-		else
-			return -1;
-		if (k & 1)
-			g->b[pos[k / 2]] |= (uint8_t)v;
-		else
-			g->b[pos[k / 2]] = (uint8_t)(v << 4);
-		k++;
-		s++;
-	}
-	return k == 32 ? 0 : -1;
-}
 
 uint64_t vimg_bat_index(const struct vimg *im, uint64_t block)
 {
@@ -122,7 +38,7 @@ uint64_t vimg_sb_index(const struct vimg *im, uint64_t chunk)
 
 static int rd(struct vimg *im, void *buf, size_t len, uint64_t off)
 {
-	int64_t n = hv_file_pread(im->ctx, im->f, buf, len, off);
+	int64_t n = vimg_pread(im, buf, len, off);
 
 	if (n < 0)
 		FAIL(im, "%s: read error at %llu: %s", im->path,
@@ -439,9 +355,19 @@ static int read_metadata(struct vimg *im, struct locator *loc)
 			NEED(4);
 			memcpy(&im->psec, v, 4);
 			have |= 16;
-		} else if (!memcmp(&e[i].id, &GUID_PARENT_LOC, 16)) {
+		} else if (!memcmp(&e[i].id, &GUID_PARENT_LOC, 16) ||
+			   !memcmp(&e[i].id, &GUID_PARENT_LOC_OLD, 16)) {
+			if (have & 32) {
+				hv_error(im->ctx,
+					 "%s: two parent locator items",
+					 im->path);
+				goto out;
+			}
 			if (parse_locator(im, v, l, loc))
 				goto out;
+			if (e[i].id.b[0] == GUID_PARENT_LOC_OLD.b[0])
+				im->old_loc_entry = im->meta_off + sizeof(*mh) +
+						    i * sizeof(*e);
 			have |= 32;
 		} else if (e[i].flags & 4) {
 			hv_error(im->ctx,
@@ -478,6 +404,13 @@ static int read_metadata(struct vimg *im, struct locator *loc)
 			 im->path);
 	else
 		r = 0;
+	if (r == 0 && im->old_loc_entry)
+		hv_warn(im->ctx,
+			"%s: parent locator item under the mistyped GUID "
+			"A8D35F2B-B30B-454D-ABF7-D3D84834AB0C (MS-VHDX: "
+			"A8D35F2D-...); other readers miss the parent; hv img "
+			"check -r rewrites it",
+			im->path);
 out:
 	free(m);
 	return r;
@@ -635,7 +568,7 @@ int vimg_load_sb(struct vimg *im, uint64_t chunk)
 	if (!im->sb[chunk])
 		return -ENOMEM;
 	if (BAT_STATE(e) == SB_PRESENT &&
-	    hv_file_pread(im->ctx, im->f, im->sb[chunk], MiB, BAT_OFF(e)) < 0)
+	    vimg_pread(im, im->sb[chunk], MiB, BAT_OFF(e)) < 0)
 		return -EIO;
 	return 0;
 }
@@ -762,7 +695,7 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 	r = hv_file_open(ctx, path, readonly ? HV_FILE_RDONLY : 0, &im->f);
 	if (r) {
 		im->f = NULL;
-		hv_error(ctx, "%s: %s", path, strerror(-r));
+		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
 	seen[depth] = realpath(path, NULL);
@@ -790,17 +723,8 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 		     "file",
 		     path, (unsigned long long)im->hdr.log_offset,
 		     im->hdr.log_length);
-	if (!guid_zero(&im->hdr.log_guid)) {
-		if (readonly)
-			FAIL(im,
-			     "%s: the log holds unapplied updates; open it "
-			     "read-write to replay them (hv img check -r)",
-			     path);
-		if ((r = vlog_replay(im)))
-			return r;
-		hv_file_info(ctx, im->f, &fi);
-		im->file_size = fi.size;
-	}
+	if (!guid_is_zero(&im->hdr.log_guid) && (r = vlog_replay(im)))
+		return r;
 	if ((r = read_region_table(im)) || (r = read_metadata(im, &loc)) ||
 	    (r = read_bat(im)))
 		goto out;
@@ -823,6 +747,9 @@ void vimg_close(struct vimg *im)
 	for (int i = 0; i < im->npages; i++)
 		free(im->pages[i].buf);
 	free(im->pages);
+	for (size_t i = 0; i < im->novl; i++)
+		free(im->ovl[i].data);
+	free(im->ovl);
 	free(im->sb);
 	free(im->sb_dirty);
 	free(im->bat);
@@ -922,6 +849,25 @@ static void note(struct hv_disk_check *res, const char *fmt, const char *path,
 			 what);
 }
 
+/* File the parent locator under the right GUID, through the log. */
+static int fix_loc_guid(struct vimg *im)
+{
+	uint64_t pg = im->old_loc_entry & ~4095ull;
+	uint8_t page[4096];
+	int r;
+
+	if ((r = vimg_begin_write(im)))
+		return r;
+	if (hv_file_pread(im->ctx, im->f, page, sizeof(page), pg) !=
+	    (int64_t)sizeof(page))
+		return -EIO;
+	memcpy(page + (im->old_loc_entry - pg), &GUID_PARENT_LOC, 16);
+	if ((r = vimg_add_page(im, pg, page)) || (r = vlog_commit(im)))
+		return r;
+	im->old_loc_entry = 0;
+	return 0;
+}
+
 static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 		      struct hv_disk_check *res)
 {
@@ -929,7 +875,11 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 	struct vimg *im = s->top;
 	int repair = (flags & HV_DISK_CHECK_REPAIR) && !s->readonly;
 	/* what open refuses never gets here; these it tolerates */
-	if (im->replayed) {
+	if (im->replayed && im->readonly) {
+		note(res, "%s: %s", im->path,
+		     "the log holds unapplied updates (read here replayed in "
+		     "memory; check -r writes them)");
+	} else if (im->replayed) {
 		note(res, "%s: %s", im->path,
 		     "the log held unapplied updates (replayed)");
 		res->repaired++;
@@ -974,6 +924,13 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 			free(t);
 		}
 	}
+	if (im->old_loc_entry) {
+		note(res, "%s: %s", im->path,
+		     "the parent locator item has the mistyped GUID "
+		     "A8D35F2B-B30B-454D-ABF7-D3D84834AB0C");
+		if (repair && fix_loc_guid(im) == 0)
+			res->repaired++;
+	}
 	/* space past the last structure nothing refers to */
 	if (im->file_size > im->alloc_end)
 		res->leaks += (im->file_size - im->alloc_end + MiB - 1) / MiB;
@@ -981,6 +938,14 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 		if (p->hdr_bad[0] || p->hdr_bad[1])
 			note(res, "%s: %s", p->path,
 			     "a header copy is invalid");
+		else if (p->replayed)
+			note(res, "%s: %s", p->path,
+			     "the log holds unapplied updates (replayed in "
+			     "memory; check -r this file itself)");
+		else if (p->old_loc_entry)
+			note(res, "%s: %s", p->path,
+			     "the parent locator item has the mistyped GUID "
+			     "(check -r this file itself)");
 	return 0;
 }
 

@@ -121,13 +121,27 @@ enum {
 #define BAT_OFF(e)	     ((e) & ~((1ull << 20) - 1))
 #define BAT_MAKE(state, off) ((uint64_t)(state) | (off))
 
+/* guid.c */
 extern const guid_t GUID_BAT, GUID_METADATA, GUID_FILE_PARAMS, GUID_VSIZE,
-	GUID_DISK_ID, GUID_LSS, GUID_PSS, GUID_PARENT_LOC, GUID_LOC_TYPE;
+	GUID_DISK_ID, GUID_LSS, GUID_PSS, GUID_PARENT_LOC, GUID_PARENT_LOC_OLD,
+	GUID_LOC_TYPE;
+void guid_random(guid_t *g);
+int guid_is_zero(const guid_t *g);
+int guid_parse(const char *s, guid_t *g);
+void guid_format(const guid_t *g, char *buf);
 
 /* One metadata page waiting for the next log commit. */
 struct vpage {
 	uint64_t off;
 	uint8_t *buf; /* 4096 bytes, owned */
+};
+
+/* What a read-only open replayed from the log: one 4 KiB sector, or (a
+ * zero descriptor) a range of zeroes. Applied in log order over every read
+ * of the file, so the file itself is never written. */
+struct vovl {
+	uint64_t off, len;
+	uint8_t *data; /* len bytes, owned; NULL: zeroes */
 };
 
 /* One file of a chain. */
@@ -143,6 +157,8 @@ struct vimg {
 	int hdr_bad[2];		/* CRC or signature failed (check reports) */
 	int region_mismatch;	/* region table 2 differs from 1 */
 	int replayed;		/* the log was replayed at open */
+	struct vovl *ovl;	/* read-only: the replay, in memory */
+	size_t novl;
 
 	uint64_t bat_off, meta_off;
 	uint32_t bat_len, meta_len;
@@ -158,6 +174,8 @@ struct vimg {
 	uint8_t **sb;	    /* sector bitmaps, loaded on demand, 1 MiB each */
 	uint8_t *sb_dirty;  /* nchunks * 256 bytes */
 
+	uint64_t old_loc_entry; /* file offset of a parent locator entry
+				 * under GUID_PARENT_LOC_OLD, or 0 */
 	guid_t parent_linkage, parent_linkage2;
 	int has_linkage2;
 	char *parent_path; /* resolved */
@@ -185,13 +203,17 @@ void vimg_close(struct vimg *im);
 uint64_t vimg_bat_index(const struct vimg *im, uint64_t block);
 uint64_t vimg_sb_index(const struct vimg *im, uint64_t chunk);
 int vimg_load_sb(struct vimg *im, uint64_t chunk);
-void guid_random(guid_t *g);
-int guid_parse(const char *s, guid_t *g);
-void guid_format(const guid_t *g, char *buf);
 int vimg_write_header(struct vimg *im, const guid_t *log_guid);
 
 /* log.c */
+/* Read-write: replays the log into the file and empties it. Read-only:
+ * replays it into im->ovl and leaves the file alone. */
 int vlog_replay(struct vimg *im);
+/* hv_file_pread of the file as replayed: the overlay applied, zeroes up
+ * to the replayed file size. */
+int64_t vimg_pread(struct vimg *im, void *buf, size_t len, uint64_t off);
+/* Does the overlay touch [off, off+len)? */
+int vimg_ovl_hits(const struct vimg *im, uint64_t off, uint64_t len);
 int vlog_commit(struct vimg *im);
 
 /* io.c */

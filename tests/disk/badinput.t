@@ -99,6 +99,22 @@ sedu c1.vhdx p1.vhdx c1.vhdx
 expect_err bad-chain-self-loop "c1.vhdx: parent chain loops back to .*c1.vhdx" img info c1.vhdx
 cp c1.bak c1.vhdx; sedu c1.vhdx p1.vhdx c2.vhdx
 expect_err bad-chain-loop "parent chain loops back to .*c2.vhdx" img info c2.vhdx
+# a parent (or an image) that is a FIFO, or a directory, is refused at once
+# instead of blocking in open(2) for a writer that never comes; timeout:
+# a regression fails rather than hangs
+cp c1.bak c1.vhdx; sedu c1.vhdx p1.vhdx f1.vhdx; mkfifo f1.vhdx
+to() { timeout 20 "${IMG[@]}" "$@"; }
+for c in info check; do
+	expect_err bad-chain-parent-fifo-$c "f1.vhdx: not a regular file or block device" to $c c1.vhdx
+done
+rm -f out.raw
+expect_err bad-chain-parent-fifo-convert "f1.vhdx: not a regular file or block device" to convert -O raw c1.vhdx out.raw
+expect_err bad-image-fifo "f1.vhdx: not a regular file or block device" to info f1.vhdx
+for f in vhdx vhd raw; do
+	expect_err bad-image-fifo-$f "f1.vhdx: not a regular file or block device" to info -f $f f1.vhdx
+done
+expect_err bad-image-directory "ch: not a regular file or block device" to info -f vhdx "$D/ch"
+rm -f f1.vhdx
 cd "$ROOT"
 
 # VHD

@@ -30,15 +30,16 @@ expect_err() {
 	if [ "$(echo "$out" | grep -c .)" -ne 1 ]; then notok "$n" "not one line: $(echo "$out" | tr '\n' '|')"; return; fi
 	if echo "$out" | grep -qE -- "$pat"; then ok "$n"; else notok "$n" "message: $out"; fi
 }
-# The Microsoft/QEMU sample images, unpacked once into build/ (sparse).
-# shared/ lies beside the clone (CI), or at /work/shared
-SAMPLES=${HV_SHARED:-$(cd "$ROOT/../shared" 2>/dev/null && pwd || echo /work/shared)}/vhdx-samples
+# The Microsoft/QEMU sample images (tests/data/vhdx-samples, see its
+# README), unpacked once into build/ (sparse).
+SAMPLES=$ROOT/tests/data/vhdx-samples
 samples() {
-	local d=$ROOT/build/vhdx-samples
+	local d=$ROOT/build/vhdx-samples f b
 	mkdir -p "$d"
 	for f in "$SAMPLES"/*.bz2; do
-		local b; b=$(basename "$f" .bz2)
-		[ -f "$d/$b" ] || bunzip2 -c "$f" | cp --sparse=always /dev/stdin "$d/$b.tmp" && mv -f "$d/$b.tmp" "$d/$b" 2>/dev/null
+		b=$(basename "$f" .bz2)
+		[ -f "$d/$b" ] && continue
+		bunzip2 -c "$f" | cp --sparse=always /dev/stdin "$d/$b.tmp" && mv -f "$d/$b.tmp" "$d/$b"
 	done
 	echo "$d"
 }

@@ -494,10 +494,19 @@ static inline int hv_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
 }
 
 /* ---- files: libaio with O_DIRECT where possible, else a thread pool ---- */
+/* 0 or -errno. Never blocks: only a regular file or a block device opens;
+ * anything else (a FIFO, socket, character device, directory) is refused
+ * with -EMEDIUMTYPE, which hv_file_strerror() words for the user. */
 static inline int hv_file_open(struct hv_ctx *ctx, const char *path,
 			       unsigned flags, struct hv_file **out)
 {
 	return ctx->host->file_open(ctx, path, flags, out);
+}
+/* strerror() for hv_file_open's result. */
+static inline const char *hv_file_strerror(int r)
+{
+	return r == -EMEDIUMTYPE ? "not a regular file or block device"
+				 : strerror(-r);
 }
 static inline void hv_file_close(struct hv_ctx *ctx, struct hv_file *f)
 {
