@@ -19,6 +19,9 @@
 #include "vm.h"
 #include "x86.h"
 
+/* Every loader places its files below 4 GiB. */
+#define BOOT_FILE_MAX (4ull << 30)
+
 static const char *file_kind(mode_t m)
 {
 	if (S_ISDIR(m))
@@ -66,8 +69,9 @@ static int boot_open_file(const char *path, int *fd, size_t *size)
 		rc = -EINVAL;
 		goto out_close;
 	}
-	if ((uint64_t)st.st_size > SIZE_MAX / 2) {
-		err("%s: %lld bytes is too large", path, (long long)st.st_size);
+	if ((uint64_t)st.st_size > BOOT_FILE_MAX) { /* /proc/kcore, a sparse file */
+		err("%s: %lld bytes; a kernel or initrd must fit below 4 GiB",
+		    path, (long long)st.st_size);
 		rc = -EFBIG;
 		goto out_close;
 	}
