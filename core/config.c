@@ -23,8 +23,11 @@
 /* String -> int, open addressing: keeps parsing linear in the number of
  * sections and keys (duplicate checks would otherwise rescan them all). */
 struct strmap {
-	char **key;
-	int *val;
+	struct slot {
+		uint64_t hash;
+		char *key; /* NULL: free */
+		int val;
+	} *slot;
 	size_t cap, n;
 };
 
@@ -47,49 +50,46 @@ static uint64_t str_hash(const char *s)
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	/* FNV's low bits, the ones a slot takes, barely differ between
+	 * "k1000" and "k1001": mix the high bits down (murmur3's finalizer) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h;
 }
 
-static size_t map_slot(const struct strmap *m, const char *k)
+static struct slot *map_slot(const struct strmap *m, const char *k,
+			     uint64_t h)
 {
-	size_t i = str_hash(k) & (m->cap - 1);
+	size_t i = h & (m->cap - 1);
 
-	while (m->key[i] && strcmp(m->key[i], k))
+	while (m->slot[i].key && (m->slot[i].hash != h || strcmp(m->slot[i].key, k)))
 		i = (i + 1) & (m->cap - 1);
-	return i;
+	return &m->slot[i];
 }
 
 /* The value under k, or -1. */
 static int map_get(const struct strmap *m, const char *k)
 {
-	size_t i;
+	const struct slot *s;
 
 	if (!m->cap)
 		return -1;
-	i = map_slot(m, k);
-	return m->key[i] ? m->val[i] : -1;
+	s = map_slot(m, k, str_hash(k));
+	return s->key ? s->val : -1;
 }
 
 static int map_grow(struct strmap *m)
 {
 	struct strmap g = { .cap = m->cap ? 2 * m->cap : 64, .n = m->n };
 
-	g.key = calloc(g.cap, sizeof(*g.key));
-	g.val = calloc(g.cap, sizeof(*g.val));
-	if (!g.key || !g.val) {
-		free(g.key);
-		free(g.val);
+	g.slot = calloc(g.cap, sizeof(*g.slot));
+	if (!g.slot)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->key[i])
-			continue;
-		size_t j = map_slot(&g, m->key[i]);
-		g.key[j] = m->key[i];
-		g.val[j] = m->val[i];
-	}
-	free(m->key);
-	free(m->val);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key)
+			*map_slot(&g, m->slot[i].key, m->slot[i].hash) = m->slot[i];
+	free(m->slot);
 	*m = g;
 	return 0;
 }
@@ -97,15 +97,14 @@ static int map_grow(struct strmap *m)
 /* Store v under k, a key not yet in m; takes k (malloc'ed) in every case. */
 static int map_put(struct strmap *m, char *k, int v)
 {
-	size_t i;
+	uint64_t h;
 
 	if (!k || (2 * (m->n + 1) > m->cap && map_grow(m))) {
 		free(k);
 		return -ENOMEM;
 	}
-	i = map_slot(m, k);
-	m->key[i] = k;
-	m->val[i] = v;
+	h = str_hash(k);
+	*map_slot(m, k, h) = (struct slot){ h, k, v };
 	m->n++;
 	return 0;
 }
@@ -113,9 +112,8 @@ static int map_put(struct strmap *m, char *k, int v)
 static void map_free(struct strmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		free(m->key[i]);
-	free(m->key);
-	free(m->val);
+		free(m->slot[i].key);
+	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
 
