@@ -4,39 +4,221 @@
  */
 #include "boot.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "vm.h"
 #include "x86.h"
 
+/* Every loader places its files below 4 GiB. */
+#define BOOT_FILE_MAX (4ull << 30)
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Open a boot file: O_NONBLOCK so that a FIFO cannot stall the start, and
+ * sized by fstat, which unlike ftell knows a directory has no size. Only a
+ * regular file with at least one byte is taken.
+ */
+static int boot_open_file(const char *path, int *fd, size_t *size)
+{
+	struct stat st;
+	int rc;
+
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0) {
+		rc = -errno;
+		err("%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (fstat(*fd, &st)) {
+		rc = -errno;
+		err("%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err("%s: %s, not a file hv can boot from", path,
+		    file_kind(st.st_mode));
+		rc = -EINVAL;
+		goto out_close;
+	}
+	if (!st.st_size) {
+		err("%s: the file is empty", path);
+		rc = -EINVAL;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > BOOT_FILE_MAX) { /* /proc/kcore, a sparse file */
+		err("%s: %lld bytes; a kernel or initrd must fit below 4 GiB",
+		    path, (long long)st.st_size);
+		rc = -EFBIG;
+		goto out_close;
+	}
+	*size = (size_t)st.st_size;
+	return 0;
+out_close:
+	close(*fd);
+	*fd = -1;
+	return rc;
+}
+
 int boot_read_file(const char *path, uint8_t **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
+	size_t n, got = 0;
+	ssize_t r = 0;
+	int fd, rc;
 
-	if (!f) {
-		err("%s: %s", path, strerror(errno));
-		return -errno;
+	*data = NULL;
+	if ((rc = boot_open_file(path, &fd, &n)))
+		return rc;
+	*data = malloc(n);
+	if (!*data) {
+		err("%s: %zu bytes: out of memory", path, n);
+		rc = -ENOMEM;
+		goto out_close;
 	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		err("%s: cannot size the file", path);
-		fclose(f);
-		return -EIO;
-	}
-	*data = malloc(n ? n : 1);
-	if (!*data || fread(*data, 1, n, f) != (size_t)n) {
-		err("%s: read error", path);
+	while (got < n && (r = pread(fd, *data + got, n - got, (off_t)got)) > 0)
+		got += (size_t)r;
+	if (got < n) {
+		if (r < 0)
+			err("%s: %s", path, strerror(errno));
+		else
+			err("%s: the file shrank while it was read (%zu of %zu bytes)",
+			    path, got, n);
+		rc = r < 0 ? -EIO : -EINVAL;
 		free(*data);
-		fclose(f);
-		return -EIO;
+		*data = NULL;
+		goto out_close;
 	}
-	fclose(f);
 	*len = n;
+	rc = 0;
+out_close:
+	close(fd);
+	return rc;
+}
+
+/* NULL when an ELF file holds its program headers and PT_LOAD segments. */
+static const char *elf_truncated(const uint8_t *img, size_t len)
+{
+	static char why[160];
+	int is64 = img[EI_CLASS] == ELFCLASS64;
+	size_t phsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	uint64_t phoff, phnum, phentsize;
+
+	if (img[EI_CLASS] != ELFCLASS32 && !is64)
+		return NULL; /* not ours to judge: the loaders say why */
+	if (len < (is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+		return "truncated ELF image: the ELF header runs past the file's end";
+	if (is64) {
+		const Elf64_Ehdr *e = (const void *)img;
+		phoff = e->e_phoff, phnum = e->e_phnum, phentsize = e->e_phentsize;
+	} else {
+		const Elf32_Ehdr *e = (const void *)img;
+		phoff = e->e_phoff, phnum = e->e_phnum, phentsize = e->e_phentsize;
+	}
+	if (phentsize < phsz)
+		return NULL; /* malformed, not truncated: the loaders say so */
+	if (phoff > len || phnum > (len - phoff) / phentsize) {
+		snprintf(why, sizeof(why),
+			 "truncated ELF image: %llu program headers at byte %llu run past the file's end (%zu)",
+			 (unsigned long long)phnum, (unsigned long long)phoff, len);
+		return why;
+	}
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + i * phentsize;
+		uint64_t type, off, filesz;
+
+		if (is64) {
+			Elf64_Phdr p;
+			memcpy(&p, ph, sizeof(p));
+			type = p.p_type, off = p.p_offset, filesz = p.p_filesz;
+		} else {
+			Elf32_Phdr p;
+			memcpy(&p, ph, sizeof(p));
+			type = p.p_type, off = p.p_offset, filesz = p.p_filesz;
+		}
+		if (type != PT_LOAD || (off <= len && filesz <= len - off))
+			continue;
+		snprintf(why, sizeof(why),
+			 "truncated ELF image: segment %llu (bytes %llu..%llu) runs past the file's end (%zu)",
+			 (unsigned long long)i, (unsigned long long)off,
+			 (unsigned long long)(off + filesz), len);
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * What no loader can take whole, refused before any format is chosen: with
+ * the bzImage magic, the setup code, kernel and payload the header claims
+ * must be in the file (a truncated bzImage is never taken for a flat
+ * binary); an ELF (unless multiboot's a.out kludge places it) must hold
+ * its program headers and segments. kernel_format = flat takes bytes as
+ * they are.
+ */
+static int image_check(const char *path, const uint8_t *img, size_t len,
+		       const char *fmt)
+{
+	const char *why = NULL;
+	long mb;
+
+	if (fmt && !strcmp(fmt, "flat"))
+		return 0;
+	if (linux_has_hdrs(img, len)) {
+		why = linux_bzimage_truncated(img, len);
+	} else if (len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG)) {
+		mb = multiboot_find(img, len);
+		if (mb < 0 || len - mb < 8 || !(img[mb + 6] & 1)) /* flags bit 16 */
+			why = elf_truncated(img, len);
+	}
+	if (!why)
+		return 0;
+	err("%s: %s", path, why);
+	return -EINVAL;
+}
+
+int boot_check_files(const struct config *cfg)
+{
+	const struct cfg_section *s = config_section(cfg, "vm", "vm");
+	const char *kernel = cfg_get(s, "kernel");
+	const char *initrd = cfg_get(s, "initrd");
+	uint8_t *img;
+	size_t len;
+	int rc, fd;
+
+	if (!kernel) /* config_validate reports it missing */
+		return 0;
+	if ((rc = boot_read_file(kernel, &img, &len)))
+		return rc;
+	rc = image_check(kernel, img, len, cfg_get(s, "kernel_format"));
+	free(img);
+	if (rc || !initrd)
+		return rc;
+	/* the initrd's bytes are the guest's business: only its kind and size */
+	if ((rc = boot_open_file(initrd, &fd, &len)))
+		return rc;
+	close(fd);
 	return 0;
 }
 
@@ -150,6 +332,10 @@ int boot_load(struct vm *vm)
 
 	if ((rc = boot_read_file(path, &img, &len)))
 		return rc;
+	if ((rc = image_check(path, img, len, fmt))) {
+		free(img);
+		return rc;
+	}
 	if (!cmdline)
 		cmdline = "";
 	if (!fmt || !strcmp(fmt, "auto"))

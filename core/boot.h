@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct vm;
 struct x86_state;
 
@@ -20,8 +21,14 @@ struct x86_state;
 #define BOOT_INFO 0x9000ull /* multiboot info, cmdline, memory map */
 
 int boot_load(struct vm *vm);
+/* The [vm] kernel and initrd as boot_load() will find them: regular,
+ * non-empty files, and a kernel no loader would find truncated. 0, or
+ * -errno after one line naming the file. config_validate() calls it, so
+ * `hv check` and `hv run` refuse the same files. */
+int boot_check_files(const struct config *cfg);
 
-/* Shared by the loaders (boot.c). */
+/* Shared by the loaders (boot.c). The whole of a regular, non-empty file
+ * (malloc'ed), opened without blocking; -errno after one line naming it. */
 int boot_read_file(const char *path, uint8_t **data, size_t *len);
 void boot_gdt(struct vm *vm);
 void boot_prot32(struct x86_state *st, uint32_t eip);
@@ -33,6 +40,11 @@ long multiboot_find(const uint8_t *img, size_t len);
 
 /* Linux (linux.c): bzImage through the boot protocol. */
 int linux_is_bzimage(const uint8_t *img, size_t len);
+/* Whether the file has the setup header's magic ("HdrS" at 0x202). */
+int linux_has_hdrs(const uint8_t *img, size_t len);
+/* For a file with the magic: NULL when it holds all the setup code, kernel
+ * (syssize) and payload its header claims, else why not. */
+const char *linux_bzimage_truncated(const uint8_t *img, size_t len);
 /* NULL when img is a bzImage of at least protocol min_version, else why not. */
 const char *linux_bzimage_check(const uint8_t *img, size_t len,
 				uint16_t min_version);

@@ -2,8 +2,9 @@
  * Validation of a whole config against the loaded plugins, before anything
  * runs: sections name existing plugins of the right kind, every key is one
  * the section's plugin (or the core) publishes, values fit their types,
- * required keys are there, referenced sections exist, files exist. Relative
- * paths are taken from the INI file's directory.
+ * required keys are there, referenced sections exist, files exist, and the
+ * kernel and initrd are files the boot loaders can take (boot_check_files).
+ * Relative paths are taken from the INI file's directory.
  */
 #include "check.h"
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "config.h"
 #include "pc/pc.h"
 #include "plugin.h"
@@ -201,7 +203,8 @@ int config_validate(struct config *c, const struct plugin_set *set)
 			if (check_entry(c, s, &s->e[j]))
 				return -1;
 	}
-	return 0;
+	/* what boot_load() will read: `hv check` refuses what `hv run` would */
+	return boot_check_files(c) ? -1 : 0;
 }
 
 static void print_keys(FILE *f, const struct cfg_section *s,

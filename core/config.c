@@ -2,7 +2,8 @@
  * INI parsing with libinih. inih reports keys but not section headers or
  * line numbers, so the reader we hand it counts lines and notes headers:
  * that is what lets every message say file:line and what catches empty and
- * repeated sections.
+ * repeated sections. Lines up to CFG_MAX_LINE characters are taken whole;
+ * the time taken is linear in the file's size.
  */
 #include "config.h"
 
@@ -13,15 +14,128 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The longest line taken, line end excluded: room for any kernel command
+ * line (the boot protocol's own ceiling is 64 KiB). */
+#define CFG_MAX_LINE 65536
+
+/* String -> int, open addressing: keeps parsing linear in the number of
+ * sections and keys (duplicate checks would otherwise rescan them all). */
+struct strmap {
+	struct slot {
+		uint64_t hash;
+		char *key; /* NULL: free */
+		int val;
+	} *slot;
+	size_t cap, n;
+};
 
 struct parse {
 	struct config *c;
 	const char *text; /* remaining input */
 	int line;
 	int failed;
+	int cur;		/* index of the section the last key went to, or -1 */
+	struct strmap names;	/* section name -> index */
+	struct strmap ids;	/* "kind id" -> index */
+	struct strmap keys;	/* "index\nkey" -> line */
 };
 
 static const char *const kinds[] = { "vm", "device", "disk", "net", "console" };
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	/* FNV's low bits, the ones a slot takes, barely differ between
+	 * "k1000" and "k1001": mix the high bits down (murmur3's finalizer) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static struct slot *map_slot(const struct strmap *m, const char *k,
+			     uint64_t h)
+{
+	size_t i = h & (m->cap - 1);
+
+	while (m->slot[i].key && (m->slot[i].hash != h || strcmp(m->slot[i].key, k)))
+		i = (i + 1) & (m->cap - 1);
+	return &m->slot[i];
+}
+
+/* The value under k, or -1. */
+static int map_get(const struct strmap *m, const char *k)
+{
+	const struct slot *s;
+
+	if (!m->cap)
+		return -1;
+	s = map_slot(m, k, str_hash(k));
+	return s->key ? s->val : -1;
+}
+
+static int map_grow(struct strmap *m)
+{
+	struct strmap g = { .cap = m->cap ? 2 * m->cap : 64, .n = m->n };
+
+	g.slot = calloc(g.cap, sizeof(*g.slot));
+	if (!g.slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key)
+			*map_slot(&g, m->slot[i].key, m->slot[i].hash) = m->slot[i];
+	free(m->slot);
+	*m = g;
+	return 0;
+}
+
+/* Store v under k, a key not yet in m; takes k (malloc'ed) in every case. */
+static int map_put(struct strmap *m, char *k, int v)
+{
+	uint64_t h;
+
+	if (!k || (2 * (m->n + 1) > m->cap && map_grow(m))) {
+		free(k);
+		return -ENOMEM;
+	}
+	h = str_hash(k);
+	*map_slot(m, k, h) = (struct slot){ h, k, v };
+	m->n++;
+	return 0;
+}
+
+static void map_free(struct strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slot[i].key);
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+static char *key_of(int section, const char *key)
+{
+	char *k;
+
+	return asprintf(&k, "%d\n%s", section, key) < 0 ? NULL : k;
+}
+
+/* The new size of an array of n elements about to take one more, or 0
+ * when it has room: while parsing, arrays grow to powers of two. */
+static size_t grown(int n)
+{
+	return n & (n - 1) ? 0 : (n ? 2 * (size_t)n : 1);
+}
+
+static int oom(struct parse *p)
+{
+	fprintf(stderr, "%s:%d: out of memory\n", p->c->path, p->line);
+	return -1;
+}
 
 static int valid_id(const char *s)
 {
@@ -31,14 +145,6 @@ static int valid_id(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
 			return 0;
 	return 1;
-}
-
-static struct cfg_section *find_named(struct config *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->s[i].name, name))
-			return &c->s[i];
-	return NULL;
 }
 
 /* "device com1" -> kind "device", id "com1"; -1 with a message if bad. */
@@ -80,78 +186,129 @@ static int split_name(struct parse *p, const char *name, char **kind,
 static int add_section(struct parse *p, const char *name)
 {
 	struct config *c = p->c;
-	struct cfg_section *s, *old;
+	struct cfg_section *s;
+	char *kind = NULL, *id = NULL, *kid = NULL;
+	size_t cap = grown(c->n);
+	int old;
 
-	if ((old = find_named(c, name))) {
+	if ((old = map_get(&p->names, name)) >= 0) {
 		fprintf(stderr, "%s:%d: section [%s] repeats the one at line %d\n",
-			c->path, p->line, name, old->line);
+			c->path, p->line, name, c->s[old].line);
 		return -1;
 	}
-	s = realloc(c->s, (c->n + 1) * sizeof(*s));
-	if (!s)
+	if (split_name(p, name, &kind, &id))
 		return -1;
-	c->s = s;
+	if (!kind || !id || asprintf(&kid, "%s %s", kind, id) < 0)
+		goto out_oom;
+	if ((old = map_get(&p->ids, kid)) >= 0) {
+		fprintf(stderr, "%s:%d: section [%s]: a %s named '%s' exists at line %d\n",
+			c->path, p->line, name, kind, id, c->s[old].line);
+		goto out_free;
+	}
+	if (cap) {
+		s = realloc(c->s, cap * sizeof(*s));
+		if (!s)
+			goto out_oom;
+		c->s = s;
+	}
 	s = &c->s[c->n];
 	memset(s, 0, sizeof(*s));
-	if (split_name(p, name, &s->kind, &s->id))
-		return -1;
-	for (int i = 0; i < c->n; i++) {
-		if (!strcmp(c->s[i].kind, s->kind) && !strcmp(c->s[i].id, s->id)) {
-			fprintf(stderr, "%s:%d: section [%s]: a %s named '%s' exists at line %d\n",
-				c->path, p->line, name, s->kind, s->id, c->s[i].line);
-			free(s->kind);
-			free(s->id);
-			return -1;
-		}
-	}
+	s->kind = kind;
+	s->id = id;
 	s->name = strdup(name);
 	s->line = p->line;
-	c->n++;
+	c->n++; /* config_free() owns it from here */
+	if (!s->name) {
+		free(kid);
+		return oom(p);
+	}
+	if (map_put(&p->ids, kid, c->n - 1) ||
+	    map_put(&p->names, strdup(name), c->n - 1))
+		return oom(p);
 	return 0;
+out_oom:
+	oom(p);
+out_free:
+	free(kid);
+	free(kind);
+	free(id);
+	return -1;
 }
 
-/* The reader: one line per call, counting lines and catching headers. */
+/* A [header] in a line of the file: the section it opens (trimmed). */
+static int note_header(struct parse *p, const char *t)
+{
+	const char *end, *a, *b;
+	char *name;
+	int rc;
+
+	while (isspace((unsigned char)*t))
+		t++;
+	if (*t != '[' || !(end = strchr(t, ']'))) /* inih reports a bad one */
+		return 0;
+	for (a = t + 1, b = end; a < b && isspace((unsigned char)*a);)
+		a++;
+	while (b > a && isspace((unsigned char)b[-1]))
+		b--;
+	if (!(name = strndup(a, (size_t)(b - a))))
+		return oom(p);
+	rc = add_section(p, name);
+	free(name);
+	return rc;
+}
+
+/*
+ * The reader: one whole line per call (inih's buffer is sized for the
+ * longest we take, see config_load_string), counting lines and noting
+ * headers. A longer line is refused here, at its own number: handing inih
+ * a part would make the rest look like the next line.
+ */
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parse *p = stream;
 	const char *nl, *t = p->text;
-	size_t n;
-	char name[256];
+	size_t n, body, max = CFG_MAX_LINE;
 
 	if (!*t || p->failed)
 		return NULL;
 	nl = strchr(t, '\n');
 	n = nl ? (size_t)(nl - t + 1) : strlen(t);
-	if (n >= (size_t)size)
-		n = size - 1;
+	p->line++;
+	body = n;
+	if (body && t[body - 1] == '\n')
+		body--;
+	if (body && t[body - 1] == '\r')
+		body--;
+	if ((size_t)size < max + 3) /* a libinih that kept its own limit */
+		max = size > 3 ? (size_t)size - 3 : 0;
+	if (body > max) {
+		fprintf(stderr, "%s:%d: line too long (%zu characters, max %zu)\n",
+			p->c->path, p->line, body, max);
+		p->failed = 1;
+		return NULL;
+	}
 	memcpy(buf, t, n);
 	buf[n] = 0;
 	p->text = t + n;
-	p->line++;
-	t = buf; /* look for a header in the NUL-terminated copy */
-	while (*t == ' ' || *t == '\t')
-		t++;
-	if (*t == '[') {
-		const char *end = strchr(t, ']');
-		size_t len;
-
-		if (!end) /* inih reports it */
-			return buf;
-		len = end - t - 1;
-		if (len >= sizeof(name))
-			len = sizeof(name) - 1;
-		memcpy(name, t + 1, len);
-		name[len] = 0;
-		/* trim */
-		char *a = name, *b = name + strlen(name);
-		while (*a == ' ')
-			a++;
-		while (b > a && b[-1] == ' ')
-			*--b = 0;
-		if (add_section(p, a))
-			p->failed = 1;
-	}
+	if (note_header(p, buf))
+		p->failed = 1;
 	return buf;
+}
+
+/* The section a key inih reports belongs to, or -1 after a message. */
+static int key_section(struct parse *p, const char *section)
+{
+	int i;
+
+	if (p->cur >= 0 && !strcmp(p->c->s[p->cur].name, section))
+		return p->cur;
+	i = map_get(&p->names, section);
+	if (i < 0) { /* a header the reader did not see as inih does */
+		if (add_section(p, section))
+			return -1;
+		i = p->c->n - 1;
+	}
+	return p->cur = i;
 }
 
 static int handler(void *user, const char *section, const char *key,
@@ -160,66 +317,86 @@ static int handler(void *user, const char *section, const char *key,
 	struct parse *p = user;
 	struct cfg_section *s;
 	struct cfg_entry *e;
+	size_t cap;
+	int si, old;
+	char *k;
 
 	if (p->failed)
 		return 0;
 	if (!*section) {
 		fprintf(stderr, "%s:%d: '%s' is outside any section\n",
 			p->c->path, p->line, key);
-		p->failed = 1;
-		return 0;
+		goto out_failed;
 	}
-	s = find_named(p->c, section);
-	if (!s) { /* a header with odd spacing: fall back to inih's name */
-		if (add_section(p, section)) {
-			p->failed = 1;
-			return 0;
-		}
-		s = find_named(p->c, section);
+	if ((si = key_section(p, section)) < 0)
+		goto out_failed;
+	s = &p->c->s[si];
+	if (!(k = key_of(si, key)))
+		goto out_oom;
+	if ((old = map_get(&p->keys, k)) >= 0) {
+		fprintf(stderr, "%s:%d: [%s] '%s' is already set at line %d\n",
+			p->c->path, p->line, s->name, key, old);
+		free(k);
+		goto out_failed;
 	}
-	for (int i = 0; i < s->n; i++) {
-		if (!strcmp(s->e[i].key, key)) {
-			fprintf(stderr, "%s:%d: [%s] '%s' is already set at line %d\n",
-				p->c->path, p->line, s->name, key, s->e[i].line);
-			p->failed = 1;
-			return 0;
-		}
+	if (map_put(&p->keys, k, p->line))
+		goto out_oom;
+	if ((cap = grown(s->n))) {
+		e = realloc(s->e, cap * sizeof(*e));
+		if (!e)
+			goto out_oom;
+		s->e = e;
 	}
-	e = realloc(s->e, (s->n + 1) * sizeof(*e));
-	if (!e)
-		return 0;
-	s->e = e;
-	e[s->n].key = strdup(key);
-	e[s->n].value = strdup(value);
-	e[s->n].line = p->line;
+	e = &s->e[s->n];
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->line = p->line;
 	s->n++;
+	if (!e->key || !e->value)
+		goto out_oom;
 	return 1;
+out_oom:
+	oom(p);
+out_failed:
+	p->failed = 1;
+	return 0;
 }
 
 int config_load_string(struct config *c, const char *path, const char *text)
 {
-	struct parse p = { .c = c, .text = text };
-	int r;
+	struct parse p = { .c = c, .text = text, .cur = -1 };
+	int r, rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	c->path = strdup(path);
+	/* Debian's libinih makes its compile-time limits variables; its
+	 * default is a 200-byte line on the stack. One heap buffer that holds
+	 * the longest line we take, never grown: the reader refuses longer. */
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = ini_initial_alloc = CFG_MAX_LINE + 3; /* \r \n \0 */
 	r = ini_parse_stream(reader, &p, handler, &p);
 	if (p.failed)
-		return -1;
+		goto out;
 	if (r > 0) {
 		fprintf(stderr, "%s:%d: syntax error (expected 'key = value' or '[section]')\n",
 			path, r);
-		return -1;
+		goto out;
 	}
 	if (r < 0) {
-		fprintf(stderr, "%s: cannot parse\n", path);
-		return -1;
+		fprintf(stderr, "%s: cannot parse (out of memory)\n", path);
+		goto out;
 	}
 	if (!config_section(c, "vm", "vm")) {
 		fprintf(stderr, "%s:1: no [vm] section\n", path);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	map_free(&p.names);
+	map_free(&p.ids);
+	map_free(&p.keys);
+	return rc;
 }
 
 int config_load(struct config *c, const char *path)
@@ -227,11 +404,17 @@ int config_load(struct config *c, const char *path)
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
 	size_t len = 0;
+	struct stat st;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	if (!f) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: is a directory, not an INI file\n", path);
+		fclose(f);
 		return -1;
 	}
 	FILE *m = open_memstream(&text, &len);

@@ -1,8 +1,10 @@
 /*
  * The VM's INI file, read with libinih: one [vm] section, then one section
  * per instance, named "KIND NAME" with KIND one of device, disk, net,
- * console ([device com1], [disk root]). Errors are one line,
- * "file:line: message", printed by the function that found them.
+ * console ([device com1], [disk root]). A line may hold up to 65,536
+ * characters (a kernel command line of any length Linux takes); parsing
+ * is linear in the file's size. Errors are one line, "file:line: message",
+ * printed by the function that found them, at the line they are about.
  */
 #ifndef HV_CORE_CONFIG_H
 #define HV_CORE_CONFIG_H

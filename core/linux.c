@@ -30,6 +30,7 @@
 #define BP_E820_MAX 128
 /* setup header offsets (from the start of the image / zero page) */
 #define H_SETUP_SECTS 0x1f1
+#define H_SYSSIZE 0x1f4
 #define H_VID_MODE 0x1fa
 #define H_BOOT_FLAG 0x1fe
 #define H_JUMP 0x200
@@ -103,6 +104,45 @@ const char *linux_bzimage_check(const uint8_t *img, size_t len,
 	if (setup >= len)
 		return "truncated Linux kernel (setup code runs past the file)";
 	return NULL;
+}
+
+int linux_has_hdrs(const uint8_t *img, size_t len)
+{
+	return len >= H_MAGIC + 4 && !memcmp(img + H_MAGIC, "HdrS", 4);
+}
+
+const char *linux_bzimage_truncated(const uint8_t *img, size_t len)
+{
+	static char why[160];
+	uint64_t setup, sys, off, plen;
+	uint16_t ver;
+
+	if (len < 0x264)
+		return "truncated bzImage: the setup header runs past the file's end";
+	if (rd16(img, H_BOOT_FLAG) != 0xaa55)
+		return "has the bzImage magic (HdrS) but no boot sector signature";
+	ver = rd16(img, H_VERSION);
+	setup = ((uint64_t)(img[H_SETUP_SECTS] ? img[H_SETUP_SECTS] : 4) + 1) * 512;
+	/* syssize: the protected-mode kernel in 16-byte units (16 bits
+	 * before protocol 2.04) */
+	sys = 16ull * (ver >= 0x204 ? rd32(img, H_SYSSIZE) : rd16(img, H_SYSSIZE));
+	off = ver >= 0x208 ? rd32(img, H_PAYLOAD_OFFSET) : 0;
+	plen = ver >= 0x208 ? rd32(img, H_PAYLOAD_LENGTH) : 0;
+	if (setup >= len)
+		snprintf(why, sizeof(why),
+			 "truncated bzImage: %llu bytes of setup code, the file has %zu",
+			 (unsigned long long)setup, len);
+	else if (!sys || sys > len - setup)
+		snprintf(why, sizeof(why),
+			 "truncated bzImage: the kernel after the setup code is %llu bytes, the file holds %llu",
+			 (unsigned long long)sys, (unsigned long long)(len - setup));
+	else if (off + plen > len - setup)
+		snprintf(why, sizeof(why),
+			 "truncated bzImage: the compressed payload ends at byte %llu, past the file's end (%zu)",
+			 (unsigned long long)(setup + off + plen), len);
+	else
+		return NULL;
+	return why;
 }
 
 /* The initrd at the highest page below `limit` that clears `floor`. */

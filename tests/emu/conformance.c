@@ -2,7 +2,7 @@
  * Conformance of the interpreter against hardware-captured single-step
  * vectors (SingleStepTests 80286, real mode, MOO format, gzip'ed).
  *
- *   emu-conformance DIR [OPCODE-FILE...]
+ *   emu-conformance [DIR [OPCODE-FILE...]]   (DIR: tests/data/x86-vectors/80286-real)
  *
  * Every test: load the initial registers and RAM into a 16 MiB flat
  * machine, run one instruction (an exception it raises is delivered
@@ -464,7 +464,7 @@ static int cmp_str(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	static struct emu_cpu cpu;
-	const char *dir = argc > 1 ? argv[1] : "/work/shared/x86-vectors/80286-real";
+	const char *dir = argc > 1 ? argv[1] : "tests/data/x86-vectors/80286-real";
 	const char *kf = getenv("EMU_KNOWN") ? getenv("EMU_KNOWN") :
 			 "tests/emu/conformance-known.txt";
 	char path[512], *ops[400];

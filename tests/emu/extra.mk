@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := all
-# core/emu's harnesses: the conformance run over the shared 286 vectors,
+# core/emu's harnesses: the conformance run over the 286 vectors (tests/data),
 # the differential harness against the host CPU, and (with clang) the
 # decoder fuzzer.
 EMU_TEST_CFLAGS = $(CFLAGS) $(CORE_INC) -Itests/emu

@@ -15,6 +15,9 @@ corpus=build/fuzz/ini-corpus
 mkdir -p "$corpus"
 cp examples/*.ini "$corpus/" 2>/dev/null
 printf '[vm]\nkernel = /bin/sh\nmemory = 1G\n[device a]\nplugin = x\n' > "$corpus/seed1.ini"
+# a long kernel command line, then more keys (the reader takes lines whole)
+printf '[vm]\nkernel = /bin/sh\ncmdline = %s\nmemory = 1G\n' "$(printf 'console=ttyS0 %.0s' $(seq 100))" \
+	> "$corpus/seed2.ini"
 if build/fuzz/fuzz_ini -runs=200000 -max_len=2048 -timeout=10 "$corpus" \
 	> build/fuzz-ini.log 2>&1; then
 	echo "ok fuzz-ini ($(grep -o 'Done [0-9]* runs' build/fuzz-ini.log))"

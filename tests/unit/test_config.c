@@ -115,6 +115,130 @@ static void size_parsing(void)
 	CHECK(cfg_parse_size("1X", &v) == -1);
 }
 
+/* VM + "cmdline = " + n characters + eol + tail */
+static char *long_line_ini(size_t n, const char *eol, const char *tail)
+{
+	static const char head[] = VM "cmdline = ";
+	size_t hl = strlen(head), el = strlen(eol), tl = strlen(tail);
+	char *t = malloc(hl + n + el + tl + 1);
+
+	memcpy(t, head, hl);
+	for (size_t i = 0; i < n; i++) /* a kernel command line's look */
+		t[hl + i] = i % 9 == 8 ? ' ' : "console="[i % 8];
+	memcpy(t + hl + n, eol, el);
+	memcpy(t + hl + n + el, tail, tl + 1);
+	return t;
+}
+
+static void long_cmdline_read_back_whole(void)
+{
+	char *text = long_line_ini(4000, "\n", "memory = 1G\n");
+	const struct cfg_section *vm;
+	const struct cfg_entry *e;
+	struct config c;
+	int rc;
+
+	unit_capture_begin();
+	rc = config_load_string(&c, "t.ini", text);
+	if (!rc)
+		rc = config_validate(&c, &plugins);
+	unit_capture_end();
+	CHECK(rc == 0);
+	vm = config_section(&c, "vm", "vm");
+	CHECK(cfg_get(vm, "cmdline") && strlen(cfg_get(vm, "cmdline")) == 4000);
+	CHECK(cfg_get(vm, "cmdline") && !strncmp(cfg_get(vm, "cmdline"), text + strlen(VM "cmdline = "), 4000));
+	e = cfg_entry(vm, "memory");
+	CHECK(e && e->line == 4 && !strcmp(e->value, "1G"));
+	config_free(&c);
+	free(text);
+	/* the longest line taken, with a CRLF end */
+	text = long_line_ini(65536 - strlen("cmdline = "), "\r\n", "memory = 1G\r\n");
+	{
+		const char *out = try_ini(text, &rc);
+
+		CHECK(rc == 0);
+		CHECK(*out == 0);
+	}
+	free(text);
+}
+
+static void overlong_line_reported_at_its_number(void)
+{
+	char *text = long_line_ini(65536 - strlen("cmdline = ") + 1, "\r\n", "bad line\n");
+
+	EXPECT_ERROR(text, "t.ini:3: line too long (65537 characters, max 65536)\n");
+	free(text);
+	text = long_line_ini(4 << 20, "", "");
+	EXPECT_ERROR(text, "t.ini:3: line too long (4194314 characters, max 65536)\n");
+	free(text);
+}
+
+static void errors_after_a_long_line_keep_their_numbers(void)
+{
+	char *text = long_line_ini(3000, "\n", "memory = 1G\nthis line has no equals\n");
+
+	EXPECT_ERROR(text, "t.ini:5: syntax error");
+	free(text);
+	text = long_line_ini(20000, "\n", "\n[device a]\nplugin = uart16550\nplugin = stdio\n");
+	EXPECT_ERROR(text, "t.ini:7: [device a] 'plugin' is already set at line 6");
+	free(text);
+	text = long_line_ini(20000, "\n", "cmdline = again\n");
+	EXPECT_ERROR(text, "t.ini:4: [vm] 'cmdline' is already set at line 3");
+	free(text);
+}
+
+/* 100,000 keys and 20,000 sections: the duplicate checks stay right at the
+ * far end (and the whole file parses in a blink; see the report). */
+static void long_file(void)
+{
+	size_t cap = 8 << 20, n = 0;
+	char *t = malloc(cap);
+	struct config c;
+	const struct cfg_section *s;
+	int rc, line = 2;
+
+	n += snprintf(t + n, cap - n, "[vm]\n");
+	for (int i = 0; i < 100000; i++, line++)
+		n += snprintf(t + n, cap - n, "k%d = %d\n", i, i);
+	for (int i = 0; i < 20000; i++, line += 2)
+		n += snprintf(t + n, cap - n, "[device d%d]\nplugin = p%d\n", i, i);
+	unit_capture_begin();
+	rc = config_load_string(&c, "t.ini", t);
+	unit_capture_end();
+	CHECK(rc == 0);
+	CHECK(c.n == 20001);
+	s = config_section(&c, "vm", "vm");
+	CHECK(s && s->n == 100000 && s->e[99999].line == 100001 &&
+	      !strcmp(cfg_get(s, "k99999"), "99999"));
+	s = config_section(&c, "device", "d19999");
+	CHECK(s && s->line == line - 2 && !strcmp(cfg_get(s, "plugin"), "p19999"));
+	config_free(&c);
+	snprintf(t + n, cap - n, "[device d7]\n");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "t.ini:%d: section [device d7] repeats the one at line %d\n",
+			 line, 100002 + 2 * 7);
+		EXPECT_ERROR(t, want);
+	}
+	snprintf(t + n, cap - n, "[vm]\nk5 = again\n");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "t.ini:%d: section [vm] repeats the one at line 1\n", line);
+		EXPECT_ERROR(t, want);
+	}
+	snprintf(t + n, cap - n, "[device   d3 ]\n");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "t.ini:%d: section [device   d3]: a device named 'd3' exists at line %d\n",
+			 line, 100002 + 2 * 3);
+		EXPECT_ERROR(t, want);
+	}
+	free(t);
+}
+
 int main(void)
 {
 	char dir[512];
@@ -131,6 +255,10 @@ int main(void)
 	TEST(plugin_errors);
 	TEST(relative_paths_follow_the_ini);
 	TEST(size_parsing);
+	TEST(long_cmdline_read_back_whole);
+	TEST(overlong_line_reported_at_its_number);
+	TEST(errors_after_a_long_line_keep_their_numbers);
+	TEST(long_file);
 	plugin_set_free(&plugins);
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "boot.h"
@@ -94,7 +96,9 @@ static size_t fake_bzimage(uint8_t *img, size_t cap, uint16_t ver,
 	memcpy(img + 0x258, &(uint64_t){ 0x1000000 }, 8);
 	memcpy(img + 0x260, &init_size, 4);
 	memcpy(img + setup, payload, plen);
-	return setup + plen;
+	/* syssize, and the file padded to it as the kernel's build tool does */
+	memcpy(img + 0x1f4, &(uint32_t){ (uint32_t)((plen + 15) / 16) }, 4);
+	return setup + (plen + 15) / 16 * 16;
 }
 
 static void not_a_kernel(void)
@@ -137,8 +141,8 @@ static void old_protocol_and_truncated(void)
 	p = write_file("trunc", img, 0x300);
 	snprintf(keys, sizeof(keys), "kernel = %s\n", p);
 	e = load(&h, keys);
-	CHECK(h.rc == -EINVAL);
-	CHECK_CONTAINS(e, "truncated Linux kernel");
+	CHECK(h.rc < 0);
+	CHECK_CONTAINS(e, "trunc: truncated bzImage: 2560 bytes of setup code, the file has 768");
 	unload(&h);
 	/* a payload that is not compressed data */
 	p = write_file("badpayload", img, n);
@@ -280,7 +284,7 @@ static void pvh_start_info(void)
 	((Elf64_Phdr *)(img + sizeof(Elf64_Ehdr)))->p_filesz = 1 << 20;
 	k = write_file("elfbad", img, 4096);
 	snprintf(keys, sizeof(keys), "kernel = %s\n", k);
-	CHECK_CONTAINS(load(&h, keys), "elfbad: an ELF segment lies outside the file");
+	CHECK_CONTAINS(load(&h, keys), "elfbad: truncated ELF image: segment 0 (bytes 1024..1049600) runs past the file's end (4096)");
 	unload(&h);
 	fake_elf(img, 0);
 	((Elf64_Phdr *)(img + sizeof(Elf64_Ehdr)))->p_paddr = 0x7ffff000ull;
@@ -296,7 +300,7 @@ static void gzip_payload_unpacked(void)
 	struct harness h;
 	char keys[256];
 	z_stream z = { 0 };
-	size_t n, el = fake_elf(elf, 1);
+	size_t n, glen, el = fake_elf(elf, 1);
 	uint32_t size = (uint32_t)el;
 
 	deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
@@ -306,17 +310,144 @@ static void gzip_payload_unpacked(void)
 	n = z.total_out;
 	deflateEnd(&z);
 	memcpy(gz + n, &size, 4);
-	n = fake_bzimage(img, sizeof(img), 0x020f, gz, n + 4);
+	glen = n + 4;
+	n = fake_bzimage(img, sizeof(img), 0x020f, gz, glen);
 	snprintf(keys, sizeof(keys), "kernel = %s\nkernel_format = pvh\n",
 		 write_file("bzgz", img, n));
 	load(&h, keys);
 	CHECK(h.rc == 0 && h.vm.cpu[0].boot.rip == 0x1000123);
 	unload(&h);
 	gz[20] ^= 0xff; /* corrupt the deflate stream */
-	n = fake_bzimage(img, sizeof(img), 0x020f, gz, n - 5 * 512);
+	n = fake_bzimage(img, sizeof(img), 0x020f, gz, glen);
 	snprintf(keys, sizeof(keys), "kernel = %s\nkernel_format = pvh\n",
 		 write_file("bzgzbad", img, n));
 	CHECK_CONTAINS(load(&h, keys), "bzgzbad: gzip payload: corrupt compressed payload");
+	unload(&h);
+}
+
+/* Exactly one line, and it holds msg. */
+#define CHECK_ONE_LINE(out, msg)                                               \
+	do {                                                                   \
+		const char *o1_ = (out), *nl_ = strchr(o1_, '\n');             \
+		CHECK_CONTAINS(o1_, msg);                                      \
+		CHECK(nl_ && !nl_[1]);                                         \
+	} while (0)
+
+/* Kernels and initrds no loader can take: refused by config_validate (so
+ * `hv check` too), in one line naming the file. */
+static void not_regular_or_empty(void)
+{
+	static uint8_t img[8192];
+	struct harness h;
+	char keys[512], dir[128], fifo[128];
+	size_t n = fake_bzimage(img, sizeof(img), 0x020f, (const uint8_t *)"payload", 7);
+	const char *bz = write_file("good", img, n), *empty = write_file("empty", "", 0);
+	struct {
+		const char *kernel, *initrd, *msg;
+	} cases[] = {
+		{ dir, NULL, "/dir: a directory, not a file hv can boot from" },
+		{ fifo, NULL, "/fifo: a FIFO, not a file hv can boot from" },
+		{ "/dev/null", NULL, "/dev/null: a character device, not a file hv can boot from" },
+		{ empty, NULL, "/empty: the file is empty" },
+		{ bz, dir, "/dir: a directory, not a file hv can boot from" },
+		{ bz, fifo, "/fifo: a FIFO, not a file hv can boot from" },
+		{ bz, empty, "/empty: the file is empty" },
+	};
+
+	snprintf(dir, sizeof(dir), "%s/dir", tmp);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmp);
+	CHECK(!mkdir(dir, 0755) && !mkfifo(fifo, 0644));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int k = snprintf(keys, sizeof(keys), "kernel = %s\n", cases[i].kernel);
+
+		if (cases[i].initrd)
+			snprintf(keys + k, sizeof(keys) - k, "initrd = %s\n", cases[i].initrd);
+		CHECK_ONE_LINE(load(&h, keys), cases[i].msg);
+		CHECK(h.rc < 0 && !h.vm.loop); /* refused before a VM exists */
+		unload(&h);
+	}
+	snprintf(keys, sizeof(keys), "kernel = %s\ninitrd = %s\n", bz, bz);
+	load(&h, keys);
+	CHECK(h.rc == 0);
+	unload(&h);
+}
+
+/* A bzImage or ELF cut short: refused, never taken for a flat binary. */
+static void truncated_images(void)
+{
+	static uint8_t img[16384], pay[1000], elf[4096];
+	struct harness h;
+	char keys[256];
+	size_t n;
+	const char *k;
+	struct {
+		const char *name;
+		size_t len;
+		const char *fmt, *msg;
+	} cases[] = {
+		{ "hdr", 0x250, "auto", "hdr: truncated bzImage: the setup header runs past the file's end" },
+		{ "setup", 2048, "auto", "setup: truncated bzImage: 2560 bytes of setup code, the file has 2048" },
+		{ "sys", 2560 + 992, "auto", "sys: truncated bzImage: the kernel after the setup code is 1008 bytes, the file holds 992" },
+		{ "sys2", 2560 + 500, "linux", "sys2: truncated bzImage: the kernel after the setup code is 1008 bytes, the file holds 500" },
+		{ "sys3", 2560 + 500, "pvh", "sys3: truncated bzImage: the kernel after the setup code is 1008 bytes" },
+	};
+
+	memset(pay, 0x90, sizeof(pay));
+	n = fake_bzimage(img, sizeof(img), 0x020f, pay, sizeof(pay));
+	CHECK(n == 2560 + 1008);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		k = write_file(cases[i].name, img, cases[i].len);
+		snprintf(keys, sizeof(keys), "kernel = %s\nkernel_format = %s\n", k, cases[i].fmt);
+		CHECK_ONE_LINE(load(&h, keys), cases[i].msg);
+		CHECK(h.rc < 0);
+		unload(&h);
+	}
+	/* syssize in bounds, the payload the header names is not */
+	memcpy(img + 0x24c, &(uint32_t){ 1009 }, 4);
+	snprintf(keys, sizeof(keys), "kernel = %s\n", write_file("pay", img, n));
+	CHECK_ONE_LINE(load(&h, keys), "pay: truncated bzImage: the compressed payload ends at byte 3569, past the file's end (3568)");
+	unload(&h);
+	/* kernel_format = flat takes the bytes as they are */
+	snprintf(keys, sizeof(keys), "kernel = %s\nkernel_format = flat\nload_addr = 0x100000\n",
+		 write_file("flat", img, 2048));
+	load(&h, keys);
+	CHECK(h.rc == 0);
+	unload(&h);
+	/* ELF: header, program headers, a segment past the end */
+	fake_elf(elf, 1);
+	snprintf(keys, sizeof(keys), "kernel = %s\n", write_file("eh", elf, 40));
+	CHECK_ONE_LINE(load(&h, keys), "eh: truncated ELF image: the ELF header runs past the file's end");
+	unload(&h);
+	snprintf(keys, sizeof(keys), "kernel = %s\n", write_file("ph", elf, 100));
+	CHECK_ONE_LINE(load(&h, keys), "ph: truncated ELF image: 2 program headers at byte 64 run past the file's end (100)");
+	unload(&h);
+	snprintf(keys, sizeof(keys), "kernel = %s\nkernel_format = linux\n", write_file("seg", elf, 1200));
+	CHECK_ONE_LINE(load(&h, keys), "seg: truncated ELF image: segment 0 (bytes 1024..1536) runs past the file's end (1200)");
+	unload(&h);
+}
+
+/* boot_load() (power-on, every reset) checks the file afresh. */
+static void reset_rereads_and_rechecks(void)
+{
+	static uint8_t img[8192];
+	struct harness h;
+	char keys[256];
+	size_t n = fake_bzimage(img, sizeof(img), 0x020f, (const uint8_t *)"\xf4kernel", 7);
+	const char *k = write_file("changing", img, n);
+
+	snprintf(keys, sizeof(keys), "kernel = %s\n", k);
+	load(&h, keys);
+	CHECK(h.rc == 0);
+	write_file("changing", img, 2560 + 8); /* the same path, cut short */
+	unit_capture_begin();
+	h.rc = boot_load(&h.vm);
+	CHECK_ONE_LINE(unit_capture_end(), "changing: truncated bzImage: the kernel after the setup code is 16 bytes, the file holds 8");
+	CHECK(h.rc == -EINVAL);
+	truncate(k, 0);
+	unit_capture_begin();
+	h.rc = boot_load(&h.vm);
+	CHECK_ONE_LINE(unit_capture_end(), "changing: the file is empty");
+	CHECK(h.rc == -EINVAL);
 	unload(&h);
 }
 
@@ -355,6 +486,9 @@ int main(void)
 	TEST(bzimage_boot_protocol);
 	TEST(pvh_start_info);
 	TEST(gzip_payload_unpacked);
+	TEST(not_regular_or_empty);
+	TEST(truncated_images);
+	TEST(reset_rereads_and_rechecks);
 	TEST(debian_kernel);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
