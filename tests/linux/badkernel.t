@@ -34,7 +34,7 @@ head -c 3000 "$elf" > "$work/elf-segs"           # segments cut
 ini() {
 	local f=$work/$1.ini
 	shift
-	printf '[vm]\nmemory = 64M\n' > "$f"
+	printf '[vm]\nmemory = 256M\n' > "$f"
 	printf '%s\n' "$@" | sed 's/=/ = /' >> "$f"
 	echo "$f"
 }
