@@ -11,7 +11,9 @@ if ! make -s fuzz-emu > build/fuzz-emu.build.log 2>&1 || [ ! -x "$bin" ]; then
 	exit 0
 fi
 log=$(mktemp)
-if "$bin" -runs="${EMU_FUZZ_RUNS:-20000}" -seed=1 -max_len=40 > "$log" 2>&1; then
+mkdir -p build/fuzz/artifacts
+if "$bin" -runs="${EMU_FUZZ_RUNS:-20000}" -seed=1 -max_len=40 \
+	-artifact_prefix=build/fuzz/artifacts/ > "$log" 2>&1; then
 	echo "ok emu-fuzz ($(grep -o 'Done [0-9]* runs' "$log"))"
 else
 	echo "not ok emu-fuzz - $(grep -m1 -E 'ERROR|SUMMARY' "$log")"
