@@ -8,7 +8,8 @@
  * Threads and locks (the whole contract; sdk/README.md says it at length):
  *   - Every instance belongs to one *lock domain*. A device is its own
  *     domain; a backend (disk, network, console) attached to a device joins
- *     the device's domain. The core holds the domain lock around every call
+ *     the device's domain; a backend whose plugin has HV_PLUGIN_OWN_DOMAIN
+ *     is its own. The core holds the domain lock around every call
  *     it makes into the plugin: ops, region accesses, fd/timer/defer
  *     callbacks, completions. So one instance's code never runs
  *     concurrently with itself or with the backends attached to it, and a
