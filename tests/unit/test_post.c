@@ -43,6 +43,10 @@ static const char *vm_up(struct harness *h, const char *ini)
 	plugin_load_file(&h->set, path);
 	snprintf(path, sizeof(path), "%s/fixtures/post_hub.so", unit_build_dir());
 	plugin_load_file(&h->set, path);
+	snprintf(path, sizeof(path), "%s/fixtures/post_con.so", unit_build_dir());
+	plugin_load_file(&h->set, path);
+	snprintf(path, sizeof(path), "%s/plugins/uart16550.so", unit_build_dir());
+	plugin_load_file(&h->set, path);
 	if (!config_load_string(&h->cfg, "t.ini", ini) &&
 	    !config_validate(&h->cfg, &h->set) &&
 	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
@@ -349,6 +353,21 @@ static void domain_held_tells(void)
 	vm_down(&h);
 }
 
+/* A console with its own domain is not one device's backend: one line. */
+static void own_domain_console_not_attached(void)
+{
+	struct harness h;
+	const char *out;
+
+	out = vm_up(&h, "[vm]\nkernel = /bin/sh\nmachine = none\n"
+		    "[console con]\nplugin = post-con\n"
+		    "[device com1]\nplugin = uart16550\nconsole = con\n");
+	CHECK(!h.ok);
+	CHECK_CONTAINS(out, "t.ini:8: [device com1]: console = con: plugin post-con of [console con] has a lock domain of its own");
+	CHECK(find(&h, "con") && find(&h, "con")->created); /* it runs alone */
+	vm_down(&h);
+}
+
 int main(void)
 {
 	TEST(fifo_per_pair);
@@ -359,5 +378,6 @@ int main(void)
 	TEST(ping_pong_both_ways);
 	TEST(switch_ports);
 	TEST(domain_held_tells);
+	TEST(own_domain_console_not_attached);
 	return unit_failed_total ? 1 : 0;
 }
