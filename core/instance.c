@@ -9,8 +9,17 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "post.h"
 #include "services.h"
 #include "vm.h"
+
+_Thread_local pthread_mutex_t *inst_held[INST_HELD_MAX];
+_Thread_local int inst_depth;
+
+int inst_domain_held(struct instance *in)
+{
+	return inst_depth == 1 && inst_held[0] == in->lock;
+}
 
 struct instance *instance_new(struct vm *vm, struct loop *loop,
 			      const struct plugin_set *set,
@@ -82,6 +91,7 @@ void instance_free(struct instance *in)
 		return;
 	if (in->plugin->desc.kind == HV_KIND_DISK)
 		disk_release(in);
+	post_instance_gone(in); /* refuse posts to it before it goes */
 	inst_lock(in);
 	if (in->created)
 		call_destroy(in);

@@ -34,6 +34,7 @@ struct instance {
 	struct hv_timer *timers;
 	int warned_state;        /* save/restore misuse said once */
 	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
+	struct hv_net *ports;    /* its NICs' ends of own-domain switches */
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)
@@ -64,13 +65,26 @@ __attribute__((format(printf, 3, 4)))
 void inst_err(struct instance *in, const char *key, const char *fmt, ...);
 void inst_verr(struct instance *in, const char *key, const char *fmt,
 	       va_list ap);
+/* The domain locks this thread took through inst_lock(), innermost last:
+ * what hv_domain_held() answers from (domains never nest by contract, so
+ * a depth above 1 is itself the bug it reports). */
+#define INST_HELD_MAX 4
+extern _Thread_local pthread_mutex_t *inst_held[INST_HELD_MAX];
+extern _Thread_local int inst_depth;
+
 static inline void inst_lock(struct instance *in)
 {
 	pthread_mutex_lock(in->lock);
+	if (inst_depth < INST_HELD_MAX)
+		inst_held[inst_depth] = in->lock;
+	inst_depth++;
 }
 static inline void inst_unlock(struct instance *in)
 {
+	inst_depth--;
 	pthread_mutex_unlock(in->lock);
 }
+/* 1 when this thread holds in's domain lock and no other (hv_domain_held). */
+int inst_domain_held(struct instance *in);
 
 #endif

@@ -43,6 +43,7 @@ struct loop {
 	int stop;
 	pthread_mutex_t lock;
 	struct deferred *head, **tail;
+	struct loop_call *calls, **calls_tail; /* caller-owned nodes */
 	struct loop_watch *dead; /* freed between dispatch rounds */
 	struct loop_watch wake_watch;
 };
@@ -62,6 +63,7 @@ static void run_deferred(void *opaque, unsigned events)
 {
 	struct loop *l = opaque;
 	struct deferred *d;
+	struct loop_call *c;
 	uint64_t v;
 
 	if (read(l->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -70,12 +72,20 @@ static void run_deferred(void *opaque, unsigned events)
 	d = l->head;
 	l->head = NULL;
 	l->tail = &l->head;
+	c = l->calls;
+	l->calls = NULL;
+	l->calls_tail = &l->calls;
 	pthread_mutex_unlock(&l->lock);
 	while (d) {
 		struct deferred *next = d->next;
 		d->fn(d->opaque);
 		free(d);
 		d = next;
+	}
+	while (c) {
+		struct loop_call *next = c->next; /* fn may queue c again */
+		c->fn(c->opaque);
+		c = next;
 	}
 }
 
@@ -90,6 +100,7 @@ struct loop *loop_new(void)
 	l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&l->lock, NULL);
 	l->tail = &l->head;
+	l->calls_tail = &l->calls;
 	l->wake_watch = (struct loop_watch){ .fd = l->wake, .fn = run_deferred,
 					     .opaque = l };
 	ev.data.ptr = &l->wake_watch;
@@ -274,4 +285,18 @@ int loop_defer(struct loop *l, loop_fn fn, void *opaque)
 	if (write(l->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;
+}
+
+void loop_call_queue(struct loop *l, struct loop_call *c)
+{
+	uint64_t one = 1;
+
+	c->next = NULL;
+	pthread_mutex_lock(&l->lock);
+	*l->calls_tail = c;
+	l->calls_tail = &c->next;
+	pthread_mutex_unlock(&l->lock);
+	/* a full eventfd counter still wakes the loop */
+	if (write(l->wake, &one, sizeof(one)) < 0)
+		return;
 }

@@ -40,4 +40,13 @@ void loop_timer_free(struct loop_timer *t);
 /* Queue fn(opaque) to run on the loop thread; safe from any thread. */
 int loop_defer(struct loop *l, loop_fn fn, void *opaque);
 
+/* The same without a malloc: the caller owns the node and queues it at
+ * most once until its fn starts (fn may queue it again). */
+struct loop_call {
+	loop_fn fn;
+	void *opaque;
+	struct loop_call *next;
+};
+void loop_call_queue(struct loop *l, struct loop_call *c);
+
 #endif

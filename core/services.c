@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "pc/pci.h"
 #include "plugin.h"
+#include "post.h"
 #include "state.h"
 #include "vm.h"
 
@@ -46,6 +47,8 @@ struct hv_net {
 	struct instance *dev, *be;
 	const struct hv_net_cbs *cbs;
 	void *opaque;
+	struct hv_peer *port; /* be has its own domain: frames are posted */
+	struct hv_net *next;  /* in dev->ports when port is set */
 };
 
 /* A plugin's errors name its section, the way the config's own errors do. */
@@ -273,6 +276,11 @@ static void svc_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
 
 void services_release(struct instance *in)
 {
+	while (in->ports) {
+		struct hv_net *n = in->ports;
+		in->ports = n->next;
+		free(n);
+	}
 	while (in->watches)
 		svc_fd_unwatch(&in->ctx, in->watches);
 	while (in->timers)
@@ -395,6 +403,12 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 			 id, kind, id);
 		return NULL;
 	}
+	if (sec->plugin->desc.flags & HV_PLUGIN_OWN_DOMAIN) {
+		inst_err(dev, key, "%s = %s: plugin %s of [%s] has a lock domain of its own: it is reached with hv_post, not attached",
+			 key, id, sec->plugin->desc.name, sec->name);
+		*err = -EINVAL;
+		return NULL;
+	}
 	for (in = dev->vm->instances; in; in = in->next) {
 		if (in->sec == sec) {
 			inst_err(dev, key, "%s = %s: [%s] is already attached to [%s]",
@@ -477,6 +491,53 @@ static size_t svc_console_input(struct hv_ctx *ctx, const void *buf, size_t len)
 	return c->cbs->receive(&c->dev->ctx, c->opaque, buf, len);
 }
 
+/* The own-domain [net] instance (a switch) dev's key names, or NULL. */
+static struct instance *net_shared(struct instance *dev, const char *key)
+{
+	const char *id = inst_config_str(dev, key);
+	const struct cfg_section *sec;
+
+	if (!id || !*id || !dev->vm)
+		return NULL;
+	sec = config_section(dev->vm->cfg, "net", id);
+	if (!sec || !sec->plugin ||
+	    !(sec->plugin->desc.flags & HV_PLUGIN_OWN_DOMAIN))
+		return NULL;
+	for (struct instance *in = dev->vm->instances; in; in = in->next)
+		if (in->sec == sec)
+			return in;
+	return NULL;
+}
+
+/* A frame the switch posted to this port: the NIC's lock is held. */
+static void net_port_rx(void *arg, const void *msg, size_t len)
+{
+	struct hv_net *n = arg;
+	struct iovec iov = { (void *)msg, len };
+
+	if (n->cbs && n->cbs->receive)
+		n->cbs->receive(&n->dev->ctx, n->opaque, &iov, 1);
+}
+
+/* The NIC's end of a switch port; freed with the NIC's links below. */
+static struct hv_net *net_port_open(struct instance *dev, struct instance *sw,
+				    const struct hv_net_cbs *cbs, void *opaque)
+{
+	struct hv_net *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = (struct hv_net){ .dev = dev, .be = sw, .cbs = cbs, .opaque = opaque };
+	n->port = post_port_open(dev, sw, net_port_rx, n);
+	if (!n->port) {
+		free(n);
+		return NULL;
+	}
+	n->next = dev->ports;
+	dev->ports = n;
+	return n;
+}
+
 static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 				     const struct hv_net_cbs *cbs, void *opaque)
 {
@@ -484,6 +545,9 @@ static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 	struct hv_net *n;
 	int e;
 
+	be = net_shared(dev, key);
+	if (be)
+		return net_port_open(dev, be, cbs, opaque);
 	be = backend_attach(dev, key, "net", &e);
 	if (!be)
 		return NULL;
@@ -500,6 +564,8 @@ static int svc_net_send(struct hv_ctx *ctx, struct hv_net *n,
 {
 	const struct hv_net_ops *ops;
 
+	if (n && n->port)
+		return post_sendv(n->port, HV_POST_NET_FRAME, iov, iovcnt);
 	if (!n || !n->be->created)
 		return -ENOTCONN;
 	ops = &n->be->plugin->ops.net;
@@ -510,6 +576,10 @@ static void svc_net_rx_ready(struct hv_ctx *ctx, struct hv_net *n)
 {
 	const struct hv_net_ops *ops;
 
+	if (n && n->port) {
+		post_sendv(n->port, HV_POST_NET_RX_READY, NULL, 0);
+		return;
+	}
 	if (!n || !n->be->created)
 		return;
 	ops = &n->be->plugin->ops.net;
@@ -579,4 +649,8 @@ const struct hv_host core_host = {
 	.pci_msi = pci_msi,
 	.pci_command = pci_command,
 	.vm_info = svc_vm_info,
+	.peer_get = svc_peer_get,
+	.post_listen = svc_post_listen,
+	.postv = svc_postv,
+	.domain_held = svc_domain_held,
 };

@@ -18,6 +18,7 @@
 #include "boot.h"
 #include "config.h"
 #include "instance.h"
+#include "post.h"
 #include "log.h"
 #include "loop.h"
 #include "pc/pc.h"
@@ -123,11 +124,14 @@ int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	struct instance **tail = &vm->instances;
+	int rc = post_create_shared(vm); /* switches: before their ports */
 
+	if (rc)
+		return rc;
 	for (int i = 0; i < c->n; i++) {
 		const struct cfg_section *s = &c->s[i];
 		struct instance *in;
-		int rc, errors = log_errors;
+		int errors = log_errors;
 
 		if (strcmp(s->kind, "device"))
 			continue;
@@ -489,6 +493,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->signal_fd > 0)
 		close(vm->signal_fd);
 	loop_free(vm->loop);
+	post_vm_free(vm); /* after the loop's last queued drains */
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 }

@@ -21,6 +21,8 @@ struct loop_watch;
 struct instance;
 struct pci_host;
 struct pc_pm;
+struct post_box;
+struct hv_peer;
 
 #define VM_MAX_CPUS 64
 
@@ -74,6 +76,9 @@ struct vm {
 	 * changes: disks open read-only, console and network backends are
 	 * attached but not created, no accelerator VM that needs the host */
 	int dry;
+	/* cross-domain calls (post.c): every queue and peer handle */
+	struct post_box *post_boxes;
+	struct hv_peer *post_peers;
 };
 
 /* Set up memory and buses from the config's [vm] section. */

@@ -8,7 +8,8 @@
  * Threads and locks (the whole contract; sdk/README.md says it at length):
  *   - Every instance belongs to one *lock domain*. A device is its own
  *     domain; a backend (disk, network, console) attached to a device joins
- *     the device's domain. The core holds the domain lock around every call
+ *     the device's domain; a backend whose plugin has HV_PLUGIN_OWN_DOMAIN
+ *     is its own. The core holds the domain lock around every call
  *     it makes into the plugin: ops, region accesses, fd/timer/defer
  *     callbacks, completions. So one instance's code never runs
  *     concurrently with itself or with the backends attached to it, and a
@@ -18,6 +19,12 @@
  *     comment says the call is queued and delivered later.
  *   - Region accesses run on vCPU threads; everything else on the main
  *     (event loop) thread.
+ *   - An instance with its own domain that is not a device (a switch: a
+ *     plugin whose descriptor has HV_PLUGIN_OWN_DOMAIN) is reached only
+ *     through hv_post() (hv/post.h): the call is copied, queued and run
+ *     later on the main thread under the *target's* lock, never inside
+ *     hv_post(), so no code ever holds two domain locks. Its only lock is
+ *     a queue mutex no callback ever runs under.
  */
 #ifndef HV_HOST_H
 #define HV_HOST_H
@@ -41,6 +48,15 @@ struct hv_file;
 struct hv_pci_info;
 struct hv_pci_dev;
 struct hv_vm_info;
+struct hv_peer;
+struct hv_ctx;
+
+/* A message another instance posted (hv/post.h): runs on the main thread
+ * under the receiving instance's domain lock. msg is the core's copy,
+ * valid until the callback returns. */
+typedef void (*hv_post_fn)(struct hv_ctx *ctx, void *opaque,
+			   struct hv_peer *from, uint32_t type,
+			   const void *msg, size_t len);
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -253,6 +269,13 @@ struct hv_host {
 	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
 	void (*vm_info)(struct hv_ctx *ctx, struct hv_vm_info *info,
 			size_t info_size);
+
+	/* ---- v2.0: cross-domain calls (hv/post.h has the wrappers) ---- */
+	struct hv_peer *(*peer_get)(struct hv_ctx *ctx, const char *key);
+	int (*post_listen)(struct hv_ctx *ctx, hv_post_fn fn, void *opaque);
+	int (*postv)(struct hv_ctx *ctx, struct hv_peer *peer, uint32_t type,
+		     const struct iovec *iov, int iovcnt);
+	int (*domain_held)(struct hv_ctx *ctx);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */

@@ -6,6 +6,12 @@
  * device's domain lock, on the main thread. Frames for the guest go up
  * through hv_net_deliver(); when that says -EAGAIN the backend stops
  * reading until its rx_ready op is called.
+ *
+ * A backend whose plugin sets HV_PLUGIN_OWN_DOMAIN (a switch) is instead
+ * one instance in its own domain that any number of NICs attach to; it
+ * gets no send/rx_ready calls and uses no hv_net_deliver: each NIC is a
+ * port that reaches its hv_post listener as HV_POST_NET_* messages, and
+ * it answers by posting frames to the port (hv/post.h).
  */
 #ifndef HV_NET_H
 #define HV_NET_H

@@ -63,7 +63,18 @@ struct hv_plugin_desc {
 	uint32_t ctx_size;       /* sizeof(struct hv_ctx) in the plugin */
 	const void *ops;         /* struct hv_{device,disk,net,console}_ops */
 	const struct hv_config_key *keys; /* config keys, ends at name == NULL */
+	/* ---- v2.0: cross-domain calls ---- */
+	uint32_t flags; /* HV_PLUGIN_* below */
 };
+
+/*
+ * Net and console backends: each section of this plugin is one instance
+ * in a lock domain of its own (a virtual switch, a broker), created by the
+ * core at start-up before the devices, not attached to one device. Devices
+ * reach it with hv_peer_get() and hv_post(); a NIC whose `net` key names
+ * it gets a port: its frames travel as HV_POST_NET_* messages (hv/post.h).
+ */
+#define HV_PLUGIN_OWN_DOMAIN 0x1u
 
 typedef const struct hv_plugin_desc *(*hv_plugin_entry_fn)(void);
 #define HV_PLUGIN_ENTRY_SYMBOL "hv_plugin_entry"
