@@ -34,6 +34,7 @@ struct instance {
 	struct hv_timer *timers;
 	int warned_state;        /* save/restore misuse said once */
 	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
+	struct hv_dma *dmas;     /* live DMA mappings (core/dma.c), domain lock */
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)

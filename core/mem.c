@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,6 +16,21 @@ static int overlaps(const struct mem_map *m, uint64_t gpa, uint64_t size)
 {
 	for (int i = 0; i < m->n; i++)
 		if (gpa < m->r[i].gpa + m->r[i].size && m->r[i].gpa < gpa + size)
+			return 1;
+	return 0;
+}
+
+static uint64_t dirty_words(const struct mem_region *r)
+{
+	return (r->size / MEM_PAGE + 63) / 64;
+}
+
+/* Regions move in the array as others are added: a live DMA mapping (and
+ * a vCPU thread counting it) must never see that. */
+static int dma_live(const struct mem_map *m)
+{
+	for (int i = 0; i < m->n; i++)
+		if (atomic_load(&m->r[i].dma_maps))
 			return 1;
 	return 0;
 }
@@ -29,6 +45,10 @@ static struct mem_region *add(struct mem_map *m, const char *name,
 	if (!size || gpa + size < gpa || (gpa | size) & (MEM_PAGE - 1) ||
 	    m->n == MEM_MAX_REGIONS || overlaps(m, gpa, size)) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (dma_live(m)) {
+		errno = EBUSY;
 		return NULL;
 	}
 	fd = memfd_create(name, MFD_CLOEXEC);
@@ -59,6 +79,8 @@ static struct mem_region *add(struct mem_map *m, const char *name,
 	r->fd = fd;
 	r->kind = kind;
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (m->dirty_on)
+		r->dirty = calloc(dirty_words(r), sizeof(*r->dirty));
 	m->n++;
 	for (int i = 0; i < m->n; i++)
 		m->r[i].slot = i;
@@ -87,6 +109,7 @@ int mem_add_rom(struct mem_map *m, const char *name, uint64_t gpa,
 
 void mem_destroy(struct mem_map *m)
 {
+	mem_dirty_stop(m);
 	for (int i = 0; i < m->n; i++) {
 		munmap(m->r[i].hva, m->r[i].size);
 		close(m->r[i].fd);
@@ -118,6 +141,7 @@ void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 	if (flags & MEM_WRITE) {
 		if (r->kind != MEM_RAM)
 			return NULL;
+		mem_mark_dirty(m, gpa, len);
 		if (m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, len);
 	}
@@ -162,6 +186,8 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 			memcpy(r->hva + off, b, chunk);
 		else
 			memcpy(b, r->hva + off, chunk);
+		if (write)
+			mem_mark_dirty(m, gpa, chunk);
 		if (write && m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, chunk);
 		b += chunk;
@@ -184,4 +210,92 @@ int mem_write(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 {
 	return copy(m, gpa, (void *)buf, len, 1, 1);
+}
+
+int mem_dirty_start(struct mem_map *m)
+{
+	if (m->dirty_on)
+		return 0;
+	for (int i = 0; i < m->n; i++) {
+		m->r[i].dirty = calloc(dirty_words(&m->r[i]), sizeof(uint64_t));
+		if (!m->r[i].dirty) {
+			mem_dirty_stop(m);
+			return -ENOMEM;
+		}
+	}
+	m->dirty_on = 1;
+	return 0;
+}
+
+void mem_dirty_stop(struct mem_map *m)
+{
+	for (int i = 0; i < m->n; i++) {
+		free((void *)m->r[i].dirty);
+		m->r[i].dirty = NULL;
+	}
+	m->dirty_on = 0;
+}
+
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
+{
+	if (!m->dirty_on || !len)
+		return;
+	if (gpa + len - 1 < gpa)
+		len = -gpa; /* up to the top of the address space */
+	while (len) {
+		const struct mem_region *r = mem_find(m, gpa);
+		uint64_t off, chunk;
+
+		if (!r) { /* a hole: on to the next region (they are sorted) */
+			int i = 0;
+
+			while (i < m->n && m->r[i].gpa < gpa)
+				i++;
+			if (i == m->n || m->r[i].gpa - gpa >= len)
+				return;
+			len -= m->r[i].gpa - gpa;
+			gpa = m->r[i].gpa;
+			continue;
+		}
+		off = gpa - r->gpa;
+		chunk = r->size - off < len ? r->size - off : len;
+		if (r->dirty)
+			for (uint64_t p = off / MEM_PAGE;
+			     p <= (off + chunk - 1) / MEM_PAGE; p++)
+				atomic_fetch_or(&r->dirty[p / 64], 1ull << (p % 64));
+		gpa += chunk;
+		len -= chunk;
+	}
+}
+
+int mem_page_dirty(const struct mem_map *m, uint64_t gpa)
+{
+	const struct mem_region *r = mem_find(m, gpa);
+	uint64_t p;
+
+	if (!r || !r->dirty)
+		return 0;
+	p = (gpa - r->gpa) / MEM_PAGE;
+	return !!(atomic_load(&r->dirty[p / 64]) & 1ull << (p % 64));
+}
+
+int mem_dirty_collect(struct mem_map *m, int i, uint64_t *out)
+{
+	struct mem_region *r = i >= 0 && i < m->n ? &m->r[i] : NULL;
+
+	if (!r || !r->dirty)
+		return -ENOENT;
+	for (uint64_t w = 0; w < dirty_words(r); w++)
+		out[w] = atomic_exchange(&r->dirty[w], 0);
+	return 0;
+}
+
+unsigned mem_dma_busy(const struct mem_map *m, uint64_t gpa, uint64_t len)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < m->n; i++)
+		if (gpa < m->r[i].gpa + m->r[i].size && m->r[i].gpa < gpa + len)
+			n += atomic_load(&m->r[i].dma_maps);
+	return n;
 }

@@ -10,6 +10,7 @@
 #ifndef HV_CORE_MEM_H
 #define HV_CORE_MEM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ struct mem_region {
 	int kind;           /* enum mem_kind */
 	unsigned slot;      /* accelerator slot id */
 	char name[24];
+	/* Live hv_dma mappings into this region (one per iovec; core/dma.c).
+	 * The region must not be removed, moved or remapped while it is not
+	 * zero: whoever removes or moves memory waits for it (or refuses). */
+	atomic_uint dma_maps;
+	/* One bit per page, set by mem_mark_dirty(); allocated while dirty
+	 * logging is on (mem_dirty_start), else NULL. */
+	_Atomic(uint64_t) *dirty;
 };
 
 struct mem_map {
@@ -36,6 +44,7 @@ struct mem_map {
 	 * code for those pages; NULL under KVM */
 	void (*write_hook)(void *opaque, uint64_t gpa, uint64_t len);
 	void *hook_opaque;
+	int dirty_on;       /* mem_dirty_start() called: bitmaps exist */
 };
 
 #define MEM_WRITE 0x1u
@@ -56,5 +65,25 @@ int mem_read(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len);
 int mem_write(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len);
 /* For loaders: like mem_write but also into ROM. */
 int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len);
+
+/*
+ * Dirty pages: the one place device DMA, the core's own copies and (later)
+ * the accelerators' dirty logs record that guest memory changed, for
+ * snapshots and live migration. Off by default; nothing is recorded then.
+ * mem_mark_dirty may run on any thread (vCPU or main) concurrently: the
+ * bits are set atomically. Start/stop/collect run on the main thread.
+ */
+int mem_dirty_start(struct mem_map *m);
+void mem_dirty_stop(struct mem_map *m);
+/* Mark every page [gpa, gpa+len) touches, in whichever RAM/ROM regions
+ * hold them (bytes outside every region are ignored). */
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len);
+/* 1 when logging is on and the page holding gpa is marked. */
+int mem_page_dirty(const struct mem_map *m, uint64_t gpa);
+/* Copy region i's bitmap ((size/4096 + 63)/64 words) into out and clear
+ * it; 0, or -ENOENT when logging is off or i is not a region. */
+int mem_dirty_collect(struct mem_map *m, int i, uint64_t *out);
+/* Live DMA mappings into [gpa, gpa+len): a region remover waits for 0. */
+unsigned mem_dma_busy(const struct mem_map *m, uint64_t gpa, uint64_t len);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "disk.h"
+#include "dma.h"
 #include "log.h"
 #include "loop.h"
 #include "pc/pci.h"
@@ -579,4 +580,6 @@ const struct hv_host core_host = {
 	.pci_msi = pci_msi,
 	.pci_command = pci_command,
 	.vm_info = svc_vm_info,
+	.dma_add = dma_svc_add,
+	.dma_unmap = dma_svc_unmap,
 };

@@ -41,6 +41,7 @@ struct hv_file;
 struct hv_pci_info;
 struct hv_pci_dev;
 struct hv_vm_info;
+struct hv_dma;
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -253,6 +254,12 @@ struct hv_host {
 	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
 	void (*vm_info)(struct hv_ctx *ctx, struct hv_vm_info *info,
 			size_t info_size);
+
+	/* ---- v2.0: DMA mappings that outlive a callback (hv/dma.h) ---- */
+	int (*dma_add)(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
+		       uint64_t len, unsigned flags);
+	void (*dma_unmap)(struct hv_ctx *ctx, struct hv_dma *dma,
+			  uint64_t written);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */
@@ -295,7 +302,8 @@ static inline int hv_mem_write(struct hv_ctx *ctx, uint64_t gpa,
 	return ctx->host->mem_write(ctx, gpa, buf, len);
 }
 /* A host pointer to [gpa, gpa+len), or NULL unless all of it is RAM in one
- * mapping. Valid until the callback that asked for it returns. */
+ * mapping. Valid until the callback that asked for it returns; a mapping
+ * that must outlive it (asynchronous I/O) is an hv_dma (hv/dma.h). */
 static inline void *hv_mem_map(struct hv_ctx *ctx, uint64_t gpa, size_t len,
 			       unsigned flags)
 {
