@@ -6,6 +6,13 @@
  * An iovec's guest address is found again at unmap from its host address:
  * a region's host mapping never moves while it has live DMA mappings, so
  * the reverse lookup is exact and the hv_dma needs no per-iovec storage.
+ *
+ * The hv_dma is plugin memory, so a buggy device can overwrite it while
+ * mapped (a reset op that zeroes its state). The core therefore also keeps
+ * its own tally per instance and region (the region table cannot change
+ * while any mapping is live, so indices are stable), and a generation
+ * that dma_release bumps: whatever the hv_dma structs say afterwards, the
+ * region counts come back to zero and a stale hv_dma is never unlinked.
  */
 #include "dma.h"
 
@@ -20,6 +27,7 @@ struct dma_core {
 	struct instance *owner; /* NULL: not mapped */
 	struct hv_dma *next, *prev;
 	int wfirst; /* 1 + index of the first writable iovec; 0: none yet */
+	unsigned gen; /* owner->dma_gen when linked */
 };
 
 _Static_assert(sizeof(struct dma_core) <= sizeof(((struct hv_dma *)0)->core),
@@ -61,9 +69,11 @@ static int count_iov(const struct mem_map *m, uint64_t gpa, uint64_t len,
 	return n;
 }
 
-static void fill_iov(struct mem_map *m, uint64_t gpa, uint64_t len,
+static void fill_iov(struct instance *in, uint64_t gpa, uint64_t len,
 		     struct iovec *iov)
 {
+	struct mem_map *m = &in->vm->mem;
+
 	while (len) {
 		struct mem_region *r = (struct mem_region *)mem_find(m, gpa);
 		uint64_t off = gpa - r->gpa, chunk = r->size - off;
@@ -71,6 +81,7 @@ static void fill_iov(struct mem_map *m, uint64_t gpa, uint64_t len,
 		if (chunk > len)
 			chunk = len;
 		atomic_fetch_add(&r->dma_maps, 1);
+		in->dma_refs[r - m->r]++;
 		*iov++ = (struct iovec){ r->hva + off, chunk };
 		gpa += chunk;
 		len -= chunk;
@@ -82,6 +93,7 @@ static void dma_link(struct instance *in, struct hv_dma *dma)
 	struct dma_core *c = core_of(dma);
 
 	c->owner = in;
+	c->gen = in->dma_gen;
 	c->prev = NULL;
 	c->next = in->dmas;
 	if (in->dmas)
@@ -108,8 +120,14 @@ int dma_svc_add(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
 	struct dma_core *c = core_of(dma);
 	int write = !!(flags & HV_DMA_FROM_DEVICE), n;
 
-	if (!dma_sane(dma) || !flags || flags & ~HV_DMA_BIDIRECTIONAL ||
-	    (!write && c->wfirst) || (c->owner && c->owner != in))
+	if (!dma_sane(dma) || !flags || flags & ~HV_DMA_BIDIRECTIONAL)
+		return -EINVAL;
+	if (c->owner && c->gen != c->owner->dma_gen) { /* force-unmapped */
+		*c = (struct dma_core){ 0 };
+		dma->iovcnt = 0;
+		dma->len = 0;
+	}
+	if ((!write && c->wfirst) || (c->owner && c->owner != in))
 		return -EINVAL;
 	if (!len)
 		return 0;
@@ -120,7 +138,7 @@ int dma_svc_add(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
 		return n;
 	if (n > dma->max_iov - dma->iovcnt)
 		return -ENOSPC;
-	fill_iov(&in->vm->mem, gpa, len, dma->iov + dma->iovcnt);
+	fill_iov(in, gpa, len, dma->iov + dma->iovcnt);
 	if (!c->owner)
 		dma_link(in, dma);
 	if (write && !c->wfirst)
@@ -171,11 +189,14 @@ static void dma_end(struct hv_dma *dma, uint64_t written)
 				m->write_hook(m->hook_opaque, gpa, n);
 			written -= n;
 		}
-		atomic_fetch_sub(&r->dma_maps, 1);
+		if (in->dma_refs[r - m->r]) { /* else the device swapped iovecs */
+			in->dma_refs[r - m->r]--;
+			atomic_fetch_sub(&r->dma_maps, 1);
+		}
 	}
 	if (bad)
-		warn("%s: %d DMA iovec(s) changed while mapped: not dirtied",
-		     in->ctx.name, bad);
+		warn("%s: %d DMA iovec(s) changed while mapped: their memory "
+		     "stays pinned until reset", in->ctx.name, bad);
 	dma_unlink(dma);
 	*c = (struct dma_core){ 0 };
 	dma->iovcnt = 0;
@@ -187,7 +208,8 @@ void dma_svc_unmap(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t written)
 	struct instance *in = inst_of(ctx);
 	struct dma_core *c = core_of(dma);
 
-	if (!dma_sane(dma) || !c->owner) {
+	if (!dma_sane(dma) || !c->owner || c->gen != c->owner->dma_gen) {
+		*c = (struct dma_core){ 0 };
 		dma->iovcnt = 0; /* never mapped (or force-unmapped): empty */
 		dma->len = 0;
 		return;
@@ -200,15 +222,51 @@ void dma_svc_unmap(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t written)
 	dma_end(dma, written);
 }
 
+/* What the hv_dma structs no longer account for: the whole region is
+ * taken as written, the safe side for snapshots and decoded code. */
+static unsigned drop_tally(struct instance *in)
+{
+	struct mem_map *m = &in->vm->mem;
+	unsigned lost = 0;
+
+	for (int i = 0; i < m->n && i < MEM_MAX_REGIONS; i++) {
+		struct mem_region *r = &m->r[i];
+
+		if (!in->dma_refs[i])
+			continue;
+		lost += in->dma_refs[i];
+		atomic_fetch_sub(&r->dma_maps, in->dma_refs[i]);
+		in->dma_refs[i] = 0;
+		if (r->kind != MEM_RAM)
+			continue;
+		mem_mark_dirty(m, r->gpa, r->size);
+		if (m->write_hook)
+			m->write_hook(m->hook_opaque, r->gpa, r->size);
+	}
+	return lost;
+}
+
 void dma_release(struct instance *in, const char *when)
 {
-	unsigned n = 0;
+	unsigned n = 0, lost;
 
 	while (in->dmas) {
+		struct dma_core *c = core_of(in->dmas);
+
+		if (c->owner != in || c->gen != in->dma_gen) {
+			in->dmas = NULL; /* overwritten: the tally cleans up */
+			n++;
+			break;
+		}
 		dma_end(in->dmas, UINT64_MAX);
 		n++;
 	}
+	in->dma_gen++;
+	lost = drop_tally(in);
 	if (n)
 		warn("%s: %u DMA mapping(s) still live at %s: unmapped, all "
 		     "writable pages marked written", in->ctx.name, n, when);
+	if (lost)
+		warn("%s: %u DMA iovec(s) overwritten while mapped: their "
+		     "memory regions marked written", in->ctx.name, lost);
 }

@@ -218,6 +218,35 @@ static void leftovers_unmapped_at_free(void)
 	teardown();
 }
 
+/* A device that zeroes its request slots while they are mapped (a reset
+ * op's memset) cannot leave a region pinned or the core's list broken. */
+static void overwritten_mappings_cleaned_up(void)
+{
+	struct hv_dma d1, d2;
+	struct iovec iov1[2], iov2[2];
+	const char *out;
+
+	setup();
+	CHECK(hv_dma_map(&dev->ctx, &d1, 4 * KB, 4 * KB, HV_DMA_FROM_DEVICE, iov1, 2) == 1);
+	CHECK(hv_dma_map(&dev->ctx, &d2, 60 * KB, 8 * KB, HV_DMA_TO_DEVICE, iov2, 2) == 2);
+	memset(&d2, 0, sizeof(d2));
+	unit_capture_begin();
+	dma_release(dev, "reset");
+	out = unit_capture_end();
+	CHECK_CONTAINS(out, "dev0: 1 DMA mapping(s) still live at reset");
+	CHECK_CONTAINS(out, "dev0: 3 DMA iovec(s) overwritten while mapped");
+	CHECK(mem_dma_busy(&vm.mem, 0, ~0ull) == 0);
+	CHECK(mem_page_dirty(&vm.mem, 0) && mem_page_dirty(&vm.mem, 64 * KB));
+	/* d1 is still linked as far as d1 knows: the core ignores it */
+	hv_dma_unmap(&dev->ctx, &d1, 4 * KB);
+	CHECK(d1.iovcnt == 0 && dev->dmas == NULL);
+	CHECK(hv_dma_add(&dev->ctx, &d1, 4 * KB, 4 * KB, HV_DMA_FROM_DEVICE) == 1);
+	CHECK(dev->dmas == &d1 && mem_dma_busy(&vm.mem, 0, ~0ull) == 1);
+	hv_dma_unmap(&dev->ctx, &d1, 0);
+	CHECK(dev->dmas == NULL && mem_dma_busy(&vm.mem, 0, ~0ull) == 0);
+	teardown();
+}
+
 /* ---- through a plugin: map in a vCPU callback, use in a timer ---- */
 struct harness {
 	struct config cfg;
@@ -357,6 +386,7 @@ int main(void)
 	TEST(refusals);
 	TEST(dirty_at_unmap_for_written_bytes);
 	TEST(leftovers_unmapped_at_free);
+	TEST(overwritten_mappings_cleaned_up);
 	TEST(device_maps_then_writes_in_timer);
 	TEST(device_leftovers_at_reset_and_destroy);
 	return unit_failed_total ? 1 : 0;
