@@ -57,7 +57,9 @@ static int count_iov(const struct mem_map *m, uint64_t gpa, uint64_t len,
 		const struct mem_region *r = mem_find(m, gpa);
 		uint64_t chunk;
 
-		if (!r || (write && r->kind != MEM_RAM))
+		/* only RAM, and ROM for reading: not device memory (a RAM BAR),
+		 * which mem_write does not reach either */
+		if (!r || (r->kind != MEM_RAM && (write || r->kind != MEM_ROM)))
 			return -EFAULT;
 		chunk = r->size - (gpa - r->gpa);
 		n++;
@@ -148,7 +150,8 @@ int dma_svc_add(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
 	return n;
 }
 
-/* The region whose host mapping holds all of iov, or NULL. */
+/* The RAM or ROM region whose host mapping holds all of iov, or NULL
+ * (only those are ever mapped, and their host ranges never overlap). */
 static struct mem_region *region_of(struct mem_map *m, const struct iovec *iov)
 {
 	uintptr_t p = (uintptr_t)iov->iov_base;
@@ -157,7 +160,8 @@ static struct mem_region *region_of(struct mem_map *m, const struct iovec *iov)
 		struct mem_region *r = &m->r[i];
 		uintptr_t base = (uintptr_t)r->hva;
 
-		if (p >= base && p - base < r->size &&
+		if ((r->kind == MEM_RAM || r->kind == MEM_ROM) &&
+		    p >= base && p - base < r->size &&
 		    iov->iov_len <= r->size - (p - base))
 			return r;
 	}

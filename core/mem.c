@@ -20,11 +20,6 @@ static int overlaps(const struct mem_map *m, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
-static uint64_t dirty_words(const struct mem_region *r)
-{
-	return (r->size / MEM_PAGE + 63) / 64;
-}
-
 /* Regions move in the array as others are added: a live DMA mapping (and
  * a vCPU thread counting it) must never see that. */
 static int dma_live(const struct mem_map *m)
@@ -79,8 +74,6 @@ static struct mem_region *add(struct mem_map *m, const char *name,
 	r->fd = fd;
 	r->kind = kind;
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	if (m->dirty_on)
-		r->dirty = calloc(dirty_words(r), sizeof(*r->dirty));
 	m->n++;
 	for (int i = 0; i < m->n; i++)
 		m->r[i].slot = i;
@@ -109,8 +102,8 @@ int mem_add_rom(struct mem_map *m, const char *name, uint64_t gpa,
 
 void mem_destroy(struct mem_map *m)
 {
-	mem_dirty_stop(m);
 	for (int i = 0; i < m->n; i++) {
+		mem_log_free(m, i);
 		munmap(m->r[i].hva, m->r[i].size);
 		close(m->r[i].fd);
 	}
@@ -212,81 +205,73 @@ int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 	return copy(m, gpa, (void *)buf, len, 1, 1);
 }
 
-int mem_dirty_start(struct mem_map *m)
+/* ---- dirty logging (the minimal form of branch sdk-devmem's) ---- */
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
 {
-	if (m->dirty_on)
-		return 0;
+	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_ACQUIRE))
+		return;
+	if (gpa + len < gpa)
+		len = -gpa;
 	for (int i = 0; i < m->n; i++) {
-		m->r[i].dirty = calloc(dirty_words(&m->r[i]), sizeof(uint64_t));
-		if (!m->r[i].dirty) {
-			mem_dirty_stop(m);
-			return -ENOMEM;
-		}
+		struct mem_region *r = &m->r[i];
+		uint64_t *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
+		uint64_t a = r->gpa, lo, hi;
+
+		if (!d || gpa >= a + r->size || a >= gpa + len)
+			continue;
+		lo = (gpa > a ? gpa - a : 0) / MEM_PAGE;
+		hi = ((gpa + len < a + r->size ? gpa + len : a + r->size) - a - 1) /
+		     MEM_PAGE;
+		for (uint64_t p = lo; p <= hi; p++)
+			__atomic_fetch_or(&d[p / 64], 1ull << (p % 64),
+					  __ATOMIC_SEQ_CST);
 	}
-	m->dirty_on = 1;
+}
+
+int mem_log_alloc(struct mem_map *m, int i)
+{
+	struct mem_region *r;
+
+	if (i < 0 || i >= m->n)
+		return -EINVAL;
+	r = &m->r[i];
+	if (r->dirty)
+		return 0;
+	r->dirty = calloc(1, mem_log_bytes(r->size));
+	if (!r->dirty)
+		return -ENOMEM;
+	__atomic_fetch_add(&m->logging, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
-void mem_dirty_stop(struct mem_map *m)
+void mem_log_free(struct mem_map *m, int i)
 {
-	for (int i = 0; i < m->n; i++) {
-		free((void *)m->r[i].dirty);
-		m->r[i].dirty = NULL;
-	}
-	m->dirty_on = 0;
-}
-
-void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
-{
-	if (!m->dirty_on || !len)
+	if (i < 0 || i >= m->n || !m->r[i].dirty)
 		return;
-	if (gpa + len - 1 < gpa)
-		len = -gpa; /* up to the top of the address space */
-	while (len) {
-		const struct mem_region *r = mem_find(m, gpa);
-		uint64_t off, chunk;
-
-		if (!r) { /* a hole: on to the next region (they are sorted) */
-			int i = 0;
-
-			while (i < m->n && m->r[i].gpa < gpa)
-				i++;
-			if (i == m->n || m->r[i].gpa - gpa >= len)
-				return;
-			len -= m->r[i].gpa - gpa;
-			gpa = m->r[i].gpa;
-			continue;
-		}
-		off = gpa - r->gpa;
-		chunk = r->size - off < len ? r->size - off : len;
-		if (r->dirty)
-			for (uint64_t p = off / MEM_PAGE;
-			     p <= (off + chunk - 1) / MEM_PAGE; p++)
-				atomic_fetch_or(&r->dirty[p / 64], 1ull << (p % 64));
-		gpa += chunk;
-		len -= chunk;
-	}
+	free(m->r[i].dirty);
+	m->r[i].dirty = NULL;
+	__atomic_fetch_sub(&m->logging, 1, __ATOMIC_SEQ_CST);
 }
 
-int mem_page_dirty(const struct mem_map *m, uint64_t gpa)
+int mem_log_take(struct mem_map *m, int i, uint64_t *bitmap,
+		 size_t bitmap_bytes, int clear)
 {
-	const struct mem_region *r = mem_find(m, gpa);
-	uint64_t p;
+	uint64_t *d;
+	size_t have;
 
-	if (!r || !r->dirty)
-		return 0;
-	p = (gpa - r->gpa) / MEM_PAGE;
-	return !!(atomic_load(&r->dirty[p / 64]) & 1ull << (p % 64));
-}
-
-int mem_dirty_collect(struct mem_map *m, int i, uint64_t *out)
-{
-	struct mem_region *r = i >= 0 && i < m->n ? &m->r[i] : NULL;
-
-	if (!r || !r->dirty)
+	if (i < 0 || i >= m->n || bitmap_bytes % 8)
+		return -EINVAL;
+	if (!(d = m->r[i].dirty))
 		return -ENOENT;
-	for (uint64_t w = 0; w < dirty_words(r); w++)
-		out[w] = atomic_exchange(&r->dirty[w], 0);
+	have = mem_log_bytes(m->r[i].size) / 8;
+	for (size_t w = 0; w < bitmap_bytes / 8; w++) {
+		if (w >= have)
+			bitmap[w] = 0;
+		else if (clear)
+			bitmap[w] = __atomic_exchange_n(&d[w], 0, __ATOMIC_SEQ_CST);
+		else
+			bitmap[w] = __atomic_load_n(&d[w], __ATOMIC_SEQ_CST);
+	}
 	return 0;
 }
 

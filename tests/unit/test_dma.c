@@ -34,6 +34,30 @@ static void on_write(void *o, uint64_t gpa, uint64_t len)
 	hook.len = len;
 }
 
+/* Dirty logging on for every region, as a snapshot would turn it on. */
+static int log_all(struct mem_map *m)
+{
+	for (int i = 0; i < m->n; i++)
+		if (mem_log_alloc(m, i))
+			return -1;
+	return 0;
+}
+
+/* Whether the page holding gpa is marked (read, not cleared). */
+static int page_dirty(struct mem_map *m, uint64_t gpa)
+{
+	const struct mem_region *r = mem_find(m, gpa);
+	uint64_t bits[64] = { 0 }, p;
+	size_t n;
+
+	if (!r || (p = (gpa - r->gpa) / MEM_PAGE) >= 64 * 64)
+		return 0;
+	n = mem_log_bytes(r->size) < sizeof(bits) ? mem_log_bytes(r->size) : sizeof(bits);
+	if (mem_log_take(m, (int)(r - m->r), bits, n, 0))
+		return 0;
+	return bits[p / 64] >> (p % 64) & 1;
+}
+
 /* [0, 64K) "a", [64K, 128K) "b", a hole, 4K of ROM at 0xf0000, a hole,
  * 64K "c" at 1M. */
 static void setup(void)
@@ -47,7 +71,7 @@ static void setup(void)
 	CHECK(mem_add_ram(&vm.mem, "b", 64 * KB, 64 * KB) == 0);
 	CHECK(mem_add_rom(&vm.mem, "rom", ROM_GPA, rom, sizeof(rom)) == 0);
 	CHECK(mem_add_ram(&vm.mem, "c", HIGH_GPA, 64 * KB) == 0);
-	CHECK(mem_dirty_start(&vm.mem) == 0);
+	CHECK(log_all(&vm.mem) == 0);
 	vm.mem.write_hook = on_write;
 	memset(&hook, 0, sizeof(hook));
 	dev = instance_new(&vm, NULL, NULL, &fake, NULL, NULL);
@@ -65,10 +89,10 @@ static void teardown(void)
 	bus_destroy(&vm.mmio);
 }
 
-static int any_dirty_in(const struct mem_map *m, uint64_t gpa, uint64_t len)
+static int any_dirty_in(struct mem_map *m, uint64_t gpa, uint64_t len)
 {
 	for (uint64_t p = gpa & ~(MEM_PAGE - 1); p < gpa + len; p += MEM_PAGE)
-		if (mem_page_dirty(m, p))
+		if (page_dirty(m, p))
 			return 1;
 	return 0;
 }
@@ -171,9 +195,9 @@ static void dirty_at_unmap_for_written_bytes(void)
 	CHECK(mem_dma_busy(&vm.mem, 64 * KB, 64 * KB) == 1);
 	CHECK(mem_add_ram(&vm.mem, "late", 2 * HIGH_GPA, 4 * KB) == -EBUSY);
 	hv_dma_unmap(&dev->ctx, &dma, 4 * KB + 1);
-	CHECK(mem_page_dirty(&vm.mem, 8 * KB) && mem_page_dirty(&vm.mem, 12 * KB));
-	CHECK(!mem_page_dirty(&vm.mem, 0));        /* read-only range */
-	CHECK(!mem_page_dirty(&vm.mem, 16 * KB));  /* mapped, not written */
+	CHECK(page_dirty(&vm.mem, 8 * KB) && page_dirty(&vm.mem, 12 * KB));
+	CHECK(!page_dirty(&vm.mem, 0));        /* read-only range */
+	CHECK(!page_dirty(&vm.mem, 16 * KB));  /* mapped, not written */
 	CHECK(!any_dirty(60 * KB, 8 * KB));
 	CHECK(hook.calls == 1 && hook.gpa == 8 * KB && hook.len == 4 * KB + 1);
 	CHECK(mem_dma_busy(&vm.mem, 0, ~0ull) == 0);
@@ -183,13 +207,13 @@ static void dirty_at_unmap_for_written_bytes(void)
 	CHECK(hook.calls == 1);
 	CHECK(hv_dma_add(&dev->ctx, &dma, 60 * KB, 8 * KB, HV_DMA_FROM_DEVICE) == 2);
 	hv_dma_unmap(&dev->ctx, &dma, ~0ull); /* clamped to what is mapped */
-	CHECK(mem_page_dirty(&vm.mem, 60 * KB) && mem_page_dirty(&vm.mem, 64 * KB));
-	CHECK(!mem_page_dirty(&vm.mem, 68 * KB));
+	CHECK(page_dirty(&vm.mem, 60 * KB) && page_dirty(&vm.mem, 64 * KB));
+	CHECK(!page_dirty(&vm.mem, 68 * KB));
 	CHECK(hook.calls == 3 && hook.gpa == 64 * KB && hook.len == 4 * KB);
-	/* a read-only mapping marks nothing */
+	/* taking the log clears it; a read-only mapping then marks nothing */
 	uint64_t bits[1];
-	CHECK(mem_dirty_collect(&vm.mem, 0, bits) == 0 && bits[0]);
-	CHECK(mem_dirty_collect(&vm.mem, 0, bits) == 0 && !bits[0]);
+	CHECK(mem_log_take(&vm.mem, 0, bits, sizeof(bits), 1) == 0 && bits[0]);
+	CHECK(mem_log_take(&vm.mem, 0, bits, sizeof(bits), 1) == 0 && !bits[0]);
 	CHECK(hv_dma_map(&dev->ctx, &dma, 0, 64 * KB, HV_DMA_TO_DEVICE, iov, 4) == 1);
 	hv_dma_unmap(&dev->ctx, &dma, 64 * KB);
 	CHECK(!any_dirty(0, 64 * KB) && hook.calls == 3);
@@ -213,7 +237,7 @@ static void leftovers_unmapped_at_free(void)
 	dev = NULL;
 	CHECK_CONTAINS(out, "dev0: 2 DMA mapping(s) still live at destroy");
 	CHECK(mem_dma_busy(&vm.mem, 0, ~0ull) == 0);
-	CHECK(mem_page_dirty(&vm.mem, 4 * KB) && !mem_page_dirty(&vm.mem, 0));
+	CHECK(page_dirty(&vm.mem, 4 * KB) && !page_dirty(&vm.mem, 0));
 	CHECK(hook.calls == 1 && hook.gpa == 4 * KB && hook.len == 4 * KB);
 	teardown();
 }
@@ -236,7 +260,7 @@ static void overwritten_mappings_cleaned_up(void)
 	CHECK_CONTAINS(out, "dev0: 1 DMA mapping(s) still live at reset");
 	CHECK_CONTAINS(out, "dev0: 3 DMA iovec(s) overwritten while mapped");
 	CHECK(mem_dma_busy(&vm.mem, 0, ~0ull) == 0);
-	CHECK(mem_page_dirty(&vm.mem, 0) && mem_page_dirty(&vm.mem, 64 * KB));
+	CHECK(page_dirty(&vm.mem, 0) && page_dirty(&vm.mem, 64 * KB));
 	/* d1 is still linked as far as d1 knows: the core ignores it */
 	hv_dma_unmap(&dev->ctx, &d1, 4 * KB);
 	CHECK(d1.iovcnt == 0 && dev->dmas == NULL);
@@ -276,7 +300,7 @@ static void vm_up(struct harness *h)
 	CHECK(h->ok);
 	h->vm.mem.write_hook = on_write;
 	memset(&hook, 0, sizeof(hook));
-	CHECK(mem_dirty_start(&h->vm.mem) == 0);
+	CHECK(log_all(&h->vm.mem) == 0);
 }
 
 static void vm_down(struct harness *h)
@@ -335,8 +359,8 @@ static void device_maps_then_writes_in_timer(void)
 		good &= buf[i] == (uint8_t)(i * 7 + 1);
 	CHECK(good);
 	CHECK(hook.calls == 1 && hook.gpa == 0x1f00 && hook.len == 10000);
-	CHECK(!mem_page_dirty(&h.vm.mem, 0x0000) && mem_page_dirty(&h.vm.mem, 0x1000) &&
-	      mem_page_dirty(&h.vm.mem, 0x4000) && !mem_page_dirty(&h.vm.mem, 0x5000));
+	CHECK(!page_dirty(&h.vm.mem, 0x0000) && page_dirty(&h.vm.mem, 0x1000) &&
+	      page_dirty(&h.vm.mem, 0x4000) && !page_dirty(&h.vm.mem, 0x5000));
 	/* reading back through a TO_DEVICE mapping sees the same bytes */
 	dma_cmd(&h, 0x1f00, 100, 3);
 	CHECK(wait_runs(&h, 2));
@@ -369,7 +393,7 @@ static void device_leftovers_at_reset_and_destroy(void)
 	out = unit_capture_end();
 	CHECK_CONTAINS(out, "dma0: 1 DMA mapping(s) still live at reset");
 	CHECK(mem_dma_busy(&h.vm.mem, 0, ~0ull) == 0);
-	CHECK(mem_page_dirty(&h.vm.mem, 0x8000) && hook.calls == 1);
+	CHECK(page_dirty(&h.vm.mem, 0x8000) && hook.calls == 1);
 	dma_cmd(&h, 0x9000, 4096, 2);
 	unit_capture_begin();
 	vm_down(&h);
