@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "disk.h"
+#include "dma.h"
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
@@ -96,6 +97,8 @@ void instance_free(struct instance *in)
 	if (in->created)
 		call_destroy(in);
 	in->created = 0;
+	if (in->vm) /* before the state holding the hv_dma storage goes */
+		dma_release(in, "destroy");
 	services_release(in);
 	if (in->plugin->desc.kind == HV_KIND_CONSOLE ||
 	    in->plugin->desc.kind == HV_KIND_NET)

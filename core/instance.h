@@ -11,6 +11,8 @@
 
 #include <hv/hv.h>
 
+#include "mem.h"
+
 struct vm;
 struct plugin;
 struct cfg_section;
@@ -35,6 +37,9 @@ struct instance {
 	int warned_state;        /* save/restore misuse said once */
 	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
 	struct hv_net *ports;    /* its NICs' ends of own-domain switches */
+	struct hv_dma *dmas;     /* live DMA mappings (core/dma.c), domain lock */
+	unsigned dma_gen;        /* bumped when the core force-unmaps them */
+	unsigned dma_refs[MEM_MAX_REGIONS]; /* live iovecs per memory region */
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)

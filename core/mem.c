@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,6 +16,16 @@ static int overlaps(const struct mem_map *m, uint64_t gpa, uint64_t size)
 {
 	for (int i = 0; i < m->n; i++)
 		if (gpa < m->r[i].gpa + m->r[i].size && m->r[i].gpa < gpa + size)
+			return 1;
+	return 0;
+}
+
+/* Regions move in the array as others are added: a live DMA mapping (and
+ * a vCPU thread counting it) must never see that. */
+static int dma_live(const struct mem_map *m)
+{
+	for (int i = 0; i < m->n; i++)
+		if (atomic_load(&m->r[i].dma_maps))
 			return 1;
 	return 0;
 }
@@ -29,6 +40,10 @@ static struct mem_region *add(struct mem_map *m, const char *name,
 	if (!size || gpa + size < gpa || (gpa | size) & (MEM_PAGE - 1) ||
 	    m->n == MEM_MAX_REGIONS || overlaps(m, gpa, size)) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (dma_live(m)) {
+		errno = EBUSY;
 		return NULL;
 	}
 	fd = memfd_create(name, MFD_CLOEXEC);
@@ -88,6 +103,7 @@ int mem_add_rom(struct mem_map *m, const char *name, uint64_t gpa,
 void mem_destroy(struct mem_map *m)
 {
 	for (int i = 0; i < m->n; i++) {
+		mem_log_free(m, i);
 		munmap(m->r[i].hva, m->r[i].size);
 		close(m->r[i].fd);
 	}
@@ -118,6 +134,7 @@ void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 	if (flags & MEM_WRITE) {
 		if (r->kind != MEM_RAM)
 			return NULL;
+		mem_mark_dirty(m, gpa, len);
 		if (m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, len);
 	}
@@ -162,6 +179,8 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 			memcpy(r->hva + off, b, chunk);
 		else
 			memcpy(b, r->hva + off, chunk);
+		if (write)
+			mem_mark_dirty(m, gpa, chunk);
 		if (write && m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, chunk);
 		b += chunk;
@@ -184,4 +203,84 @@ int mem_write(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 {
 	return copy(m, gpa, (void *)buf, len, 1, 1);
+}
+
+/* ---- dirty logging (the minimal form of branch sdk-devmem's) ---- */
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
+{
+	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_ACQUIRE))
+		return;
+	if (gpa + len < gpa)
+		len = -gpa;
+	for (int i = 0; i < m->n; i++) {
+		struct mem_region *r = &m->r[i];
+		uint64_t *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
+		uint64_t a = r->gpa, lo, hi;
+
+		if (!d || gpa >= a + r->size || a >= gpa + len)
+			continue;
+		lo = (gpa > a ? gpa - a : 0) / MEM_PAGE;
+		hi = ((gpa + len < a + r->size ? gpa + len : a + r->size) - a - 1) /
+		     MEM_PAGE;
+		for (uint64_t p = lo; p <= hi; p++)
+			__atomic_fetch_or(&d[p / 64], 1ull << (p % 64),
+					  __ATOMIC_SEQ_CST);
+	}
+}
+
+int mem_log_alloc(struct mem_map *m, int i)
+{
+	struct mem_region *r;
+
+	if (i < 0 || i >= m->n)
+		return -EINVAL;
+	r = &m->r[i];
+	if (r->dirty)
+		return 0;
+	r->dirty = calloc(1, mem_log_bytes(r->size));
+	if (!r->dirty)
+		return -ENOMEM;
+	__atomic_fetch_add(&m->logging, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void mem_log_free(struct mem_map *m, int i)
+{
+	if (i < 0 || i >= m->n || !m->r[i].dirty)
+		return;
+	free(m->r[i].dirty);
+	m->r[i].dirty = NULL;
+	__atomic_fetch_sub(&m->logging, 1, __ATOMIC_SEQ_CST);
+}
+
+int mem_log_take(struct mem_map *m, int i, uint64_t *bitmap,
+		 size_t bitmap_bytes, int clear)
+{
+	uint64_t *d;
+	size_t have;
+
+	if (i < 0 || i >= m->n || bitmap_bytes % 8)
+		return -EINVAL;
+	if (!(d = m->r[i].dirty))
+		return -ENOENT;
+	have = mem_log_bytes(m->r[i].size) / 8;
+	for (size_t w = 0; w < bitmap_bytes / 8; w++) {
+		if (w >= have)
+			bitmap[w] = 0;
+		else if (clear)
+			bitmap[w] = __atomic_exchange_n(&d[w], 0, __ATOMIC_SEQ_CST);
+		else
+			bitmap[w] = __atomic_load_n(&d[w], __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+unsigned mem_dma_busy(const struct mem_map *m, uint64_t gpa, uint64_t len)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < m->n; i++)
+		if (gpa < m->r[i].gpa + m->r[i].size && m->r[i].gpa < gpa + len)
+			n += atomic_load(&m->r[i].dma_maps);
+	return n;
 }

@@ -10,6 +10,7 @@
 #ifndef HV_CORE_MEM_H
 #define HV_CORE_MEM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,15 @@ struct mem_region {
 	int kind;           /* enum mem_kind */
 	unsigned slot;      /* accelerator slot id */
 	char name[24];
+	/* Live hv_dma mappings into this region (one per iovec; core/dma.c).
+	 * The region must not be removed, moved or remapped while it is not
+	 * zero: whoever removes or moves memory waits for it (or refuses). */
+	atomic_uint dma_maps;
+	/* one bit per page of the region (bit n: gpa + n * 4096) while dirty
+	 * logging is on, else NULL; set with atomic ORs from any thread.
+	 * (The same member and API as branch sdk-devmem's, which is the full
+	 * implementation: take that one when both are merged.) */
+	uint64_t *dirty;
 };
 
 struct mem_map {
@@ -36,6 +46,7 @@ struct mem_map {
 	 * code for those pages; NULL under KVM */
 	void (*write_hook)(void *opaque, uint64_t gpa, uint64_t len);
 	void *hook_opaque;
+	int logging; /* regions with a dirty log: 0 skips mem_mark_dirty */
 };
 
 #define MEM_WRITE 0x1u
@@ -56,5 +67,25 @@ int mem_read(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len);
 int mem_write(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len);
 /* For loaders: like mem_write but also into ROM. */
 int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len);
+
+/* Dirty logging's software side. mem_mark_dirty() records writes the core
+ * makes itself (hv_mem_write, DMA unmap) in every logging region they
+ * touch; any thread. */
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len);
+/* Allocate/free region i's bitmap (one bit per page). Main thread. */
+int mem_log_alloc(struct mem_map *m, int i);
+void mem_log_free(struct mem_map *m, int i);
+/* Copy region i's bitmap out (bitmap_bytes may be shorter: the rest is not
+ * reported) and, with clear, reset what was copied, word by word
+ * atomically, so no mark made meanwhile is lost. 0 or -ENOENT (no log). */
+int mem_log_take(struct mem_map *m, int i, uint64_t *bitmap,
+		 size_t bitmap_bytes, int clear);
+/* Bytes of bitmap for len bytes of memory: whole 64-bit words. */
+static inline size_t mem_log_bytes(uint64_t len)
+{
+	return (size_t)((len / MEM_PAGE + 63) / 64 * 8);
+}
+/* Live DMA mappings into [gpa, gpa+len): a region remover waits for 0. */
+unsigned mem_dma_busy(const struct mem_map *m, uint64_t gpa, uint64_t len);
 
 #endif

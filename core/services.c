@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "disk.h"
+#include "dma.h"
 #include "log.h"
 #include "loop.h"
 #include "pc/pci.h"
@@ -653,4 +654,6 @@ const struct hv_host core_host = {
 	.post_listen = svc_post_listen,
 	.postv = svc_postv,
 	.domain_held = svc_domain_held,
+	.dma_add = dma_svc_add,
+	.dma_unmap = dma_svc_unmap,
 };

@@ -17,6 +17,7 @@
 
 #include "boot.h"
 #include "config.h"
+#include "dma.h"
 #include "instance.h"
 #include "post.h"
 #include "log.h"
@@ -174,11 +175,14 @@ int vm_create_devices(struct vm *vm)
 void vm_reset_devices(struct vm *vm)
 {
 	for (struct instance *in = vm->instances; in; in = in->next) {
-		if (in->plugin->desc.kind != HV_KIND_DEVICE ||
-		    !in->plugin->ops.device.reset)
+		if (in->plugin->desc.kind != HV_KIND_DEVICE)
 			continue;
 		inst_lock(in);
-		in->plugin->ops.device.reset(&in->ctx);
+		if (in->plugin->ops.device.reset)
+			in->plugin->ops.device.reset(&in->ctx);
+		/* a reset device has no request in flight: what it still maps
+		 * is a leak that would pin guest memory forever */
+		dma_release(in, "reset");
 		inst_unlock(in);
 	}
 }

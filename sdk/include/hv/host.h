@@ -57,6 +57,7 @@ struct hv_ctx;
 typedef void (*hv_post_fn)(struct hv_ctx *ctx, void *opaque,
 			   struct hv_peer *from, uint32_t type,
 			   const void *msg, size_t len);
+struct hv_dma;
 
 /* Given to every instance; owned by the core, valid until destroy returns. */
 struct hv_ctx {
@@ -276,6 +277,11 @@ struct hv_host {
 	int (*postv)(struct hv_ctx *ctx, struct hv_peer *peer, uint32_t type,
 		     const struct iovec *iov, int iovcnt);
 	int (*domain_held)(struct hv_ctx *ctx);
+	/* ---- v2.0: DMA mappings that outlive a callback (hv/dma.h) ---- */
+	int (*dma_add)(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
+		       uint64_t len, unsigned flags);
+	void (*dma_unmap)(struct hv_ctx *ctx, struct hv_dma *dma,
+			  uint64_t written);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */
@@ -318,7 +324,8 @@ static inline int hv_mem_write(struct hv_ctx *ctx, uint64_t gpa,
 	return ctx->host->mem_write(ctx, gpa, buf, len);
 }
 /* A host pointer to [gpa, gpa+len), or NULL unless all of it is RAM in one
- * mapping. Valid until the callback that asked for it returns. */
+ * mapping. Valid until the callback that asked for it returns; a mapping
+ * that must outlive it (asynchronous I/O) is an hv_dma (hv/dma.h). */
 static inline void *hv_mem_map(struct hv_ctx *ctx, uint64_t gpa, size_t len,
 			       unsigned flags)
 {

@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/pci.h"
 #include "hv/post.h"
+#include "hv/dma.h"
 #include "hv/plugin.h"
 
 #endif
