@@ -82,6 +82,12 @@ void instance_free(struct instance *in)
 		return;
 	if (in->plugin->desc.kind == HV_KIND_DISK)
 		disk_release(in);
+	if (in->vm) {
+		/* no vCPU is inside the instance (or enters it) once these
+		 * return, so destroy never races a region access */
+		bus_retire_owner(&in->vm->pio, in);
+		bus_retire_owner(&in->vm->mmio, in);
+	}
 	inst_lock(in);
 	if (in->created)
 		call_destroy(in);
