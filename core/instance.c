@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "disk.h"
+#include "hotplug.h"
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
@@ -101,6 +102,7 @@ void instance_free(struct instance *in)
 		bus_del_owner(&in->vm->pio, in);
 		bus_del_owner(&in->vm->mmio, in);
 	}
+	hotplug_forget(in);
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
 	free(in);

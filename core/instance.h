@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include <hv/hv.h>
 
@@ -34,6 +35,12 @@ struct instance {
 	struct hv_timer *timers;
 	int warned_state;        /* save/restore misuse said once */
 	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
+	/* hot-plug (hotplug.c) */
+	char *attach_key;        /* a backend: the device key that attached it */
+	struct hot_override *overrides; /* a device: keys re-pointed at run time */
+	/* a device: disk requests and file I/Os of its domain in flight,
+	 * counted so reset and teardown can wait for them (inst_drain) */
+	atomic_ulong io_inflight;
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)
@@ -64,6 +71,21 @@ __attribute__((format(printf, 3, 4)))
 void inst_err(struct instance *in, const char *key, const char *fmt, ...);
 void inst_verr(struct instance *in, const char *key, const char *fmt,
 	       va_list ap);
+/* The device whose lock domain in is in: where its I/O is counted. */
+static inline struct instance *inst_domain(struct instance *in)
+{
+	return in->owner ? in->owner : in;
+}
+static inline void inst_io_begin(struct instance *in)
+{
+	if (in)
+		atomic_fetch_add(&inst_domain(in)->io_inflight, 1);
+}
+static inline void inst_io_end(struct instance *in)
+{
+	if (in)
+		atomic_fetch_sub(&inst_domain(in)->io_inflight, 1);
+}
 static inline void inst_lock(struct instance *in)
 {
 	pthread_mutex_lock(in->lock);
