@@ -23,7 +23,9 @@
 #include "../fixtures/hot_dev.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
+/* the sanitizer runtime's (sanitizer/allocator_interface.h, not packaged
+ * here): its allocator does not feed mallinfo */
+size_t __sanitizer_get_current_allocated_bytes(void);
 static size_t heap_bytes(void)
 {
 	return __sanitizer_get_current_allocated_bytes();
