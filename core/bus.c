@@ -165,7 +165,9 @@ int bus_move(struct bus *b, struct bus_region *r, uint64_t base)
 	if (!range_valid(b, base, r->len) || r->parked)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&b->lock);
-	if (!range_free(b, base, r->len, r)) {
+	if (atomic_load(&r->dead)) {
+		rc = -EINVAL; /* retired: a destroy op must not bring it back */
+	} else if (!range_free(b, base, r->len, r)) {
 		rc = -EBUSY;
 	} else {
 		unlink_region(b, r);
@@ -238,7 +240,7 @@ int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
 void bus_park(struct bus *b, struct bus_region *r)
 {
 	pthread_rwlock_wrlock(&b->lock);
-	if (!r->parked) {
+	if (!r->parked && !atomic_load(&r->dead)) {
 		unlink_region(b, r);
 		r->parked = 1;
 		r->parked_next = b->parked;
@@ -254,7 +256,9 @@ int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base)
 	if (!range_valid(b, base, r->len))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&b->lock);
-	if (!range_free(b, base, r->len, r)) {
+	if (atomic_load(&r->dead)) {
+		rc = -EINVAL;
+	} else if (!range_free(b, base, r->len, r)) {
 		rc = -EBUSY;
 	} else if (r->parked && b->n == b->cap) {
 		int cap = b->cap ? b->cap * 2 : 16;

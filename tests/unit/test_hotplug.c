@@ -169,7 +169,16 @@ static void removal_from_own_callback(void)
 	CHECK((v & 0xff) == 0x5a && (v >> 8) == 0xffffff);
 	CHECK(bus_access(&bus, 0x100, 1, 0, &v) == -ENOENT && v == 0xff);
 	/* the range is free again at once */
-	CHECK(bus_add(&bus, 0x100, 8, &self_ops, NULL, &owner, NULL) == 0);
+	CHECK(bus_add(&bus, 0x100, 8, &self_ops, NULL, &owner, &self_r) == 0);
+	/* a destroy op cannot bring a retired region back, only remove it */
+	bus_retire_owner(&bus, &owner);
+	CHECK(bus_move(&bus, self_r, 0x200) == -EINVAL);
+	CHECK(bus_unpark(&bus, self_r, 0x200) == -EINVAL);
+	bus_park(&bus, self_r);
+	CHECK(bus.n == 0 && !bus.parked && bus.dead == self_r);
+	bus_del(&bus, self_r);
+	self_r = NULL;
+	CHECK(!bus.dead);
 	bus_destroy(&bus);
 	pthread_mutex_destroy(&owner.own_lock);
 }
@@ -226,6 +235,7 @@ static void load_fixture(struct harness *h, const char *name)
 
 static const char *vm_up(struct harness *h, const char *ini)
 {
+	const char *e;
 	char dir[512];
 
 	memset(h, 0, sizeof(*h));
@@ -240,7 +250,10 @@ static const char *vm_up(struct harness *h, const char *ini)
 	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
 		h->ok = vm_create_devices(&h->vm) == 0 &&
 			vm_reset_devices(&h->vm) == 0;
-	return unit_capture_end();
+	e = unit_capture_end();
+	if (!h->ok)
+		printf("# the VM did not come up: %s\n", e);
+	return e;
 }
 
 static void vm_down(struct harness *h)
@@ -271,7 +284,7 @@ static void start_reads(struct harness *h, int n)
 	vm_pio(&h->vm, HOT_PORT, 1, 1, &v);
 }
 
-#define HEAD "[vm]\nkernel = /bin/sh\n"
+#define HEAD "[vm]\nkernel = /bin/sh\nmachine = none\n"
 #define HOT "[device hot]\nplugin = hot-dev\n"
 #define SLOW(ms) "[disk d0]\nformat = slow-disk\npath = /bin/sh\ndelay_ms = " #ms "\n"
 
