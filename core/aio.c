@@ -109,6 +109,7 @@ static void deliver(struct job *j)
 		inst_lock(in);
 		io->done(&in->ctx, io, res);
 		inst_unlock(in);
+		inst_io_end(in);
 	} else {
 		io->done(NULL, io, res);
 	}
@@ -525,6 +526,7 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 	j->f = f;
 	j->len = iov_len(io->iov, io->iovcnt);
 	eng.inflight++;
+	inst_io_begin(f->inst);
 	if (io->op == HV_DISK_FLUSH || io->op == HV_DISK_DISCARD ||
 	    !f->info.direct || !eng.aio_ok ||
 	    (al = aligned_iov(f, io, j->len)) < 0) {
@@ -538,6 +540,7 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 		if (posix_memalign(&j->bounce, 4096, j->len ? j->len : 4096)) {
 			free(j);
 			eng.inflight--;
+			inst_io_end(f->inst);
 			return -ENOMEM;
 		}
 		j->biov.iov_base = j->bounce;

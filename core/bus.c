@@ -1,12 +1,15 @@
 /*
- * The buses keep their regions sorted by base. Dispatch copies what it
- * needs under the read lock and calls the device after dropping it, so a
- * device may move or add regions (PCI BARs) from inside an access; regions
- * taken off the bus are kept until bus_destroy() for the same reason.
+ * The buses keep their regions sorted by base. Dispatch finds the region
+ * and takes a reference on it under the read lock, and calls the device
+ * after dropping the lock, so a device may move, add or remove regions
+ * (PCI BARs) from inside an access, and another thread may remove the
+ * region a vCPU is in: the region is freed by whoever drops the last
+ * reference (docs/hotplug.md has the why and the cost).
  */
 #include "bus.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +23,21 @@ int bus_init(struct bus *b, const char *name, uint64_t limit)
 	return -pthread_rwlock_init(&b->lock, NULL);
 }
 
-/* Callers hold the write lock. */
-static void bury(struct bus *b, struct bus_region *r)
+static void region_put(struct bus_region *r)
 {
+	if (atomic_fetch_sub(&r->refs, 1) == 1)
+		free(r);
+}
+
+/* Off every list already; callers hold the write lock. */
+static void retire(struct bus *b, struct bus_region *r)
+{
+	atomic_store(&r->dead, 1);
 	r->dead_next = b->dead;
 	b->dead = r;
 }
 
+/* No vCPU runs when the bus goes: every reference left is the bus's. */
 void bus_destroy(struct bus *b)
 {
 	for (int i = 0; i < b->n; i++)
@@ -121,6 +132,7 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len,
 		return -ENOMEM;
 	*r = (struct bus_region){ .base = base, .len = len, .ops = ops,
 				  .opaque = opaque, .owner = owner, .bus = b };
+	atomic_init(&r->refs, 1);
 	pthread_rwlock_wrlock(&b->lock);
 	if (!range_free(b, base, len, NULL)) {
 		rc = -EBUSY;
@@ -153,7 +165,9 @@ int bus_move(struct bus *b, struct bus_region *r, uint64_t base)
 	if (!range_valid(b, base, r->len) || r->parked)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&b->lock);
-	if (!range_free(b, base, r->len, r)) {
+	if (atomic_load(&r->dead)) {
+		rc = -EINVAL; /* retired: a destroy op must not bring it back */
+	} else if (!range_free(b, base, r->len, r)) {
 		rc = -EBUSY;
 	} else {
 		unlink_region(b, r);
@@ -176,15 +190,29 @@ static void unlink_parked(struct bus *b, struct bus_region *r)
 	}
 }
 
+/* Callers hold the write lock. */
+static void unlink_dead(struct bus *b, struct bus_region *r)
+{
+	for (struct bus_region **pp = &b->dead; *pp; pp = &(*pp)->dead_next) {
+		if (*pp == r) {
+			*pp = r->dead_next;
+			return;
+		}
+	}
+}
+
 void bus_del(struct bus *b, struct bus_region *r)
 {
 	pthread_rwlock_wrlock(&b->lock);
-	if (r->parked)
+	if (atomic_load(&r->dead))
+		unlink_dead(b, r); /* retired: a destroy op removing it */
+	else if (r->parked)
 		unlink_parked(b, r);
 	else
 		unlink_region(b, r);
-	bury(b, r);
+	atomic_store(&r->dead, 1);
 	pthread_rwlock_unlock(&b->lock);
+	region_put(r); /* the bus's reference */
 }
 
 int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
@@ -200,6 +228,7 @@ int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
 		return -ENOMEM;
 	*r = (struct bus_region){ .len = len, .ops = ops, .opaque = opaque,
 				  .owner = owner, .bus = b, .parked = 1 };
+	atomic_init(&r->refs, 1);
 	pthread_rwlock_wrlock(&b->lock);
 	r->parked_next = b->parked;
 	b->parked = r;
@@ -211,7 +240,7 @@ int bus_add_parked(struct bus *b, uint64_t len, const struct hv_region_ops *ops,
 void bus_park(struct bus *b, struct bus_region *r)
 {
 	pthread_rwlock_wrlock(&b->lock);
-	if (!r->parked) {
+	if (!r->parked && !atomic_load(&r->dead)) {
 		unlink_region(b, r);
 		r->parked = 1;
 		r->parked_next = b->parked;
@@ -227,7 +256,9 @@ int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base)
 	if (!range_valid(b, base, r->len))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&b->lock);
-	if (!range_free(b, base, r->len, r)) {
+	if (atomic_load(&r->dead)) {
+		rc = -EINVAL;
+	} else if (!range_free(b, base, r->len, r)) {
 		rc = -EBUSY;
 	} else if (r->parked && b->n == b->cap) {
 		int cap = b->cap ? b->cap * 2 : 16;
@@ -251,15 +282,15 @@ int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base)
 	return rc;
 }
 
-void bus_del_owner(struct bus *b, struct instance *owner)
+/* Callers hold the write lock. */
+static void retire_owned(struct bus *b, struct instance *owner)
 {
-	pthread_rwlock_wrlock(&b->lock);
 	for (struct bus_region **pp = &b->parked; *pp;) {
 		struct bus_region *r = *pp;
 		if (r->owner == owner) {
 			*pp = r->parked_next;
 			r->parked = 0;
-			bury(b, r);
+			retire(b, r);
 		} else {
 			pp = &r->parked_next;
 		}
@@ -268,38 +299,119 @@ void bus_del_owner(struct bus *b, struct instance *owner)
 		struct bus_region *r = b->r[i];
 		if (r->owner == owner) {
 			unlink_region(b, r);
-			bury(b, r);
+			retire(b, r);
 		} else {
 			i++;
 		}
 	}
-	pthread_rwlock_unlock(&b->lock);
 }
 
+static int owner_busy(struct bus *b, struct instance *owner)
+{
+	int busy = 0;
+
+	pthread_rwlock_rdlock(&b->lock);
+	for (struct bus_region *r = b->dead; r && !busy; r = r->dead_next)
+		busy = r->owner == owner && atomic_load(&r->refs) > 1;
+	pthread_rwlock_unlock(&b->lock);
+	return busy;
+}
+
+void bus_retire_owner(struct bus *b, struct instance *owner)
+{
+	pthread_rwlock_wrlock(&b->lock);
+	retire_owned(b, owner);
+	pthread_rwlock_unlock(&b->lock);
+	/* a vCPU in one of them is in a callback that needs the owner's lock,
+	 * which the caller does not hold: this ends in a callback's time. The
+	 * lock is not held while waiting: the callback may itself remove. */
+	while (owner_busy(b, owner))
+		sched_yield();
+}
+
+void bus_del_owner(struct bus *b, struct instance *owner)
+{
+	struct bus_region *mine = NULL;
+
+	pthread_rwlock_wrlock(&b->lock);
+	retire_owned(b, owner);
+	for (struct bus_region **pp = &b->dead; *pp;) {
+		struct bus_region *r = *pp;
+		if (r->owner == owner) {
+			*pp = r->dead_next;
+			r->dead_next = mine;
+			mine = r;
+		} else {
+			pp = &r->dead_next;
+		}
+	}
+	pthread_rwlock_unlock(&b->lock);
+	while (mine) {
+		struct bus_region *r = mine;
+		mine = r->dead_next;
+		region_put(r);
+	}
+}
+
+/* A region removed since the dispatch found it reads all-ones and drops
+ * writes; the check is under the owner's lock, which removal by the owner
+ * holds too. */
 static uint64_t call(const struct bus_region *r, uint64_t off, unsigned size,
 		     int write, uint64_t val)
 {
 	struct instance *in = r->owner;
 	struct hv_ctx *ctx = in ? &in->ctx : NULL;
-	uint64_t ret = 0;
+	uint64_t ret = ~0ull;
 
 	if (in)
 		inst_lock(in);
-	if (write)
-		r->ops->write(ctx, r->opaque, off, size, val);
-	else
-		ret = r->ops->read(ctx, r->opaque, off, size);
+	if (!atomic_load(&r->dead)) {
+		if (write)
+			r->ops->write(ctx, r->opaque, off, size, val);
+		else
+			ret = r->ops->read(ctx, r->opaque, off, size);
+	}
 	if (in)
 		inst_unlock(in);
 	return ret;
 }
 
+static void dispatch(const struct bus_region *r, uint64_t off, unsigned size,
+		     int write, uint64_t *val)
+{
+	unsigned min = r->ops->min_access ? r->ops->min_access : 1;
+	unsigned max = r->ops->max_access ? r->ops->max_access : 8;
+	uint64_t mask = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+
+	if (size < min || off % (size < min ? min : (size > max ? max : size))) {
+		if (!write)
+			*val = mask;
+		return;
+	}
+	if (size <= max) {
+		if (write)
+			call(r, off, size, 1, *val & mask);
+		else
+			*val = call(r, off, size, 0, 0) & mask;
+		return;
+	}
+	/* wider than the device takes: little-endian pieces of max bytes */
+	uint64_t acc = 0, pm = max >= 8 ? ~0ull : (1ull << (max * 8)) - 1;
+	for (unsigned done = 0; done < size; done += max) {
+		if (write)
+			call(r, off + done, max, 1, (*val >> (done * 8)) & pm);
+		else
+			acc |= (call(r, off + done, max, 0, 0) & pm) << (done * 8);
+	}
+	if (!write)
+		*val = acc;
+}
+
 int bus_access(struct bus *b, uint64_t addr, unsigned size, int write,
 	       uint64_t *val)
 {
-	struct bus_region copy;
-	unsigned min, max;
-	uint64_t off, mask = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	struct bus_region *r;
+	uint64_t off;
 	int i;
 
 	pthread_rwlock_rdlock(&b->lock);
@@ -308,36 +420,14 @@ int bus_access(struct bus *b, uint64_t addr, unsigned size, int write,
 	    size > b->r[i]->len - (addr - b->r[i]->base)) {
 		pthread_rwlock_unlock(&b->lock);
 		if (!write)
-			*val = mask;
+			*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 		return -ENOENT;
 	}
-	copy = *b->r[i];
+	r = b->r[i];
+	off = addr - r->base; /* base moves under the write lock */
+	atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
 	pthread_rwlock_unlock(&b->lock);
-
-	off = addr - copy.base;
-	min = copy.ops->min_access ? copy.ops->min_access : 1;
-	max = copy.ops->max_access ? copy.ops->max_access : 8;
-	if (size < min || off % (size < min ? min : (size > max ? max : size))) {
-		if (!write)
-			*val = mask;
-		return 0;
-	}
-	if (size <= max) {
-		if (write)
-			call(&copy, off, size, 1, *val & mask);
-		else
-			*val = call(&copy, off, size, 0, 0) & mask;
-		return 0;
-	}
-	/* wider than the device takes: little-endian pieces of max bytes */
-	uint64_t acc = 0, pm = max >= 8 ? ~0ull : (1ull << (max * 8)) - 1;
-	for (unsigned done = 0; done < size; done += max) {
-		if (write)
-			call(&copy, off + done, max, 1, (*val >> (done * 8)) & pm);
-		else
-			acc |= (call(&copy, off + done, max, 0, 0) & pm) << (done * 8);
-	}
-	if (!write)
-		*val = acc;
+	dispatch(r, off, size, write, val);
+	region_put(r);
 	return 0;
 }

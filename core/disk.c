@@ -238,11 +238,14 @@ int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 	req->core[RQ_DISK] = d;
 	req->core[RQ_SUBMITTER] = submitter;
 	d->inflight++;
+	inst_io_begin(d->inst);
 	d->in_submit++;
 	r = d->inst->plugin->ops.disk.submit(&d->inst->ctx, req);
 	d->in_submit--;
-	if (r)
+	if (r) {
 		d->inflight--;
+		inst_io_end(d->inst);
+	}
 	return r;
 }
 
@@ -252,6 +255,8 @@ static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)
 
 	d->inflight--;
 	req->done(sub, req, status);
+	/* after done(): a drain that sees zero finds the device told */
+	inst_io_end(d->inst);
 }
 
 static void deferred_done(void *opaque)
@@ -326,6 +331,10 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 				      path, p, flags, dev, who);
 	if (d && dev->vm->dry && !b) /* the device sees what a run shows it */
 		d->info.flags &= ~HV_DISK_F_READONLY;
+	if (d && !(d->inst->attach_key = strdup(key))) {
+		disk_close(d);
+		d = NULL;
+	}
 	if (d) {
 		/* the VM frees it with its other backends */
 		d->inst->next = dev->vm->instances;

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "disk.h"
 #include "dma.h"
+#include "hotplug.h"
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
@@ -93,6 +94,12 @@ void instance_free(struct instance *in)
 	if (in->plugin->desc.kind == HV_KIND_DISK)
 		disk_release(in);
 	post_instance_gone(in); /* refuse posts to it before it goes */
+	if (in->vm) {
+		/* no vCPU is inside the instance (or enters it) once these
+		 * return, so destroy never races a region access */
+		bus_retire_owner(&in->vm->pio, in);
+		bus_retire_owner(&in->vm->mmio, in);
+	}
 	inst_lock(in);
 	if (in->created)
 		call_destroy(in);
@@ -108,6 +115,7 @@ void instance_free(struct instance *in)
 		bus_del_owner(&in->vm->pio, in);
 		bus_del_owner(&in->vm->mmio, in);
 	}
+	hotplug_forget(in);
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
 	free(in);

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include <hv/hv.h>
 
@@ -40,6 +41,12 @@ struct instance {
 	struct hv_dma *dmas;     /* live DMA mappings (core/dma.c), domain lock */
 	unsigned dma_gen;        /* bumped when the core force-unmaps them */
 	unsigned dma_refs[MEM_MAX_REGIONS]; /* live iovecs per memory region */
+	/* hot-plug (hotplug.c) */
+	char *attach_key;        /* a backend: the device key that attached it */
+	struct hot_override *overrides; /* a device: keys re-pointed at run time */
+	/* a device: disk requests and file I/Os of its domain in flight,
+	 * counted so reset and teardown can wait for them (inst_drain) */
+	atomic_ulong io_inflight;
 };
 
 static inline struct instance *inst_of(struct hv_ctx *ctx)
@@ -77,6 +84,21 @@ void inst_verr(struct instance *in, const char *key, const char *fmt,
 extern _Thread_local pthread_mutex_t *inst_held[INST_HELD_MAX];
 extern _Thread_local int inst_depth;
 
+/* The device whose lock domain in is in: where its I/O is counted. */
+static inline struct instance *inst_domain(struct instance *in)
+{
+	return in->owner ? in->owner : in;
+}
+static inline void inst_io_begin(struct instance *in)
+{
+	if (in)
+		atomic_fetch_add(&inst_domain(in)->io_inflight, 1);
+}
+static inline void inst_io_end(struct instance *in)
+{
+	if (in)
+		atomic_fetch_sub(&inst_domain(in)->io_inflight, 1);
+}
 static inline void inst_lock(struct instance *in)
 {
 	pthread_mutex_lock(in->lock);

@@ -45,6 +45,7 @@ struct loop {
 	struct deferred *head, **tail;
 	struct loop_call *calls, **calls_tail; /* caller-owned nodes */
 	struct loop_watch *dead; /* freed between dispatch rounds */
+	int depth; /* loop_once() nesting: a drain runs the loop from a callback */
 	struct loop_watch wake_watch;
 };
 
@@ -142,12 +143,15 @@ int loop_once(struct loop *l, int timeout_ms)
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	l->depth++;
 	for (int i = 0; i < n; i++) {
 		struct loop_watch *w = ev[i].data.ptr;
 		if (!w->dead)
 			w->fn(w->opaque, from_epoll(ev[i].events));
 	}
-	reap(l);
+	/* an outer round may still hold unwatched ones in its ev[] */
+	if (--l->depth == 0)
+		reap(l);
 	return n;
 }
 

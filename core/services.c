@@ -14,6 +14,7 @@
 #include "config.h"
 #include "disk.h"
 #include "dma.h"
+#include "hotplug.h"
 #include "log.h"
 #include "loop.h"
 #include "pc/pci.h"
@@ -80,9 +81,11 @@ static const struct hv_config_key *key_of(struct instance *in, const char *key)
 
 const char *inst_config_str(struct instance *in, const char *key)
 {
-	const char *v = in->sec ? cfg_get(in->sec, key) : NULL;
+	const char *v = hotplug_override(in, key); /* a run-time attach */
 	const struct hv_config_key *k;
 
+	if (!v && in->sec)
+		v = cfg_get(in->sec, key);
 	if (v)
 		return v;
 	k = key_of(in, key);
@@ -423,6 +426,13 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 	*err = -ENOMEM;
 	if (!in)
 		return NULL;
+	in->attach_key = strdup(key);
+	if (!in->attach_key) {
+		pthread_mutex_unlock(in->lock); /* instance_free takes it */
+		instance_free(in);
+		pthread_mutex_lock(dev->lock);
+		return NULL;
+	}
 	/* the domain lock is already ours: create directly */
 	rc = backend_create(in);
 	if (rc) {

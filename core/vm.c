@@ -18,6 +18,7 @@
 #include "boot.h"
 #include "config.h"
 #include "dma.h"
+#include "hotplug.h"
 #include "instance.h"
 #include "post.h"
 #include "log.h"
@@ -172,8 +173,13 @@ int vm_create_devices(struct vm *vm)
 	return 0;
 }
 
-void vm_reset_devices(struct vm *vm)
+int vm_reset_devices(struct vm *vm)
 {
+	/* a completion must never land in a device that was reset */
+	int rc = vm_drain_devices(vm);
+
+	if (rc)
+		return rc;
 	for (struct instance *in = vm->instances; in; in = in->next) {
 		if (in->plugin->desc.kind != HV_KIND_DEVICE)
 			continue;
@@ -185,6 +191,7 @@ void vm_reset_devices(struct vm *vm)
 		dma_release(in, "reset");
 		inst_unlock(in);
 	}
+	return 0;
 }
 
 static void park(struct vcpu *cpu)
@@ -303,9 +310,8 @@ static int load_images(struct vm *vm)
 /* Devices and vCPUs in their power-on state, the BSP at the image's entry. */
 static int reset_cpus(struct vm *vm)
 {
-	int rc = 0;
+	int rc = vm_reset_devices(vm);
 
-	vm_reset_devices(vm);
 	for (int i = 0; !rc && i < vm->ncpus; i++) {
 		struct x86_state st;
 
@@ -469,6 +475,10 @@ void vm_destroy(struct vm *vm)
 {
 	struct instance *in;
 
+	/* no completion may reach a freed device (an error line says which
+	 * still had I/O; the disks' own release then waits for theirs) */
+	if (vm->loop)
+		vm_drain_devices(vm);
 	/* backends first: devices may still hold their handles until then */
 	for (int pass = 0; pass < 2; pass++) {
 		struct instance **pp = &vm->instances;

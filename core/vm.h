@@ -79,6 +79,9 @@ struct vm {
 	/* cross-domain calls (post.c): every queue and peer handle */
 	struct post_box *post_boxes;
 	struct hv_peer *post_peers;
+	/* how long reset, detach and teardown wait for a device's in-flight
+	 * I/O (ms; 0: HOTPLUG_DRAIN_MS) */
+	int drain_ms;
 };
 
 /* Set up memory and buses from the config's [vm] section. */
@@ -87,8 +90,10 @@ int vm_init(struct vm *vm, const struct config *cfg,
 /* Create the devices and their backends (also used alone by the device
  * harness tests); 0, or -errno after a file:line message. */
 int vm_create_devices(struct vm *vm);
-/* Every device's reset op (power-on state). */
-void vm_reset_devices(struct vm *vm);
+/* Every device's reset op (power-on state), after every device's
+ * in-flight I/O completed (vm_drain_devices): 0, or -ETIMEDOUT after an
+ * error line, and then no device was reset. Main thread, vCPUs stopped. */
+int vm_reset_devices(struct vm *vm);
 /* Everything `hv run` does before a vCPU runs, shared with `hv check` so
  * both refuse the same files with the same line: the devices (and their
  * backends, PCI slots), the accelerator's VM and vCPUs, the ACPI tables

@@ -24,7 +24,9 @@ struct hv_device_ops {
 	 * (regions, watches, timers and backends are released by the core). */
 	void (*destroy)(struct hv_ctx *ctx);
 	/* Power-on state; called after create and on every guest reset, with
-	 * all vCPUs stopped. */
+	 * all vCPUs stopped and, since 2.0, after every disk request and file
+	 * I/O of the device and its backends has completed (their done()
+	 * ran): no completion arrives in a device that was reset. */
 	void (*reset)(struct hv_ctx *ctx);
 	/* Stop starting new backend I/O; the core then waits for in-flight
 	 * requests to complete. vCPUs are already paused. */
@@ -36,6 +38,24 @@ struct hv_device_ops {
 	/* The inverse, into a device that was created (not reset) with the
 	 * same config; -EINVAL for a stream it does not understand. */
 	int (*restore)(struct hv_ctx *ctx, struct hv_state *st);
+
+	/* ---- v2.0: hot-plug (both optional; a core built for 1.0 never
+	 * calls them, nor does one whose plugin's ops_size stops short) ---- */
+	/* A backend section was attached at run time to the config key `key`
+	 * (a HV_KEY_SECTION key): hv_config_str(ctx, key) names it now; take
+	 * it the way create does (hv_disk_attach, hv_chr_attach or
+	 * hv_net_attach with this key). Main thread, domain lock held; vCPUs
+	 * may be running (the lock keeps region accesses out). 0, or -errno:
+	 * the core then releases whatever this attached by key, and the key
+	 * names what it named before. */
+	int (*backend_attach)(struct hv_ctx *ctx, const char *key);
+	/* The backend attached by `key` is about to go. Every request the
+	 * device had on it has completed (its done() ran) before this is
+	 * called; from now on submit nothing through the handle and forget
+	 * it: the core frees it once this returns (after any request started
+	 * since also completed). Main thread, domain lock held. A device
+	 * without this op keeps its backends until it is destroyed. */
+	void (*backend_detach)(struct hv_ctx *ctx, const char *key);
 };
 
 #endif
