@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "devmem.h"
 #include "disk.h"
 #include "log.h"
 #include "loop.h"
@@ -527,6 +528,17 @@ static int svc_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
 	return n->cbs->receive(&n->dev->ctx, n->opaque, iov, iovcnt);
 }
 
+static int svc_vga_window(struct hv_ctx *ctx, int mode, void **ram)
+{
+	return vga_window(inst_of(ctx), mode, ram);
+}
+
+static int svc_vga_dirty(struct hv_ctx *ctx, uint64_t *bitmap,
+			 size_t bitmap_bytes)
+{
+	return bitmap ? vga_dirty(inst_of(ctx), bitmap, bitmap_bytes) : -EINVAL;
+}
+
 const struct hv_host core_host = {
 	.size = sizeof(struct hv_host),
 	.abi_major = HV_ABI_MAJOR,
@@ -579,4 +591,8 @@ const struct hv_host core_host = {
 	.pci_msi = pci_msi,
 	.pci_command = pci_command,
 	.vm_info = svc_vm_info,
+	.pci_bar_ram = pci_bar_ram,
+	.pci_bar_dirty = pci_bar_dirty,
+	.vga_window = svc_vga_window,
+	.vga_dirty = svc_vga_dirty,
 };

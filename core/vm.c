@@ -17,6 +17,7 @@
 
 #include "boot.h"
 #include "config.h"
+#include "devmem.h"
 #include "instance.h"
 #include "log.h"
 #include "loop.h"
@@ -481,6 +482,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->accel_priv && vm->accel->vm_destroy)
 		vm->accel->vm_destroy(vm);
 	pc_free(vm);
+	devmem_vm_free(vm);
 	mem_destroy(&vm->mem);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

@@ -21,6 +21,7 @@ struct loop_watch;
 struct instance;
 struct pci_host;
 struct pc_pm;
+struct vga_claim;
 
 #define VM_MAX_CPUS 64
 
@@ -74,6 +75,7 @@ struct vm {
 	 * changes: disks open read-only, console and network backends are
 	 * attached but not created, no accelerator VM that needs the host */
 	int dry;
+	struct vga_claim *vga; /* the legacy VGA window's owner (devmem.c) */
 };
 
 /* Set up memory and buses from the config's [vm] section. */

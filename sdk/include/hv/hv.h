@@ -10,6 +10,7 @@
 #include "hv/net.h"
 #include "hv/console.h"
 #include "hv/pci.h"
+#include "hv/devmem.h"
 #include "hv/plugin.h"
 
 #endif
