@@ -209,11 +209,21 @@ static void emu_vm_destroy(struct vm *vm)
  * that is mid-batch may finish it through an old entry, whose memory stays
  * mapped.
  */
+/* The vCPU this thread runs, if any: the one whose own access (a BAR
+ * write) changed the map sees the change from its next instruction on. */
+static _Thread_local struct emu_vcpu *self;
+
 static void stale_all(struct emu_vm *e)
 {
 	for (int i = 0; i < e->ncpus; i++) {
-		atomic_store(&e->cpus[i]->tlb_stale, 1);
-		emu_kick(&e->cpus[i]->cpu);
+		struct emu_vcpu *v = e->cpus[i];
+
+		if (v == self) {
+			emu_tlb_flush(&v->cpu);
+			continue;
+		}
+		atomic_store(&v->tlb_stale, 1);
+		emu_kick(&v->cpu);
 	}
 }
 
@@ -405,6 +415,7 @@ static int emu_vcpu_run(struct vcpu *cpu)
 {
 	struct emu_vcpu *v = cpu->accel;
 
+	self = v;
 	for (;;) {
 		uint64_t deadline;
 		int rc;
