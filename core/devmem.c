@@ -74,6 +74,11 @@ int devmem_place_locked(struct vm *vm, int idx, uint64_t gpa)
 	r = &vm->mem.r[idx];
 	if (r->size && r->gpa == gpa)
 		return 0;
+	/* refused: it stays where it was */
+	if (!(r->flags & MEM_F_FIXED) || gpa & (MEM_PAGE - 1) || gpa + r->len < gpa)
+		return -EINVAL;
+	if (mem_overlaps(&vm->mem, gpa, r->len, idx))
+		return -EBUSY;
 	devmem_unplace_locked(vm, idx);
 	if ((rc = mem_place(&vm->mem, idx, gpa)))
 		return rc;

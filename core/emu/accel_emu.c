@@ -411,11 +411,10 @@ static void do_init(struct emu_vcpu *v)
 		v->wait_sipi = 1;
 }
 
-static int emu_vcpu_run(struct vcpu *cpu)
+static int run_loop(struct vcpu *cpu)
 {
 	struct emu_vcpu *v = cpu->accel;
 
-	self = v;
 	for (;;) {
 		uint64_t deadline;
 		int rc;
@@ -458,6 +457,16 @@ static int emu_vcpu_run(struct vcpu *cpu)
 			break;
 		}
 	}
+}
+
+static int emu_vcpu_run(struct vcpu *cpu)
+{
+	int rc;
+
+	self = cpu->accel;
+	rc = run_loop(cpu);
+	self = NULL;
+	return rc;
 }
 
 static void emu_vcpu_kick(struct vcpu *cpu)
