@@ -332,7 +332,9 @@ static void svc_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info,
 	if (vm) {
 		for (int i = 0; i < vm->mem.n; i++) {
 			const struct mem_region *r = &vm->mem.r[i];
-			uint64_t end = r->gpa + r->size, split = 1ull << 32;
+			/* RAM a VGA claim hides (devmem.c) is still the guest's */
+			uint64_t sz = r->flags & MEM_F_FIXED ? r->len : r->size;
+			uint64_t end = r->gpa + sz, split = 1ull << 32;
 
 			if (r->kind != MEM_RAM)
 				continue;
