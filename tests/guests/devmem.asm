@@ -8,7 +8,8 @@
 ; the device wrote through its host pointer, writes pages 0 and 3 and has
 ; the device read them back and report exactly those pages dirty (then
 ; none), moves the BAR 1 MiB up with decoding off and finds its contents
-; there and nothing at the old place, and checks that a RAM BAR put over
+; there and nothing at the old place (a write there logged: the log may
+; over-report pages only read, never miss one written), and checks that a RAM BAR put over
 ; the register BAR decodes nothing and that decoding off unmaps it.
 ; Every failed check ends the VM with its own status (see CHECK).
 %include "hv.inc"
@@ -116,7 +117,15 @@ R_DIRTY   equ 0x24
         mov dword [esi + 0x1000], 0x22222222
         RAMWORD 0x400
         CHECK eax, 0x22222222, 14
-        CHECK dword [ebp + R_DIRTY], 0x2, 15
+        ; page 1 was written; KVM may also report pages the guest only
+        ; read since the move (it maps them writable on a read fault and
+        ; logs them), never a page nobody touched
+        mov eax, [ebp + R_DIRTY]
+        mov ecx, eax
+        and ecx, 2
+        CHECK ecx, 2, 15
+        and eax, ~0xb
+        CHECK eax, 0, 19
         push esi
         PUTS32 msg_moved                ; (uses esi)
         pop esi

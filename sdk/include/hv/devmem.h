@@ -20,7 +20,9 @@
  * never held while waiting for a vCPU). Guest writes may land at any time:
  * read the memory as a racing bus master would. Dirty pages are counted
  * from the device's registration on, for writes by guest code (both
- * accelerators) and by the core.
+ * accelerators) and by the core. The log never misses a written page but
+ * may report more: KVM logs a page it maps writable, which it may do on a
+ * guest read right after the memory was (re)mapped.
  */
 #ifndef HV_DEVMEM_H
 #define HV_DEVMEM_H
