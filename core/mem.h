@@ -4,8 +4,10 @@
  *
  * Guarantees: mem_ptr() and mem_read()/mem_write() never touch host memory
  * outside a region's mapping, whatever gpa and len a guest programs (sums
- * are overflow-checked). Lookups are lock-free against a map that only
- * changes while vCPUs are paused.
+ * are overflow-checked). Lookups are lock-free: RAM and ROM are added
+ * while the map is built; afterwards only placeable entries change, in a
+ * way a racing lookup survives (below), so device memory can move while
+ * vCPUs and device threads run.
  */
 #ifndef HV_CORE_MEM_H
 #define HV_CORE_MEM_H

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "check.h"
 #include "devmem.h"
@@ -237,6 +238,62 @@ static void core_writes_mark_dirty(void)
 	mem_destroy(&m);
 }
 
+struct racer {
+	struct mem_map *m;
+	int stop;
+	long reads, bad;
+};
+
+/* Lookups and copies while the entry jumps between two places and away:
+ * each one sees the old place, the new one or nothing, never memory
+ * outside the entry (ASan watches) nor another entry's bytes. */
+static void *reader(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		for (uint64_t a = 0x10000000; a <= 0x10080000; a += 0x80000) {
+			uint64_t off = 0x1fff8, v = 0;
+			uint8_t *p;
+
+			if (mem_read(r->m, a + off, &v, 8) == 0) {
+				r->reads++;
+				r->bad += v != 0x5a5a5a5a5a5a5a5aull;
+			}
+			p = mem_ptr(r->m, a + off, 8, 0);
+			if (p)
+				r->bad += *(uint64_t *)p != 0x5a5a5a5a5a5a5a5aull;
+			mem_mark_dirty(r->m, a + off, 16);
+		}
+	}
+	return NULL;
+}
+
+static void moves_race_lookups(void)
+{
+	struct mem_map m = { 0 };
+	struct racer r = { .m = &m };
+	pthread_t t;
+	int dev;
+
+	CHECK(mem_add_ram(&m, "ram", 0, 1 << 20) == 0);
+	dev = mem_add_dev(&m, "dev", 0x20000);
+	CHECK(dev == 1 && mem_log_alloc(&m, dev) == 0);
+	memset(m.r[dev].hva, 0x5a, 0x20000);
+	CHECK(pthread_create(&t, NULL, reader, &r) == 0);
+	for (int i = 0; i < 200000; i++) {
+		if (i % 3 == 2)
+			mem_unplace(&m, dev);
+		else
+			mem_place(&m, dev, 0x10000000 + (uint64_t)(i % 2) * 0x80000);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(r.bad == 0);
+	printf("# %ld reads landed during 200000 moves\n", r.reads);
+	mem_destroy(&m);
+}
+
 /* Real mode: two words into the VGA window (pages 0 and 3 of it), one
  * into RAM page 8; cli; hlt. */
 static const uint8_t code[] = {
@@ -387,6 +444,7 @@ int main(void)
 	TEST(ram_bar_follows_the_bar);
 	TEST(ram_bar_overlaps_refused);
 	TEST(core_writes_mark_dirty);
+	TEST(moves_race_lookups);
 	TEST(emu_write_path_marks_pages);
 	TEST(vga_window_rules);
 	TEST(kvm_dirty_log);
