@@ -53,6 +53,9 @@ int bus_unpark(struct bus *b, struct bus_region *r, uint64_t base);
 /* The first region decoding any of [base, base+len), or NULL: who is in
  * the way when bus_add said -EBUSY. */
 struct bus_region *bus_find(const struct bus *b, uint64_t base, uint64_t len);
+/* Whether any region decodes part of [base, base+len): like bus_find, but
+ * safe against concurrent changes (device memory placement). */
+int bus_busy(struct bus *b, uint64_t base, uint64_t len);
 /* Remove every region an instance owns. */
 void bus_del_owner(struct bus *b, struct instance *owner);
 /* An access: 0 when a region took it; -ENOENT when none did (reads are

@@ -268,7 +268,7 @@ static void decode_ram(struct hv_pci_dev *d, int i, int on, uint64_t a)
 	if (on && r->size && r->gpa == a)
 		return;
 	devmem_unplace_locked(vm, b->mem);
-	if (on && (bus_find(&vm->mmio, a, b->size) ||
+	if (on && (bus_busy(&vm->mmio, a, b->size) ||
 		   devmem_place_locked(vm, b->mem, a)))
 		dbg("pci %02x: RAM BAR%d at 0x%llx collides: not decoded",
 		    d->slot, i, (unsigned long long)a);
