@@ -31,7 +31,10 @@ struct accel_ops {
 	/* After the memory map and the buses are final; creates the irqchip. */
 	int (*vm_create)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);
-	/* A RAM or ROM region was added or removed (dynamic memory, ROM). */
+	/* A region was placed (add) or unplaced/removed: dynamic memory, ROM,
+	 * device memory moving with its BAR. May run on any thread while
+	 * vCPUs run (devmem.c serializes callers): the new map must be in
+	 * effect for each vCPU before it next enters the guest. */
 	int (*mem_update)(struct vm *vm, struct mem_region *r, int add);
 	int (*vcpu_create)(struct vcpu *cpu);
 	void (*vcpu_destroy)(struct vcpu *cpu);
@@ -55,6 +58,19 @@ struct accel_ops {
 	/* vm_create and vcpu_create need nothing from the host (no device
 	 * node, no kernel object): hv check runs them too. */
 	int host_free;
+
+	/* ---- v2.0: device memory and dirty logging (core/devmem.c) ---- */
+	/* Track guest writes to region r (r->dirty is allocated): from now
+	 * on, each written page ends up in r->dirty once dirty_log_get has
+	 * collected it. Any thread; callers serialize map changes (devmem.c).
+	 * Writes by vCPUs until their next exit may be missed: call with
+	 * vCPUs paused for a log complete from the first write. */
+	int (*dirty_log_start)(struct vm *vm, struct mem_region *r);
+	/* OR the pages written since the last call into bitmap (one bit per
+	 * page of r) and restart tracking them. Any thread. */
+	int (*dirty_log_get)(struct vm *vm, struct mem_region *r,
+			     uint64_t *bitmap);
+	void (*dirty_log_stop)(struct vm *vm, struct mem_region *r);
 };
 
 extern const struct accel_ops accel_kvm;

@@ -91,6 +91,16 @@ struct bus_region *bus_find(const struct bus *b, uint64_t base, uint64_t len)
 	return len && i < b->n && b->r[i]->base <= base + len - 1 ? b->r[i] : NULL;
 }
 
+int bus_busy(struct bus *b, uint64_t base, uint64_t len)
+{
+	int busy;
+
+	pthread_rwlock_rdlock(&b->lock);
+	busy = bus_find(b, base, len) != NULL;
+	pthread_rwlock_unlock(&b->lock);
+	return busy;
+}
+
 static int range_valid(const struct bus *b, uint64_t base, uint64_t len)
 {
 	if (!len || base + len - 1 < base)

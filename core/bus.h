@@ -70,6 +70,9 @@ struct bus_region *bus_find(const struct bus *b, uint64_t base, uint64_t len);
  * allocated, so a destroy op may still hv_region_del() them. Then
  * bus_del_owner() frees them with any the instance still has. */
 void bus_retire_owner(struct bus *b, struct instance *owner);
+/* Whether any region decodes part of [base, base+len): like bus_find, but
+ * safe against concurrent changes (device memory placement). */
+int bus_busy(struct bus *b, uint64_t base, uint64_t len);
 /* Remove (and free) every region an instance owns. */
 void bus_del_owner(struct bus *b, struct instance *owner);
 /* An access: 0 when a region took it; -ENOENT when none did (reads are

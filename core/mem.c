@@ -12,12 +12,22 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+int mem_overlaps(const struct mem_map *m, uint64_t gpa, uint64_t len,
+		 int except)
+{
+	for (int i = 0; i < m->n; i++) {
+		uint64_t sz = __atomic_load_n(&m->r[i].size, __ATOMIC_ACQUIRE);
+
+		if (i != except && sz && gpa < m->r[i].gpa + sz &&
+		    m->r[i].gpa < gpa + len)
+			return 1;
+	}
+	return 0;
+}
+
 static int overlaps(const struct mem_map *m, uint64_t gpa, uint64_t size)
 {
-	for (int i = 0; i < m->n; i++)
-		if (gpa < m->r[i].gpa + m->r[i].size && m->r[i].gpa < gpa + size)
-			return 1;
-	return 0;
+	return mem_overlaps(m, gpa, size, -1);
 }
 
 /* Regions move in the array as others are added: a live DMA mapping (and
@@ -70,6 +80,7 @@ static struct mem_region *add(struct mem_map *m, const char *name,
 	memset(r, 0, sizeof(*r));
 	r->gpa = gpa;
 	r->size = size;
+	r->len = size;
 	r->hva = p;
 	r->fd = fd;
 	r->kind = kind;
@@ -103,19 +114,228 @@ int mem_add_rom(struct mem_map *m, const char *name, uint64_t gpa,
 void mem_destroy(struct mem_map *m)
 {
 	for (int i = 0; i < m->n; i++) {
-		mem_log_free(m, i);
-		munmap(m->r[i].hva, m->r[i].size);
-		close(m->r[i].fd);
+		if (!(m->r[i].flags & MEM_F_ALIAS)) {
+			munmap(m->r[i].hva, m->r[i].len);
+			close(m->r[i].fd);
+		}
+		free(m->r[i].dirty_mem);
 	}
 	m->n = 0;
 	m->ram_bytes = 0;
+	m->logging = 0;
+}
+
+/* ---- placeable entries ---- */
+
+static struct mem_region *append(struct mem_map *m, const char *name)
+{
+	struct mem_region *r;
+
+	if (m->n == MEM_MAX_REGIONS)
+		return NULL;
+	r = &m->r[m->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->slot = (unsigned)m->n;
+	r->flags = MEM_F_FIXED;
+	return r;
+}
+
+int mem_add_dev(struct mem_map *m, const char *name, uint64_t len)
+{
+	struct mem_region *r = append(m, name);
+	void *p;
+	int fd;
+
+	if (!r)
+		return -ENOSPC;
+	if (!len || len & (MEM_PAGE - 1))
+		return -EINVAL;
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len))
+		goto out_close;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto out_close;
+	madvise(p, len, MADV_DONTDUMP);
+	r->hva = p;
+	r->fd = fd;
+	r->len = len;
+	r->kind = MEM_DEV;
+	/* publish the entry only when it is whole: readers walk up to n */
+	__atomic_store_n(&m->n, m->n + 1, __ATOMIC_RELEASE);
+	return m->n - 1;
+out_close:
+	close(fd);
+	return -ENOMEM;
+}
+
+int mem_add_alias(struct mem_map *m, const char *name, int of, uint64_t off,
+		  uint64_t len, int kind)
+{
+	struct mem_region *r;
+	const struct mem_region *o;
+
+	if (of < 0 || of >= m->n)
+		return -EINVAL;
+	o = &m->r[of];
+	if (!len || (off | len) & (MEM_PAGE - 1) || off > o->len ||
+	    len > o->len - off)
+		return -EINVAL;
+	if (!(r = append(m, name)))
+		return -ENOSPC;
+	r->hva = o->hva + off;
+	r->fd = o->fd;
+	r->fd_offset = o->fd_offset + off;
+	r->len = len;
+	r->kind = kind;
+	r->flags |= MEM_F_ALIAS;
+	__atomic_store_n(&m->n, m->n + 1, __ATOMIC_RELEASE);
+	return m->n - 1;
+}
+
+int mem_split(struct mem_map *m, int i, uint64_t gpa)
+{
+	struct mem_region *r;
+	uint64_t off;
+	int hi;
+
+	if (i < 0 || i >= m->n)
+		return -EINVAL;
+	r = &m->r[i];
+	off = gpa - r->gpa;
+	if (r->kind != MEM_RAM || gpa <= r->gpa || off >= r->size ||
+	    off & (MEM_PAGE - 1))
+		return -EINVAL;
+	hi = mem_add_alias(m, r->name, i, off, r->size - off, MEM_RAM);
+	if (hi < 0)
+		return hi;
+	m->r[hi].gpa = gpa;
+	m->r[hi].size = r->size - off;
+	r->size = off;
+	/* an alias maps nothing of its own: its len is just what it covers */
+	if (r->flags & MEM_F_ALIAS)
+		r->len = off;
+	return hi;
+}
+
+int mem_place(struct mem_map *m, int i, uint64_t gpa)
+{
+	struct mem_region *r;
+
+	if (i < 0 || i >= m->n || !(m->r[i].flags & MEM_F_FIXED))
+		return -EINVAL;
+	r = &m->r[i];
+	if (gpa & (MEM_PAGE - 1) || gpa + r->len < gpa)
+		return -EINVAL;
+	if (mem_overlaps(m, gpa, r->len, i))
+		return -EBUSY;
+	__atomic_store_n(&r->size, 0, __ATOMIC_RELEASE);
+	r->gpa = gpa;
+	__atomic_store_n(&r->size, r->len, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void mem_unplace(struct mem_map *m, int i)
+{
+	if (i >= 0 && i < m->n && (m->r[i].flags & MEM_F_FIXED))
+		__atomic_store_n(&m->r[i].size, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- dirty logging ---- */
+
+static void set_bits(uint64_t *d, uint64_t first, uint64_t last)
+{
+	for (uint64_t p = first; p <= last; p++) {
+		uint64_t bit = 1ull << (p % 64);
+
+		/* look first: a page written over and over stays one load */
+		if (!(__atomic_load_n(&d[p / 64], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&d[p / 64], bit, __ATOMIC_SEQ_CST);
+	}
+}
+
+void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
+{
+	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_ACQUIRE))
+		return;
+	if (gpa + len < gpa)
+		len = -gpa;
+	for (int i = 0; i < __atomic_load_n(&m->n, __ATOMIC_ACQUIRE); i++) {
+		struct mem_region *r = &m->r[i];
+		uint64_t *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
+		uint64_t sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+		uint64_t a = r->gpa, lo, hi;
+
+		if (!d || !sz || gpa >= a + sz || a >= gpa + len)
+			continue;
+		lo = gpa > a ? gpa - a : 0;
+		hi = (gpa + len < a + sz ? gpa + len : a + sz) - a - 1;
+		if (hi >= r->len) /* a move in between: stay inside the bitmap */
+			continue;
+		set_bits(d, lo / MEM_PAGE, hi / MEM_PAGE);
+	}
+}
+
+int mem_log_alloc(struct mem_map *m, int i)
+{
+	struct mem_region *r;
+
+	if (i < 0 || i >= m->n)
+		return -EINVAL;
+	r = &m->r[i];
+	if (r->dirty)
+		return 0;
+	if (!r->dirty_mem && !(r->dirty_mem = calloc(1, mem_log_bytes(r->len))))
+		return -ENOMEM;
+	memset(r->dirty_mem, 0, mem_log_bytes(r->len));
+	__atomic_store_n(&r->dirty, r->dirty_mem, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&m->logging, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void mem_log_free(struct mem_map *m, int i)
+{
+	if (i < 0 || i >= m->n || !m->r[i].dirty)
+		return;
+	__atomic_store_n(&m->r[i].dirty, NULL, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&m->logging, 1, __ATOMIC_SEQ_CST);
+}
+
+int mem_log_take(struct mem_map *m, int i, uint64_t *bitmap,
+		 size_t bitmap_bytes, int clear)
+{
+	uint64_t *d;
+	size_t words, have;
+
+	if (i < 0 || i >= m->n || bitmap_bytes % 8)
+		return -EINVAL;
+	if (!(d = __atomic_load_n(&m->r[i].dirty, __ATOMIC_ACQUIRE)))
+		return -ENOENT;
+	words = bitmap_bytes / 8;
+	have = mem_log_bytes(m->r[i].len) / 8;
+	for (size_t w = 0; w < words; w++) {
+		if (w >= have)
+			bitmap[w] = 0;
+		else if (clear)
+			bitmap[w] = __atomic_exchange_n(&d[w], 0, __ATOMIC_SEQ_CST);
+		else
+			bitmap[w] = __atomic_load_n(&d[w], __ATOMIC_SEQ_CST);
+	}
+	return 0;
 }
 
 const struct mem_region *mem_find(const struct mem_map *m, uint64_t gpa)
 {
-	for (int i = 0; i < m->n; i++) {
+	int n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
 		const struct mem_region *r = &m->r[i];
-		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+		uint64_t sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+
+		if (sz && gpa >= r->gpa && gpa - r->gpa < sz)
 			return r;
 	}
 	return NULL;
@@ -124,12 +344,13 @@ const struct mem_region *mem_find(const struct mem_map *m, uint64_t gpa)
 void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 {
 	const struct mem_region *r = mem_find(m, gpa);
-	uint64_t off;
+	uint64_t off, sz;
 
 	if (!r || !len)
 		return NULL;
 	off = gpa - r->gpa;
-	if (len > r->size - off)
+	sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+	if (off >= sz || len > sz - off) /* sz: moved meanwhile? */
 		return NULL;
 	if (flags & MEM_WRITE) {
 		if (r->kind != MEM_RAM)
@@ -137,6 +358,7 @@ void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 		mem_mark_dirty(m, gpa, len);
 		if (m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, len);
+		mem_mark_dirty(m, gpa, len);
 	}
 	return r->hva + off;
 }
@@ -171,8 +393,16 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 		return -EFAULT;
 	while (len) {
 		const struct mem_region *r = mem_find(m, gpa);
-		uint64_t off = gpa - r->gpa, chunk = r->size - off;
+		uint64_t off, chunk, sz;
 
+		/* a device region moved since range_ok: stop inside its memory */
+		if (!r)
+			return -EFAULT;
+		sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+		if (sz > r->len || gpa - r->gpa >= sz)
+			return -EFAULT;
+		off = gpa - r->gpa;
+		chunk = sz - off;
 		if (chunk > len)
 			chunk = len;
 		if (write)
@@ -183,6 +413,8 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 			mem_mark_dirty(m, gpa, chunk);
 		if (write && m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, chunk);
+		if (write)
+			mem_mark_dirty(m, gpa, chunk);
 		b += chunk;
 		gpa += chunk;
 		len -= chunk;
@@ -205,76 +437,7 @@ int mem_load(struct mem_map *m, uint64_t gpa, const void *buf, uint64_t len)
 	return copy(m, gpa, (void *)buf, len, 1, 1);
 }
 
-/* ---- dirty logging (the minimal form of branch sdk-devmem's) ---- */
-void mem_mark_dirty(struct mem_map *m, uint64_t gpa, uint64_t len)
-{
-	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_ACQUIRE))
-		return;
-	if (gpa + len < gpa)
-		len = -gpa;
-	for (int i = 0; i < m->n; i++) {
-		struct mem_region *r = &m->r[i];
-		uint64_t *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
-		uint64_t a = r->gpa, lo, hi;
-
-		if (!d || gpa >= a + r->size || a >= gpa + len)
-			continue;
-		lo = (gpa > a ? gpa - a : 0) / MEM_PAGE;
-		hi = ((gpa + len < a + r->size ? gpa + len : a + r->size) - a - 1) /
-		     MEM_PAGE;
-		for (uint64_t p = lo; p <= hi; p++)
-			__atomic_fetch_or(&d[p / 64], 1ull << (p % 64),
-					  __ATOMIC_SEQ_CST);
-	}
-}
-
-int mem_log_alloc(struct mem_map *m, int i)
-{
-	struct mem_region *r;
-
-	if (i < 0 || i >= m->n)
-		return -EINVAL;
-	r = &m->r[i];
-	if (r->dirty)
-		return 0;
-	r->dirty = calloc(1, mem_log_bytes(r->size));
-	if (!r->dirty)
-		return -ENOMEM;
-	__atomic_fetch_add(&m->logging, 1, __ATOMIC_SEQ_CST);
-	return 0;
-}
-
-void mem_log_free(struct mem_map *m, int i)
-{
-	if (i < 0 || i >= m->n || !m->r[i].dirty)
-		return;
-	free(m->r[i].dirty);
-	m->r[i].dirty = NULL;
-	__atomic_fetch_sub(&m->logging, 1, __ATOMIC_SEQ_CST);
-}
-
-int mem_log_take(struct mem_map *m, int i, uint64_t *bitmap,
-		 size_t bitmap_bytes, int clear)
-{
-	uint64_t *d;
-	size_t have;
-
-	if (i < 0 || i >= m->n || bitmap_bytes % 8)
-		return -EINVAL;
-	if (!(d = m->r[i].dirty))
-		return -ENOENT;
-	have = mem_log_bytes(m->r[i].size) / 8;
-	for (size_t w = 0; w < bitmap_bytes / 8; w++) {
-		if (w >= have)
-			bitmap[w] = 0;
-		else if (clear)
-			bitmap[w] = __atomic_exchange_n(&d[w], 0, __ATOMIC_SEQ_CST);
-		else
-			bitmap[w] = __atomic_load_n(&d[w], __ATOMIC_SEQ_CST);
-	}
-	return 0;
-}
-
+/* Live DMA mappings into [gpa, gpa+len) of placed entries. */
 unsigned mem_dma_busy(const struct mem_map *m, uint64_t gpa, uint64_t len)
 {
 	unsigned n = 0;

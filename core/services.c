@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "devmem.h"
 #include "disk.h"
 #include "dma.h"
 #include "hotplug.h"
@@ -343,7 +344,9 @@ static void svc_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info,
 	if (vm) {
 		for (int i = 0; i < vm->mem.n; i++) {
 			const struct mem_region *r = &vm->mem.r[i];
-			uint64_t end = r->gpa + r->size, split = 1ull << 32;
+			/* RAM a VGA claim hides (devmem.c) is still the guest's */
+			uint64_t sz = r->flags & MEM_F_FIXED ? r->len : r->size;
+			uint64_t end = r->gpa + sz, split = 1ull << 32;
 
 			if (r->kind != MEM_RAM)
 				continue;
@@ -608,6 +611,17 @@ static int svc_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
 	return n->cbs->receive(&n->dev->ctx, n->opaque, iov, iovcnt);
 }
 
+static int svc_vga_window(struct hv_ctx *ctx, int mode, void **ram)
+{
+	return vga_window(inst_of(ctx), mode, ram);
+}
+
+static int svc_vga_dirty(struct hv_ctx *ctx, uint64_t *bitmap,
+			 size_t bitmap_bytes)
+{
+	return bitmap ? vga_dirty(inst_of(ctx), bitmap, bitmap_bytes) : -EINVAL;
+}
+
 const struct hv_host core_host = {
 	.size = sizeof(struct hv_host),
 	.abi_major = HV_ABI_MAJOR,
@@ -666,4 +680,8 @@ const struct hv_host core_host = {
 	.domain_held = svc_domain_held,
 	.dma_add = dma_svc_add,
 	.dma_unmap = dma_svc_unmap,
+	.pci_bar_ram = pci_bar_ram,
+	.pci_bar_dirty = pci_bar_dirty,
+	.vga_window = svc_vga_window,
+	.vga_dirty = svc_vga_dirty,
 };

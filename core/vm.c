@@ -19,6 +19,7 @@
 #include "config.h"
 #include "dma.h"
 #include "hotplug.h"
+#include "devmem.h"
 #include "instance.h"
 #include "post.h"
 #include "log.h"
@@ -499,6 +500,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->accel_priv && vm->accel->vm_destroy)
 		vm->accel->vm_destroy(vm);
 	pc_free(vm);
+	devmem_vm_free(vm);
 	mem_destroy(&vm->mem);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

@@ -23,6 +23,7 @@ struct pci_host;
 struct pc_pm;
 struct post_box;
 struct hv_peer;
+struct vga_claim;
 
 #define VM_MAX_CPUS 64
 
@@ -82,6 +83,7 @@ struct vm {
 	/* how long reset, detach and teardown wait for a device's in-flight
 	 * I/O (ms; 0: HOTPLUG_DRAIN_MS) */
 	int drain_ms;
+	struct vga_claim *vga; /* the legacy VGA window's owner (devmem.c) */
 };
 
 /* Set up memory and buses from the config's [vm] section. */

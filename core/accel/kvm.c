@@ -59,7 +59,8 @@ static int set_slot(struct vm *vm, struct mem_region *r, int add)
 	struct kvm_vm *k = vm->accel_priv;
 	struct kvm_userspace_memory_region m = {
 		.slot = r->slot,
-		.flags = r->kind == MEM_ROM ? KVM_MEM_READONLY : 0,
+		.flags = (r->kind == MEM_ROM ? KVM_MEM_READONLY : 0) |
+			 (r->dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0),
 		.guest_phys_addr = r->gpa,
 		.memory_size = add ? r->size : 0,
 		.userspace_addr = (uintptr_t)r->hva,
@@ -83,7 +84,7 @@ static int open_vm(struct vm *vm, struct kvm_vm *k)
 	    ioctl(k->fd, KVM_CREATE_PIT2, &pit))
 		return -errno;
 	for (int i = 0; i < vm->mem.n; i++)
-		if ((rc = set_slot(vm, &vm->mem.r[i], 1)))
+		if (vm->mem.r[i].size && (rc = set_slot(vm, &vm->mem.r[i], 1)))
 			return rc;
 	return 0;
 }
@@ -132,6 +133,44 @@ static void kvm_vm_destroy(struct vm *vm)
 static int kvm_mem_update(struct vm *vm, struct mem_region *r, int add)
 {
 	return set_slot(vm, r, add);
+}
+
+/* The slot again with KVM_MEM_LOG_DIRTY_PAGES as r->dirty says (set_slot
+ * reads it); an unplaced region gets the flag when it is placed. */
+static int kvm_dirty_log_start(struct vm *vm, struct mem_region *r)
+{
+	return r->size ? set_slot(vm, r, 1) : 0;
+}
+
+static void kvm_dirty_log_stop(struct vm *vm, struct mem_region *r)
+{
+	if (r->size)
+		set_slot(vm, r, 1);
+}
+
+/* KVM_GET_DIRTY_LOG hands over the slot's bitmap and re-protects what it
+ * reported, so the next call sees only later writes. */
+static int kvm_dirty_log_get(struct vm *vm, struct mem_region *r,
+			     uint64_t *bitmap)
+{
+	struct kvm_vm *k = vm->accel_priv;
+	size_t words = mem_log_bytes(r->size) / 8;
+	struct kvm_dirty_log log = { .slot = r->slot };
+	uint64_t *tmp;
+	int rc = 0;
+
+	if (!r->size)
+		return 0;
+	if (!(tmp = calloc(words, 8)))
+		return -ENOMEM;
+	log.dirty_bitmap = tmp;
+	if (ioctl(k->fd, KVM_GET_DIRTY_LOG, &log))
+		rc = -errno;
+	for (size_t w = 0; !rc && w < words; w++)
+		if (tmp[w])
+			__atomic_fetch_or(&bitmap[w], tmp[w], __ATOMIC_SEQ_CST);
+	free(tmp);
+	return rc;
 }
 
 /* KVM's supported CPUID, made per-vCPU: APIC ids, and the hypervisor bit. */
@@ -552,6 +591,9 @@ const struct accel_ops accel_kvm = {
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
 	.mem_update = kvm_mem_update,
+	.dirty_log_start = kvm_dirty_log_start,
+	.dirty_log_get = kvm_dirty_log_get,
+	.dirty_log_stop = kvm_dirty_log_stop,
 	.vm_reset = kvm_vm_reset,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,

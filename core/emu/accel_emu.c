@@ -41,8 +41,16 @@ static uint8_t *h_page(void *o, uint64_t gpa, int *rom)
 	/* whole pages only: a partial page is left to MMIO (all-ones) */
 	if (!r || gpa < r->gpa || gpa + 4096 > r->gpa + r->size)
 		return NULL;
-	*rom = r->kind == MEM_ROM;
+	*rom = r->kind == MEM_ROM ? 1 :
+	       __atomic_load_n(&r->dirty, __ATOMIC_RELAXED) ? 2 : 0;
 	return r->hva + (gpa - r->gpa);
+}
+
+static void h_dirty(void *o, uint64_t gpa, unsigned len)
+{
+	struct emu_vcpu *v = o;
+
+	mem_mark_dirty(&v->evm->vm->mem, gpa, len);
 }
 
 static int h_mmio(void *o, uint64_t gpa, unsigned size, int w, uint64_t *val)
@@ -194,17 +202,58 @@ static void emu_vm_destroy(struct vm *vm)
 	vm->accel_priv = NULL;
 }
 
+/*
+ * Cached host pointers (TLB entries) and write tags are per vCPU and only
+ * its own thread may touch them: ask each vCPU to drop them before it runs
+ * guest code again. Lookups themselves are safe meanwhile (mem.h); a vCPU
+ * that is mid-batch may finish it through an old entry, whose memory stays
+ * mapped.
+ */
+/* The vCPU this thread runs, if any: the one whose own access (a BAR
+ * write) changed the map sees the change from its next instruction on. */
+static _Thread_local struct emu_vcpu *self;
+
+static void stale_all(struct emu_vm *e)
+{
+	for (int i = 0; i < e->ncpus; i++) {
+		struct emu_vcpu *v = e->cpus[i];
+
+		if (v == self) {
+			emu_tlb_flush(&v->cpu);
+			continue;
+		}
+		atomic_store(&v->tlb_stale, 1);
+		emu_kick(&v->cpu);
+	}
+}
+
 static int emu_mem_update(struct vm *vm, struct mem_region *r, int add)
 {
-	struct emu_vm *e = vm->accel_priv;
-	int i;
-
-	/* vCPUs are stopped: drop every cached host pointer */
-	for (i = 0; i < e->ncpus; i++) {
-		emu_tlb_flush(&e->cpus[i]->cpu);
-		emu_mem_written(&e->cpus[i]->cpu, r->gpa, r->size);
-	}
+	(void)r, (void)add;
+	stale_all(vm->accel_priv);
 	return 0;
+}
+
+/* Logging starts by taking write tags away: from then on each write to a
+ * logged page goes through h_dirty (h_page says so with *rom = 2). */
+static int emu_dirty_log_start(struct vm *vm, struct mem_region *r)
+{
+	(void)r;
+	stale_all(vm->accel_priv);
+	return 0;
+}
+
+/* The interpreter marks r->dirty itself: nothing to collect. */
+static int emu_dirty_log_get(struct vm *vm, struct mem_region *r,
+			     uint64_t *bitmap)
+{
+	(void)vm, (void)r, (void)bitmap;
+	return 0;
+}
+
+static void emu_dirty_log_stop(struct vm *vm, struct mem_region *r)
+{
+	(void)vm, (void)r;
 }
 
 static int emu_vcpu_create(struct vcpu *cpu)
@@ -223,7 +272,7 @@ static int emu_vcpu_create(struct vcpu *cpu)
 	v->host = (struct emu_host){
 		.opaque = v, .page = h_page, .mmio = h_mmio, .pio = h_pio,
 		.intr_ack = h_intr_ack, .clock_ns = h_clock,
-		.tsc_deadline = h_tsc_deadline,
+		.tsc_deadline = h_tsc_deadline, .dirty = h_dirty,
 	};
 	emu_cpu_init(&v->cpu, &v->host);
 	v->cpu.apic_id = (uint32_t)cpu->index;
@@ -362,7 +411,7 @@ static void do_init(struct emu_vcpu *v)
 		v->wait_sipi = 1;
 }
 
-static int emu_vcpu_run(struct vcpu *cpu)
+static int run_loop(struct vcpu *cpu)
 {
 	struct emu_vcpu *v = cpu->accel;
 
@@ -372,6 +421,9 @@ static int emu_vcpu_run(struct vcpu *cpu)
 
 		if (stop_requested(cpu))
 			return VCPU_EXIT_KICK;
+		if (atomic_load_explicit(&v->tlb_stale, memory_order_relaxed) &&
+		    atomic_exchange(&v->tlb_stale, 0))
+			emu_tlb_flush(&v->cpu);
 		if (v->init_pending)
 			do_init(v);
 		if (v->wait_sipi) {
@@ -405,6 +457,16 @@ static int emu_vcpu_run(struct vcpu *cpu)
 			break;
 		}
 	}
+}
+
+static int emu_vcpu_run(struct vcpu *cpu)
+{
+	int rc;
+
+	self = cpu->accel;
+	rc = run_loop(cpu);
+	self = NULL;
+	return rc;
 }
 
 static void emu_vcpu_kick(struct vcpu *cpu)
@@ -453,6 +515,9 @@ const struct accel_ops accel_emu = {
 	.vm_create = emu_vm_create,
 	.vm_destroy = emu_vm_destroy,
 	.mem_update = emu_mem_update,
+	.dirty_log_start = emu_dirty_log_start,
+	.dirty_log_get = emu_dirty_log_get,
+	.dirty_log_stop = emu_dirty_log_stop,
 	.vcpu_create = emu_vcpu_create,
 	.vcpu_destroy = emu_vcpu_destroy,
 	.vcpu_set_state = emu_vcpu_set_state,

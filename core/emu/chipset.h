@@ -79,6 +79,7 @@ struct emu_vcpu {
 	int wait_sipi;        /* AP before its SIPI */
 	int sipi_vector;      /* >= 0: a SIPI arrived */
 	int init_pending;
+	atomic_int tlb_stale; /* the memory map changed: flush before running */
 };
 
 struct emu_vm {

@@ -21,7 +21,9 @@
 struct emu_host {
 	void *opaque;
 	/* Host address of the 4 KiB guest page holding gpa (page aligned),
-	 * or NULL when it is not wholly RAM/ROM. *rom = 1: drop writes. */
+	 * or NULL when it is not wholly RAM/ROM. *rom = 1: drop writes;
+	 * 2: dirty-logged memory: writable, but never through a cached write
+	 * tag, so every write reaches dirty(). */
 	uint8_t *(*page)(void *opaque, uint64_t gpa, int *rom);
 	/* 0, or -ENOENT when nothing decodes the address (reads all-ones) */
 	int (*mmio)(void *opaque, uint64_t gpa, unsigned size, int write,
@@ -35,6 +37,9 @@ struct emu_host {
 	uint64_t (*clock_ns)(void *opaque);
 	/* IA32_TSC_DEADLINE was written (optional) */
 	void (*tsc_deadline)(void *opaque, uint64_t tsc);
+	/* Guest RAM was written off the TLB's fast path (optional): dirty
+	 * logging. Runs on the vCPU's thread. */
+	void (*dirty)(void *opaque, uint64_t gpa, unsigned len);
 };
 
 /* Lazy arithmetic flags: the op that last set OSZAPC, with its operands. */

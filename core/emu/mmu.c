@@ -69,9 +69,11 @@ void emu_write_phys(struct emu_cpu *cpu, uint64_t gpa, unsigned size,
 	}
 	p = phys_page(cpu, gpa, &rom);
 	if (p) {
-		if (!rom) {
+		if (rom != 1) {
 			emu_code_written(cpu, gpa, size);
 			memcpy(p + (gpa & 0xfff), &val, size);
+			if (rom == 2)
+				cpu->host->dirty(cpu->host->opaque, gpa, size);
 		}
 		return;
 	}
@@ -92,15 +94,18 @@ static void set_ad(struct emu_cpu *cpu, uint64_t gpa, uint64_t bits, int wide)
 {
 	int rom;
 	uint8_t *p = phys_page(cpu, gpa, &rom);
+	uint64_t old;
 
-	if (!p || rom)
+	if (!p || rom == 1)
 		return;
 	p += gpa & 0xfff;
 	if (wide)
-		__atomic_fetch_or((uint64_t *)(void *)p, bits, __ATOMIC_SEQ_CST);
+		old = __atomic_fetch_or((uint64_t *)(void *)p, bits, __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_or((uint32_t *)(void *)p, (uint32_t)bits,
-				  __ATOMIC_SEQ_CST);
+		old = __atomic_fetch_or((uint32_t *)(void *)p, (uint32_t)bits,
+					__ATOMIC_SEQ_CST);
+	if (rom == 2 && (old & bits) != bits) /* a page table being logged */
+		cpu->host->dirty(cpu->host->opaque, gpa, wide ? 8 : 4);
 }
 
 struct walk {
@@ -310,11 +315,12 @@ static uint8_t *tlb_fill(struct emu_cpu *cpu, uint64_t lin, int acc,
 	if (w.large)
 		cpu->tlb_large = 1;
 	/* a write tag only after a write walk set the dirty bit */
+	/* logged pages (rom == 2) never get one: their writes must be seen */
 	if (wr && !rom && !emu_code_page(cpu, pa))
 		e->tag_w = lp;
 	if (!(w.nx && (cpu->efer & X86_EFER_NXE)))
 		e->tag_x = lp;
-	if (wr && rom)
+	if (wr && rom == 1)
 		return NULL;
 	return page + (pa & 0xfff);
 }
@@ -387,6 +393,9 @@ static void write_slow1(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 	if (p) {
 		emu_code_written(cpu, gpa, size);
 		memcpy(p, &v, size);
+		/* off the fast path anyway: a call the dirty log needs */
+		if (cpu->host->dirty)
+			cpu->host->dirty(cpu->host->opaque, gpa, size);
 		return;
 	}
 	emu_write_phys(cpu, gpa, size, v);
@@ -445,8 +454,13 @@ void *emu_host_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 	if ((lin & 0xfff) + size > 4096)
 		return NULL;
 	p = tlb_fill(cpu, lin, 1, u, &gpa);
-	if (p)
+	if (p) {
 		emu_code_written(cpu, gpa, size);
+		/* the caller writes next; a log taken in between reports the
+		 * page again on the following write */
+		if (cpu->host->dirty)
+			cpu->host->dirty(cpu->host->opaque, gpa, size);
+	}
 	return p;
 }
 

@@ -93,8 +93,25 @@ static int add(struct e820_entry *e, int n, int max, uint64_t a, uint64_t end,
 	return n + 1;
 }
 
+/* Where the RAM that starts at 0 ends: a device claiming the VGA window
+ * splits it into pieces (devmem.c), which e820 still reports as one. */
+static uint64_t low_end(const struct vm *vm)
+{
+	uint64_t end = 0;
+
+	for (int i = 0; i < vm->mem.n; i++) {
+		const struct mem_region *r = &vm->mem.r[i];
+
+		if (r->kind == MEM_RAM && r->size && r->gpa < PC_HIGH_MEM &&
+		    r->gpa + r->size > end)
+			end = r->gpa + r->size;
+	}
+	return end;
+}
+
 /* RAM from the memory map, less the PC's holes below 1 MiB; ECAM
- * reserved. Sorted, because the map's regions are. */
+ * reserved. Sorted, because the map's RAM regions are (the pieces below
+ * 1 MiB count as the region at 0). */
 int pc_e820(const struct vm *vm, struct e820_entry *e, int max)
 {
 	int n = 0, pc = vm->pci != NULL, ecam = !pc;
@@ -103,8 +120,10 @@ int pc_e820(const struct vm *vm, struct e820_entry *e, int max)
 		const struct mem_region *r = &vm->mem.r[i];
 		uint64_t a = r->gpa, end = r->gpa + r->size;
 
-		if (r->kind != MEM_RAM)
+		if (r->kind != MEM_RAM || (a && a < PC_HIGH_MEM))
 			continue;
+		if (a == 0)
+			end = low_end(vm);
 		if (!ecam && a > PC_ECAM) {
 			n = add(e, n, max, PC_ECAM, PC_ECAM + PC_ECAM_SIZE, E820_RESERVED);
 			ecam = 1;

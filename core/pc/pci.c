@@ -17,6 +17,7 @@
 
 #include "../bus.h"
 #include "../config.h"
+#include "../devmem.h"
 #include "../instance.h"
 #include "../log.h"
 #include "../services.h"
@@ -41,6 +42,7 @@ struct bar {
 	uint32_t flags; /* HV_PCI_BAR_*; 0: unused */
 	struct bus_region *r;
 	struct bus *bus;
+	int mem; /* HV_PCI_BAR_RAM: the BAR's entry in vm->mem */
 };
 
 struct msix_entry {
@@ -255,22 +257,45 @@ static int over_ram(const struct vm *vm, uint64_t a, uint64_t len)
 	return 0;
 }
 
-/* Put each BAR where the guest says, or park it. Device lock held. */
+/* A RAM BAR is memory, not a bus region: it goes where neither RAM,
+ * other device memory nor an MMIO region is. Map lock held. */
+static void decode_ram(struct hv_pci_dev *d, int i, int on, uint64_t a)
+{
+	struct vm *vm = d->h->vm;
+	struct bar *b = &d->bar[i];
+	const struct mem_region *r = &vm->mem.r[b->mem];
+
+	if (on && r->size && r->gpa == a)
+		return;
+	devmem_unplace_locked(vm, b->mem);
+	if (on && (bus_busy(&vm->mmio, a, b->size) ||
+		   devmem_place_locked(vm, b->mem, a)))
+		dbg("pci %02x: RAM BAR%d at 0x%llx collides: not decoded",
+		    d->slot, i, (unsigned long long)a);
+}
+
+/* Put each BAR where the guest says, or park it. Device lock held; the
+ * map lock keeps the RAM-versus-MMIO checks true until the BAR is in. */
 static void decode_bars(struct hv_pci_dev *d)
 {
 	uint16_t cmd = rd16(d->cfg + 4);
 
+	devmem_lock();
 	for (int i = 0; i < 6; i++) {
 		struct bar *b = &d->bar[i];
 		int io = b->flags & HV_PCI_BAR_IO;
 		uint64_t a = bar_addr(d, i), end = a + b->size;
 		int on;
 
-		if (!b->r)
+		if (!b->flags)
 			continue;
 		on = (cmd & (io ? HV_PCI_CMD_IO : HV_PCI_CMD_MEMORY)) && a &&
-		     end > a && (io ? end < 0x10000 : end != 1ull << 32) &&
-		     (io || !over_ram(d->h->vm, a, b->size));
+		     end > a && (io ? end < 0x10000 : end != 1ull << 32);
+		if (b->flags & HV_PCI_BAR_RAM) {
+			decode_ram(d, i, on, a);
+			continue;
+		}
+		on = on && (io || !over_ram(d->h->vm, a, b->size));
 		if (on && !b->r->parked && b->r->base == a)
 			continue;
 		if (!on || bus_unpark(b->bus, b->r, a)) {
@@ -280,6 +305,7 @@ static void decode_bars(struct hv_pci_dev *d)
 			bus_park(b->bus, b->r);
 		}
 	}
+	devmem_unlock();
 }
 
 /* ---- configuration space ---- */
@@ -564,7 +590,7 @@ static void assign(struct hv_pci_dev *d, uint64_t *io, uint64_t *mem,
 		int is_io = b->flags & HV_PCI_BAR_IO;
 		uint64_t a;
 
-		if (!b->r)
+		if (!b->flags)
 			continue;
 		a = is_io ? take(io, PC_PCI_IO_END, b->size) :
 			    take(mem, PC_PCI_MEM32_END, b->size);
@@ -628,7 +654,11 @@ static int check_info(struct instance *in, const struct hv_pci_info *f)
 			continue;
 		if (f->msix_vectors && i == f->msix_bar)
 			return bad(in, "the MSI-X BAR must be left unused, BAR ", i);
-		if ((kind & (kind - 1)) || !kind || !b->ops || !b->ops->read || !b->ops->write)
+		if ((b->flags & HV_PCI_BAR_RAM) &&
+		    (io || b->size < 4096 || b->size & (b->size - 1)))
+			return bad(in, "a RAM BAR is a memory BAR of a power of two from 4096 bytes, BAR ", i);
+		if ((kind & (kind - 1)) || !kind ||
+		    (!(b->flags & HV_PCI_BAR_RAM) && (!b->ops || !b->ops->read || !b->ops->write)))
 			return bad(in, "a BAR needs exactly one kind and ops with read and write, BAR ", i);
 		if (b->size & (b->size - 1) || b->size < (io ? 4u : 16u) ||
 		    b->size > (io ? 0x1000ull : 1ull << 40))
@@ -698,6 +728,14 @@ static int add_bars(struct hv_pci_dev *d)
 			b->flags = HV_PCI_BAR_MEM32;
 			b->bus = &vm->mmio;
 			rc = bus_add_parked(b->bus, b->size, &msix_ops, d, d->in, &b->r);
+		} else if (fb->flags & HV_PCI_BAR_RAM) {
+			b->size = fb->size;
+			b->flags = fb->flags;
+			b->mem = devmem_new(vm, "pci-bar-ram", b->size);
+			rc = b->mem < 0 ? b->mem : 0;
+			if (rc)
+				inst_err(d->in, NULL, "RAM BAR%d: %llu bytes: %s", i,
+					 (unsigned long long)b->size, strerror(-rc));
 		} else if (fb->flags) {
 			b->size = fb->size;
 			b->flags = fb->flags;
@@ -755,6 +793,34 @@ out_free:
 	free(d->msix);
 	free(d);
 	return rc;
+}
+
+/* ---- device memory (hv/devmem.h) ---- */
+
+static struct bar *ram_bar(struct hv_ctx *ctx, struct hv_pci_dev *d,
+			   unsigned i)
+{
+	if (!d || d->in != inst_of(ctx) || i >= 6 ||
+	    !(d->bar[i].flags & HV_PCI_BAR_RAM))
+		return NULL;
+	return &d->bar[i];
+}
+
+void *pci_bar_ram(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar)
+{
+	struct bar *b = ram_bar(ctx, d, bar);
+
+	return b ? devmem_ptr(d->h->vm, b->mem) : NULL;
+}
+
+int pci_bar_dirty(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar,
+		  uint64_t *bitmap, size_t bitmap_bytes)
+{
+	struct bar *b = ram_bar(ctx, d, bar);
+
+	if (!b || !bitmap)
+		return -EINVAL;
+	return vm_dirty_log_get(d->h->vm, b->mem, bitmap, bitmap_bytes, 1);
 }
 
 /* ---- snapshots ---- */

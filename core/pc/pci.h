@@ -42,6 +42,9 @@ int pci_register(struct hv_ctx *ctx, const struct hv_pci_info *info,
 void pci_intx(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 int pci_msi(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 uint16_t pci_command(struct hv_ctx *ctx, struct hv_pci_dev *d);
+void *pci_bar_ram(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar);
+int pci_bar_dirty(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar,
+		  uint64_t *bitmap, size_t bitmap_bytes);
 
 /* The function's configuration state into/out of a snapshot stream (the
  * core appends it to the device's own state). */

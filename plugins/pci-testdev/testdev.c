@@ -7,6 +7,8 @@
  *   BAR2  64-bit prefetchable memory (BARs 2-3), `bar2_size` bytes: the
  *         register file again, repeated every 4 KiB, so a guest can prove
  *         the BAR decodes wherever it put it (above 4 GiB too)
+ *   BAR4  with `ram_bar` (a size): device RAM the guest reads and writes
+ *         without exits (HV_PCI_BAR_RAM); reset puts RAM_SIG at offset 8
  *   INTA#, MSI with `msi_vectors` vectors, MSI-X
  *
  * Registers (32-bit, offsets in BAR0):
@@ -19,6 +21,11 @@
  *                  (level, held until ACK)
  *   0x14 COUNT     read-only: doorbells so far
  *   0x18 RESULT    read-only: what the last doorbell did (RESULT_*)
+ *   0x1c RAMIDX    read/write: a 32-bit word index into the RAM BAR
+ *   0x20 RAMWORD   read-only: that word, as the device sees it (its host
+ *                  pointer); ~0 past the end or without a RAM BAR
+ *   0x24 DIRTY     read-only: the RAM BAR's pages 0-31 written since the
+ *                  last read (read-and-clear), ~0 on error
  */
 #include <errno.h>
 
@@ -32,6 +39,10 @@
 #define REG_DOORBELL 0x10
 #define REG_COUNT 0x14
 #define REG_RESULT 0x18
+#define REG_RAMIDX 0x1c
+#define REG_RAMWORD 0x20
+#define REG_DIRTY 0x24
+#define RAM_SIG 0x52414d21u /* "!MAR" */
 #define RESULT_INTX 1u
 #define RESULT_MSI 2u  /* sent, or left pending by a masked MSI-X entry */
 #define RESULT_NOBM 3u /* MSI enabled but bus mastering off: nothing sent */
@@ -40,7 +51,21 @@
 struct testdev {
 	struct hv_pci_dev *dev;
 	uint32_t scratch, status, count, result;
+	uint32_t *ram; /* the RAM BAR, NULL without */
+	uint64_t ram_size;
+	uint32_t ramidx;
 };
+
+static uint32_t dirty_read(struct hv_ctx *ctx, struct testdev *t)
+{
+	uint64_t map[1024];
+	size_t bytes = (t->ram_size / 4096 + 63) / 64 * 8;
+
+	if (!t->ram || bytes > sizeof(map) ||
+	    hv_pci_bar_dirty(ctx, t->dev, 4, map, bytes))
+		return ~0u;
+	return (uint32_t)map[0];
+}
 
 static uint64_t reg_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
 			 unsigned size)
@@ -53,6 +78,11 @@ static uint64_t reg_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
 	case REG_STATUS: return t->status;
 	case REG_COUNT: return t->count;
 	case REG_RESULT: return t->result;
+	case REG_RAMIDX: return t->ramidx;
+	case REG_RAMWORD:
+		return t->ram && t->ramidx < t->ram_size / 4 ?
+		       __atomic_load_n(&t->ram[t->ramidx], __ATOMIC_RELAXED) : ~0u;
+	case REG_DIRTY: return dirty_read(ctx, t);
 	default: return 0;
 	}
 }
@@ -88,6 +118,9 @@ static void reg_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 	case REG_DOORBELL:
 		doorbell(ctx, t, (uint32_t)val);
 		break;
+	case REG_RAMIDX:
+		t->ramidx = (uint32_t)val;
+		break;
 	}
 }
 
@@ -112,20 +145,39 @@ static int testdev_create(struct hv_ctx *ctx)
 		},
 	};
 
-	/* the core would refuse it too, but only we know which key it was */
+	int rc;
+
+	t->ram_size = (uint64_t)hv_config_int(ctx, "ram_bar");
+	/* the core would refuse these too, but only we know which key it was */
 	if (info.msi_vectors & (info.msi_vectors - 1)) {
 		hv_error(ctx, "msi_vectors = %u: an MSI vector count is 0, 1, 2, 4, 8, 16 or 32",
 			 info.msi_vectors);
 		return -EINVAL;
 	}
-	return hv_pci_register(ctx, &info, &t->dev);
+	if (t->ram_size & (t->ram_size - 1)) {
+		hv_error(ctx, "ram_bar = %llu: a power of two from 4K, or 0 for none",
+			 (unsigned long long)t->ram_size);
+		return -EINVAL;
+	}
+	if (t->ram_size)
+		info.bar[4] = (struct hv_pci_bar){ .size = t->ram_size,
+						   .flags = HV_PCI_BAR_MEM32 | HV_PCI_BAR_RAM };
+	if ((rc = hv_pci_register(ctx, &info, &t->dev)))
+		return rc;
+	if (t->ram_size && !(t->ram = hv_pci_bar_ram(ctx, t->dev, 4))) {
+		hv_error(ctx, "ram_bar: the core gave no memory for BAR4");
+		return -ENOSYS;
+	}
+	return 0;
 }
 
 static void testdev_reset(struct hv_ctx *ctx)
 {
 	struct testdev *t = HV_STATE(ctx, struct testdev);
 
-	t->scratch = t->status = t->count = t->result = 0;
+	t->scratch = t->status = t->count = t->result = t->ramidx = 0;
+	if (t->ram)
+		t->ram[2] = RAM_SIG;
 	hv_pci_intx(ctx, t->dev, 0);
 }
 
@@ -160,6 +212,7 @@ static const struct hv_config_key keys[] = {
 	HV_KEY_NUM("msi_vectors", "1", 0, 32, "MSI vectors: 0 (no MSI capability), 1, 2, 4 ... 32"),
 	HV_KEY_NUM("msix_vectors", "4", 0, 2048, "MSI-X table entries (0: no MSI-X)"),
 	HV_KEY_SZ("bar2_size", "4K", 16, 1ll << 40, "the 64-bit BAR's size, a power of two"),
+	HV_KEY_SZ("ram_bar", "0", 0, 1ll << 30, "BAR4 as device RAM of this size (a power of two from 4K; 0: none)"),
 	HV_KEYS_END
 };
 

@@ -282,6 +282,14 @@ struct hv_host {
 		       uint64_t len, unsigned flags);
 	void (*dma_unmap)(struct hv_ctx *ctx, struct hv_dma *dma,
 			  uint64_t written);
+	/* ---- v2.0: device memory (hv/devmem.h has the wrappers) ---- */
+	void *(*pci_bar_ram)(struct hv_ctx *ctx, struct hv_pci_dev *d,
+			     unsigned bar);
+	int (*pci_bar_dirty)(struct hv_ctx *ctx, struct hv_pci_dev *d,
+			     unsigned bar, uint64_t *bitmap, size_t bitmap_bytes);
+	int (*vga_window)(struct hv_ctx *ctx, int mode, void **ram);
+	int (*vga_dirty)(struct hv_ctx *ctx, uint64_t *bitmap,
+			 size_t bitmap_bytes);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */

@@ -12,6 +12,7 @@
 #include "hv/pci.h"
 #include "hv/post.h"
 #include "hv/dma.h"
+#include "hv/devmem.h"
 #include "hv/plugin.h"
 
 #endif

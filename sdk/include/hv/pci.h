@@ -30,6 +30,10 @@ struct hv_pci_dev;
 #define HV_PCI_BAR_MEM32 0x2u    /* memory BAR below 4 GiB */
 #define HV_PCI_BAR_MEM64 0x4u    /* 64-bit memory BAR: uses the next index too */
 #define HV_PCI_BAR_PREFETCH 0x8u /* memory BAR marked prefetchable */
+/* v2.0, with MEM32 or MEM64: memory the core allocates (size a power of
+ * two, at least 4096) and maps as guest memory, not trapped: ops unused.
+ * hv_pci_bar_ram() gives its host address (hv/devmem.h). */
+#define HV_PCI_BAR_RAM 0x10u
 
 /* Device-specific configuration space starts here; below it the core keeps
  * the header and its MSI (0x40) and MSI-X (0x50) capabilities. */
