@@ -289,7 +289,7 @@ void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 {
 	struct instance *dev = inst_of(ctx);
-	const char *id = core_host.config_str(ctx, key);
+	const char *id = core_host.config_get_str(ctx, key);
 	const struct cfg_section *sec;
 	const char *path, *format, *ro;
 	char who[256];

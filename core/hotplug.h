@@ -22,7 +22,7 @@ int inst_drain(struct instance *dev, int timeout_ms);
 int vm_drain_devices(struct vm *vm);
 
 /* Attach the [kind id] section (kind from the REF key's table entry) to
- * dev's key: hv_config_str(key) names it from now on and the device's
+ * dev's key: hv_config_get_str(key) names it from now on and the device's
  * backend_attach op takes it. 0; -EOPNOTSUPP (no such op), -EINVAL (key is
  * not a section key), -EBUSY (a backend is attached by key), -ENOENT (no
  * such section), or the op's -errno (what it attached is released). Each

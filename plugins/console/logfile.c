@@ -13,9 +13,9 @@ struct logfile {
 static int logfile_create(struct hv_ctx *ctx)
 {
 	struct logfile *l = HV_STATE(ctx, struct logfile);
-	const char *path = hv_config_str(ctx, "path");
+	const char *path = hv_config_get_str(ctx, "path");
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
-		    (hv_config_int(ctx, "append") ? O_APPEND : O_TRUNC);
+		    (hv_config_get_int(ctx, "append") ? O_APPEND : O_TRUNC);
 
 	l->fd = open(path, flags, 0644);
 	if (l->fd < 0) {

@@ -138,7 +138,7 @@ static void unlink_stale(const char *path)
 static int sock_create(struct hv_ctx *ctx)
 {
 	struct sock *s = HV_STATE(ctx, struct sock);
-	const char *path = hv_config_str(ctx, "path");
+	const char *path = hv_config_get_str(ctx, "path");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int rc;
 
@@ -147,7 +147,7 @@ static int sock_create(struct hv_ctx *ctx)
 		hv_error(ctx, "%s: socket path too long", path);
 		return -ENAMETOOLONG;
 	}
-	s->cap = (size_t)hv_config_int(ctx, "buffer");
+	s->cap = (size_t)hv_config_get_int(ctx, "buffer");
 	s->ring = malloc(s->cap);
 	if (!s->ring)
 		return -ENOMEM;

@@ -85,7 +85,7 @@ static int stdio_create(struct hv_ctx *ctx)
 	struct con *c = HV_STATE(ctx, struct con);
 	int rc;
 
-	if (hv_config_int(ctx, "input")) {
+	if (hv_config_get_int(ctx, "input")) {
 		if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &c->saved)) {
 			struct termios t = c->saved;
 

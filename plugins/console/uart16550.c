@@ -222,10 +222,10 @@ static const struct hv_chr_cbs uart_chr = { .receive = uart_receive };
 static int uart_create(struct hv_ctx *ctx)
 {
 	struct uart *u = HV_STATE(ctx, struct uart);
-	uint64_t port = (uint64_t)hv_config_int(ctx, "port");
+	uint64_t port = (uint64_t)hv_config_get_int(ctx, "port");
 	int rc;
 
-	u->irq = (unsigned)hv_config_int(ctx, "irq");
+	u->irq = (unsigned)hv_config_get_int(ctx, "irq");
 	rc = hv_region_add(ctx, HV_SPACE_PIO, port, 8, &uart_ops, u, NULL);
 	if (rc) {
 		hv_error(ctx, "ports 0x%llx-0x%llx: %s", (unsigned long long)port,
@@ -234,7 +234,7 @@ static int uart_create(struct hv_ctx *ctx)
 		return rc;
 	}
 	u->chr = hv_chr_attach(ctx, "console", &uart_chr, u);
-	if (!u->chr && hv_config_str(ctx, "console"))
+	if (!u->chr && hv_config_get_str(ctx, "console"))
 		return -ENODEV;
 	return 0;
 }

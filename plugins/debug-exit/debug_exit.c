@@ -40,10 +40,10 @@ static const struct hv_region_ops dx_ops = {
 static int dx_create(struct hv_ctx *ctx)
 {
 	struct dbgexit *d = HV_STATE(ctx, struct dbgexit);
-	uint64_t port = (uint64_t)hv_config_int(ctx, "port");
+	uint64_t port = (uint64_t)hv_config_get_int(ctx, "port");
 	int rc;
 
-	d->qemu = hv_config_int(ctx, "mode") == 1;
+	d->qemu = hv_config_get_int(ctx, "mode") == 1;
 	rc = hv_region_add(ctx, HV_SPACE_PIO, port, 4, &dx_ops, d, NULL);
 	if (rc)
 		hv_error(ctx, "port 0x%llx: %s", (unsigned long long)port,

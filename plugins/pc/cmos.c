@@ -44,7 +44,7 @@ struct cmos {
 
 static int64_t now_s(struct hv_ctx *ctx, struct cmos *c)
 {
-	return c->base_s + (int64_t)((hv_clock_ns(ctx) - c->base_ns) / 1000000000ull) +
+	return c->base_s + (int64_t)((hv_clock_now(ctx) - c->base_ns) / 1000000000ull) +
 	       c->offset;
 }
 
@@ -139,7 +139,7 @@ static int alarm_hit(struct cmos *c)
 static void on_tick(struct hv_ctx *ctx, void *opaque)
 {
 	struct cmos *c = opaque;
-	uint64_t ns = hv_clock_ns(ctx) - c->base_ns;
+	uint64_t ns = hv_clock_now(ctx) - c->base_ns;
 
 	if (!(c->ram[REG_B] & B_SET)) {
 		latch(ctx, c);
@@ -251,7 +251,7 @@ static void fill_vm_facts(struct hv_ctx *ctx, struct cmos *c)
 	struct hv_vm_info vi;
 	uint64_t below, above;
 
-	if (hv_vm_info(ctx, &vi))
+	if (hv_vm_info_get(ctx, &vi))
 		return;
 	below = vi.ram_below_4g, above = vi.ram_above_4g;
 	set16(c, 0x15, below < 640 * 1024 ? below >> 10 : 640); /* base, KiB */
@@ -273,15 +273,15 @@ static void fill_vm_facts(struct hv_ctx *ctx, struct cmos *c)
 static int cmos_create(struct hv_ctx *ctx)
 {
 	struct cmos *c = HV_STATE(ctx, struct cmos);
-	uint64_t port = (uint64_t)hv_config_int(ctx, "port");
+	uint64_t port = (uint64_t)hv_config_get_int(ctx, "port");
 	struct timespec ts;
 	int rc;
 
-	c->irq = (unsigned)hv_config_int(ctx, "irq");
-	c->localtime = hv_config_int(ctx, "clock") == 1;
+	c->irq = (unsigned)hv_config_get_int(ctx, "irq");
+	c->localtime = hv_config_get_int(ctx, "clock") == 1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->base_s = ts.tv_sec;
-	c->base_ns = hv_clock_ns(ctx);
+	c->base_ns = hv_clock_now(ctx);
 	fill_vm_facts(ctx, c);
 	rc = hv_region_add(ctx, HV_SPACE_PIO, port, 2, &cmos_ops, c, NULL);
 	if (rc) {

@@ -62,7 +62,7 @@ static uint32_t dirty_read(struct hv_ctx *ctx, struct testdev *t)
 	size_t bytes = (t->ram_size / 4096 + 63) / 64 * 8;
 
 	if (!t->ram || bytes > sizeof(map) ||
-	    hv_pci_bar_dirty(ctx, t->dev, 4, map, bytes))
+	    hv_pci_bar_dirty_get(ctx, t->dev, 4, map, bytes))
 		return ~0u;
 	return (uint32_t)map[0];
 }
@@ -89,13 +89,13 @@ static uint64_t reg_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
 
 static void doorbell(struct hv_ctx *ctx, struct testdev *t, uint32_t vector)
 {
-	int rc = hv_pci_msi(ctx, t->dev, vector);
+	int rc = hv_pci_msi_send(ctx, t->dev, vector);
 
 	t->count++;
 	t->status |= 1;
 	if (rc == -ENOENT) {
 		t->result = RESULT_INTX;
-		hv_pci_intx(ctx, t->dev, 1);
+		hv_pci_intx_set(ctx, t->dev, 1);
 	} else {
 		t->result = rc ? RESULT_NOBM : RESULT_MSI;
 	}
@@ -113,7 +113,7 @@ static void reg_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 	case REG_ACK:
 		t->status &= ~(uint32_t)val;
 		if (!t->status)
-			hv_pci_intx(ctx, t->dev, 0);
+			hv_pci_intx_set(ctx, t->dev, 0);
 		break;
 	case REG_DOORBELL:
 		doorbell(ctx, t, (uint32_t)val);
@@ -134,12 +134,12 @@ static int testdev_create(struct hv_ctx *ctx)
 	struct hv_pci_info info = {
 		.vendor = 0x1234, .device = 0x7e57, .class_code = 0xff0000,
 		.revision = 1, .irq_pin = 1,
-		.msi_vectors = (uint16_t)hv_config_int(ctx, "msi_vectors"),
-		.msix_vectors = (uint16_t)hv_config_int(ctx, "msix_vectors"),
+		.msi_vectors = (uint16_t)hv_config_get_int(ctx, "msi_vectors"),
+		.msix_vectors = (uint16_t)hv_config_get_int(ctx, "msix_vectors"),
 		.msix_bar = 1,
 		.bar = {
 			[0] = { .size = 4096, .flags = HV_PCI_BAR_MEM32, .ops = &regs, .opaque = t },
-			[2] = { .size = (uint64_t)hv_config_int(ctx, "bar2_size"),
+			[2] = { .size = (uint64_t)hv_config_get_int(ctx, "bar2_size"),
 				.flags = HV_PCI_BAR_MEM64 | HV_PCI_BAR_PREFETCH,
 				.ops = &regs, .opaque = t },
 		},
@@ -147,7 +147,7 @@ static int testdev_create(struct hv_ctx *ctx)
 
 	int rc;
 
-	t->ram_size = (uint64_t)hv_config_int(ctx, "ram_bar");
+	t->ram_size = (uint64_t)hv_config_get_int(ctx, "ram_bar");
 	/* the core would refuse these too, but only we know which key it was */
 	if (info.msi_vectors & (info.msi_vectors - 1)) {
 		hv_error(ctx, "msi_vectors = %u: an MSI vector count is 0, 1, 2, 4, 8, 16 or 32",
@@ -164,7 +164,7 @@ static int testdev_create(struct hv_ctx *ctx)
 						   .flags = HV_PCI_BAR_MEM32 | HV_PCI_BAR_RAM };
 	if ((rc = hv_pci_register(ctx, &info, &t->dev)))
 		return rc;
-	if (t->ram_size && !(t->ram = hv_pci_bar_ram(ctx, t->dev, 4))) {
+	if (t->ram_size && !(t->ram = hv_pci_bar_ram_get(ctx, t->dev, 4))) {
 		hv_error(ctx, "ram_bar: the core gave no memory for BAR4");
 		return -ENOSYS;
 	}
@@ -178,7 +178,7 @@ static void testdev_reset(struct hv_ctx *ctx)
 	t->scratch = t->status = t->count = t->result = t->ramidx = 0;
 	if (t->ram)
 		t->ram[2] = RAM_SIG;
-	hv_pci_intx(ctx, t->dev, 0);
+	hv_pci_intx_set(ctx, t->dev, 0);
 }
 
 static int testdev_save(struct hv_ctx *ctx, struct hv_state *st)

@@ -38,7 +38,7 @@ static int raw_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
-	hv_file_info(ctx, s->f, &s->fi);
+	hv_file_info_get(ctx, s->f, &s->fi);
 	return 0;
 }
 
@@ -151,7 +151,7 @@ static int raw_resize(struct hv_ctx *ctx, uint64_t size)
 	int r = hv_file_truncate(ctx, s->f, size);
 
 	if (r == 0)
-		hv_file_info(ctx, s->f, &s->fi);
+		hv_file_info_get(ctx, s->f, &s->fi);
 	return r;
 }
 

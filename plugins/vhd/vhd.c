@@ -426,7 +426,7 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 		return r;
 	}
 	seen[depth] = realpath(path, NULL);
-	hv_file_info(ctx, im->f, &fi);
+	hv_file_info_get(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < SEC)
 		FAIL(im, "%s: truncated: %llu bytes is too small for a VHD",

@@ -344,7 +344,7 @@ static int write_entry(struct vimg *im, const struct vpage *pg, int n)
 
 	if (!e)
 		return -ENOMEM;
-	hv_file_info(im->ctx, im->f, &fi);
+	hv_file_info_get(im->ctx, im->f, &fi);
 	h->sig = SIG_LOGE;
 	h->entry_length = len;
 	h->tail = 0;

@@ -699,7 +699,7 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 		return r;
 	}
 	seen[depth] = realpath(path, NULL);
-	hv_file_info(ctx, im->f, &fi);
+	hv_file_info_get(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < VHDX_REGION2 + VHDX_REGION_SIZE) {
 		hv_error(ctx,

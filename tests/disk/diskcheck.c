@@ -70,7 +70,7 @@ static int dc_create(struct hv_ctx *ctx)
 	s->d = hv_disk_attach(ctx, "disk");
 	if (!s->d)
 		return -22;
-	hv_disk_info(ctx, s->d, &info);
+	hv_disk_info_get(ctx, s->d, &info);
 	hv_info(ctx, "disk: %llu bytes, %u-byte sectors",
 		(unsigned long long)info.size, info.logical_sector);
 	s->buf = hv_buf_alloc(ctx, 4096);

@@ -239,7 +239,7 @@ static void frozen_v1_runs(void)
 	if (in) {
 		in->plugin->ops.device.reset(&in->ctx);
 		CHECK(((int *)in->ctx.state)[1] == 2); /* the harness reset it once */
-		CHECK(in->ctx.host->config_int(&in->ctx, "answer") == 7);
+		CHECK(in->ctx.host->config_get_int(&in->ctx, "answer") == 7);
 	}
 	vm_down(&h);
 }

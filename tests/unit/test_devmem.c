@@ -398,7 +398,7 @@ static void vga_window_rules(void)
 	CHECK(mem_find(&h.vm.mem, 0x9f000) && mem_find(&h.vm.mem, 0xc0000));
 	CHECK(vga_window(in, 3, NULL) == -EINVAL);
 	/* the RAM the claim hides still counts (the CMOS memory sizes) */
-	CHECK(hv_vm_info(&in->ctx, &vi) == 0 && vi.ram_below_4g == 64 << 20);
+	CHECK(hv_vm_info_get(&in->ctx, &vi) == 0 && vi.ram_below_4g == 64 << 20);
 	/* e820 is what it was without the claim: one low RAM range */
 	n = pc_e820(&h.vm, e, 16);
 	for (int i = 0; i < n; i++) {

@@ -323,7 +323,7 @@ static void backend_attach_detach(void)
 	CHECK_CONTAINS(e, "hot-plug: disk = nope: there is no [disk nope] section");
 	/* another one on the same key, and the first again afterwards */
 	CHECK(hotplug_attach(dev, "disk", "d1") == 0 && find(&h, "d1"));
-	CHECK(!strcmp(hv_config_str(&dev->ctx, "disk"), "d1"));
+	CHECK(!strcmp(hv_config_get_str(&dev->ctx, "disk"), "d1"));
 	start_reads(&h, 2);
 	CHECK(hotplug_detach(dev, "disk") == 0 && s->completed == 6);
 	CHECK(hotplug_attach(dev, "disk", "d0") == 0);
@@ -334,7 +334,7 @@ static void backend_attach_detach(void)
 	CHECK(hotplug_attach(dev, "disk", "d1") == -EIO);
 	e = unit_capture_end();
 	CHECK_CONTAINS(e, "refusing disk");
-	CHECK(!find(&h, "d1") && !hv_config_str(&dev->ctx, "disk"));
+	CHECK(!find(&h, "d1") && !hv_config_get_str(&dev->ctx, "disk"));
 out:
 	vm_down(&h);
 }

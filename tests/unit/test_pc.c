@@ -503,12 +503,12 @@ static void cmos_vm_facts(void)
 		;
 	CHECK(in != NULL);
 	if (in) {
-		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(hv_vm_info_get(&in->ctx, &vi) == 0);
 		CHECK(vi.ram_below_4g == 3ull << 30 && vi.ram_above_4g == 2ull << 30);
 		CHECK(vi.cpus == 3 && vi.machine == HV_MACHINE_PC);
 		/* a plugin built when the struct had only the RAM sizes */
 		memset(&vi, 0xee, sizeof(vi));
-		core_host.vm_info(&in->ctx, &vi, 16);
+		core_host.vm_info_get(&in->ctx, &vi, 16);
 		CHECK(vi.ram_above_4g == 2ull << 30 && vi.cpus == 0xeeeeeeee);
 	}
 	vm_down(&h);
@@ -522,7 +522,7 @@ static void cmos_vm_facts(void)
 	for (in = h.vm.instances; in && strcmp(in->ctx.name, "rtc"); in = in->next)
 		;
 	if (in) {
-		CHECK(hv_vm_info(&in->ctx, &vi) == 0);
+		CHECK(hv_vm_info_get(&in->ctx, &vi) == 0);
 		CHECK(vi.machine == HV_MACHINE_NONE && vi.cpus == 1);
 		CHECK(vi.ram_below_4g == 64ull << 20 && vi.ram_above_4g == 0);
 	}

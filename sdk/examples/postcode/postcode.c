@@ -49,10 +49,10 @@ static const struct hv_region_ops pc_ops = {
 static int pc_create(struct hv_ctx *ctx)
 {
 	struct postcode *p = HV_STATE(ctx, struct postcode);
-	uint64_t port = (uint64_t)hv_config_int(ctx, "port");
+	uint64_t port = (uint64_t)hv_config_get_int(ctx, "port");
 	int rc;
 
-	p->quiet = (int)hv_config_int(ctx, "quiet");
+	p->quiet = (int)hv_config_get_int(ctx, "quiet");
 	rc = hv_region_add(ctx, HV_SPACE_PIO, port, 1, &pc_ops, p, NULL);
 	if (rc)
 		hv_error(ctx, "port 0x%llx: %s", (unsigned long long)port,

@@ -42,7 +42,7 @@ struct hv_device_ops {
 	/* ---- v2.0: hot-plug (both optional; a core built for 1.0 never
 	 * calls them, nor does one whose plugin's ops_size stops short) ---- */
 	/* A backend section was attached at run time to the config key `key`
-	 * (a HV_KEY_SECTION key): hv_config_str(ctx, key) names it now; take
+	 * (a HV_KEY_SECTION key): hv_config_get_str(ctx, key) names it now; take
 	 * it the way create does (hv_disk_attach, hv_chr_attach or
 	 * hv_net_attach with this key). Main thread, domain lock held; vCPUs
 	 * may be running (the lock keeps region accesses out). 0, or -errno:

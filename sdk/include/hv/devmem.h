@@ -42,13 +42,13 @@ struct hv_pci_dev;
 
 /* The host address of RAM BAR `bar`, or NULL (not a RAM BAR of this
  * device, or a core without device memory). */
-static inline void *hv_pci_bar_ram(struct hv_ctx *ctx, struct hv_pci_dev *d,
+static inline void *hv_pci_bar_ram_get(struct hv_ctx *ctx, struct hv_pci_dev *d,
 				   unsigned bar)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_ram) +
-				      sizeof(ctx->host->pci_bar_ram) &&
-	    ctx->host->pci_bar_ram)
-		return ctx->host->pci_bar_ram(ctx, d, bar);
+	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_ram_get) +
+				      sizeof(ctx->host->pci_bar_ram_get) &&
+	    ctx->host->pci_bar_ram_get)
+		return ctx->host->pci_bar_ram_get(ctx, d, bar);
 	return NULL;
 }
 
@@ -57,14 +57,14 @@ static inline void *hv_pci_bar_ram(struct hv_ctx *ctx, struct hv_pci_dev *d,
  * (4 KiB at offset n * 4096), wherever the BAR is now. bitmap_bytes is a
  * multiple of 8; pages past it stay recorded for later. 0, -EINVAL,
  * -ENOSYS (core without device memory). */
-static inline int hv_pci_bar_dirty(struct hv_ctx *ctx, struct hv_pci_dev *d,
+static inline int hv_pci_bar_dirty_get(struct hv_ctx *ctx, struct hv_pci_dev *d,
 				   unsigned bar, uint64_t *bitmap,
 				   size_t bitmap_bytes)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_dirty) +
-				      sizeof(ctx->host->pci_bar_dirty) &&
-	    ctx->host->pci_bar_dirty)
-		return ctx->host->pci_bar_dirty(ctx, d, bar, bitmap, bitmap_bytes);
+	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_dirty_get) +
+				      sizeof(ctx->host->pci_bar_dirty_get) &&
+	    ctx->host->pci_bar_dirty_get)
+		return ctx->host->pci_bar_dirty_get(ctx, d, bar, bitmap, bitmap_bytes);
 	return -ENOSYS;
 }
 
@@ -72,23 +72,23 @@ static inline int hv_pci_bar_dirty(struct hv_ctx *ctx, struct hv_pci_dev *d,
  * decodes (HV_VGA_*); *ram (if not NULL) gets the device's 128 KiB. 0,
  * -EBUSY (another device has it; a first call after create), -EINVAL,
  * -ENOSYS. */
-static inline int hv_vga_window(struct hv_ctx *ctx, int mode, void **ram)
+static inline int hv_vga_window_set(struct hv_ctx *ctx, int mode, void **ram)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, vga_window) +
-				      sizeof(ctx->host->vga_window) &&
-	    ctx->host->vga_window)
-		return ctx->host->vga_window(ctx, mode, ram);
+	if (ctx->host->size >= offsetof(struct hv_host, vga_window_set) +
+				      sizeof(ctx->host->vga_window_set) &&
+	    ctx->host->vga_window_set)
+		return ctx->host->vga_window_set(ctx, mode, ram);
 	return -ENOSYS;
 }
 
 /* hv_pci_bar_dirty for the window's 128 KiB (32 pages: 8 bytes). */
-static inline int hv_vga_dirty(struct hv_ctx *ctx, uint64_t *bitmap,
+static inline int hv_vga_dirty_get(struct hv_ctx *ctx, uint64_t *bitmap,
 			       size_t bitmap_bytes)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, vga_dirty) +
-				      sizeof(ctx->host->vga_dirty) &&
-	    ctx->host->vga_dirty)
-		return ctx->host->vga_dirty(ctx, bitmap, bitmap_bytes);
+	if (ctx->host->size >= offsetof(struct hv_host, vga_dirty_get) +
+				      sizeof(ctx->host->vga_dirty_get) &&
+	    ctx->host->vga_dirty_get)
+		return ctx->host->vga_dirty_get(ctx, bitmap, bitmap_bytes);
 	return -ENOSYS;
 }
 

@@ -184,10 +184,10 @@ struct hv_host {
 	uint32_t size; /* sizeof(struct hv_host) in the core */
 	uint16_t abi_major, abi_minor;
 	/* ---- v1.0 ---- */
-	void (*log)(struct hv_ctx *ctx, int level, const char *fmt, va_list ap);
+	void (*log_write)(struct hv_ctx *ctx, int level, const char *fmt, va_list ap);
 
-	const char *(*config_str)(struct hv_ctx *ctx, const char *key);
-	int64_t (*config_int)(struct hv_ctx *ctx, const char *key);
+	const char *(*config_get_str)(struct hv_ctx *ctx, const char *key);
+	int64_t (*config_get_int)(struct hv_ctx *ctx, const char *key);
 
 	int (*mem_read)(struct hv_ctx *ctx, uint64_t gpa, void *buf, size_t len);
 	int (*mem_write)(struct hv_ctx *ctx, uint64_t gpa, const void *buf,
@@ -213,8 +213,8 @@ struct hv_host {
 	void (*timer_arm)(struct hv_ctx *ctx, struct hv_timer *t,
 			  uint64_t delay_ns, uint64_t period_ns);
 	void (*timer_free)(struct hv_ctx *ctx, struct hv_timer *t);
-	int (*defer)(struct hv_ctx *ctx, hv_cb cb, void *opaque);
-	uint64_t (*clock_ns)(struct hv_ctx *ctx);
+	int (*loop_defer)(struct hv_ctx *ctx, hv_cb cb, void *opaque);
+	uint64_t (*clock_now)(struct hv_ctx *ctx);
 
 	void (*vm_request)(struct hv_ctx *ctx, int request, int status);
 
@@ -229,7 +229,7 @@ struct hv_host {
 	size_t (*console_input)(struct hv_ctx *ctx, const void *buf, size_t len);
 
 	struct hv_disk *(*disk_attach)(struct hv_ctx *ctx, const char *key);
-	void (*disk_info)(struct hv_ctx *ctx, struct hv_disk *d,
+	void (*disk_info_get)(struct hv_ctx *ctx, struct hv_disk *d,
 			  struct hv_disk_info *info);
 	int (*disk_submit)(struct hv_ctx *ctx, struct hv_disk *d,
 			   struct hv_disk_req *req);
@@ -247,7 +247,7 @@ struct hv_host {
 	int (*file_open)(struct hv_ctx *ctx, const char *path, unsigned flags,
 			 struct hv_file **out);
 	void (*file_close)(struct hv_ctx *ctx, struct hv_file *f);
-	void (*file_info)(struct hv_ctx *ctx, struct hv_file *f,
+	void (*file_info_get)(struct hv_ctx *ctx, struct hv_file *f,
 			  struct hv_file_info *info);
 	int (*file_submit)(struct hv_ctx *ctx, struct hv_file *f,
 			   struct hv_file_io *io);
@@ -263,18 +263,18 @@ struct hv_host {
 	/* ---- v1.0: PCI (hv/pci.h has the wrappers) ---- */
 	int (*pci_register)(struct hv_ctx *ctx, const struct hv_pci_info *info,
 			    size_t info_size, struct hv_pci_dev **out);
-	void (*pci_intx)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
-	int (*pci_msi)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
-	uint16_t (*pci_command)(struct hv_ctx *ctx, struct hv_pci_dev *d);
+	void (*pci_intx_set)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
+	int (*pci_msi_send)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
+	uint16_t (*pci_command_get)(struct hv_ctx *ctx, struct hv_pci_dev *d);
 
 	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
-	void (*vm_info)(struct hv_ctx *ctx, struct hv_vm_info *info,
+	void (*vm_info_get)(struct hv_ctx *ctx, struct hv_vm_info *info,
 			size_t info_size);
 
 	/* ---- v2.0: cross-domain calls (hv/post.h has the wrappers) ---- */
 	struct hv_peer *(*peer_get)(struct hv_ctx *ctx, const char *key);
 	int (*post_listen)(struct hv_ctx *ctx, hv_post_fn fn, void *opaque);
-	int (*postv)(struct hv_ctx *ctx, struct hv_peer *peer, uint32_t type,
+	int (*post_sendv)(struct hv_ctx *ctx, struct hv_peer *peer, uint32_t type,
 		     const struct iovec *iov, int iovcnt);
 	int (*domain_held)(struct hv_ctx *ctx);
 	/* ---- v2.0: DMA mappings that outlive a callback (hv/dma.h) ---- */
@@ -283,12 +283,12 @@ struct hv_host {
 	void (*dma_unmap)(struct hv_ctx *ctx, struct hv_dma *dma,
 			  uint64_t written);
 	/* ---- v2.0: device memory (hv/devmem.h has the wrappers) ---- */
-	void *(*pci_bar_ram)(struct hv_ctx *ctx, struct hv_pci_dev *d,
+	void *(*pci_bar_ram_get)(struct hv_ctx *ctx, struct hv_pci_dev *d,
 			     unsigned bar);
-	int (*pci_bar_dirty)(struct hv_ctx *ctx, struct hv_pci_dev *d,
+	int (*pci_bar_dirty_get)(struct hv_ctx *ctx, struct hv_pci_dev *d,
 			     unsigned bar, uint64_t *bitmap, size_t bitmap_bytes);
-	int (*vga_window)(struct hv_ctx *ctx, int mode, void **ram);
-	int (*vga_dirty)(struct hv_ctx *ctx, uint64_t *bitmap,
+	int (*vga_window_set)(struct hv_ctx *ctx, int mode, void **ram);
+	int (*vga_dirty_get)(struct hv_ctx *ctx, uint64_t *bitmap,
 			 size_t bitmap_bytes);
 };
 
@@ -298,7 +298,7 @@ hv_log(struct hv_ctx *ctx, int level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	ctx->host->log(ctx, level, fmt, ap);
+	ctx->host->log_write(ctx, level, fmt, ap);
 	va_end(ap);
 }
 #define hv_error(ctx, ...) hv_log(ctx, HV_LOG_ERROR, __VA_ARGS__)
@@ -308,15 +308,15 @@ hv_log(struct hv_ctx *ctx, int level, const char *fmt, ...)
 
 /* ---- configuration: values were validated against the key table ---- */
 /* The value as text, or the key's default, or NULL when neither exists. */
-static inline const char *hv_config_str(struct hv_ctx *ctx, const char *key)
+static inline const char *hv_config_get_str(struct hv_ctx *ctx, const char *key)
 {
-	return ctx->host->config_str(ctx, key);
+	return ctx->host->config_get_str(ctx, key);
 }
 /* INT and SIZE keys: the number; BOOL: 0 or 1; ENUM: the choice's index.
  * Unset keys without a default read 0. */
-static inline int64_t hv_config_int(struct hv_ctx *ctx, const char *key)
+static inline int64_t hv_config_get_int(struct hv_ctx *ctx, const char *key)
 {
-	return ctx->host->config_int(ctx, key);
+	return ctx->host->config_get_int(ctx, key);
 }
 
 /* ---- guest memory: every call checks the whole range ---- */
@@ -394,14 +394,14 @@ static inline void hv_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
 	ctx->host->timer_free(ctx, t);
 }
 /* Run cb once, soon, on the main thread (a bottom half). */
-static inline int hv_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
+static inline int hv_loop_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
 {
-	return ctx->host->defer(ctx, cb, opaque);
+	return ctx->host->loop_defer(ctx, cb, opaque);
 }
 /* Guest time in ns: monotonic, stopped while the VM is paused. */
-static inline uint64_t hv_clock_ns(struct hv_ctx *ctx)
+static inline uint64_t hv_clock_now(struct hv_ctx *ctx)
 {
-	return ctx->host->clock_ns(ctx);
+	return ctx->host->clock_now(ctx);
 }
 
 /* ---- the VM: queued; the main loop acts on it ---- */
@@ -426,15 +426,15 @@ struct hv_vm_info {
 
 /* Fill *info: 0, or -ENOSYS (and *info zeroed) on a core without the
  * service. Any thread, any callback; takes no lock. */
-static inline int hv_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info)
+static inline int hv_vm_info_get(struct hv_ctx *ctx, struct hv_vm_info *info)
 {
 	const struct hv_host *h = ctx->host;
 
 	memset(info, 0, sizeof(*info));
-	if (h->size < offsetof(struct hv_host, vm_info) + sizeof(h->vm_info) ||
-	    !h->vm_info)
+	if (h->size < offsetof(struct hv_host, vm_info_get) + sizeof(h->vm_info_get) ||
+	    !h->vm_info_get)
 		return -ENOSYS;
-	h->vm_info(ctx, info, sizeof(*info));
+	h->vm_info_get(ctx, info, sizeof(*info));
 	return 0;
 }
 
@@ -485,10 +485,10 @@ static inline struct hv_disk *hv_disk_attach(struct hv_ctx *ctx,
 {
 	return ctx->host->disk_attach(ctx, key);
 }
-static inline void hv_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
+static inline void hv_disk_info_get(struct hv_ctx *ctx, struct hv_disk *d,
 				struct hv_disk_info *info)
 {
-	ctx->host->disk_info(ctx, d, info);
+	ctx->host->disk_info_get(ctx, d, info);
 }
 /* 0 when queued (done() will run), or -errno when refused at once (bad
  * range, read-only): then done() does not run. */
@@ -550,10 +550,10 @@ static inline void hv_file_close(struct hv_ctx *ctx, struct hv_file *f)
 {
 	ctx->host->file_close(ctx, f);
 }
-static inline void hv_file_info(struct hv_ctx *ctx, struct hv_file *f,
+static inline void hv_file_info_get(struct hv_ctx *ctx, struct hv_file *f,
 				struct hv_file_info *info)
 {
-	ctx->host->file_info(ctx, f, info);
+	ctx->host->file_info_get(ctx, f, info);
 }
 static inline int hv_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 				 struct hv_file_io *io)

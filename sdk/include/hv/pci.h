@@ -14,8 +14,8 @@
  *
  * Threads and locks: BAR accesses (hv_pci_bar.ops) run on vCPU threads and
  * cfg_read/cfg_write on the vCPU thread of the configuration access, all
- * with the device's domain lock held, like any region. hv_pci_intx() and
- * hv_pci_msi() may be called from any of the device's callbacks.
+ * with the device's domain lock held, like any region. hv_pci_intx_set() and
+ * hv_pci_msi_send() may be called from any of the device's callbacks.
  */
 #ifndef HV_PCI_H
 #define HV_PCI_H
@@ -32,7 +32,7 @@ struct hv_pci_dev;
 #define HV_PCI_BAR_PREFETCH 0x8u /* memory BAR marked prefetchable */
 /* v2.0, with MEM32 or MEM64: memory the core allocates (size a power of
  * two, at least 4096) and maps as guest memory, not trapped: ops unused.
- * hv_pci_bar_ram() gives its host address (hv/devmem.h). */
+ * hv_pci_bar_ram_get() gives its host address (hv/devmem.h). */
 #define HV_PCI_BAR_RAM 0x10u
 
 /* Device-specific configuration space starts here; below it the core keeps
@@ -88,25 +88,25 @@ static inline int hv_pci_register(struct hv_ctx *ctx,
 
 /* Drive the INTx pin: level 1 asserts, 0 deasserts. Shared lines are
  * OR-ed; the guest's Interrupt Disable bit masks the pin. */
-static inline void hv_pci_intx(struct hv_ctx *ctx, struct hv_pci_dev *d,
+static inline void hv_pci_intx_set(struct hv_ctx *ctx, struct hv_pci_dev *d,
 			       int level)
 {
-	ctx->host->pci_intx(ctx, d, level);
+	ctx->host->pci_intx_set(ctx, d, level);
 }
 
 /* Signal MSI-X entry or MSI vector `vector`: 0 when sent or left pending
  * (a masked MSI-X entry), -ENOENT when the guest enabled neither MSI nor
  * MSI-X (use INTx), -EPERM without bus mastering. */
-static inline int hv_pci_msi(struct hv_ctx *ctx, struct hv_pci_dev *d,
+static inline int hv_pci_msi_send(struct hv_ctx *ctx, struct hv_pci_dev *d,
 			     unsigned vector)
 {
-	return ctx->host->pci_msi(ctx, d, vector);
+	return ctx->host->pci_msi_send(ctx, d, vector);
 }
 
 /* The guest's command register (HV_PCI_CMD_*): check MASTER before DMA. */
-static inline uint16_t hv_pci_command(struct hv_ctx *ctx, struct hv_pci_dev *d)
+static inline uint16_t hv_pci_command_get(struct hv_ctx *ctx, struct hv_pci_dev *d)
 {
-	return ctx->host->pci_command(ctx, d);
+	return ctx->host->pci_command_get(ctx, d);
 }
 
 #endif

@@ -102,15 +102,15 @@ static inline int hv_post_listen(struct hv_ctx *ctx, hv_post_fn fn,
  * HV_POST_MAX, -EAGAIN when the target's queue is full, -ENODEV when the
  * target is gone, -EINVAL for a NULL peer, -ENOSYS on an older core.
  */
-static inline int hv_postv(struct hv_ctx *ctx, struct hv_peer *peer,
+static inline int hv_post_sendv(struct hv_ctx *ctx, struct hv_peer *peer,
 			   uint32_t type, const struct iovec *iov, int iovcnt)
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, postv) + sizeof(h->postv) ||
-	    !h->postv)
+	if (h->size < offsetof(struct hv_host, post_sendv) + sizeof(h->post_sendv) ||
+	    !h->post_sendv)
 		return -ENOSYS;
-	return h->postv(ctx, peer, type, iov, iovcnt);
+	return h->post_sendv(ctx, peer, type, iov, iovcnt);
 }
 
 static inline int hv_post(struct hv_ctx *ctx, struct hv_peer *peer,
@@ -118,7 +118,7 @@ static inline int hv_post(struct hv_ctx *ctx, struct hv_peer *peer,
 {
 	struct iovec iov = { (void *)msg, len };
 
-	return hv_postv(ctx, peer, type, &iov, 1);
+	return hv_post_sendv(ctx, peer, type, &iov, 1);
 }
 
 /*
