@@ -517,7 +517,9 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 	struct job *j;
 	int al;
 
-	if (io->op < HV_DISK_READ || io->op > HV_DISK_DISCARD || io->iovcnt < 0)
+	/* io->size (stamped by hv_file_submit()) covers what this core reads */
+	if (io->size < sizeof(struct hv_file_io) || io->op < HV_DISK_READ ||
+	    io->op > HV_DISK_DISCARD || io->iovcnt < 0)
 		return -EINVAL;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -589,14 +591,15 @@ void core_file_close(struct hv_ctx *ctx, struct hv_file *f)
 }
 
 void core_file_info(struct hv_ctx *ctx, struct hv_file *f,
-		    struct hv_file_info *info)
+		    struct hv_file_info *info, size_t info_size)
 {
 	struct stat st;
 
 	/* the size moves as formats grow their files */
 	if (!f->info.is_block_device && fstat(f->bfd, &st) == 0)
 		f->info.size = (uint64_t)st.st_size;
-	*info = f->info;
+	memset(info, 0, info_size);
+	memcpy(info, &f->info, info_size < sizeof(f->info) ? info_size : sizeof(f->info));
 }
 
 int64_t core_file_pread(struct hv_ctx *ctx, struct hv_file *f, void *buf,

@@ -343,15 +343,21 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	return d;
 }
 
+/* As much of the info as the caller's struct holds; the rest zeroed. */
 void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
-		    struct hv_disk_info *info)
+		    struct hv_disk_info *info, size_t info_size)
 {
-	*info = d->info;
+	memset(info, 0, info_size);
+	memcpy(info, &d->info, info_size < sizeof(d->info) ? info_size : sizeof(d->info));
 }
 
+/* A request from a plugin: its size (stamped by hv_disk_submit()) must
+ * cover every member this core reads. */
 int core_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 		     struct hv_disk_req *req)
 {
+	if (req->size < sizeof(struct hv_disk_req))
+		return -EINVAL;
 	return disk_submit(d, ctx, req);
 }
 

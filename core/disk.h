@@ -15,7 +15,7 @@ struct instance;
 /* hv_host members, same signatures */
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key);
 void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
-		    struct hv_disk_info *info);
+		    struct hv_disk_info *info, size_t info_size);
 int core_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 		     struct hv_disk_req *req);
 void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,
@@ -25,7 +25,7 @@ int core_file_open(struct hv_ctx *ctx, const char *path, unsigned flags,
 		   struct hv_file **out);
 void core_file_close(struct hv_ctx *ctx, struct hv_file *f);
 void core_file_info(struct hv_ctx *ctx, struct hv_file *f,
-		    struct hv_file_info *info);
+		    struct hv_file_info *info, size_t info_size);
 int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 		     struct hv_file_io *io);
 int64_t core_file_pread(struct hv_ctx *ctx, struct hv_file *f, void *buf,

@@ -42,17 +42,25 @@ struct hv_timer {
 
 struct hv_chr {
 	struct instance *dev, *con;
-	const struct hv_chr_cbs *cbs;
+	const struct hv_chr_cbs *cbs; /* &own */
+	struct hv_chr_cbs own; /* the plugin's, as far as both know them */
 	void *opaque;
 };
 
 struct hv_net {
 	struct instance *dev, *be;
-	const struct hv_net_cbs *cbs;
+	const struct hv_net_cbs *cbs; /* &own */
+	struct hv_net_cbs own; /* the plugin's, as far as both know them */
 	void *opaque;
 	struct hv_peer *port; /* be has its own domain: frames are posted */
 	struct hv_net *next;  /* in dev->ports when port is set */
 };
+
+/* A callback table the plugin compiled at cbs_size bytes: the members both
+ * sides know, the rest zero (a newer plugin's extra members are unseen). */
+#define COPY_CBS(dst, src, src_size)                                          \
+	memcpy(&(dst), (src), (src_size) < sizeof(dst) ? (src_size) : sizeof(dst))
+
 
 /* A plugin's errors name its section, the way the config's own errors do. */
 static void svc_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
@@ -457,7 +465,8 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 }
 
 static struct hv_chr *svc_chr_attach(struct hv_ctx *ctx, const char *key,
-				     const struct hv_chr_cbs *cbs, void *opaque)
+				     const struct hv_chr_cbs *cbs, size_t cbs_size,
+				     void *opaque)
 {
 	struct instance *dev = inst_of(ctx), *con;
 	struct hv_chr *c;
@@ -469,7 +478,10 @@ static struct hv_chr *svc_chr_attach(struct hv_ctx *ctx, const char *key,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	*c = (struct hv_chr){ .dev = dev, .con = con, .cbs = cbs, .opaque = opaque };
+	*c = (struct hv_chr){ .dev = dev, .con = con, .opaque = opaque };
+	if (cbs)
+		COPY_CBS(c->own, cbs, cbs_size);
+	c->cbs = &c->own;
 	con->link = c;
 	return c;
 }
@@ -535,13 +547,17 @@ static void net_port_rx(void *arg, const void *msg, size_t len)
 
 /* The NIC's end of a switch port; freed with the NIC's links below. */
 static struct hv_net *net_port_open(struct instance *dev, struct instance *sw,
-				    const struct hv_net_cbs *cbs, void *opaque)
+				    const struct hv_net_cbs *cbs, size_t cbs_size,
+				    void *opaque)
 {
 	struct hv_net *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	*n = (struct hv_net){ .dev = dev, .be = sw, .cbs = cbs, .opaque = opaque };
+	*n = (struct hv_net){ .dev = dev, .be = sw, .opaque = opaque };
+	if (cbs)
+		COPY_CBS(n->own, cbs, cbs_size);
+	n->cbs = &n->own;
 	n->port = post_port_open(dev, sw, net_port_rx, n);
 	if (!n->port) {
 		free(n);
@@ -553,7 +569,8 @@ static struct hv_net *net_port_open(struct instance *dev, struct instance *sw,
 }
 
 static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
-				     const struct hv_net_cbs *cbs, void *opaque)
+				     const struct hv_net_cbs *cbs, size_t cbs_size,
+				     void *opaque)
 {
 	struct instance *dev = inst_of(ctx), *be;
 	struct hv_net *n;
@@ -561,14 +578,17 @@ static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 
 	be = net_shared(dev, key);
 	if (be)
-		return net_port_open(dev, be, cbs, opaque);
+		return net_port_open(dev, be, cbs, cbs_size, opaque);
 	be = backend_attach(dev, key, "net", &e);
 	if (!be)
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	*n = (struct hv_net){ .dev = dev, .be = be, .cbs = cbs, .opaque = opaque };
+	*n = (struct hv_net){ .dev = dev, .be = be, .opaque = opaque };
+	if (cbs)
+		COPY_CBS(n->own, cbs, cbs_size);
+	n->cbs = &n->own;
 	be->link = n;
 	return n;
 }

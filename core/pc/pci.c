@@ -53,6 +53,7 @@ struct hv_pci_dev {
 	struct pci_host *h;
 	struct instance *in; /* NULL: the host bridge */
 	struct hv_pci_info info;
+	struct hv_pci_bar bars[6]; /* info.bar points here */
 	unsigned slot, gsi;
 	uint8_t cfg[256], wmask[256];
 	struct bar bar[6];
@@ -751,7 +752,7 @@ static int add_bars(struct hv_pci_dev *d)
 }
 
 int pci_register(struct hv_ctx *ctx, const struct hv_pci_info *info,
-		 size_t info_size, struct hv_pci_dev **out)
+		 size_t info_size, size_t bar_size, struct hv_pci_dev **out)
 {
 	struct instance *in = inst_of(ctx);
 	struct pci_host *h = in->vm ? in->vm->pci : NULL;
@@ -771,6 +772,11 @@ int pci_register(struct hv_ctx *ctx, const struct hv_pci_info *info,
 	if (!d)
 		return -ENOMEM;
 	memcpy(&d->info, info, info_size < sizeof(d->info) ? info_size : sizeof(d->info));
+	/* the plugin's BAR entries, each as far as both sides know them */
+	for (int i = 0; d->info.bar && i < 6; i++)
+		memcpy(&d->bars[i], (const char *)d->info.bar + i * bar_size,
+		       bar_size < sizeof(d->bars[i]) ? bar_size : sizeof(d->bars[i]));
+	d->info.bar = d->bars;
 	if ((rc = check_info(in, &d->info)) || (rc = pick_slot(h, in, &slot)))
 		goto out_free;
 	d->h = h, d->in = in, d->slot = slot;

@@ -38,7 +38,7 @@ void pci_cfg_write(struct pci_host *h, unsigned bdf, unsigned reg,
 
 /* SDK services. */
 int pci_register(struct hv_ctx *ctx, const struct hv_pci_info *info,
-		 size_t info_size, struct hv_pci_dev **out);
+		 size_t info_size, size_t bar_size, struct hv_pci_dev **out);
 void pci_intx(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 int pci_msi(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 uint16_t pci_command(struct hv_ctx *ctx, struct hv_pci_dev *d);

@@ -131,18 +131,19 @@ static const struct hv_region_ops regs = {
 static int testdev_create(struct hv_ctx *ctx)
 {
 	struct testdev *t = HV_STATE(ctx, struct testdev);
+	struct hv_pci_bar bars[6] = {
+		[0] = { .size = 4096, .flags = HV_PCI_BAR_MEM32, .ops = &regs, .opaque = t },
+		[2] = { .size = (uint64_t)hv_config_get_int(ctx, "bar2_size"),
+			.flags = HV_PCI_BAR_MEM64 | HV_PCI_BAR_PREFETCH,
+			.ops = &regs, .opaque = t },
+	};
 	struct hv_pci_info info = {
 		.vendor = 0x1234, .device = 0x7e57, .class_code = 0xff0000,
 		.revision = 1, .irq_pin = 1,
 		.msi_vectors = (uint16_t)hv_config_get_int(ctx, "msi_vectors"),
 		.msix_vectors = (uint16_t)hv_config_get_int(ctx, "msix_vectors"),
 		.msix_bar = 1,
-		.bar = {
-			[0] = { .size = 4096, .flags = HV_PCI_BAR_MEM32, .ops = &regs, .opaque = t },
-			[2] = { .size = (uint64_t)hv_config_get_int(ctx, "bar2_size"),
-				.flags = HV_PCI_BAR_MEM64 | HV_PCI_BAR_PREFETCH,
-				.ops = &regs, .opaque = t },
-		},
+		.bar = bars,
 	};
 
 	int rc;
@@ -160,7 +161,7 @@ static int testdev_create(struct hv_ctx *ctx)
 		return -EINVAL;
 	}
 	if (t->ram_size)
-		info.bar[4] = (struct hv_pci_bar){ .size = t->ram_size,
+		bars[4] = (struct hv_pci_bar){ .size = t->ram_size,
 						   .flags = HV_PCI_BAR_MEM32 | HV_PCI_BAR_RAM };
 	if ((rc = hv_pci_register(ctx, &info, &t->dev)))
 		return rc;

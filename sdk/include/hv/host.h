@@ -131,8 +131,8 @@ struct hv_disk_info {
  * from inside hv_disk_submit(). status is 0 or -errno.
  */
 struct hv_disk_req {
-	uint32_t op; /* enum hv_disk_op */
-	uint32_t reserved;
+	uint32_t size; /* sizeof in the plugin: hv_disk_submit() stamps it */
+	uint32_t op;   /* enum hv_disk_op */
 	uint64_t offset;
 	uint64_t len;
 	const struct iovec *iov;
@@ -170,8 +170,8 @@ struct hv_file_info {
  * hv_buf_alloc() and sector-aligned ranges are only the fast path.
  * HV_DISK_DISCARD punches a hole: iov is one {NULL, length} entry. */
 struct hv_file_io {
-	uint32_t op; /* HV_DISK_READ, _WRITE, _FLUSH (fdatasync), _DISCARD */
-	uint32_t reserved;
+	uint32_t size; /* sizeof in the plugin: hv_file_submit() stamps it */
+	uint32_t op;   /* HV_DISK_READ, _WRITE, _FLUSH (fdatasync), _DISCARD */
 	uint64_t offset;
 	const struct iovec *iov;
 	int iovcnt;
@@ -222,7 +222,8 @@ struct hv_host {
 	int (*state_read)(struct hv_state *st, void *buf, size_t len);
 
 	struct hv_chr *(*chr_attach)(struct hv_ctx *ctx, const char *key,
-				     const struct hv_chr_cbs *cbs, void *opaque);
+				     const struct hv_chr_cbs *cbs, size_t cbs_size,
+				     void *opaque);
 	size_t (*chr_write)(struct hv_ctx *ctx, struct hv_chr *c, const void *buf,
 			    size_t len);
 	void (*chr_input_ready)(struct hv_ctx *ctx, struct hv_chr *c);
@@ -230,14 +231,15 @@ struct hv_host {
 
 	struct hv_disk *(*disk_attach)(struct hv_ctx *ctx, const char *key);
 	void (*disk_info_get)(struct hv_ctx *ctx, struct hv_disk *d,
-			  struct hv_disk_info *info);
+			      struct hv_disk_info *info, size_t info_size);
 	int (*disk_submit)(struct hv_ctx *ctx, struct hv_disk *d,
 			   struct hv_disk_req *req);
 	void (*disk_complete)(struct hv_ctx *ctx, struct hv_disk_req *req,
 			      int status);
 
 	struct hv_net *(*net_attach)(struct hv_ctx *ctx, const char *key,
-				     const struct hv_net_cbs *cbs, void *opaque);
+				     const struct hv_net_cbs *cbs, size_t cbs_size,
+				     void *opaque);
 	int (*net_send)(struct hv_ctx *ctx, struct hv_net *n,
 			const struct iovec *iov, int iovcnt);
 	void (*net_rx_ready)(struct hv_ctx *ctx, struct hv_net *n);
@@ -248,7 +250,7 @@ struct hv_host {
 			 struct hv_file **out);
 	void (*file_close)(struct hv_ctx *ctx, struct hv_file *f);
 	void (*file_info_get)(struct hv_ctx *ctx, struct hv_file *f,
-			  struct hv_file_info *info);
+			      struct hv_file_info *info, size_t info_size);
 	int (*file_submit)(struct hv_ctx *ctx, struct hv_file *f,
 			   struct hv_file_io *io);
 	int64_t (*file_pread)(struct hv_ctx *ctx, struct hv_file *f, void *buf,
@@ -262,7 +264,8 @@ struct hv_host {
 
 	/* ---- v1.0: PCI (hv/pci.h has the wrappers) ---- */
 	int (*pci_register)(struct hv_ctx *ctx, const struct hv_pci_info *info,
-			    size_t info_size, struct hv_pci_dev **out);
+			    size_t info_size, size_t bar_size,
+			    struct hv_pci_dev **out);
 	void (*pci_intx_set)(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 	int (*pci_msi_send)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 	uint16_t (*pci_command_get)(struct hv_ctx *ctx, struct hv_pci_dev *d);
@@ -458,7 +461,7 @@ static inline struct hv_chr *hv_chr_attach(struct hv_ctx *ctx, const char *key,
 					   const struct hv_chr_cbs *cbs,
 					   void *opaque)
 {
-	return ctx->host->chr_attach(ctx, key, cbs, opaque);
+	return ctx->host->chr_attach(ctx, key, cbs, sizeof(*cbs), opaque);
 }
 /* Guest output; never blocks: a frontend that cannot keep up drops or
  * buffers, it never stalls the vCPU. Returns bytes taken. */
@@ -488,13 +491,14 @@ static inline struct hv_disk *hv_disk_attach(struct hv_ctx *ctx,
 static inline void hv_disk_info_get(struct hv_ctx *ctx, struct hv_disk *d,
 				struct hv_disk_info *info)
 {
-	ctx->host->disk_info_get(ctx, d, info);
+	ctx->host->disk_info_get(ctx, d, info, sizeof(*info));
 }
 /* 0 when queued (done() will run), or -errno when refused at once (bad
  * range, read-only): then done() does not run. */
 static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 				 struct hv_disk_req *req)
 {
+	req->size = sizeof(*req);
 	return ctx->host->disk_submit(ctx, d, req);
 }
 /* Disk formats: finish a request handed to their submit op. May be called
@@ -511,7 +515,7 @@ static inline struct hv_net *hv_net_attach(struct hv_ctx *ctx, const char *key,
 					   const struct hv_net_cbs *cbs,
 					   void *opaque)
 {
-	return ctx->host->net_attach(ctx, key, cbs, opaque);
+	return ctx->host->net_attach(ctx, key, cbs, sizeof(*cbs), opaque);
 }
 /* A frame from the guest to the backend: 0 or -errno (dropped). */
 static inline int hv_net_send(struct hv_ctx *ctx, struct hv_net *n,
@@ -553,11 +557,12 @@ static inline void hv_file_close(struct hv_ctx *ctx, struct hv_file *f)
 static inline void hv_file_info_get(struct hv_ctx *ctx, struct hv_file *f,
 				struct hv_file_info *info)
 {
-	ctx->host->file_info_get(ctx, f, info);
+	ctx->host->file_info_get(ctx, f, info, sizeof(*info));
 }
 static inline int hv_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 				 struct hv_file_io *io)
 {
+	io->size = sizeof(*io);
 	return ctx->host->file_submit(ctx, f, io);
 }
 /* Synchronous helpers for metadata: bytes done or -errno; any alignment. */

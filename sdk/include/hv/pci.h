@@ -63,7 +63,10 @@ struct hv_pci_info {
 				  and PBA; the device leaves that BAR unused */
 	uint8_t cap_next;      /* the device's first capability at or above
 				  HV_PCI_CFG_DEVICE, 0 for none */
-	struct hv_pci_bar bar[6];
+	/* Six BARs, or NULL for none. The core copies them at registration
+	 * (hv_pci_register() passes the entry size, so struct hv_pci_bar may
+	 * grow), so they may live on the caller's stack. */
+	const struct hv_pci_bar *bar;
 	/* Configuration space from HV_PCI_CFG_DEVICE to 0xfff (0x100 and up
 	 * only through ECAM). NULL: reads 0, writes are dropped. offset is
 	 * aligned to size (1, 2 or 4). */
@@ -83,7 +86,8 @@ static inline int hv_pci_register(struct hv_ctx *ctx,
 				  const struct hv_pci_info *info,
 				  struct hv_pci_dev **out)
 {
-	return ctx->host->pci_register(ctx, info, sizeof(*info), out);
+	return ctx->host->pci_register(ctx, info, sizeof(*info),
+				       sizeof(struct hv_pci_bar), out);
 }
 
 /* Drive the INTx pin: level 1 asserts, 0 deasserts. Shared lines are
