@@ -64,6 +64,11 @@ static const char *check_head(const struct hv_plugin_desc *d, char *why,
 {
 	if (d->size < DESC_FROZEN)
 		return "descriptor too small";
+	/* 2.0 changed the ABI on purpose (sdk/README.md, "From 1.0 to
+	 * 2.0"): an SDK 1 plugin is refused, with what to do about it */
+	if (d->abi_major == 1 && HV_ABI_MAJOR == 2)
+		return "built for SDK 1; this hv needs plugins built for SDK 2 "
+		       "(rebuild it against this hv's sdk/, see sdk/README.md)";
 	if (d->abi_major != HV_ABI_MAJOR) {
 		snprintf(why, n, "built for SDK major version %u, this hv speaks %u",
 			 d->abi_major, HV_ABI_MAJOR);

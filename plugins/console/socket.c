@@ -55,8 +55,8 @@ static void rewatch(struct hv_ctx *ctx, struct sock *s)
 	if (s->cw)
 		hv_fd_unwatch(ctx, s->cw);
 	s->cw = NULL;
-	if (ev)
-		hv_fd_watch(ctx, s->client_fd, ev, client_events, s, &s->cw);
+	if (ev && hv_fd_watch(ctx, s->client_fd, ev, client_events, s, &s->cw))
+		hv_error(ctx, "cannot watch the client connection: it is ignored");
 }
 
 /* Drain the ring to the client as far as it takes it. */

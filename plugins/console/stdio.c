@@ -76,8 +76,9 @@ static void stdio_input_ready(struct hv_ctx *ctx)
 
 	if (c->pos < c->npending)
 		deliver(ctx, c);
-	if (c->pos >= c->npending && !c->watch)
-		hv_fd_watch(ctx, STDIN_FILENO, HV_FD_IN, on_input, c, &c->watch);
+	if (c->pos >= c->npending && !c->watch &&
+	    hv_fd_watch(ctx, STDIN_FILENO, HV_FD_IN, on_input, c, &c->watch))
+		hv_error(ctx, "cannot watch stdin again: typed input is lost");
 }
 
 static int stdio_create(struct hv_ctx *ctx)

@@ -46,8 +46,8 @@ static void raw_close(struct hv_ctx *ctx)
 {
 	struct raw *s = HV_STATE(ctx, struct raw);
 
-	if (!s->readonly)
-		hv_file_sync(ctx, s->f);
+	if (!s->readonly && hv_file_sync(ctx, s->f))
+		hv_warn(ctx, "the last flush before closing the image failed");
 	hv_file_close(ctx, s->f);
 }
 

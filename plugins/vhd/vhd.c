@@ -610,8 +610,13 @@ static void set_bits(struct hv_ctx *ctx, void *arg, int status)
 			bm[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 		uint64_t s0 = bt->first / 8 / SEC,
 			 s1 = (bt->first + bt->count - 1) / 8 / SEC;
-		hv_file_pwrite(ctx, im->f, bm + s0 * SEC, (s1 - s0 + 1) * SEC,
-			       (uint64_t)im->bat[bt->b] * SEC + s0 * SEC);
+		int64_t n = hv_file_pwrite(ctx, im->f, bm + s0 * SEC, (s1 - s0 + 1) * SEC,
+					   (uint64_t)im->bat[bt->b] * SEC + s0 * SEC);
+
+		/* the data is written; without its bitmap it reads as the parent */
+		if (n != (int64_t)((s1 - s0 + 1) * SEC))
+			hv_error(ctx, "%s: block %u's sector bitmap was not written: %s",
+				 im->path, bt->b, n < 0 ? strerror((int)-n) : "short write");
 	}
 	free(bt);
 }
@@ -722,8 +727,8 @@ static void vhd_close(struct hv_ctx *ctx)
 {
 	struct vhd *s = HV_STATE(ctx, struct vhd);
 
-	if (s->top && !s->readonly)
-		hv_file_sync(ctx, s->top->f);
+	if (s->top && !s->readonly && hv_file_sync(ctx, s->top->f))
+		hv_warn(ctx, "the last flush before closing the image failed");
 	img_close(s->top);
 }
 

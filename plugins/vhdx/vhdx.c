@@ -909,11 +909,11 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 				int ok1 = rh->sig == SIG_REGI &&
 					  crc32c(0, t, VHDX_REGION_SIZE) == c;
 				rh->checksum = c;
-				if (!ok1)
-					hv_file_pread(ctx, im->f, t,
-						      VHDX_REGION_SIZE,
-						      VHDX_REGION2);
-				if (hv_file_pwrite(ctx, im->f, t,
+				if (!ok1 &&
+				    hv_file_pread(ctx, im->f, t, VHDX_REGION_SIZE,
+						  VHDX_REGION2) != (int64_t)VHDX_REGION_SIZE)
+					ok1 = -1; /* neither copy to repair from */
+				if (ok1 >= 0 && hv_file_pwrite(ctx, im->f, t,
 						   VHDX_REGION_SIZE,
 						   ok1 ? VHDX_REGION2
 						       : VHDX_REGION1) ==
@@ -983,8 +983,9 @@ static int vhdx_resize(struct hv_ctx *ctx, uint64_t size)
 		memset((char *)im->bat + oldbytes, 0, bytes - oldbytes);
 		memset(im->bat_dirty + oldbytes / 4096, 0,
 		       (bytes - oldbytes) / 4096);
-		hv_file_pread(ctx, im->f, (char *)im->bat + oldbytes,
-			      bytes - oldbytes, im->bat_off + oldbytes);
+		if (hv_file_pread(ctx, im->f, (char *)im->bat + oldbytes,
+				  bytes - oldbytes, im->bat_off + oldbytes) < 0)
+			return -EIO;
 	}
 	/* entries past the old end must read NOT_PRESENT */
 	for (uint64_t i = im->nbat; i < nbat; i++)

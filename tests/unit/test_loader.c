@@ -60,7 +60,7 @@ static void abi_major_mismatch(void)
 	int rc;
 	const char *out = load(fx("bad_major"), &rc);
 	CHECK(rc == -1);
-	CHECK_CONTAINS(out, "bad_major.so: built for SDK major version 2, this hv speaks 1");
+	CHECK_CONTAINS(out, "bad_major.so: built for SDK major version 3, this hv speaks 2");
 }
 
 static void newer_minor_refused(void)
@@ -101,22 +101,35 @@ static void duplicate_names(void)
 	plugin_set_free(&set);
 }
 
-/* The frozen v1.0 layout must load and keep its keys and ops. */
-static void frozen_v1_loads(void)
+/* A plugin built for SDK 1 is refused with one line that says what to do
+ * (2.0 changed the ABI on purpose: sdk/README.md, "From 1.0 to 2.0"). */
+static void frozen_v1_refused(void)
+{
+	int rc;
+	const char *out = load(fx("v1_frozen"), &rc);
+
+	CHECK(rc == -1);
+	CHECK_CONTAINS(out, "v1_frozen.so: built for SDK 1; this hv needs plugins built "
+			    "for SDK 2 (rebuild it against this hv's sdk/, see sdk/README.md)");
+	CHECK(strchr(out, '\n') == strrchr(out, '\n')); /* one line */
+}
+
+/* The frozen 2.0 layout must load and keep its keys and ops. */
+static void frozen_v2_loads(void)
 {
 	struct plugin_set set = { 0 };
 	const struct plugin *p;
 
-	CHECK(plugin_load_file(&set, fx("v1_frozen")) == 0);
-	p = plugin_find(&set, "frozen-v1");
+	CHECK(plugin_load_file(&set, fx("v2_frozen")) == 0);
+	p = plugin_find(&set, "frozen-v2");
 	CHECK(p != NULL);
 	if (p) {
 		CHECK(p->desc.kind == HV_KIND_DEVICE);
 		CHECK(p->ops.device.create != NULL && p->ops.device.reset != NULL);
-		CHECK(p->ops.device.save == NULL);
+		CHECK(p->ops.device.save == NULL && p->ops.device.backend_attach == NULL);
 		CHECK(p->nkeys == 1 && !strcmp(p->keys[0].name, "answer"));
 		CHECK(p->keys[0].max == 100 && !strcmp(p->keys[0].def, "42"));
-		CHECK(!strcmp(p->desc.description, "frozen SDK v1.0 layout"));
+		CHECK(!strcmp(p->desc.description, "frozen SDK v2.0 layout"));
 	}
 	plugin_set_free(&set);
 }
@@ -143,7 +156,8 @@ int main(void)
 	TEST(newer_minor_refused);
 	TEST(bad_key_default);
 	TEST(duplicate_names);
-	TEST(frozen_v1_loads);
+	TEST(frozen_v1_refused);
+	TEST(frozen_v2_loads);
 	TEST(real_plugins_load);
 	return 0;
 }

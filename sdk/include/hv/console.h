@@ -15,7 +15,7 @@
 #include "hv/host.h"
 
 struct hv_console_ops {
-	/* ---- v1.0 ---- */
+	/* ---- v2.0 ---- */
 	/* Called when the device attaches the backend, in a VM that runs (hv
 	 * check attaches it without calling create). 0, or -errno after one
 	 * hv_error() line; a failed create releases what it took itself:

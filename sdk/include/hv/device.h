@@ -13,7 +13,7 @@
 #include "hv/host.h"
 
 struct hv_device_ops {
-	/* ---- v1.0 ---- */
+	/* ---- v2.0 ---- */
 	/* Read the config, claim regions, IRQ lines and backends. vCPUs have
 	 * not started. 0, or -errno after hv_error() said why (one line; the
 	 * core adds its own only when the plugin said nothing). A failed
@@ -39,8 +39,7 @@ struct hv_device_ops {
 	 * same config; -EINVAL for a stream it does not understand. */
 	int (*restore)(struct hv_ctx *ctx, struct hv_state *st);
 
-	/* ---- v2.0: hot-plug (both optional; a core built for 1.0 never
-	 * calls them, nor does one whose plugin's ops_size stops short) ---- */
+	/* hot-plug (both optional: the core calls them only when set) */
 	/* A backend section was attached at run time to the config key `key`
 	 * (a HV_KEY_SECTION key): hv_config_get_str(ctx, key) names it now; take
 	 * it the way create does (hv_disk_attach, hv_chr_attach or
@@ -56,6 +55,8 @@ struct hv_device_ops {
 	 * since also completed). Main thread, domain lock held. A device
 	 * without this op keeps its backends until it is destroyed. */
 	void (*backend_detach)(struct hv_ctx *ctx, const char *key);
+	/* ---- v2.1 and later: new ops here, each minor's block marked; the
+	 * core calls one only when the plugin's ops_size covers it ---- */
 };
 
 #endif

@@ -45,9 +45,7 @@ struct hv_pci_dev;
 static inline void *hv_pci_bar_ram_get(struct hv_ctx *ctx, struct hv_pci_dev *d,
 				   unsigned bar)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_ram_get) +
-				      sizeof(ctx->host->pci_bar_ram_get) &&
-	    ctx->host->pci_bar_ram_get)
+	if (HV_HOST_HAS(ctx, pci_bar_ram_get))
 		return ctx->host->pci_bar_ram_get(ctx, d, bar);
 	return NULL;
 }
@@ -61,9 +59,7 @@ static inline int hv_pci_bar_dirty_get(struct hv_ctx *ctx, struct hv_pci_dev *d,
 				   unsigned bar, uint64_t *bitmap,
 				   size_t bitmap_bytes)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, pci_bar_dirty_get) +
-				      sizeof(ctx->host->pci_bar_dirty_get) &&
-	    ctx->host->pci_bar_dirty_get)
+	if (HV_HOST_HAS(ctx, pci_bar_dirty_get))
 		return ctx->host->pci_bar_dirty_get(ctx, d, bar, bitmap, bitmap_bytes);
 	return -ENOSYS;
 }
@@ -74,9 +70,7 @@ static inline int hv_pci_bar_dirty_get(struct hv_ctx *ctx, struct hv_pci_dev *d,
  * -ENOSYS. */
 static inline int hv_vga_window_set(struct hv_ctx *ctx, int mode, void **ram)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, vga_window_set) +
-				      sizeof(ctx->host->vga_window_set) &&
-	    ctx->host->vga_window_set)
+	if (HV_HOST_HAS(ctx, vga_window_set))
 		return ctx->host->vga_window_set(ctx, mode, ram);
 	return -ENOSYS;
 }
@@ -85,9 +79,7 @@ static inline int hv_vga_window_set(struct hv_ctx *ctx, int mode, void **ram)
 static inline int hv_vga_dirty_get(struct hv_ctx *ctx, uint64_t *bitmap,
 			       size_t bitmap_bytes)
 {
-	if (ctx->host->size >= offsetof(struct hv_host, vga_dirty_get) +
-				      sizeof(ctx->host->vga_dirty_get) &&
-	    ctx->host->vga_dirty_get)
+	if (HV_HOST_HAS(ctx, vga_dirty_get))
 		return ctx->host->vga_dirty_get(ctx, bitmap, bitmap_bytes);
 	return -ENOSYS;
 }

@@ -42,7 +42,7 @@ struct hv_disk_check {
 #define HV_DISK_MAP_ZERO 0x2u /* the range reads as zeroes */
 
 struct hv_disk_ops {
-	/* ---- v1.0 ---- */
+	/* ---- v2.0 ---- */
 	/* 0 (not mine) to 100 (certainly mine) from the file's first bytes. */
 	int (*probe)(const void *head, size_t len, uint64_t file_size);
 	/* Open path: read and verify all metadata now; a corrupt image is

@@ -89,8 +89,7 @@ hv_dma_add(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa, uint64_t len,
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, dma_add) + sizeof(h->dma_add) ||
-	    !h->dma_add)
+	if (!HV_HOST_HAS(ctx, dma_add))
 		return -ENOSYS;
 	return h->dma_add(ctx, dma, gpa, len, flags);
 }
@@ -118,9 +117,7 @@ static inline void hv_dma_unmap(struct hv_ctx *ctx, struct hv_dma *dma,
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, dma_unmap) +
-			      sizeof(h->dma_unmap) ||
-	    !h->dma_unmap)
+	if (!HV_HOST_HAS(ctx, dma_unmap))
 		return;
 	h->dma_unmap(ctx, dma, written);
 }

@@ -183,7 +183,7 @@ struct hv_file_io {
 struct hv_host {
 	uint32_t size; /* sizeof(struct hv_host) in the core */
 	uint16_t abi_major, abi_minor;
-	/* ---- v1.0 ---- */
+	/* ---- v2.0 ---- */
 	void (*log_write)(struct hv_ctx *ctx, int level, const char *fmt, va_list ap);
 
 	const char *(*config_get_str)(struct hv_ctx *ctx, const char *key);
@@ -262,7 +262,7 @@ struct hv_host {
 	void *(*buf_alloc)(struct hv_ctx *ctx, size_t len);
 	void (*buf_free)(struct hv_ctx *ctx, void *buf);
 
-	/* ---- v1.0: PCI (hv/pci.h has the wrappers) ---- */
+	/* PCI (hv/pci.h has the wrappers) */
 	int (*pci_register)(struct hv_ctx *ctx, const struct hv_pci_info *info,
 			    size_t info_size, size_t bar_size,
 			    struct hv_pci_dev **out);
@@ -270,22 +270,22 @@ struct hv_host {
 	int (*pci_msi_send)(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 	uint16_t (*pci_command_get)(struct hv_ctx *ctx, struct hv_pci_dev *d);
 
-	/* ---- v1.0: the VM's facts (hv_vm_info) ---- */
+	/* the VM's facts (hv_vm_info_get) */
 	void (*vm_info_get)(struct hv_ctx *ctx, struct hv_vm_info *info,
 			size_t info_size);
 
-	/* ---- v2.0: cross-domain calls (hv/post.h has the wrappers) ---- */
+	/* cross-domain calls (hv/post.h has the wrappers) */
 	struct hv_peer *(*peer_get)(struct hv_ctx *ctx, const char *key);
 	int (*post_listen)(struct hv_ctx *ctx, hv_post_fn fn, void *opaque);
 	int (*post_sendv)(struct hv_ctx *ctx, struct hv_peer *peer, uint32_t type,
 		     const struct iovec *iov, int iovcnt);
 	int (*domain_held)(struct hv_ctx *ctx);
-	/* ---- v2.0: DMA mappings that outlive a callback (hv/dma.h) ---- */
+	/* DMA mappings that outlive a callback (hv/dma.h) */
 	int (*dma_add)(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t gpa,
 		       uint64_t len, unsigned flags);
 	void (*dma_unmap)(struct hv_ctx *ctx, struct hv_dma *dma,
 			  uint64_t written);
-	/* ---- v2.0: device memory (hv/devmem.h has the wrappers) ---- */
+	/* device memory (hv/devmem.h has the wrappers) */
 	void *(*pci_bar_ram_get)(struct hv_ctx *ctx, struct hv_pci_dev *d,
 			     unsigned bar);
 	int (*pci_bar_dirty_get)(struct hv_ctx *ctx, struct hv_pci_dev *d,
@@ -293,7 +293,25 @@ struct hv_host {
 	int (*vga_window_set)(struct hv_ctx *ctx, int mode, void **ram);
 	int (*vga_dirty_get)(struct hv_ctx *ctx, uint64_t *bitmap,
 			 size_t bitmap_bytes);
+	/* ---- v2.1 and later: new members here, each minor's block marked;
+	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
+
+/*
+ * Whether the core that loaded this plugin has service `m`: its table is
+ * long enough to hold the member and the member is set. Every wrapper of
+ * a member added after 2.0 checks this and returns -ENOSYS (or NULL)
+ * without it, so a plugin built for a newer minor that says it needs an
+ * older one (HV_PLUGIN_NEEDS_MINOR) never calls a member the core lacks.
+ */
+#define HV_HOST_HAS(ctx, m)                                                   \
+	((ctx)->host->size >= offsetof(struct hv_host, m) +                   \
+				      sizeof((ctx)->host->m) &&               \
+	 (ctx)->host->m != NULL)
+
+/* A service whose failure the caller must handle (guest-controlled
+ * addresses, resources that can run out): ignoring it is a warning. */
+#define HV_MUST_CHECK __attribute__((warn_unused_result))
 
 /* ---- logging: one line, prefixed with the instance name ---- */
 __attribute__((format(printf, 3, 4))) static inline void
@@ -324,12 +342,12 @@ static inline int64_t hv_config_get_int(struct hv_ctx *ctx, const char *key)
 
 /* ---- guest memory: every call checks the whole range ---- */
 /* 0, or -EFAULT when any byte of [gpa, gpa+len) is not guest RAM. */
-static inline int hv_mem_read(struct hv_ctx *ctx, uint64_t gpa, void *buf,
+HV_MUST_CHECK static inline int hv_mem_read(struct hv_ctx *ctx, uint64_t gpa, void *buf,
 			      size_t len)
 {
 	return ctx->host->mem_read(ctx, gpa, buf, len);
 }
-static inline int hv_mem_write(struct hv_ctx *ctx, uint64_t gpa,
+HV_MUST_CHECK static inline int hv_mem_write(struct hv_ctx *ctx, uint64_t gpa,
 			       const void *buf, size_t len)
 {
 	return ctx->host->mem_write(ctx, gpa, buf, len);
@@ -344,13 +362,13 @@ static inline void *hv_mem_map(struct hv_ctx *ctx, uint64_t gpa, size_t len,
 }
 
 /* ---- buses: -EINVAL for empty or overflowing ranges, -EBUSY on overlap ---- */
-static inline int hv_region_add(struct hv_ctx *ctx, int space, uint64_t base,
+HV_MUST_CHECK static inline int hv_region_add(struct hv_ctx *ctx, int space, uint64_t base,
 				uint64_t len, const struct hv_region_ops *ops,
 				void *opaque, struct hv_region **out)
 {
 	return ctx->host->region_add(ctx, space, base, len, ops, opaque, out);
 }
-static inline int hv_region_move(struct hv_ctx *ctx, struct hv_region *r,
+HV_MUST_CHECK static inline int hv_region_move(struct hv_ctx *ctx, struct hv_region *r,
 				 uint64_t base)
 {
 	return ctx->host->region_move(ctx, r, base);
@@ -372,7 +390,7 @@ static inline int hv_msi_send(struct hv_ctx *ctx, uint64_t addr,
 }
 
 /* ---- event loop: callbacks run on the main thread, domain lock held ---- */
-static inline int hv_fd_watch(struct hv_ctx *ctx, int fd, unsigned events,
+HV_MUST_CHECK static inline int hv_fd_watch(struct hv_ctx *ctx, int fd, unsigned events,
 			      hv_fd_cb cb, void *opaque, struct hv_watch **out)
 {
 	return ctx->host->fd_watch(ctx, fd, events, cb, opaque, out);
@@ -381,7 +399,7 @@ static inline void hv_fd_unwatch(struct hv_ctx *ctx, struct hv_watch *w)
 {
 	ctx->host->fd_unwatch(ctx, w);
 }
-static inline int hv_timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,
+HV_MUST_CHECK static inline int hv_timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,
 			       struct hv_timer **out)
 {
 	return ctx->host->timer_new(ctx, cb, opaque, out);
@@ -397,7 +415,7 @@ static inline void hv_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
 	ctx->host->timer_free(ctx, t);
 }
 /* Run cb once, soon, on the main thread (a bottom half). */
-static inline int hv_loop_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
+HV_MUST_CHECK static inline int hv_loop_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
 {
 	return ctx->host->loop_defer(ctx, cb, opaque);
 }
@@ -434,8 +452,7 @@ static inline int hv_vm_info_get(struct hv_ctx *ctx, struct hv_vm_info *info)
 	const struct hv_host *h = ctx->host;
 
 	memset(info, 0, sizeof(*info));
-	if (h->size < offsetof(struct hv_host, vm_info_get) + sizeof(h->vm_info_get) ||
-	    !h->vm_info_get)
+	if (!HV_HOST_HAS(ctx, vm_info_get))
 		return -ENOSYS;
 	h->vm_info_get(ctx, info, sizeof(*info));
 	return 0;
@@ -448,7 +465,7 @@ static inline int hv_state_write(struct hv_ctx *ctx, struct hv_state *st,
 	return ctx->host->state_write(st, buf, len);
 }
 /* 0, or -EIO when the saved state is shorter than asked. */
-static inline int hv_state_read(struct hv_ctx *ctx, struct hv_state *st,
+HV_MUST_CHECK static inline int hv_state_read(struct hv_ctx *ctx, struct hv_state *st,
 				void *buf, size_t len)
 {
 	return ctx->host->state_read(st, buf, len);
@@ -495,7 +512,7 @@ static inline void hv_disk_info_get(struct hv_ctx *ctx, struct hv_disk *d,
 }
 /* 0 when queued (done() will run), or -errno when refused at once (bad
  * range, read-only): then done() does not run. */
-static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
+HV_MUST_CHECK static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 				 struct hv_disk_req *req)
 {
 	req->size = sizeof(*req);
@@ -539,7 +556,7 @@ static inline int hv_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
 /* 0 or -errno. Never blocks: only a regular file or a block device opens;
  * anything else (a FIFO, socket, character device, directory) is refused
  * with -EMEDIUMTYPE, which hv_file_strerror() words for the user. */
-static inline int hv_file_open(struct hv_ctx *ctx, const char *path,
+HV_MUST_CHECK static inline int hv_file_open(struct hv_ctx *ctx, const char *path,
 			       unsigned flags, struct hv_file **out)
 {
 	return ctx->host->file_open(ctx, path, flags, out);
@@ -559,29 +576,29 @@ static inline void hv_file_info_get(struct hv_ctx *ctx, struct hv_file *f,
 {
 	ctx->host->file_info_get(ctx, f, info, sizeof(*info));
 }
-static inline int hv_file_submit(struct hv_ctx *ctx, struct hv_file *f,
+HV_MUST_CHECK static inline int hv_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 				 struct hv_file_io *io)
 {
 	io->size = sizeof(*io);
 	return ctx->host->file_submit(ctx, f, io);
 }
 /* Synchronous helpers for metadata: bytes done or -errno; any alignment. */
-static inline int64_t hv_file_pread(struct hv_ctx *ctx, struct hv_file *f,
+HV_MUST_CHECK static inline int64_t hv_file_pread(struct hv_ctx *ctx, struct hv_file *f,
 				    void *buf, size_t len, uint64_t offset)
 {
 	return ctx->host->file_pread(ctx, f, buf, len, offset);
 }
-static inline int64_t hv_file_pwrite(struct hv_ctx *ctx, struct hv_file *f,
+HV_MUST_CHECK static inline int64_t hv_file_pwrite(struct hv_ctx *ctx, struct hv_file *f,
 				     const void *buf, size_t len,
 				     uint64_t offset)
 {
 	return ctx->host->file_pwrite(ctx, f, buf, len, offset);
 }
-static inline int hv_file_sync(struct hv_ctx *ctx, struct hv_file *f)
+HV_MUST_CHECK static inline int hv_file_sync(struct hv_ctx *ctx, struct hv_file *f)
 {
 	return ctx->host->file_sync(ctx, f);
 }
-static inline int hv_file_truncate(struct hv_ctx *ctx, struct hv_file *f,
+HV_MUST_CHECK static inline int hv_file_truncate(struct hv_ctx *ctx, struct hv_file *f,
 				   uint64_t size)
 {
 	return ctx->host->file_truncate(ctx, f, size);

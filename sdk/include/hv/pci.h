@@ -82,7 +82,7 @@ struct hv_pci_info {
  * no PCI), -EBUSY (the slot is taken or all are), -EINVAL (a bad BAR or
  * vector count; hv_error() said which). From create only.
  */
-static inline int hv_pci_register(struct hv_ctx *ctx,
+HV_MUST_CHECK static inline int hv_pci_register(struct hv_ctx *ctx,
 				  const struct hv_pci_info *info,
 				  struct hv_pci_dev **out)
 {

@@ -21,7 +21,7 @@
 
 #include "hv/config.h"
 
-#define HV_ABI_MAJOR 1
+#define HV_ABI_MAJOR 2
 #define HV_ABI_MINOR 0
 
 /*
@@ -54,7 +54,7 @@ struct hv_plugin_desc {
 	uint32_t kind;      /* enum hv_plugin_kind */
 	uint32_t reserved0;
 	const char *name; /* unique; what `plugin =` in the INI names */
-	/* ---- v1.0 ---- */
+	/* ---- v2.0 ---- */
 	const char *version;     /* the plugin's own version, free text */
 	const char *description; /* one line for `hv plugins` */
 	uint32_t instance_size;  /* per-instance state the core allocates, zeroed */
@@ -63,8 +63,8 @@ struct hv_plugin_desc {
 	uint32_t ctx_size;       /* sizeof(struct hv_ctx) in the plugin */
 	const void *ops;         /* struct hv_{device,disk,net,console}_ops */
 	const struct hv_config_key *keys; /* config keys, ends at name == NULL */
-	/* ---- v2.0: cross-domain calls ---- */
 	uint32_t flags; /* HV_PLUGIN_* below */
+	/* ---- v2.1 and later: new members here, each minor's block marked ---- */
 };
 
 /*

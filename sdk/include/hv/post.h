@@ -71,8 +71,7 @@ static inline struct hv_peer *hv_peer_get(struct hv_ctx *ctx, const char *key)
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, peer_get) + sizeof(h->peer_get) ||
-	    !h->peer_get)
+	if (!HV_HOST_HAS(ctx, peer_get))
 		return NULL;
 	return h->peer_get(ctx, key);
 }
@@ -83,14 +82,12 @@ static inline struct hv_peer *hv_peer_get(struct hv_ctx *ctx, const char *key)
  * (post replies to it), or NULL for the core itself. Call once, from
  * create; a second call replaces the listener. 0, or -ENOSYS.
  */
-static inline int hv_post_listen(struct hv_ctx *ctx, hv_post_fn fn,
+HV_MUST_CHECK static inline int hv_post_listen(struct hv_ctx *ctx, hv_post_fn fn,
 				 void *opaque)
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, post_listen) +
-			      sizeof(h->post_listen) ||
-	    !h->post_listen)
+	if (!HV_HOST_HAS(ctx, post_listen))
 		return -ENOSYS;
 	return h->post_listen(ctx, fn, opaque);
 }
@@ -102,18 +99,17 @@ static inline int hv_post_listen(struct hv_ctx *ctx, hv_post_fn fn,
  * HV_POST_MAX, -EAGAIN when the target's queue is full, -ENODEV when the
  * target is gone, -EINVAL for a NULL peer, -ENOSYS on an older core.
  */
-static inline int hv_post_sendv(struct hv_ctx *ctx, struct hv_peer *peer,
+HV_MUST_CHECK static inline int hv_post_sendv(struct hv_ctx *ctx, struct hv_peer *peer,
 			   uint32_t type, const struct iovec *iov, int iovcnt)
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, post_sendv) + sizeof(h->post_sendv) ||
-	    !h->post_sendv)
+	if (!HV_HOST_HAS(ctx, post_sendv))
 		return -ENOSYS;
 	return h->post_sendv(ctx, peer, type, iov, iovcnt);
 }
 
-static inline int hv_post(struct hv_ctx *ctx, struct hv_peer *peer,
+HV_MUST_CHECK static inline int hv_post(struct hv_ctx *ctx, struct hv_peer *peer,
 			  uint32_t type, const void *msg, size_t len)
 {
 	struct iovec iov = { (void *)msg, len };
@@ -129,9 +125,7 @@ static inline int hv_domain_held(struct hv_ctx *ctx)
 {
 	const struct hv_host *h = ctx->host;
 
-	if (h->size < offsetof(struct hv_host, domain_held) +
-			      sizeof(h->domain_held) ||
-	    !h->domain_held)
+	if (!HV_HOST_HAS(ctx, domain_held))
 		return -ENOSYS;
 	return h->domain_held(ctx);
 }
