@@ -26,7 +26,7 @@ fi
 mkdir "$tmp/plugins"
 cp "$tmp/src/postcode.so" "$tmp/plugins/"
 out=$(HV_PLUGIN_PATH=$tmp/plugins "$prefix/bin/hv" plugins 2>&1)
-if grep -q '^postcode  *device  *1.0  *1.0 ' <<< "$out" && grep -q '^uart16550 ' <<< "$out"; then
+if grep -q '^postcode  *device  *1.0  *2.0 ' <<< "$out" && grep -q '^uart16550 ' <<< "$out"; then
 	echo "ok sdk-example-loads"
 else
 	echo "not ok sdk-example-loads - $out"
