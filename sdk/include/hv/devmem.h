@@ -75,7 +75,7 @@ static inline int hv_vga_window_set(struct hv_ctx *ctx, int mode, void **ram)
 	return -ENOSYS;
 }
 
-/* hv_pci_bar_dirty for the window's 128 KiB (32 pages: 8 bytes). */
+/* hv_pci_bar_dirty_get for the window's 128 KiB (32 pages: 8 bytes). */
 static inline int hv_vga_dirty_get(struct hv_ctx *ctx, uint64_t *bitmap,
 			       size_t bitmap_bytes)
 {
