@@ -35,6 +35,7 @@ struct instance {
 	void *link;              /* core's per-kind attachment (chr, disk, net) */
 	struct hv_watch *watches; /* released at instance_free */
 	struct hv_timer *timers;
+	struct deferred_call *defers; /* hv_loop_defer calls not run yet */
 	int warned_state;        /* save/restore misuse said once */
 	struct hv_pci_dev *pci;  /* set by hv_pci_register() */
 	struct hv_net *ports;    /* its NICs' ends of own-domain switches */

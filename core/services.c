@@ -287,6 +287,29 @@ static void svc_timer_free(struct hv_ctx *ctx, struct hv_timer *t)
 	}
 }
 
+/*
+ * hv_loop_defer() calls waiting in the loop. An instance freed before its
+ * calls ran cancels them (they then free themselves unrun): they would
+ * lock and call into freed memory. One lock for all: defers are rare and
+ * the list operations tiny.
+ */
+struct deferred_call {
+	struct instance *in; /* NULL: cancelled */
+	hv_cb cb;
+	void *opaque;
+	struct deferred_call *next, **pprev; /* in in->defers */
+};
+
+static pthread_mutex_t defer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void defer_unlink(struct deferred_call *d)
+{
+	if (d->next)
+		d->next->pprev = d->pprev;
+	*d->pprev = d->next;
+	d->in = NULL;
+}
+
 void services_release(struct instance *in)
 {
 	while (in->ports) {
@@ -298,35 +321,53 @@ void services_release(struct instance *in)
 		svc_fd_unwatch(&in->ctx, in->watches);
 	while (in->timers)
 		svc_timer_free(&in->ctx, in->timers);
+	pthread_mutex_lock(&defer_lock);
+	while (in->defers)
+		defer_unlink(in->defers);
+	pthread_mutex_unlock(&defer_lock);
 }
-
-struct deferred_call {
-	struct instance *in;
-	hv_cb cb;
-	void *opaque;
-};
 
 static void deferred_run(void *opaque)
 {
 	struct deferred_call *d = opaque;
+	struct instance *in;
 
-	inst_lock(d->in);
-	d->cb(&d->in->ctx, d->opaque);
-	inst_unlock(d->in);
+	pthread_mutex_lock(&defer_lock);
+	in = d->in;
+	if (in)
+		defer_unlink(d);
+	pthread_mutex_unlock(&defer_lock);
+	if (in) {
+		inst_lock(in);
+		d->cb(&in->ctx, d->opaque);
+		inst_unlock(in);
+	}
 	free(d);
 }
 
 static int svc_defer(struct hv_ctx *ctx, hv_cb cb, void *opaque)
 {
+	struct instance *in = inst_of(ctx);
 	struct deferred_call *d = malloc(sizeof(*d));
 	int rc;
 
 	if (!d)
 		return -ENOMEM;
-	*d = (struct deferred_call){ inst_of(ctx), cb, opaque };
-	rc = loop_defer(inst_of(ctx)->loop, deferred_run, d);
-	if (rc)
+	*d = (struct deferred_call){ .in = in, .cb = cb, .opaque = opaque };
+	pthread_mutex_lock(&defer_lock);
+	d->next = in->defers;
+	if (d->next)
+		d->next->pprev = &d->next;
+	d->pprev = &in->defers;
+	in->defers = d;
+	pthread_mutex_unlock(&defer_lock);
+	rc = loop_defer(in->loop, deferred_run, d);
+	if (rc) {
+		pthread_mutex_lock(&defer_lock);
+		defer_unlink(d);
+		pthread_mutex_unlock(&defer_lock);
 		free(d);
+	}
 	return rc;
 }
 

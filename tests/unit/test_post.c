@@ -256,6 +256,37 @@ static void target_destroyed(void)
 	vm_down(&h);
 }
 
+static int deferred_ran;
+
+static void count_deferred(struct hv_ctx *ctx, void *opaque)
+{
+	deferred_ran++;
+}
+
+/* hv_loop_defer calls of an instance freed before the loop ran them are
+ * cancelled (under ASan: no call into, nor lock of, the freed instance);
+ * those of a live one still run. */
+static void defer_cancelled_by_free(void)
+{
+	struct harness h;
+	struct instance *a, *b;
+
+	vm_up(&h, INI);
+	a = find(&h, "a");
+	b = find(&h, "b");
+	if (!a || !b)
+		return vm_down(&h);
+	deferred_ran = 0;
+	CHECK(core_host.loop_defer(&a->ctx, count_deferred, NULL) == 0);
+	CHECK(core_host.loop_defer(&b->ctx, count_deferred, NULL) == 0);
+	CHECK(core_host.loop_defer(&b->ctx, count_deferred, NULL) == 0);
+	unlink_free(&h, b);
+	for (int i = 0; i < 5; i++)
+		loop_once(h.vm.loop, 1);
+	CHECK(deferred_ran == 1);
+	vm_down(&h);
+}
+
 static void sender_destroyed(void)
 {
 	struct harness h;
@@ -379,5 +410,6 @@ int main(void)
 	TEST(switch_ports);
 	TEST(domain_held_tells);
 	TEST(own_domain_console_not_attached);
+	TEST(defer_cancelled_by_free);
 	return unit_failed_total ? 1 : 0;
 }
