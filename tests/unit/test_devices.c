@@ -135,12 +135,14 @@ static void uart_loopback_fifo(void)
 	int got = 0;
 
 	vm_up(&h, HEAD "[device com1]\nplugin = uart16550\n");
+	CHECK(h.ok);
 	outb(&h, 0x3fa, 0x01);
 	outb(&h, 0x3fc, 0x10); /* loopback */
 	for (int i = 0; i < 17; i++)
 		outb(&h, 0x3f8, 'a' + i);
 	CHECK(inb(&h, 0x3fd) & 0x02); /* overrun: the 17th byte */
-	while (inb(&h, 0x3fd) & 0x01) {
+	/* bounded: with no UART there, LSR reads all-ones forever */
+	while ((inb(&h, 0x3fd) & 0x01) && got < 64) {
 		CHECK(inb(&h, 0x3f8) == 'a' + got);
 		got++;
 	}
