@@ -9,9 +9,9 @@
  * and identity-map addresses, in-kernel irqchip and PIT, the supported
  * CPUID), so both pay for the same kernel-side exit.
  *
- *   bare IMAGE LOOPS
- * prints "exitbench: loops=N pio_ns=T mmio_ns=T", or "bare: <why>" on
- * stderr and exits 1.
+ *   bare IMAGE LOOPS ROUNDS
+ * prints "exitbench: loops=N pio_ns=T mmio_ns=T" after each round, or
+ * "bare: <why>" on stderr and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #define LOAD_GPA 0x7c00
 #define DATA_PORT 0x4e0
 #define CTL_PORT (DATA_PORT + 4)
+#define ROUNDS_PORT (DATA_PORT + 8)
 #define EXIT_PORT 0xf4
 #define MMIO_GPA 0xd0000000ull
 #define MMIO_LEN 0x1000
@@ -38,7 +39,7 @@ struct bare {
 	int kvm, vm, vcpu;
 	uint8_t *mem;
 	struct kvm_run *run;
-	uint32_t loops;
+	uint32_t loops, rounds, done;
 	uint64_t pio_val, mmio_val;
 	uint64_t t[PHASES + 1];
 };
@@ -165,6 +166,17 @@ static int on_io(struct bare *b)
 		if (v < 1 || v > PHASES)
 			return -1;
 		b->t[v] = now_ns();
+		if (v == PHASES) {
+			printf("exitbench: loops=%u pio_ns=%llu mmio_ns=%llu\n", b->loops,
+			       (unsigned long long)(b->t[2] - b->t[1]),
+			       (unsigned long long)(b->t[3] - b->t[2]));
+			b->done++;
+		}
+		return 0;
+	case ROUNDS_PORT:
+		if (out)
+			return -1;
+		memcpy(data, &b->rounds, r->io.size);
 		return 0;
 	case EXIT_PORT:
 		return 1;
@@ -191,11 +203,12 @@ int main(int argc, char **argv)
 	struct bare b = { .kvm = -1, .vm = -1, .vcpu = -1 };
 	int rc = 0;
 
-	if (argc != 3 || atoi(argv[2]) < 1) {
-		fprintf(stderr, "usage: bare IMAGE LOOPS\n");
+	if (argc != 4 || atoi(argv[2]) < 1 || atoi(argv[3]) < 1) {
+		fprintf(stderr, "usage: bare IMAGE LOOPS ROUNDS\n");
 		return 2;
 	}
 	b.loops = (uint32_t)atoi(argv[2]);
+	b.rounds = (uint32_t)atoi(argv[3]);
 	if (setup(&b, argv[1]))
 		return 1;
 	while (!rc) {
@@ -209,13 +222,10 @@ int main(int argc, char **argv)
 		else
 			rc = -1;
 	}
-	if (rc < 0 || !b.t[1] || !b.t[2] || !b.t[3]) {
-		errno = 0;
-		fprintf(stderr, "bare: unexpected exit (reason %u, port %#x) or missing marker\n",
-			b.run->exit_reason, b.run->io.port);
+	if (rc < 0 || b.done != b.rounds) {
+		fprintf(stderr, "bare: unexpected exit (reason %u, port %#x) after %u of %u rounds\n",
+			b.run->exit_reason, b.run->io.port, b.done, b.rounds);
 		return 1;
 	}
-	printf("exitbench: loops=%u pio_ns=%llu mmio_ns=%llu\n", b.loops,
-	       (unsigned long long)(b.t[2] - b.t[1]), (unsigned long long)(b.t[3] - b.t[2]));
 	return 0;
 }

@@ -1,13 +1,14 @@
 ; bench/exit's guest, run by hv (accel=kvm and accel=emu) and by
 ; bench/exit/bare.c on raw /dev/kvm alike: N round trips on a PIO port,
 ; then N on an MMIO page, each a write then a read (two exits), between
-; markers the host timestamps. N comes from the control port, so one image
-; serves every run. Starts in real mode at 0x7c00, as hv loads a flat
+; markers the host timestamps; R rounds of both. N and R come from control
+; ports, so one image serves every run. Starts in real mode at 0x7c00, as hv loads a flat
 ; image, and switches to flat 32-bit protected mode to reach the MMIO page.
 %include "hv.inc"
 
 DATA    equ 0x4e0               ; exitbench's data port
 CTL     equ DATA + 4            ; read: N; write: phase marker 1, 2, 3
+ROUNDS  equ DATA + 8            ; read: R
 MMIO    equ 0xd0000000          ; exitbench's MMIO page
 
 bits 16
@@ -18,6 +19,10 @@ org 0x7c00
         mov dx, CTL
         in eax, dx
         mov ebp, eax
+        mov dx, ROUNDS
+        in eax, dx
+        mov edi, eax
+.round: mov dx, CTL
         mov eax, 1              ; PIO loop begins
         out dx, eax
         mov ecx, ebp
@@ -38,5 +43,7 @@ org 0x7c00
         mov dx, CTL
         mov eax, 3              ; MMIO loop ends
         out dx, eax
+        dec edi
+        jnz .round
         EXIT 0
 GDT_TABLE

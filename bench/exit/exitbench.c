@@ -5,13 +5,15 @@
  * guest looping on them measures what the core adds to each access: the
  * KVM exit, bus lookup, domain lock and region op dispatch.
  *
- * A control port times the loops: a read gives the guest the number of
- * round trips to do (key `loops`), a write of phase k (1, 2, 3) takes
- * hv_clock_ns() as the loop between markers begins or ends. After the
- * last marker the device logs one line that bench/exit/run.sh parses and
+ * Control ports time the loops: reading port + 4 gives the guest the
+ * number of round trips per loop (key `loops`), port + 8 how many rounds
+ * of both loops to do (key `rounds`: many short windows, so that the best
+ * one escapes the load of a shared machine); a write of phase k (1, 2, 3)
+ * to port + 4 takes hv_clock_ns() as a loop begins or ends. After each
+ * round the device logs one line that bench/exit/run.sh parses and
  * bench/exit/bare.c prints the same way:
  *   exitbench: loops=N pio_ns=T mmio_ns=T
- * Each loop iteration is two exits (a write then a read).
+ * Each round trip is two exits (a write then a read).
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +26,7 @@ struct exitbench {
 	uint64_t pio_val;
 	uint64_t mmio_val;
 	uint32_t loops;
+	uint32_t rounds;
 	uint64_t t[PHASES + 1];
 };
 
@@ -54,7 +57,9 @@ static void mmio_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 static uint64_t ctl_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
 			 unsigned size)
 {
-	return ((struct exitbench *)opaque)->loops;
+	struct exitbench *b = opaque;
+
+	return off ? b->rounds : b->loops;
 }
 
 static void ctl_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
@@ -62,7 +67,7 @@ static void ctl_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 {
 	struct exitbench *b = opaque;
 
-	if (val < 1 || val > PHASES) {
+	if (off || val < 1 || val > PHASES) {
 		hv_warn(ctx, "control port: phase %llu, want 1..%d",
 			(unsigned long long)val, PHASES);
 		return;
@@ -105,9 +110,10 @@ static int eb_create(struct hv_ctx *ctx)
 	int rc;
 
 	b->loops = (uint32_t)hv_config_int(ctx, "loops");
+	b->rounds = (uint32_t)hv_config_int(ctx, "rounds");
 	rc = eb_add(ctx, HV_SPACE_PIO, port, 4, &data_ops, b);
 	if (!rc)
-		rc = eb_add(ctx, HV_SPACE_PIO, port + 4, 4, &ctl_ops, b);
+		rc = eb_add(ctx, HV_SPACE_PIO, port + 4, 8, &ctl_ops, b);
 	if (!rc)
 		rc = eb_add(ctx, HV_SPACE_MMIO, (uint64_t)hv_config_int(ctx, "mmio"),
 			    0x1000, &mmio_ops, b);
@@ -125,9 +131,10 @@ static const struct hv_device_ops ops = {
 };
 
 static const struct hv_config_key keys[] = {
-	HV_KEY_NUM("port", "0x4e0", 0, 0xfff8, "data port; the control port is port + 4"),
+	HV_KEY_NUM("port", "0x4e0", 0, 0xfff4, "data port; the control ports are port + 4 and + 8"),
 	HV_KEY_NUM("mmio", "0xd0000000", 0x100000, 0xfffff000ll, "guest-physical base of the MMIO page"),
 	HV_KEY_NUM("loops", "4096", 1, 0x7fffffff, "round trips per loop (each is a write and a read)"),
+	HV_KEY_NUM("rounds", "1", 1, 0x7fffffff, "rounds of the PIO loop then the MMIO loop"),
 	HV_KEYS_END
 };
 
