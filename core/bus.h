@@ -8,6 +8,7 @@
 #define HV_CORE_BUS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <hv/host.h>
@@ -33,6 +34,9 @@ struct bus {
 	uint64_t limit; /* 0x10000 for PIO */
 	struct bus_region *dead;
 	struct bus_region *parked; /* regions off the bus that may come back */
+	/* index of the last region an access hit: a guest driver hammers one
+	 * device, and the check is cheaper than the search (bench/exit) */
+	atomic_int hint;
 };
 
 int bus_init(struct bus *b, const char *name, uint64_t limit);
