@@ -25,15 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MEM_SIZE (2u << 20)
-#define LOAD_GPA 0x7c00
-#define DATA_PORT 0x4e0
-#define CTL_PORT (DATA_PORT + 4)
+#define MEM_SIZE    (2u << 20)
+#define LOAD_GPA    0x7c00
+#define DATA_PORT   0x4e0
+#define CTL_PORT    (DATA_PORT + 4)
 #define ROUNDS_PORT (DATA_PORT + 8)
-#define EXIT_PORT 0xf4
-#define MMIO_GPA 0xd0000000ull
-#define MMIO_LEN 0x1000
-#define PHASES 3
+#define EXIT_PORT   0xf4
+#define MMIO_GPA    0xd0000000ull
+#define MMIO_LEN    0x1000
+#define PHASES	    3
 
 struct bare {
 	int kvm, vm, vcpu;
@@ -46,7 +46,8 @@ struct bare {
 
 static int die(const char *what)
 {
-	fprintf(stderr, "bare: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
+	fprintf(stderr, "bare: %s%s%s\n", what, errno ? ": " : "",
+		errno ? strerror(errno) : "");
 	return 1;
 }
 
@@ -94,10 +95,11 @@ static int set_cpuid(struct bare *b)
 
 static int setup(struct bare *b, const char *image)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	struct kvm_userspace_memory_region slot = { .memory_size = MEM_SIZE };
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	struct kvm_userspace_memory_region slot = {.memory_size = MEM_SIZE};
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rip = LOAD_GPA, .rsp = LOAD_GPA, .rflags = 0x2 };
+	struct kvm_regs regs = {
+		.rip = LOAD_GPA, .rsp = LOAD_GPA, .rflags = 0x2};
 	int sz;
 
 	errno = 0;
@@ -108,10 +110,13 @@ static int setup(struct bare *b, const char *image)
 	if (b->vm < 0)
 		return die("KVM_CREATE_VM");
 	if (ioctl(b->vm, KVM_SET_TSS_ADDR, 0xfffbd000ul) ||
-	    ioctl(b->vm, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ 0xfffbc000ul }) ||
-	    ioctl(b->vm, KVM_CREATE_IRQCHIP, 0) || ioctl(b->vm, KVM_CREATE_PIT2, &pit))
+	    ioctl(b->vm, KVM_SET_IDENTITY_MAP_ADDR,
+		  &(uint64_t){0xfffbc000ul}) ||
+	    ioctl(b->vm, KVM_CREATE_IRQCHIP, 0) ||
+	    ioctl(b->vm, KVM_CREATE_PIT2, &pit))
 		return die("VM set-up (TSS, identity map, irqchip, PIT)");
-	b->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->mem == MAP_FAILED)
 		return die("mmap guest memory");
 	if (load_image(b, image))
@@ -127,19 +132,22 @@ static int setup(struct bare *b, const char *image)
 	sz = ioctl(b->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz <= 0)
 		return die("KVM_GET_VCPU_MMAP_SIZE");
-	b->run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, b->vcpu, 0);
+	b->run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      b->vcpu, 0);
 	if (b->run == MAP_FAILED)
 		return die("mmap kvm_run");
 	if (ioctl(b->vcpu, KVM_GET_SREGS, &sregs))
 		return die("KVM_GET_SREGS");
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
-	if (ioctl(b->vcpu, KVM_SET_SREGS, &sregs) || ioctl(b->vcpu, KVM_SET_REGS, &regs))
+	if (ioctl(b->vcpu, KVM_SET_SREGS, &sregs) ||
+	    ioctl(b->vcpu, KVM_SET_REGS, &regs))
 		return die("KVM_SET_SREGS/REGS");
 	return 0;
 }
 
-/* 0 to go on, 1 when the guest asked to stop, -1 on an exit it should not make. */
+/* 0 to go on, 1 when the guest asked to stop, -1 on an exit it should not make.
+ */
 static int on_io(struct bare *b)
 {
 	struct kvm_run *r = b->run;
@@ -167,7 +175,8 @@ static int on_io(struct bare *b)
 			return -1;
 		b->t[v] = now_ns();
 		if (v == PHASES) {
-			printf("exitbench: loops=%u pio_ns=%llu mmio_ns=%llu\n", b->loops,
+			printf("exitbench: loops=%u pio_ns=%llu mmio_ns=%llu\n",
+			       b->loops,
 			       (unsigned long long)(b->t[2] - b->t[1]),
 			       (unsigned long long)(b->t[3] - b->t[2]));
 			b->done++;
@@ -188,8 +197,8 @@ static int on_mmio(struct bare *b)
 {
 	struct kvm_run *r = b->run;
 
-	if (r->mmio.phys_addr < MMIO_GPA || r->mmio.phys_addr >= MMIO_GPA + MMIO_LEN ||
-	    r->mmio.len > 8)
+	if (r->mmio.phys_addr < MMIO_GPA ||
+	    r->mmio.phys_addr >= MMIO_GPA + MMIO_LEN || r->mmio.len > 8)
 		return -1;
 	if (r->mmio.is_write)
 		memcpy(&b->mmio_val, r->mmio.data, r->mmio.len);
@@ -200,7 +209,7 @@ static int on_mmio(struct bare *b)
 
 int main(int argc, char **argv)
 {
-	struct bare b = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	struct bare b = {.kvm = -1, .vm = -1, .vcpu = -1};
 	int rc = 0;
 
 	if (argc != 4 || atoi(argv[2]) < 1 || atoi(argv[3]) < 1) {
@@ -223,7 +232,9 @@ int main(int argc, char **argv)
 			rc = -1;
 	}
 	if (rc < 0 || b.done != b.rounds) {
-		fprintf(stderr, "bare: unexpected exit (reason %u, port %#x) after %u of %u rounds\n",
+		fprintf(stderr,
+			"bare: unexpected exit (reason %u, port %#x) after %u "
+			"of %u rounds\n",
 			b.run->exit_reason, b.run->io.port, b.done, b.rounds);
 		return 1;
 	}

@@ -74,21 +74,30 @@ static void ctl_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 	}
 	b->t[val] = hv_clock_ns(ctx);
 	if (val == PHASES)
-		hv_info(ctx, "exitbench: loops=%u pio_ns=%llu mmio_ns=%llu", b->loops,
-			(unsigned long long)(b->t[2] - b->t[1]),
+		hv_info(ctx, "exitbench: loops=%u pio_ns=%llu mmio_ns=%llu",
+			b->loops, (unsigned long long)(b->t[2] - b->t[1]),
 			(unsigned long long)(b->t[3] - b->t[2]));
 }
 
 static const struct hv_region_ops data_ops = {
-	.min_access = 1, .max_access = 4, .read = data_read, .write = data_write,
+	.min_access = 1,
+	.max_access = 4,
+	.read = data_read,
+	.write = data_write,
 };
 
 static const struct hv_region_ops mmio_ops = {
-	.min_access = 1, .max_access = 8, .read = mmio_read, .write = mmio_write,
+	.min_access = 1,
+	.max_access = 8,
+	.read = mmio_read,
+	.write = mmio_write,
 };
 
 static const struct hv_region_ops ctl_ops = {
-	.min_access = 4, .max_access = 4, .read = ctl_read, .write = ctl_write,
+	.min_access = 4,
+	.max_access = 4,
+	.read = ctl_read,
+	.write = ctl_write,
 };
 
 static int eb_add(struct hv_ctx *ctx, int space, uint64_t base, uint64_t len,
@@ -97,9 +106,11 @@ static int eb_add(struct hv_ctx *ctx, int space, uint64_t base, uint64_t len,
 	int rc = hv_region_add(ctx, space, base, len, ops, b, NULL);
 
 	if (rc)
-		hv_error(ctx, "%s 0x%llx: %s", space == HV_SPACE_PIO ? "port" : "MMIO",
+		hv_error(ctx, "%s 0x%llx: %s",
+			 space == HV_SPACE_PIO ? "port" : "MMIO",
 			 (unsigned long long)base,
-			 rc == -EBUSY ? "already taken by another device" : strerror(-rc));
+			 rc == -EBUSY ? "already taken by another device"
+				      : strerror(-rc));
 	return rc;
 }
 
@@ -115,8 +126,9 @@ static int eb_create(struct hv_ctx *ctx)
 	if (!rc)
 		rc = eb_add(ctx, HV_SPACE_PIO, port + 4, 8, &ctl_ops, b);
 	if (!rc)
-		rc = eb_add(ctx, HV_SPACE_MMIO, (uint64_t)hv_config_int(ctx, "mmio"),
-			    0x1000, &mmio_ops, b);
+		rc = eb_add(ctx, HV_SPACE_MMIO,
+			    (uint64_t)hv_config_int(ctx, "mmio"), 0x1000,
+			    &mmio_ops, b);
 	return rc;
 }
 
@@ -131,15 +143,18 @@ static const struct hv_device_ops ops = {
 };
 
 static const struct hv_config_key keys[] = {
-	HV_KEY_NUM("port", "0x4e0", 0, 0xfff4, "data port; the control ports are port + 4 and + 8"),
-	HV_KEY_NUM("mmio", "0xd0000000", 0x100000, 0xfffff000ll, "guest-physical base of the MMIO page"),
-	HV_KEY_NUM("loops", "4096", 1, 0x7fffffff, "round trips per loop (each is a write and a read)"),
-	HV_KEY_NUM("rounds", "1", 1, 0x7fffffff, "rounds of the PIO loop then the MMIO loop"),
-	HV_KEYS_END
-};
+	HV_KEY_NUM("port", "0x4e0", 0, 0xfff4,
+		   "data port; the control ports are port + 4 and + 8"),
+	HV_KEY_NUM("mmio", "0xd0000000", 0x100000, 0xfffff000ll,
+		   "guest-physical base of the MMIO page"),
+	HV_KEY_NUM("loops", "4096", 1, 0x7fffffff,
+		   "round trips per loop (each is a write and a read)"),
+	HV_KEY_NUM("rounds", "1", 1, 0x7fffffff,
+		   "rounds of the PIO loop then the MMIO loop"),
+	HV_KEYS_END};
 
-HV_PLUGIN_DEFINE(exitbench, device, &ops,
-		 .version = "1.0",
-		 .description = "bench/exit: a PIO port and an MMIO page that do nothing",
-		 .instance_size = sizeof(struct exitbench),
-		 .keys = keys);
+HV_PLUGIN_DEFINE(
+	exitbench, device, &ops, .version = "1.0",
+	.description =
+		"bench/exit: a PIO port and an MMIO page that do nothing",
+	.instance_size = sizeof(struct exitbench), .keys = keys);
