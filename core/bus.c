@@ -417,6 +417,18 @@ static void dispatch(const struct bus_region *r, uint64_t off, unsigned size,
 		*val = acc;
 }
 
+/* Whether region i holds all of [addr, addr + size). Read lock held. */
+static int holds(const struct bus *b, int i, uint64_t addr, unsigned size)
+{
+	const struct bus_region *r;
+
+	if (i >= b->n)
+		return 0;
+	r = b->r[i];
+	return r->base <= addr && addr - r->base < r->len &&
+	       size <= r->len - (addr - r->base);
+}
+
 int bus_access(struct bus *b, uint64_t addr, unsigned size, int write,
 	       uint64_t *val)
 {
@@ -425,13 +437,18 @@ int bus_access(struct bus *b, uint64_t addr, unsigned size, int write,
 	int i;
 
 	pthread_rwlock_rdlock(&b->lock);
-	i = lower_bound(b, addr);
-	if (i == b->n || b->r[i]->base > addr ||
-	    size > b->r[i]->len - (addr - b->r[i]->base)) {
-		pthread_rwlock_unlock(&b->lock);
-		if (!write)
-			*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-		return -ENOENT;
+	/* a stale hint (regions added or removed since) fails the check:
+	 * regions do not overlap, so a region that holds addr is the one */
+	i = atomic_load_explicit(&b->hint, memory_order_relaxed);
+	if (!holds(b, i, addr, size)) {
+		i = lower_bound(b, addr);
+		if (!holds(b, i, addr, size)) {
+			pthread_rwlock_unlock(&b->lock);
+			if (!write)
+				*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+			return -ENOENT;
+		}
+		atomic_store_explicit(&b->hint, i, memory_order_relaxed);
 	}
 	r = b->r[i];
 	off = addr - r->base; /* base moves under the write lock */

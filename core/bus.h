@@ -39,6 +39,9 @@ struct bus {
 	/* retired, awaiting bus_del_owner(): only while an instance is freed */
 	struct bus_region *dead;
 	struct bus_region *parked; /* regions off the bus that may come back */
+	/* index of the last region an access hit: a guest driver hammers one
+	 * device, and the check is cheaper than the search (bench/exit) */
+	atomic_int hint;
 };
 
 int bus_init(struct bus *b, const char *name, uint64_t limit);

@@ -348,7 +348,9 @@ void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 
 	if (!r || !len)
 		return NULL;
-	off = gpa - r->gpa;
+	/* gpa read once, then the size: a move in between leaves an offset
+	 * that fails the check or still lies inside the entry's memory */
+	off = gpa - __atomic_load_n(&r->gpa, __ATOMIC_ACQUIRE);
 	sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
 	if (off >= sz || len > sz - off) /* sz: moved meanwhile? */
 		return NULL;
@@ -358,7 +360,6 @@ void *mem_ptr(struct mem_map *m, uint64_t gpa, uint64_t len, unsigned flags)
 		mem_mark_dirty(m, gpa, len);
 		if (m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, len);
-		mem_mark_dirty(m, gpa, len);
 	}
 	return r->hva + off;
 }
@@ -395,13 +396,18 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 		const struct mem_region *r = mem_find(m, gpa);
 		uint64_t off, chunk, sz;
 
-		/* a device region moved since range_ok: stop inside its memory */
+		uint64_t base;
+
+		/* a device region moved since range_ok: stop inside its memory.
+		 * Its gpa is read once: a move between two reads would give an
+		 * offset checked against one place and used at another. */
 		if (!r)
 			return -EFAULT;
 		sz = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
-		if (sz > r->len || gpa - r->gpa >= sz)
+		base = __atomic_load_n(&r->gpa, __ATOMIC_ACQUIRE);
+		if (sz > r->len || gpa < base || gpa - base >= sz)
 			return -EFAULT;
-		off = gpa - r->gpa;
+		off = gpa - base;
 		chunk = sz - off;
 		if (chunk > len)
 			chunk = len;
@@ -413,8 +419,6 @@ static int copy(struct mem_map *m, uint64_t gpa, void *buf, uint64_t len,
 			mem_mark_dirty(m, gpa, chunk);
 		if (write && m->write_hook)
 			m->write_hook(m->hook_opaque, gpa, chunk);
-		if (write)
-			mem_mark_dirty(m, gpa, chunk);
 		b += chunk;
 		gpa += chunk;
 		len -= chunk;

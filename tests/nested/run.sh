@@ -94,6 +94,11 @@ qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+s
 	-m "$mem" -smp 1 -kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
 	-serial "file:$console" -serial "$tty1")
+# HV_NESTED_QEMU_ARGS: extra words for QEMU (no quoting), e.g. bench/exit's
+# "-icount shift=2", which makes the nested VM's clock count instructions
+# and so ignore the load of a shared host.
+# shellcheck disable=SC2206
+qemu+=(${HV_NESTED_QEMU_ARGS:-})
 if ((shell)); then
 	echo "# nested: kernel console in ${console#"$root"/}; Ctrl-A x quits QEMU" >&2
 	exec timeout -k 5 --foreground $((timeout + 20)) "${qemu[@]}"

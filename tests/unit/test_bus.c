@@ -113,6 +113,45 @@ static void move_and_delete(void)
 	bus_destroy(&b);
 }
 
+/* Reads answer which region they reached. */
+static uint64_t id_rd(struct hv_ctx *ctx, void *opaque, uint64_t off, unsigned size)
+{
+	last_off = off;
+	return (uintptr_t)opaque;
+}
+
+static const struct hv_region_ops id_ops = { .read = id_rd, .write = wr };
+
+/* The last-hit hint must never route an access to the wrong region once
+ * regions are inserted before it, moved or deleted. */
+static void stale_hint(void)
+{
+	struct bus b;
+	struct bus_region *a, *c;
+	uint64_t v;
+
+	bus_init(&b, "pio", 0x10000);
+	CHECK(bus_add(&b, 0x200, 8, &id_ops, (void *)0xa, NULL, &a) == 0);
+	CHECK(bus_add(&b, 0x300, 8, &id_ops, (void *)0xb, NULL, NULL) == 0);
+	CHECK(bus_access(&b, 0x300, 1, 0, &v) == 0 && v == 0xb);
+	/* insert below: the region at the hinted index is now another one */
+	CHECK(bus_add(&b, 0x100, 8, &id_ops, (void *)0xc, NULL, &c) == 0);
+	CHECK(bus_access(&b, 0x300, 1, 0, &v) == 0 && v == 0xb);
+	CHECK(bus_access(&b, 0x104, 1, 0, &v) == 0 && v == 0xc && last_off == 4);
+	/* hinted region moved away, then deleted */
+	CHECK(bus_move(&b, c, 0x400) == 0);
+	CHECK(bus_access(&b, 0x104, 1, 0, &v) == -ENOENT && v == 0xff);
+	CHECK(bus_access(&b, 0x404, 1, 0, &v) == 0 && v == 0xc);
+	bus_del(&b, c);
+	CHECK(bus_access(&b, 0x404, 1, 0, &v) == -ENOENT);
+	/* a hit on the hinted region that runs past its end is no hit */
+	CHECK(bus_access(&b, 0x204, 1, 0, &v) == 0 && v == 0xa);
+	CHECK(bus_access(&b, 0x206, 4, 0, &v) == -ENOENT && v == 0xffffffff);
+	bus_del(&b, a);
+	CHECK(bus_access(&b, 0x204, 1, 0, &v) == -ENOENT);
+	bus_destroy(&b);
+}
+
 int main(void)
 {
 	TEST(overlap_rejected);
@@ -120,5 +159,6 @@ int main(void)
 	TEST(dispatch_relative_offsets);
 	TEST(wide_access_split);
 	TEST(move_and_delete);
+	TEST(stale_hint);
 	return 0;
 }
