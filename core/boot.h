@@ -2,6 +2,10 @@
  * Boot images: load the [vm] kernel= file into guest memory and describe
  * the BSP's entry state in vm->cpu[0].boot. Called at power-on and on
  * every reset (the image is loaded afresh). Errors name the file.
+ *
+ * The loaders read the machine from vm->layout (layout.h: the memory map
+ * and the RSDP, filled in by the VM before boot_load) and never call the
+ * platform (pc/): they sit below it (docs/architecture.md).
  */
 #ifndef HV_CORE_BOOT_H
 #define HV_CORE_BOOT_H
@@ -27,9 +31,17 @@ int boot_load(struct vm *vm);
  * `hv check` and `hv run` refuse the same files. */
 int boot_check_files(const struct config *cfg);
 
-/* Shared by the loaders (boot.c). The whole of a regular, non-empty file
- * (malloc'ed), opened without blocking; -errno after one line naming it. */
+/* Shared by the loaders (bootfile.c). The whole of a regular, non-empty
+ * file (malloc'ed), opened without blocking; -errno after one line naming
+ * it. */
 int boot_read_file(const char *path, uint8_t **data, size_t *len);
+/* The same checks on an open file (fd and size out), without reading it. */
+int boot_open_file(const char *path, int *fd, size_t *size);
+/* bootcheck.c: what no loader can take whole (a truncated bzImage or ELF), refused
+ * before a format is chosen: 0, or -EINVAL after one line naming path. */
+int boot_image_check(const char *path, const uint8_t *img, size_t len,
+		     const char *fmt);
+/* CPU-mode entry states (cpumode.c): they touch only vm->mem and *st. */
 void boot_gdt(struct vm *vm);
 void boot_prot32(struct x86_state *st, uint32_t eip);
 int boot_long64(struct vm *vm, struct x86_state *st, uint64_t rip);

@@ -15,14 +15,6 @@
 #include "services.h"
 #include "vm.h"
 
-_Thread_local pthread_mutex_t *inst_held[INST_HELD_MAX];
-_Thread_local int inst_depth;
-
-int inst_domain_held(struct instance *in)
-{
-	return inst_depth == 1 && inst_held[0] == in->lock;
-}
-
 struct instance *instance_new(struct vm *vm, struct loop *loop,
 			      const struct plugin_set *set,
 			      const struct plugin *p,
@@ -119,30 +111,4 @@ void instance_free(struct instance *in)
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
 	free(in);
-}
-
-void inst_verr(struct instance *in, const char *key, const char *fmt,
-	       va_list ap)
-{
-	const struct cfg_section *s = in->sec;
-	const struct cfg_entry *e = s && key ? cfg_entry(s, key) : NULL;
-	char what[768];
-
-	vsnprintf(what, sizeof(what), fmt, ap);
-	if (!s || !in->vm) {
-		err("%s: %s", in->ctx.name, what);
-		return;
-	}
-	log_err_at("%s:%d: [%s]: %s%s", in->vm->cfg->path, e ? e->line : s->line,
-		   s->name, what,
-		   s->implicit ? " (a device machine = pc adds)" : "");
-}
-
-void inst_err(struct instance *in, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	inst_verr(in, key, fmt, ap);
-	va_end(ap);
 }

@@ -15,7 +15,6 @@
 
 #include "boot.h"
 #include "log.h"
-#include "pc/pc.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -181,7 +180,6 @@ int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 static int fill_zero_page(struct vm *vm, uint8_t *bp, const char *cmdline,
 			  uint64_t initrd, uint64_t initrd_size)
 {
-	struct e820_entry e820[BP_E820_MAX];
 	size_t cl = strlen(cmdline) + 1;
 	uint32_t max = rd32(bp, H_CMDLINE_SIZE);
 	int n;
@@ -203,11 +201,10 @@ static int fill_zero_page(struct vm *vm, uint8_t *bp, const char *cmdline,
 	bp[H_LOADFLAGS] |= CAN_USE_HEAP | LOADED_HIGH;
 	bp[H_HEAP_END] = 0x00, bp[H_HEAP_END + 1] = 0xfe; /* 0xfe00 */
 	bp[H_VID_MODE] = 0xff, bp[H_VID_MODE + 1] = 0xff;  /* "normal" */
-	uint64_t rsdp = pc_rsdp(vm);
-	memcpy(bp + BP_ACPI_RSDP, &rsdp, 8);
-	n = pc_e820(vm, e820, BP_E820_MAX);
+	memcpy(bp + BP_ACPI_RSDP, &vm->layout.rsdp, 8);
+	n = vm->layout.n_e820 < BP_E820_MAX ? vm->layout.n_e820 : BP_E820_MAX;
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
-	memcpy(bp + BP_E820_TABLE, e820, n * sizeof(e820[0]));
+	memcpy(bp + BP_E820_TABLE, vm->layout.e820, n * sizeof(struct e820_entry));
 	return mem_load(&vm->mem, ZERO_PAGE, bp, 4096) ? -EFAULT : 0;
 }
 

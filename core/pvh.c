@@ -14,7 +14,6 @@
 
 #include "boot.h"
 #include "log.h"
-#include "pc/pc.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -156,12 +155,14 @@ static int pvh_start(struct vm *vm, uint64_t entry, uint64_t kernel_end,
 		err("cmdline: %zu bytes is too long", cl - 1);
 		return -E2BIG;
 	}
-	n = pc_e820(vm, e820, START_MEMMAP_MAX);
+	n = vm->layout.n_e820 < START_MEMMAP_MAX ? vm->layout.n_e820 :
+						   START_MEMMAP_MAX;
+	memcpy(e820, vm->layout.e820, n * sizeof(e820[0]));
 	for (int i = 0; i < n; i++)
 		mm[i] = (struct hvm_memmap_entry){ e820[i].addr, e820[i].size,
 						   e820[i].type, 0 };
 	si.cmdline_paddr = START_CMDLINE;
-	si.rsdp_paddr = pc_rsdp(vm);
+	si.rsdp_paddr = vm->layout.rsdp;
 	si.memmap_paddr = START_MEMMAP;
 	si.memmap_entries = n;
 	if (mod.size) {

@@ -11,6 +11,7 @@
 
 #include "accel.h"
 #include "bus.h"
+#include "layout.h"
 #include "mem.h"
 #include "x86.h"
 
@@ -72,6 +73,7 @@ struct vm {
 	struct loop_watch *signal_watch;
 	struct pci_host *pci; /* machine = pc: the host bridge, else NULL */
 	struct pc_pm *pm;     /* machine = pc: the ACPI PM block */
+	struct boot_layout layout; /* pc_power_on() fills it for the loaders */
 	int sigterms;         /* SIGTERMs so far: the first one is polite */
 	/* hv check: built as for a run, but nothing outside the process
 	 * changes: disks open read-only, console and network backends are

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../layout.h"
+
 struct vm;
 struct config;
 
@@ -45,21 +47,14 @@ struct config;
 #define PC_S5_TYPE 5u     /* SLP_TYP of \_S5 in the DSDT */
 #define PC_GSI_PCI 16u    /* PCI INTx lines: GSIs 16-23 */
 
-#define E820_RAM 1
-#define E820_RESERVED 2
-#define E820_ACPI 3
-
-struct e820_entry {
-	uint64_t addr, size;
-	uint32_t type;
-} __attribute__((packed));
 
 /* 1 when the VM is a PC (the default), 0 for machine = none. */
 int pc_enabled(const struct vm *vm);
 /* Bring up the platform: PCI host bridge, PM block. 0 or -errno. */
 int pc_init(struct vm *vm);
 void pc_free(struct vm *vm);
-/* Power-on: PCI BARs assigned, ACPI tables written into RAM. */
+/* Power-on: PCI BARs assigned, ACPI tables written into RAM, and
+ * vm->layout (the e820 map, the RSDP) filled in for boot_load(). */
 int pc_power_on(struct vm *vm);
 /* Where the 64-bit PCI window starts (PC_PCI_MEM64_SIZE long): above RAM. */
 uint64_t pc_pci_mem64(const struct vm *vm);
