@@ -107,13 +107,14 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 	d->inst = in;
 	d->loop = loop;
 	d->vm = vm;
-	d->flags = flags;
+	d->flags = flags & ~DISK_OPEN_LAYER;
 	d->path = strdup(path);
+	d->real = realpath(path, NULL);
 	d->section = strdup(who);
 	/* a device attaching its disk already holds the domain lock */
 	if (!owner)
 		inst_lock(in);
-	r = p->ops.disk.open(&in->ctx, path, flags);
+	r = p->ops.disk.open(&in->ctx, path, d->flags);
 	if (r == 0) {
 		in->created = 1;
 		(p->ops.disk.info)(&in->ctx, &d->info);
@@ -130,6 +131,7 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 			inst_lock(owner);
 		free(d->path);
 		free(d->section);
+		free(d->real);
 		free(d);
 		return NULL;
 	}
@@ -139,7 +141,20 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 		d->info.logical_sector = 512;
 	d->next = all_disks;
 	all_disks = d;
+	if (!(flags & DISK_OPEN_LAYER) && chain_link(d, set, who)) {
+		if (owner)
+			inst_unlock(owner); /* instance_free takes it */
+		disk_close(d);
+		if (owner)
+			inst_lock(owner);
+		return NULL;
+	}
 	return d;
+}
+
+struct hv_disk *disk_first(void)
+{
+	return all_disks;
 }
 
 void disk_drain(struct hv_disk *d)
@@ -155,6 +170,7 @@ void disk_release(struct instance *in)
 	if (!d)
 		return;
 	disk_drain(d);
+	chain_unlink(d); /* nothing of d's reads its parent any more */
 	for (pp = &all_disks; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;
@@ -163,6 +179,7 @@ void disk_release(struct instance *in)
 	in->link = NULL;
 	free(d->path);
 	free(d->section);
+	free(d->real);
 	free(d);
 }
 
@@ -197,7 +214,7 @@ int disk_drain_all(struct vm *vm)
 	}
 }
 
-static int req_check(const struct hv_disk *d, const struct hv_disk_req *req)
+int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 {
 	uint64_t ls = d->info.logical_sector;
 	uint64_t total = 0;
@@ -231,10 +248,12 @@ static int req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 		struct hv_disk_req *req)
 {
-	int r = req_check(d, req);
+	int r = disk_req_check(d, req);
 
 	if (r)
 		return r;
+	if (!d->inst->created)
+		return -EIO; /* a reopen that failed both ways */
 	req->core[RQ_DISK] = d;
 	req->core[RQ_SUBMITTER] = submitter;
 	d->inflight++;
@@ -253,6 +272,8 @@ static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)
 {
 	struct hv_ctx *sub = req->core[RQ_SUBMITTER];
 
+	if (chain_complete(d, req, status))
+		return; /* a child's read: done() under the child's lock */
 	d->inflight--;
 	req->done(sub, req, status);
 	/* after done(): a drain that sees zero finds the device told */

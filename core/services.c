@@ -14,6 +14,7 @@
 #include "config.h"
 #include "devmem.h"
 #include "disk.h"
+#include "disk_int.h"
 #include "dma.h"
 #include "hotplug.h"
 #include "log.h"
@@ -684,4 +685,5 @@ const struct hv_host core_host = {
 	.pci_bar_dirty = pci_bar_dirty,
 	.vga_window = svc_vga_window,
 	.vga_dirty = svc_vga_dirty,
+	.disk_backing_submit = chain_backing_submit,
 };

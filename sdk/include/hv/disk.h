@@ -29,6 +29,25 @@ struct hv_disk_create {
 	const char *parent;       /* differencing: the parent's path, or NULL */
 };
 
+/* Chains: filled by the child's backing op; the core zeroes the struct and
+ * sets size (the members below it may grow at the end). */
+#define HV_DISK_MAX_CHAIN    32  /* layers below the top image, at most */
+#define HV_DISK_BACKING_ALT  0x1u /* id_alt is also acceptable */
+struct hv_disk_backing {
+	uint32_t size;	     /* sizeof as the core knows it */
+	uint32_t flags;	     /* HV_DISK_BACKING_* */
+	char path[4096];     /* resolved; "" = no parent */
+	char format[32];     /* the parent's plugin, "" = probe */
+	uint8_t id[16];	     /* identity the child expects */
+	uint8_t id_alt[16];  /* with HV_DISK_BACKING_ALT */
+	char id_name[32];    /* what the id is, for messages ("DataWriteGuid") */
+};
+struct hv_disk_ident {
+	uint32_t size;	     /* set by the core */
+	uint32_t stamp;	     /* informative (VHD: creation time) */
+	uint8_t id[16];
+};
+
 struct hv_disk_check {
 	uint64_t errors;   /* inconsistencies found */
 	uint64_t repaired; /* of which repaired (with HV_DISK_CHECK_REPAIR) */
@@ -69,6 +88,48 @@ struct hv_disk_ops {
 		   uint64_t *pnum, uint32_t *status);
 	/* Change the virtual size. Optional. */
 	int (*resize)(struct hv_ctx *ctx, uint64_t size);
+
+	/* ---- v2.0 ---- */
+	/* Core-owned chains (docs/disk.md). Both optional: a format without
+	 * them keeps whatever chain handling it does itself.
+	 *
+	 * backing: called once right after a successful open. 0 with
+	 * b->path[0] == 0: no parent. 0 with a path: the core opens that
+	 * file as its own read-only disk instance (probing its format, or
+	 * b->format when set), links it below this one and checks that its
+	 * identity op returns b->id (or b->id_alt with
+	 * HV_DISK_BACKING_ALT), its virtual size and logical sector equal
+	 * this image's, and that the chain neither loops nor runs deeper
+	 * than HV_DISK_MAX_CHAIN. -errno after an hv_error() naming what
+	 * is wrong (a parent none of the stored locators finds: -ENOENT).
+	 * The path is already resolved the format's way (relative to the
+	 * child, Windows separators turned, the first candidate that
+	 * exists). Reads of ranges this layer does not hold go to the
+	 * parent with hv_disk_backing_submit().
+	 *
+	 * identity: what a child made from this image records as its
+	 * parent's identity (VHDX: DataWriteGuid; VHD: the footer's unique
+	 * id). 0 or -errno. */
+	int (*backing)(struct hv_ctx *ctx, struct hv_disk_backing *b);
+	int (*identity)(struct hv_ctx *ctx, struct hv_disk_ident *id);
 };
+
+/* Sub-request of a layer to its parent: req's bytes are read from the
+ * parent at req->offset (virtual offsets are shared by the whole chain).
+ * Only HV_DISK_READ. Call from a disk op (domain lock held), on any
+ * thread that may submit. The parent's op runs later on the main thread
+ * under the parent's own lock (a shared parent has its own domain); done
+ * runs on the main thread under the caller's domain lock, never inside
+ * this call. req must stay valid until done. 0, or -errno (no done):
+ * -ENXIO when no parent is linked, -ENOSYS from a core without chains. */
+__attribute__((warn_unused_result)) static inline int
+hv_disk_backing_submit(struct hv_ctx *ctx, struct hv_disk_req *req)
+{
+	if (ctx->host->size >= offsetof(struct hv_host, disk_backing_submit) +
+				       sizeof(ctx->host->disk_backing_submit) &&
+	    ctx->host->disk_backing_submit)
+		return ctx->host->disk_backing_submit(ctx, req);
+	return -ENOSYS;
+}
 
 #endif

@@ -290,6 +290,8 @@ struct hv_host {
 	int (*vga_window)(struct hv_ctx *ctx, int mode, void **ram);
 	int (*vga_dirty)(struct hv_ctx *ctx, uint64_t *bitmap,
 			 size_t bitmap_bytes);
+	/* ---- v2.0: core-owned disk chains (hv/disk.h has the wrapper) ---- */
+	int (*disk_backing_submit)(struct hv_ctx *ctx, struct hv_disk_req *req);
 };
 
 /* ---- logging: one line, prefixed with the instance name ---- */
