@@ -26,8 +26,6 @@
 #include "loop.h"
 #include "plugin.h"
 
-#define RQ_BACKING 3 /* req->core[]: disk.c uses 0..2 */
-
 /* One read of a parent on behalf of a child layer. */
 struct bk_req {
 	struct loop_call call;
@@ -47,7 +45,7 @@ static void bk_deliver(void *opaque)
 	struct bk_req *bk = opaque;
 	struct hv_disk_req *req = bk->req;
 
-	req->core[RQ_BACKING] = NULL;
+	req->core[DISK_RQ_BACKING] = NULL;
 	inst_lock(bk->child);
 	req->done(&bk->child->ctx, req, bk->status);
 	inst_unlock(bk->child);
@@ -61,7 +59,7 @@ static void bk_submit(void *opaque)
 	int r;
 
 	inst_lock(p->inst);
-	r = disk_submit(p, &p->inst->ctx, bk->req);
+	r = disk_submit_as(p, &p->inst->ctx, bk->req, bk);
 	inst_unlock(p->inst);
 	if (r) {
 		bk->status = r;
@@ -92,16 +90,15 @@ int chain_backing_submit(struct hv_ctx *ctx, struct hv_disk_req *req)
 	bk->child = in;
 	bk->call.fn = bk_submit;
 	bk->call.opaque = bk;
-	req->core[RQ_BACKING] = bk;
 	loop_call_queue(p->loop, &bk->call);
 	return 0;
 }
 
 int chain_complete(struct hv_disk *d, struct hv_disk_req *req, int status)
 {
-	struct bk_req *bk = req->core[RQ_BACKING];
+	struct bk_req *bk = req->core[DISK_RQ_BACKING];
 
-	if (!bk || bk->parent != d)
+	if (!bk)
 		return 0;
 	d->inflight--;
 	inst_io_end(d->inst);

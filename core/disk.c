@@ -29,6 +29,7 @@ static struct hv_disk *all_disks;
 #define RQ_DISK	     0
 #define RQ_SUBMITTER 1
 #define RQ_STATUS    2
+/* 3: DISK_RQ_BACKING (disk_int.h) */
 
 const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 				      const char *path, const char *format,
@@ -245,8 +246,8 @@ int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 	return total < req->len ? -EINVAL : 0;
 }
 
-int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
-		struct hv_disk_req *req)
+int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
+		   struct hv_disk_req *req, void *backing)
 {
 	int r = disk_req_check(d, req);
 
@@ -256,6 +257,7 @@ int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 		return -EIO; /* a reopen that failed both ways */
 	req->core[RQ_DISK] = d;
 	req->core[RQ_SUBMITTER] = submitter;
+	req->core[DISK_RQ_BACKING] = backing; /* never what a device left */
 	d->inflight++;
 	inst_io_begin(d->inst);
 	d->in_submit++;
@@ -266,6 +268,12 @@ int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 		inst_io_end(d->inst);
 	}
 	return r;
+}
+
+int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
+		struct hv_disk_req *req)
+{
+	return disk_submit_as(d, submitter, req, NULL);
 }
 
 static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)

@@ -78,6 +78,11 @@ void disk_close(struct hv_disk *d);
 /* Submit on behalf of submitter (whose ctx done() receives). */
 int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 		struct hv_disk_req *req);
+/* The same for chain.c: backing is its record of a child's read of d,
+ * kept in req->core[DISK_RQ_BACKING] (NULL for every other request). */
+#define DISK_RQ_BACKING 3
+int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
+		   struct hv_disk_req *req, void *backing);
 /* Synchronous helper for tools: runs the loop until the request is done.
  * Call without holding the disk's lock. Returns status. */
 int disk_rw_sync(struct hv_disk *d, int op, uint64_t off, void *buf,

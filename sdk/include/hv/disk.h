@@ -8,8 +8,11 @@
  *
  * probe runs on the main thread with no lock and no instance. Every other
  * op runs on the main thread with the domain lock of the device the disk
- * is attached to (its own lock for `hv img`). File I/O goes through the
- * hv_file_* services, whose completions come back the same way.
+ * is attached to (its own lock for `hv img`, and for a parent layer the
+ * core opened for a differencing child: a shared parent has one domain of
+ * its own). File I/O goes through the hv_file_* services, whose
+ * completions come back the same way. Lifetime: a parent layer lives as
+ * long as the last child linking it; the core closes it after the child.
  */
 #ifndef HV_DISK_H
 #define HV_DISK_H
@@ -31,7 +34,7 @@ struct hv_disk_create {
 
 /* Chains: filled by the child's backing op; the core zeroes the struct and
  * sets size (the members below it may grow at the end). */
-#define HV_DISK_MAX_CHAIN    32  /* layers below the top image, at most */
+#define HV_DISK_MAX_CHAIN    32  /* images in one chain, the top included */
 #define HV_DISK_BACKING_ALT  0x1u /* id_alt is also acceptable */
 struct hv_disk_backing {
 	uint32_t size;	     /* sizeof as the core knows it */
