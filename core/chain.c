@@ -151,8 +151,7 @@ static int check_parent(struct hv_disk *child, struct hv_disk *p,
 	if (p->info.size != child->info.size) {
 		err("%s: %s: parent %s has a different virtual size (%llu, "
 		    "not %llu)",
-		    who, child->path, p->path,
-		    (unsigned long long)p->info.size,
+		    who, child->path, p->path, (unsigned long long)p->info.size,
 		    (unsigned long long)child->info.size);
 		return -EINVAL;
 	}
@@ -176,8 +175,8 @@ static int check_parent(struct hv_disk *child, struct hv_disk *p,
 		    strerror(-r));
 		return r;
 	}
-	if (memcmp(id.id, b->id, 16) &&
-	    (!(b->flags & HV_DISK_BACKING_ALT) || memcmp(id.id, b->id_alt, 16))) {
+	if (memcmp(id.id, b->id, 16) && (!(b->flags & HV_DISK_BACKING_ALT) ||
+					 memcmp(id.id, b->id_alt, 16))) {
 		err("%s: %s: parent %s was modified since this image was made, "
 		    "or is another image (its %s differs from the one this "
 		    "image records)",
@@ -189,7 +188,8 @@ static int check_parent(struct hv_disk *child, struct hv_disk *p,
 }
 
 /* A layer open in d's VM for the same file, to share. */
-static struct hv_disk *find_shared(const struct hv_disk *d, const struct stat *st)
+static struct hv_disk *find_shared(const struct hv_disk *d,
+				   const struct stat *st)
 {
 	struct stat o;
 
@@ -207,9 +207,8 @@ static struct hv_disk *open_layer(struct hv_disk *child,
 				  const struct hv_disk_backing *b,
 				  const char *who)
 {
-	const struct plugin *p =
-		disk_pick_plugin(set, b->path, b->format[0] ? b->format : NULL,
-				 who);
+	const struct plugin *p = disk_pick_plugin(
+		set, b->path, b->format[0] ? b->format : NULL, who);
 
 	if (!p)
 		return NULL;
@@ -289,8 +288,7 @@ static int link_one(struct hv_disk *top, struct hv_disk *cur,
 	return 0;
 }
 
-int chain_link(struct hv_disk *d, const struct plugin_set *set,
-	       const char *who)
+int chain_link(struct hv_disk *d, const struct plugin_set *set, const char *who)
 {
 	struct hv_disk *cur = d, *next;
 	int depth = 0, r;

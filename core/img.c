@@ -281,6 +281,8 @@ static int cmd_info(struct img *im, struct args *a)
 		ops_of(d)->parent(&d->inst->ctx, parent, sizeof(parent));
 		inst_unlock(d->inst);
 	}
+	if (!*parent && d->backing) /* a format without the v1 parent op */
+		snprintf(parent, sizeof(parent), "%s", d->backing->path);
 	if (stat(a->args[0], &st))
 		st.st_blocks = 0;
 	if (a->json) {

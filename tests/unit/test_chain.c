@@ -20,7 +20,7 @@
 #include "unit.h"
 #include "vm.h"
 
-#define SIZE (16u << 20)
+#define SIZE	(16u << 20)
 #define PAT_OFF (1u << 20)
 #define PAT_LEN 65536u
 
@@ -41,8 +41,8 @@ static const char *at(const char *name)
 static int create(const char *fmt, const char *name, const char *parent)
 {
 	const struct plugin *p = plugin_find(&set, fmt);
-	struct hv_disk_create c = { .size = parent ? 0 : SIZE,
-				    .parent = parent ? at(parent) : NULL };
+	struct hv_disk_create c = {.size = parent ? 0 : SIZE,
+				   .parent = parent ? at(parent) : NULL};
 	struct instance *in;
 	int r;
 
@@ -75,8 +75,8 @@ static int make_base(const char *fmt, const char *name)
 	if (!buf || create(fmt, name, NULL))
 		goto out;
 	memset(buf, 0x5a, PAT_LEN);
-	d = disk_open(loop, &set, NULL, NULL, at(name),
-		      plugin_find(&set, fmt), 0, NULL, "t");
+	d = disk_open(loop, &set, NULL, NULL, at(name), plugin_find(&set, fmt),
+		      0, NULL, "t");
 	r = d ? disk_rw_sync(d, HV_DISK_WRITE, PAT_OFF, buf, PAT_LEN) : -EIO;
 	disk_close(d);
 out:
@@ -88,7 +88,8 @@ out:
 static int reads_pattern(struct hv_disk *d)
 {
 	uint8_t *buf = aligned_alloc(4096, PAT_LEN);
-	int ok = buf && disk_rw_sync(d, HV_DISK_READ, PAT_OFF, buf, PAT_LEN) == 0;
+	int ok = buf &&
+		 disk_rw_sync(d, HV_DISK_READ, PAT_OFF, buf, PAT_LEN) == 0;
 
 	for (uint32_t i = 0; ok && i < PAT_LEN; i++)
 		ok = buf[i] == 0x5a;
@@ -119,7 +120,8 @@ static int fds_on(const char *name, int *mode)
 		FILE *f = fopen(p, "r");
 		while (f && mode && fgets(line, sizeof(line), f))
 			if (!strncmp(line, "flags:", 6))
-				*mode = (int)strtol(line + 6, NULL, 8) & O_ACCMODE;
+				*mode = (int)strtol(line + 6, NULL, 8) &
+					O_ACCMODE;
 		if (f)
 			fclose(f);
 	}
@@ -246,7 +248,8 @@ static void chain_commit_reopen(void)
 	/* still linked and reading: the base's pattern, the commit's write */
 	CHECK(reads_pattern(c));
 	memset(buf, 0, 4096);
-	CHECK(disk_rw_sync(c, HV_DISK_READ, 0, buf, 4096) == 0 && buf[4095] == 0x33);
+	CHECK(disk_rw_sync(c, HV_DISK_READ, 0, buf, 4096) == 0 &&
+	      buf[4095] == 0x33);
 	/* shared by a second child (outside a VM too): no read-write reopen */
 	c2 = open_img("rc2.vhd", HV_DISK_OPEN_RDONLY);
 	CHECK(c2 && c2->backing == p && p->refs == 2);
@@ -275,7 +278,8 @@ static void chain_mixed_refused(void)
 	d = open_img("mc.vhdx", HV_DISK_OPEN_RDONLY);
 	e = unit_capture_end();
 	CHECK(!d);
-	CHECK_CONTAINS(e, "mb.vhdx: truncated: 2560 bytes is too small for a VHDX");
+	CHECK_CONTAINS(
+		e, "mb.vhdx: truncated: 2560 bytes is too small for a VHDX");
 	disk_close(d);
 
 	CHECK(make_base("vhd", "nb.vhd") == 0);
