@@ -218,10 +218,10 @@ static struct hv_disk *open_layer(struct hv_disk *child,
 			 HV_DISK_OPEN_RDONLY | DISK_OPEN_LAYER, NULL, who);
 }
 
-/* Is real one of the layers from top down to (not below) stop? */
-static int in_chain(struct hv_disk *top, struct hv_disk *stop, const char *real)
+/* Is real one of the layers linked so far, from top down? */
+static int in_chain(struct hv_disk *top, const char *real)
 {
-	for (struct hv_disk *x = top; x && x != stop; x = x->backing)
+	for (struct hv_disk *x = top; x; x = x->backing)
 		if (x->real && !strcmp(x->real, real))
 			return 1;
 	return 0;
@@ -248,7 +248,7 @@ static int link_one(struct hv_disk *top, struct hv_disk *cur,
 		return -ELOOP;
 	}
 	real = realpath(b.path, NULL);
-	if (real && in_chain(top, NULL, real)) {
+	if (real && in_chain(top, real)) {
 		err("%s: %s: parent chain loops back to %s", who, cur->path,
 		    b.path);
 		free(real);
@@ -260,7 +260,7 @@ static int link_one(struct hv_disk *top, struct hv_disk *cur,
 		/* its own chain was checked when it was opened; joined to
 		 * ours it must still be short and loop-free */
 		for (struct hv_disk *x = p; x; x = x->backing)
-			if (x->real && in_chain(top, NULL, x->real)) {
+			if (x->real && in_chain(top, x->real)) {
 				err("%s: %s: parent chain loops back to %s",
 				    who, cur->path, x->path);
 				return -ELOOP;

@@ -294,6 +294,27 @@ static void chain_mixed_refused(void)
 	disk_close(d);
 }
 
+/* A format without backing/identity (a fixture built like a third party's)
+ * opens unlinked and keeps its own behaviour. */
+static void chain_format_without_ops(void)
+{
+	char so[512];
+	struct hv_disk *d;
+	uint8_t *buf = aligned_alloc(4096, 4096);
+
+	snprintf(so, sizeof(so), "%s/fixtures/slow_disk.so", unit_build_dir());
+	plugin_load_file(&set, so);
+	const struct plugin *p = plugin_find(&set, "slow-disk");
+	CHECK(p && !p->ops.disk.backing && !p->ops.disk.identity);
+	d = p ? disk_open(loop, &set, NULL, NULL, "/bin/sh", p,
+			  HV_DISK_OPEN_RDONLY, NULL, "t")
+	      : NULL;
+	CHECK(d && !d->backing && !d->is_backing);
+	CHECK(d && buf && disk_rw_sync(d, HV_DISK_READ, 0, buf, 4096) == 0);
+	disk_close(d);
+	free(buf);
+}
+
 int main(void)
 {
 	char path[512];
@@ -310,6 +331,7 @@ int main(void)
 	TEST(chain_depth_limit);
 	TEST(chain_commit_reopen);
 	TEST(chain_mixed_refused);
+	TEST(chain_format_without_ops);
 	plugin_set_free(&set);
 	loop_free(loop);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
