@@ -29,6 +29,7 @@ static struct hv_disk *all_disks;
 #define RQ_DISK	     0
 #define RQ_SUBMITTER 1
 #define RQ_STATUS    2
+/* 3: DISK_RQ_BACKING (disk_int.h) */
 
 const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 				      const char *path, const char *format,
@@ -107,13 +108,14 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 	d->inst = in;
 	d->loop = loop;
 	d->vm = vm;
-	d->flags = flags;
+	d->flags = flags & ~DISK_OPEN_LAYER;
 	d->path = strdup(path);
+	d->real = realpath(path, NULL);
 	d->section = strdup(who);
 	/* a device attaching its disk already holds the domain lock */
 	if (!owner)
 		inst_lock(in);
-	r = p->ops.disk.open(&in->ctx, path, flags);
+	r = p->ops.disk.open(&in->ctx, path, d->flags);
 	if (r == 0) {
 		in->created = 1;
 		(p->ops.disk.info)(&in->ctx, &d->info);
@@ -130,6 +132,7 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 			inst_lock(owner);
 		free(d->path);
 		free(d->section);
+		free(d->real);
 		free(d);
 		return NULL;
 	}
@@ -139,7 +142,20 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 		d->info.logical_sector = 512;
 	d->next = all_disks;
 	all_disks = d;
+	if (!(flags & DISK_OPEN_LAYER) && chain_link(d, set, who)) {
+		if (owner)
+			inst_unlock(owner); /* instance_free takes it */
+		disk_close(d);
+		if (owner)
+			inst_lock(owner);
+		return NULL;
+	}
 	return d;
+}
+
+struct hv_disk *disk_first(void)
+{
+	return all_disks;
 }
 
 void disk_drain(struct hv_disk *d)
@@ -155,6 +171,7 @@ void disk_release(struct instance *in)
 	if (!d)
 		return;
 	disk_drain(d);
+	chain_unlink(d); /* nothing of d's reads its parent any more */
 	for (pp = &all_disks; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;
@@ -163,6 +180,7 @@ void disk_release(struct instance *in)
 	in->link = NULL;
 	free(d->path);
 	free(d->section);
+	free(d->real);
 	free(d);
 }
 
@@ -197,7 +215,7 @@ int disk_drain_all(struct vm *vm)
 	}
 }
 
-static int req_check(const struct hv_disk *d, const struct hv_disk_req *req)
+int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 {
 	uint64_t ls = d->info.logical_sector;
 	uint64_t total = 0;
@@ -228,15 +246,18 @@ static int req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 	return total < req->len ? -EINVAL : 0;
 }
 
-int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
-		struct hv_disk_req *req)
+int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
+		   struct hv_disk_req *req, void *backing)
 {
-	int r = req_check(d, req);
+	int r = disk_req_check(d, req);
 
 	if (r)
 		return r;
+	if (!d->inst->created)
+		return -EIO; /* a reopen that failed both ways */
 	req->core[RQ_DISK] = d;
 	req->core[RQ_SUBMITTER] = submitter;
+	req->core[DISK_RQ_BACKING] = backing; /* never what a device left */
 	d->inflight++;
 	inst_io_begin(d->inst);
 	d->in_submit++;
@@ -249,10 +270,18 @@ int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 	return r;
 }
 
+int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
+		struct hv_disk_req *req)
+{
+	return disk_submit_as(d, submitter, req, NULL);
+}
+
 static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)
 {
 	struct hv_ctx *sub = req->core[RQ_SUBMITTER];
 
+	if (chain_complete(d, req, status))
+		return; /* a child's read: done() under the child's lock */
 	d->inflight--;
 	req->done(sub, req, status);
 	/* after done(): a drain that sees zero finds the device told */

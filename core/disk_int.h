@@ -49,7 +49,17 @@ struct hv_disk {
 	char *path;
 	char *section;	      /* "disk NAME" or the path for hv img */
 	struct hv_disk *next; /* all open disks, for disk_drain_all */
+	/* chains (chain.c) */
+	struct hv_disk *backing; /* the parent layer the core linked, or NULL */
+	int refs;		 /* a parent layer: children linking it */
+	int is_backing;		 /* opened by the core as someone's parent */
+	int depth;		 /* layers below this one */
+	char *real;		 /* realpath, for loops and sharing */
 };
+
+/* disk_open flag (never reaches a plugin): a parent layer chain.c links
+ * itself, so disk_open does not link its chain. */
+#define DISK_OPEN_LAYER 0x80000000u
 
 /* Pick the plugin for path: format= if given, else the best probe score.
  * NULL after printing why. */
@@ -68,11 +78,40 @@ void disk_close(struct hv_disk *d);
 /* Submit on behalf of submitter (whose ctx done() receives). */
 int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,
 		struct hv_disk_req *req);
+/* The same for chain.c: backing is its record of a child's read of d,
+ * kept in req->core[DISK_RQ_BACKING] (NULL for every other request). */
+#define DISK_RQ_BACKING 3
+int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
+		   struct hv_disk_req *req, void *backing);
 /* Synchronous helper for tools: runs the loop until the request is done.
  * Call without holding the disk's lock. Returns status. */
 int disk_rw_sync(struct hv_disk *d, int op, uint64_t off, void *buf,
 		 uint64_t len);
 /* Wait (running the loop) until d has nothing in flight. */
 void disk_drain(struct hv_disk *d);
+/* Range, alignment and read-only checks of a request against d. */
+int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req);
+/* Every open disk (chain.c looks for a parent to share). */
+struct hv_disk *disk_first(void);
+
+/* ---- chain.c: differencing chains the core owns ---- */
+/* Ask d's format for its parent, open and link the whole chain below d
+ * (sharing parent layers already open in the same VM). 0, or -errno after
+ * one line naming who, the child and the problem; the caller closes d. */
+int chain_link(struct hv_disk *d, const struct plugin_set *set,
+	       const char *who);
+/* Drop d's link to its parent (closing the parent with its last child). */
+void chain_unlink(struct hv_disk *d);
+/* Close and reopen one layer with flags (HV_DISK_OPEN_RDONLY or 0), its
+ * link kept: what `hv img commit` does to write into a parent. Nothing may
+ * be in flight; -EBUSY for a read-write reopen of a layer two children
+ * share. On failure the layer is reopened as it was. Main thread, no
+ * lock held. */
+int disk_reopen(struct hv_disk *d, unsigned flags);
+/* The hv_host member: a layer's read of its parent. */
+int chain_backing_submit(struct hv_ctx *ctx, struct hv_disk_req *req);
+/* A request submitted by chain_backing_submit is done on d: finish it
+ * under the child's lock later. 1 when it was one (handled), else 0. */
+int chain_complete(struct hv_disk *d, struct hv_disk_req *req, int status);
 
 #endif

@@ -281,6 +281,8 @@ static int cmd_info(struct img *im, struct args *a)
 		ops_of(d)->parent(&d->inst->ctx, parent, sizeof(parent));
 		inst_unlock(d->inst);
 	}
+	if (!*parent && d->backing) /* a format without the v1 parent op */
+		snprintf(parent, sizeof(parent), "%s", d->backing->path);
 	if (stat(a->args[0], &st))
 		st.st_blocks = 0;
 	if (a->json) {
@@ -314,6 +316,26 @@ static int cmd_info(struct img *im, struct args *a)
 }
 
 /* ---- check ---- */
+/* A parent's own errors count against the child (it reads through them);
+ * never repaired from here: `hv img check -r` that file itself. */
+static void check_layer(struct hv_disk *p, struct hv_disk_check *res)
+{
+	struct hv_disk_check pr;
+
+	if (!ops_of(p)->check)
+		return;
+	memset(&pr, 0, sizeof(pr));
+	inst_lock(p->inst);
+	int r = ops_of(p)->check(&p->inst->ctx, 0, &pr);
+	inst_unlock(p->inst);
+	if (r < 0 || !pr.errors)
+		return;
+	res->errors += pr.errors;
+	if (!res->first_error[0]) /* names the parent's file */
+		memcpy(res->first_error, pr.first_error,
+		       sizeof(res->first_error));
+}
+
 static int cmd_check(struct img *im, struct args *a)
 {
 	struct hv_disk *d;
@@ -336,6 +358,8 @@ static int cmd_check(struct img *im, struct args *a)
 				     &res);
 		inst_unlock(d->inst);
 	}
+	for (struct hv_disk *p = d->backing; p && r >= 0; p = p->backing)
+		check_layer(p, &res);
 	if (a->json) {
 		printf("{\"filename\": ");
 		json_str(a->args[0]);
@@ -615,9 +639,10 @@ static int cmd_convert(struct img *im, struct args *a)
 	return 0;
 }
 
+/* The child's parent is the layer the core linked below it: reopened
+ * read-write for the merge, then read-only again before the chain goes. */
 static int cmd_commit(struct img *im, struct args *a)
 {
-	char parent[4096] = "";
 	struct copier c;
 	int r;
 
@@ -631,32 +656,31 @@ static int cmd_commit(struct img *im, struct args *a)
 	c.src = img_open(im, a->args[0], a->fmt, HV_DISK_OPEN_RDONLY);
 	if (!c.src)
 		return 1;
-	if (ops_of(c.src)->parent) {
-		inst_lock(c.src->inst);
-		ops_of(c.src)->parent(&c.src->inst->ctx, parent,
-				      sizeof(parent));
-		inst_unlock(c.src->inst);
-	}
-	if (!*parent) {
+	if (!c.src->backing) {
 		err("img: %s: not a differencing image", a->args[0]);
 		disk_close(c.src);
 		return 1;
 	}
-	c.dst = img_open(im, parent, a->fmt, 0);
-	if (!c.dst) {
+	c.dst = c.src->backing;
+	r = disk_reopen(c.dst, 0);
+	if (r) {
+		err("img: commit %s -> %s: cannot reopen the parent "
+		    "read-write: %s",
+		    a->args[0], c.dst->path, strerror(-r));
 		disk_close(c.src);
 		return 1;
 	}
 	c.size = c.src->info.size;
 	r = copy_run(&c);
-	disk_close(c.src);
-	disk_close(c.dst);
-	if (r) {
-		err("img: commit %s -> %s: %s", a->args[0], parent,
-		    strerror(-r));
+	int r2 = disk_reopen(c.dst, HV_DISK_OPEN_RDONLY);
+	if (r || r2) {
+		err("img: commit %s -> %s: %s", a->args[0], c.dst->path,
+		    strerror(r ? -r : -r2));
+		disk_close(c.src);
 		return 1;
 	}
-	printf("Image committed into %s.\n", parent);
+	printf("Image committed into %s.\n", c.dst->path);
+	disk_close(c.src);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "devmem.h"
 #include "disk.h"
+#include "disk_int.h"
 #include "dma.h"
 #include "hotplug.h"
 #include "log.h"
@@ -745,4 +746,5 @@ const struct hv_host core_host = {
 	.pci_bar_dirty_get = pci_bar_dirty,
 	.vga_window_set = svc_vga_window,
 	.vga_dirty_get = svc_vga_dirty,
+	.disk_backing_submit = chain_backing_submit,
 };

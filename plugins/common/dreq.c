@@ -173,6 +173,52 @@ void dreq_io(struct dreq *t, struct hv_file *f, uint32_t op, uint64_t roff,
 	}
 }
 
+/* A read of the parent layer on behalf of one request's bytes. */
+struct dparent {
+	struct hv_disk_req req;
+	struct dreq *t;
+	struct iovec iov[];
+};
+
+static void parent_done(struct hv_ctx *ctx, struct hv_disk_req *req,
+			int status)
+{
+	struct dparent *p = (struct dparent *)req;
+	struct dreq *t = p->t;
+
+	if (status)
+		dreq_fail(t, status);
+	free(p);
+	dreq_put(t);
+}
+
+void dreq_parent(struct dreq *t, uint64_t roff, uint64_t len, uint64_t voff)
+{
+	int n = slice(t->req, roff, len, NULL), r;
+	struct dparent *p =
+		calloc(1, sizeof(*p) + (size_t)n * sizeof(struct iovec));
+
+	if (!p) {
+		dreq_fail(t, -ENOMEM);
+		return;
+	}
+	slice(t->req, roff, len, p->iov);
+	p->t = t;
+	p->req.op = HV_DISK_READ;
+	p->req.offset = voff;
+	p->req.len = len;
+	p->req.iov = p->iov;
+	p->req.iovcnt = n;
+	p->req.done = parent_done;
+	t->refs++;
+	r = hv_disk_backing_submit(t->ctx, &p->req);
+	if (r) {
+		t->refs--;
+		dreq_fail(t, r);
+		free(p);
+	}
+}
+
 static uint32_t crc_table[8][256];
 static int crc_ready;
 

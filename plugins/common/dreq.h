@@ -23,6 +23,9 @@ void dreq_copy(struct dreq *t, uint64_t roff, const void *buf, uint64_t len);
  * completes. A failure is recorded in the request's status. */
 void dreq_io(struct dreq *t, struct hv_file *f, uint32_t op, uint64_t roff,
 	     uint64_t len, uint64_t foff, dreq_after_fn after, void *arg);
+/* Read request bytes [roff, roff+len) from the parent layer at virtual
+ * offset voff (hv_disk_backing_submit: the core's chain). */
+void dreq_parent(struct dreq *t, uint64_t roff, uint64_t len, uint64_t voff);
 /* Record an error; the request completes with the first one. */
 void dreq_fail(struct dreq *t, int status);
 /* Drop the creator's reference: completes when nothing is pending. */

@@ -34,7 +34,6 @@
 #define VHD_DYNAMIC  3
 #define VHD_DIFF     4
 #define MAX_GEOMETRY (65535ull * 16 * 255)
-#define MAX_CHAIN    32
 #define UNALLOC	     0xffffffffu
 
 struct __attribute__((packed)) footer {
@@ -90,7 +89,6 @@ struct img {
 	uint32_t *bat;	   /* host order */
 	uint8_t **bitmaps; /* differencing: cached per block */
 	uint64_t end;	   /* where the footer lives (next allocation) */
-	struct img *parent;
 };
 
 struct vhd {
@@ -275,13 +273,10 @@ static char *resolve(const char *child, const char *p)
 	return out;
 }
 
-static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
-		    char **seen, struct img **out);
-
-static int open_parent(struct img *im, int depth, char **seen)
+/* The first platform locator naming a file that exists, resolved. */
+static int find_parent(struct img *im)
 {
 	char *path = NULL;
-	int r;
 
 	for (int i = 0; i < 8 && !path; i++) {
 		struct ploc *l = &im->dh.loc[i];
@@ -328,40 +323,11 @@ static int open_parent(struct img *im, int depth, char **seen)
 		free(name);
 		return -ENOENT;
 	}
-	if (depth + 1 >= MAX_CHAIN) {
-		hv_error(im->ctx, "%s: parent chain deeper than %d", im->path,
-			 MAX_CHAIN);
-		free(path);
-		return -ELOOP;
-	}
-	char *real = realpath(path, NULL);
-	for (int i = 0; real && i <= depth; i++)
-		if (seen[i] && !strcmp(seen[i], real)) {
-			hv_error(im->ctx, "%s: parent chain loops back to %s",
-				 im->path, path);
-			free(real);
-			free(path);
-			return -ELOOP;
-		}
-	free(real);
 	im->parent_path = path;
-	if ((r = img_open(im->ctx, path, 1, depth + 1, seen, &im->parent)))
-		return r;
-	if (memcmp(im->parent->ft.uuid, im->dh.parent_uuid, 16))
-		FAIL(im,
-		     "%s: parent %s is not the image this one was made from "
-		     "(unique id differs)",
-		     im->path, path);
-	if (im->parent->vsize != im->vsize)
-		FAIL(im,
-		     "%s: parent %s has a different virtual size (%llu, not "
-		     "%llu)",
-		     im->path, path, (unsigned long long)im->parent->vsize,
-		     (unsigned long long)im->vsize);
 	return 0;
 }
 
-static int open_dynamic(struct img *im, int depth, char **seen)
+static int open_dynamic(struct img *im)
 {
 	uint64_t doff = be64(im->ft.data_offset);
 
@@ -401,13 +367,12 @@ static int open_dynamic(struct img *im, int depth, char **seen)
 		im->bat[i] = be32(im->bat[i]);
 	if (check_bat(im))
 		return -EINVAL;
-	if (im->type == VHD_DIFF)
-		return open_parent(im, depth, seen);
 	return 0;
 }
 
-static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
-		    char **seen, struct img **out)
+/* One image, never its parent: the core opens and links that. */
+static int img_open(struct hv_ctx *ctx, const char *path, int ro,
+		    struct img **out)
 {
 	struct img *im = calloc(1, sizeof(*im));
 	struct hv_file_info fi;
@@ -425,7 +390,6 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
-	seen[depth] = realpath(path, NULL);
 	hv_file_info_get(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < SEC)
@@ -463,7 +427,7 @@ static int img_open(struct hv_ctx *ctx, const char *path, int ro, int depth,
 		return 0;
 	case VHD_DYNAMIC:
 	case VHD_DIFF:
-		return open_dynamic(im, depth, seen);
+		return open_dynamic(im);
 	}
 	FAIL(im, "%s: unknown disk type %u", path, im->type);
 }
@@ -472,7 +436,6 @@ static void img_close(struct img *im)
 {
 	if (!im)
 		return;
-	img_close(im->parent);
 	if (im->f)
 		hv_file_close(im->ctx, im->f);
 	for (uint32_t i = 0; im->bitmaps && i < im->nent; i++)
@@ -517,8 +480,8 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 		uint64_t data = (uint64_t)im->bat[b] * SEC + im->bitmap_len;
 
 		if (im->bat[b] == UNALLOC) {
-			if (im->parent)
-				read_range(t, im->parent, roff, voff, n);
+			if (im->type == VHD_DIFF)
+				dreq_parent(t, roff, n, voff);
 			else
 				dreq_zero(t, roff, n);
 		} else if (im->type == VHD_DYNAMIC) {
@@ -542,9 +505,8 @@ static void read_range(struct dreq *t, struct img *im, uint64_t roff,
 						data + in + done * SEC, NULL,
 						NULL);
 				else
-					read_range(t, im->parent,
-						   roff + done * SEC,
-						   voff + done * SEC, k * SEC);
+					dreq_parent(t, roff + done * SEC,
+						    k * SEC, voff + done * SEC);
 				done += k;
 			}
 		}
@@ -709,13 +671,10 @@ static int vhd_probe(const void *head, size_t len, uint64_t file_size)
 static int vhd_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 {
 	struct vhd *s = HV_STATE(ctx, struct vhd);
-	char *seen[MAX_CHAIN + 1] = {0};
 	int r;
 
 	s->readonly = !!(flags & HV_DISK_OPEN_RDONLY);
-	r = img_open(ctx, path, s->readonly, 0, seen, &s->top);
-	for (int i = 0; i <= MAX_CHAIN; i++)
-		free(seen[i]);
+	r = img_open(ctx, path, s->readonly, &s->top);
 	if (r) {
 		img_close(s->top);
 		s->top = NULL;
@@ -753,6 +712,33 @@ static int vhd_parent(struct hv_ctx *ctx, char *buf, size_t len)
 	return 0;
 }
 
+/* A differencing image names its parent by platform locators (the first
+ * that finds a file wins) and expects the parent footer's unique id. */
+static int vhd_backing(struct hv_ctx *ctx, struct hv_disk_backing *b)
+{
+	struct img *im = HV_STATE(ctx, struct vhd)->top;
+	int r;
+
+	if (im->type != VHD_DIFF)
+		return 0;
+	if (!im->parent_path && (r = find_parent(im)))
+		return r;
+	snprintf(b->path, sizeof(b->path), "%s", im->parent_path);
+	snprintf(b->format, sizeof(b->format), "vhd");
+	snprintf(b->id_name, sizeof(b->id_name), "unique id");
+	memcpy(b->id, im->dh.parent_uuid, 16);
+	return 0;
+}
+
+static int vhd_identity(struct hv_ctx *ctx, struct hv_disk_ident *id)
+{
+	struct img *im = HV_STATE(ctx, struct vhd)->top;
+
+	memcpy(id->id, im->ft.uuid, 16);
+	id->stamp = be32(im->ft.timestamp);
+	return 0;
+}
+
 static int vhd_map(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
 		   uint64_t *pnum, uint32_t *status)
 {
@@ -768,7 +754,7 @@ static int vhd_map(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
 	if (im->bat[offset / im->bs] != UNALLOC)
 		*status = HV_DISK_MAP_DATA;
 	else
-		*status = im->parent ? 0 : HV_DISK_MAP_ZERO;
+		*status = im->type == VHD_DIFF ? 0 : HV_DISK_MAP_ZERO;
 	return 0;
 }
 
@@ -867,10 +853,7 @@ static int vhd_create(struct hv_ctx *ctx, const char *path,
 		return -EINVAL;
 	}
 	if (diff) {
-		char *seen[MAX_CHAIN + 1] = {0};
-		r = img_open(ctx, o->parent, 1, 0, seen, &par);
-		for (int i = 0; i <= MAX_CHAIN; i++)
-			free(seen[i]);
+		r = img_open(ctx, o->parent, 1, &par);
 		if (r) {
 			img_close(par);
 			return r;
@@ -982,6 +965,8 @@ static const struct hv_disk_ops vhd_ops = {
 	.submit = vhd_submit,
 	.create = vhd_create,
 	.parent = vhd_parent,
+	.backing = vhd_backing,
+	.identity = vhd_identity,
 	.check = vhd_check,
 	.map = vhd_map,
 };

@@ -230,12 +230,9 @@ static int write_bat(struct hv_ctx *ctx, struct hv_file *f,
 static int parent_info(struct hv_ctx *ctx, const char *child, const char *path,
 		       struct layout *l)
 {
-	char *seen[VHDX_MAX_CHAIN + 1] = {0};
 	struct vimg *p;
-	int r = vimg_open(ctx, path, 1, 0, seen, &p);
+	int r = vimg_open(ctx, path, 1, &p);
 
-	for (int i = 0; i <= VHDX_MAX_CHAIN; i++)
-		free(seen[i]);
 	if (r == 0) {
 		l->parent_dwg = p->hdr.data_write_guid;
 		if (l->vsize && l->vsize != p->vsize) {

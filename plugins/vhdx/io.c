@@ -138,16 +138,15 @@ static void read_range(struct dreq *t, struct vimg *im, uint64_t roff,
 						  BAT_OFF(e) + in +
 							  done * im->lsec);
 				else
-					read_range(t, im->parent, ro, vo,
-						   k * im->lsec);
+					dreq_parent(t, ro, k * im->lsec, vo);
 				done += k;
 			}
 			break;
 		}
 		case PB_NOT_PRESENT:
 		case PB_UNDEFINED:
-			if (im->parent) {
-				read_range(t, im->parent, roff, voff, n);
+			if (im->has_parent) {
+				dreq_parent(t, roff, n, voff);
 				break;
 			}
 			/* fall through */
@@ -251,7 +250,7 @@ static int write_block(struct dreq *t, struct vimg *im, uint64_t roff,
 		}
 		/* absent sectors of a child read from the parent, unless the
 		 * block was explicitly zero */
-		if (!im->parent || whole || st == PB_ZERO ||
+		if (!im->has_parent || whole || st == PB_ZERO ||
 		    st == PB_UNMAPPED) {
 			im->bat[idx] = BAT_MAKE(PB_FULLY_PRESENT, off);
 			vimg_mark_bat(im, idx);
@@ -292,7 +291,7 @@ static void discard(struct vimg *im, uint64_t voff, uint64_t len)
 	uint64_t first = (voff + im->block_size - 1) / im->block_size;
 	uint64_t end = (voff + len) / im->block_size;
 
-	if (im->parent)
+	if (im->has_parent)
 		return; /* a child would have to hide its parent: ignore */
 	for (uint64_t b = first; b < end; b++) {
 		uint64_t idx = vimg_bat_index(im, b), e = im->bat[idx];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VHDX: opening and verifying a file (headers, region table, metadata,
- * BAT, parent chain), and the ops table. I/O is in io.c, the metadata log
+ * BAT, parent locator), and the ops table; the core opens the parent. I/O is in io.c, the metadata log
  * in log.c, image creation in create.c.
  *
  * Every refusal is one hv_error() line "PATH: problem"; nothing the file
@@ -600,17 +600,18 @@ static char *resolve(const char *child, const char *p)
 	return out;
 }
 
-static int open_parent(struct vimg *im, struct locator *loc, int depth,
-		       char **seen)
+/* The parent's path (relative_path, then absolute_win32_path, then
+ * volume_path: the first that exists) and linkage; the core opens it. */
+static int find_parent(struct vimg *im, struct locator *loc)
 {
 	const char *cand[3] = {loc->relative, loc->absolute, loc->volume};
 	char *path = NULL;
-	guid_t want;
-	int r;
 
-	if (!loc->linkage || guid_parse(loc->linkage, &want))
+	if (!loc->linkage || guid_parse(loc->linkage, &im->parent_linkage))
 		FAIL(im, "%s: parent locator has no valid parent_linkage",
 		     im->path);
+	im->has_linkage2 = loc->linkage2 &&
+			   !guid_parse(loc->linkage2, &im->parent_linkage2);
 	for (int i = 0; i < 3 && !path; i++) {
 		if (!cand[i])
 			continue;
@@ -626,45 +627,7 @@ static int open_parent(struct vimg *im, struct locator *loc, int depth,
 		     "absolute_win32_path '%s')",
 		     im->path, loc->relative ? loc->relative : "",
 		     loc->absolute ? loc->absolute : "");
-	if (depth + 1 >= VHDX_MAX_CHAIN) {
-		hv_error(im->ctx, "%s: parent chain deeper than %d", im->path,
-			 VHDX_MAX_CHAIN);
-		free(path);
-		return -ELOOP;
-	}
-	char *real = realpath(path, NULL);
-	for (int i = 0; real && i <= depth; i++)
-		if (seen[i] && !strcmp(seen[i], real)) {
-			hv_error(im->ctx, "%s: parent chain loops back to %s",
-				 im->path, path);
-			free(real);
-			free(path);
-			return -ELOOP;
-		}
-	free(real);
-	r = vimg_open(im->ctx, path, 1, depth + 1, seen, &im->parent);
 	im->parent_path = path;
-	if (r)
-		return r;
-	struct vimg *p = im->parent;
-	if (p->vsize != im->vsize)
-		FAIL(im,
-		     "%s: parent %s has a different virtual size (%llu, not "
-		     "%llu)",
-		     im->path, path, (unsigned long long)p->vsize,
-		     (unsigned long long)im->vsize);
-	if (memcmp(&p->hdr.data_write_guid, &want, 16)) {
-		guid_t w2;
-		if (!loc->linkage2 || guid_parse(loc->linkage2, &w2) ||
-		    memcmp(&p->hdr.data_write_guid, &w2, 16))
-			FAIL(im,
-			     "%s: parent %s was modified since this image was "
-			     "made (DataWriteGuid differs from parent_linkage)",
-			     im->path, path);
-	}
-	if (p->lsec != im->lsec)
-		FAIL(im, "%s: parent %s has a different logical sector size",
-		     im->path, path);
 	return 0;
 }
 
@@ -677,8 +640,8 @@ static void free_locator(struct locator *l)
 	free(l->volume);
 }
 
-int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
-	      char **seen, struct vimg **out)
+int vimg_open(struct hv_ctx *ctx, const char *path, int readonly,
+	      struct vimg **out)
 {
 	struct vimg *im = calloc(1, sizeof(*im));
 	struct hv_file_info fi;
@@ -698,7 +661,6 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 		hv_error(ctx, "%s: %s", path, hv_file_strerror(r));
 		return r;
 	}
-	seen[depth] = realpath(path, NULL);
 	hv_file_info_get(ctx, im->f, &fi);
 	im->file_size = fi.size;
 	if (im->file_size < VHDX_REGION2 + VHDX_REGION_SIZE) {
@@ -729,7 +691,7 @@ int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
 	    (r = read_bat(im)))
 		goto out;
 	if (im->has_parent)
-		r = open_parent(im, &loc, depth, seen);
+		r = find_parent(im, &loc);
 out:
 	free_locator(&loc);
 	return r;
@@ -739,7 +701,6 @@ void vimg_close(struct vimg *im)
 {
 	if (!im)
 		return;
-	vimg_close(im->parent);
 	if (im->f)
 		hv_file_close(im->ctx, im->f);
 	for (uint64_t c = 0; im->sb && c < im->nchunks; c++)
@@ -768,13 +729,10 @@ static int vhdx_probe(const void *head, size_t len, uint64_t file_size)
 static int vhdx_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 {
 	struct vhdx *s = HV_STATE(ctx, struct vhdx);
-	char *seen[VHDX_MAX_CHAIN + 1] = {0};
 	int r;
 
 	s->readonly = !!(flags & HV_DISK_OPEN_RDONLY);
-	r = vimg_open(ctx, path, s->readonly, 0, seen, &s->top);
-	for (int i = 0; i <= VHDX_MAX_CHAIN; i++)
-		free(seen[i]);
+	r = vimg_open(ctx, path, s->readonly, &s->top);
 	if (r) {
 		vimg_close(s->top);
 		s->top = NULL;
@@ -837,6 +795,32 @@ static int vhdx_map(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
 		*status = HV_DISK_MAP_ZERO;
 	else
 		*status = 0; /* the parent's */
+	return 0;
+}
+
+/* Parent locator entries, identity: DataWriteGuid (docs/disk.md). */
+static int vhdx_backing(struct hv_ctx *ctx, struct hv_disk_backing *b)
+{
+	struct vimg *im = HV_STATE(ctx, struct vhdx)->top;
+
+	if (!im->has_parent)
+		return 0;
+	snprintf(b->path, sizeof(b->path), "%s", im->parent_path);
+	snprintf(b->format, sizeof(b->format), "vhdx");
+	snprintf(b->id_name, sizeof(b->id_name), "DataWriteGuid");
+	memcpy(b->id, &im->parent_linkage, 16);
+	if (im->has_linkage2) {
+		memcpy(b->id_alt, &im->parent_linkage2, 16);
+		b->flags |= HV_DISK_BACKING_ALT;
+	}
+	return 0;
+}
+
+static int vhdx_identity(struct hv_ctx *ctx, struct hv_disk_ident *id)
+{
+	struct vimg *im = HV_STATE(ctx, struct vhdx)->top;
+
+	memcpy(id->id, &im->hdr.data_write_guid, 16);
 	return 0;
 }
 
@@ -934,18 +918,6 @@ static int vhdx_check(struct hv_ctx *ctx, unsigned flags,
 	/* space past the last structure nothing refers to */
 	if (im->file_size > im->alloc_end)
 		res->leaks += (im->file_size - im->alloc_end + MiB - 1) / MiB;
-	for (struct vimg *p = im->parent; p; p = p->parent)
-		if (p->hdr_bad[0] || p->hdr_bad[1])
-			note(res, "%s: %s", p->path,
-			     "a header copy is invalid");
-		else if (p->replayed)
-			note(res, "%s: %s", p->path,
-			     "the log holds unapplied updates (replayed in "
-			     "memory; check -r this file itself)");
-		else if (p->old_loc_entry)
-			note(res, "%s: %s", p->path,
-			     "the parent locator item has the mistyped GUID "
-			     "(check -r this file itself)");
 	return 0;
 }
 
@@ -1028,6 +1000,8 @@ static const struct hv_disk_ops vhdx_ops = {
 	.submit = vhdx_submit,
 	.create = vhdx_create,
 	.parent = vhdx_parent,
+	.backing = vhdx_backing,
+	.identity = vhdx_identity,
 	.check = vhdx_check,
 	.map = vhdx_map,
 	.resize = vhdx_resize,

@@ -22,7 +22,6 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");
 #define VHDX_REGION2	     (256 * KiB)
 #define VHDX_REGION_SIZE     (64 * KiB)
 #define VHDX_META_TABLE_SIZE (64 * KiB)
-#define VHDX_MAX_CHAIN	     32
 
 typedef struct {
 	uint8_t b[16];
@@ -178,8 +177,7 @@ struct vimg {
 				 * under GUID_PARENT_LOC_OLD, or 0 */
 	guid_t parent_linkage, parent_linkage2;
 	int has_linkage2;
-	char *parent_path; /* resolved */
-	struct vimg *parent;
+	char *parent_path; /* resolved; the core opens and links it */
 
 	/* writer */
 	int session; /* header rewritten with a fresh LogGuid */
@@ -197,8 +195,8 @@ struct vhdx {
 };
 
 /* vhdx.c */
-int vimg_open(struct hv_ctx *ctx, const char *path, int readonly, int depth,
-	      char **seen, struct vimg **out);
+int vimg_open(struct hv_ctx *ctx, const char *path, int readonly,
+	      struct vimg **out);
 void vimg_close(struct vimg *im);
 uint64_t vimg_bat_index(const struct vimg *im, uint64_t block);
 uint64_t vimg_sb_index(const struct vimg *im, uint64_t chunk);

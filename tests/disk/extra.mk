@@ -25,7 +25,7 @@ $(FUZZ_DIR)/fuzz-disk: tests/disk/fuzz_disk.c $(FUZZ_CORE) $(sort $(FUZZ_PLUGIN_
 	@mkdir -p $(FUZZ_DIR)/o
 	set -e; for p in vhdx vhd raw; do \
 		for s in $$(echo "$(vhdx_SRCS)|$(vhd_SRCS)|$(raw_SRCS)" | cut -d'|' -f$$(case $$p in vhdx) echo 1;; vhd) echo 2;; raw) echo 3;; esac)); do \
-			$(FUZZ_CC) $(FUZZ_FLAGS) $(SDK_INC) -Dhv_plugin_entry=hv_entry_$$p -Dcrc32c=crc32c_$$p -Ddreq_new=dreq_new_$$p -Ddreq_zero=dreq_zero_$$p -Ddreq_io=dreq_io_$$p -Ddreq_fail=dreq_fail_$$p -Ddreq_copy=dreq_copy_$$p -Ddreq_put=dreq_put_$$p \
+			$(FUZZ_CC) $(FUZZ_FLAGS) $(SDK_INC) -Dhv_plugin_entry=hv_entry_$$p -Dcrc32c=crc32c_$$p -Ddreq_new=dreq_new_$$p -Ddreq_zero=dreq_zero_$$p -Ddreq_io=dreq_io_$$p -Ddreq_fail=dreq_fail_$$p -Ddreq_copy=dreq_copy_$$p -Ddreq_put=dreq_put_$$p -Ddreq_parent=dreq_parent_$$p \
 				-c -o $(FUZZ_DIR)/o/$$p-$$(basename $$s .c).o $$s; \
 		done; \
 	done

@@ -48,6 +48,10 @@ head -c 4096 /dev/zero | tr '\0' '\167' | dd of="$D/want.raw" bs=1M seek=1 conv=
 head -c $((3 << 20)) /dev/zero | tr '\0' '\170' | dd of="$D/want.raw" bs=1M seek=5 conv=notrunc 2>/dev/null
 "$TOOL" cat "$D/c.vhd" | cmp -s - "$D/want.raw" && ok vhd-diff-read || notok vhd-diff-read differs
 "$TOOL" cat "$D/b.vhd" | cmp -s -n $((20 << 20)) - "$SRC" && ok vhd-diff-parent-untouched || notok vhd-diff-parent-untouched differs
+# commit: the core reopens the linked parent read-write, then read-only
+if out=$(img commit "$D/c.vhd" 2>&1); then
+	"$TOOL" cat "$D/b.vhd" | cmp -s - "$D/want.raw" && ok vhd-commit || notok vhd-commit "parent differs"
+else notok vhd-commit "$out"; fi
 # samples
 S=$(samples)
 for s in hyperv2012r2-dynamic:136365211648 virtualpc-dynamic:136363130880; do

@@ -293,6 +293,8 @@ struct hv_host {
 	int (*vga_window_set)(struct hv_ctx *ctx, int mode, void **ram);
 	int (*vga_dirty_get)(struct hv_ctx *ctx, uint64_t *bitmap,
 			 size_t bitmap_bytes);
+	/* core-owned disk chains (hv/disk.h has the wrapper) */
+	int (*disk_backing_submit)(struct hv_ctx *ctx, struct hv_disk_req *req);
 	/* ---- v2.1 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
