@@ -7,6 +7,11 @@
 # a reason on stderr) when there is none.
 # nested_kver IMAGE: prints the kernel version of /boot/vmlinuz-<version>.
 
+# The outer QEMU's accelerator and CPU (run.sh; HV_NESTED_ACCEL and
+# HV_NESTED_CPU override them). See README.md, "The nested freeze".
+NESTED_ACCEL=tcg
+NESTED_CPU=qemu64,+svm,+npt
+
 nested_kver() {
 	local img=${1##*/}
 	[[ $img == vmlinuz-* ]] || {
