@@ -22,7 +22,8 @@
 #   --l2 LIST        which L2 boots each run does, in order (default hv,qemu)
 #   --cpus N         L2 vCPUs (default 2, as tests/linux/boot.t)
 #   --qemu-cpu MODEL -cpu of the L2 QEMU peer (default: QEMU's own, qemu64)
-#   --l2-append W    extra L2 kernel command-line words, joined by commas
+#   --l2-append W    extra L2 kernel command-line words, joined by commas;
+#                    l2_idle=SECS makes L2 idle that long before powering off
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -57,7 +58,17 @@ cp "$(command -v qemu-system-x86_64)" "$payload/"
 cp /usr/share/seabios/bios-256k.bin "$payload/qemu-fw/"
 for f in linuxboot_dma.bin kvmvapic.bin; do cp -L "/usr/share/qemu/$f" "$payload/qemu-fw/"; done
 gcc -O2 -Wall -Werror -o "$payload/timeit" "$root/bench/linux/timeit.c"
-printf '#!/bin/sh\nexit 0\n' >"$payload/poweroff-now"
+# L2's /init powers off at once, or after l2_idle=SECS (on its command
+# line, see --l2-append) of idling: timer interrupts and HLT in L2.
+cat >"$payload/poweroff-now" <<'L2'
+#!/bin/sh
+for w in $(cat /proc/cmdline); do
+	case $w in
+	l2_idle=*) echo "L2-IDLE ${w#*=}"; sleep "${w#*=}" ;;
+	esac
+done
+exit 0
+L2
 "$root/scripts/mkinitramfs.sh" "$payload/initramfs.cpio.gz" --run "$payload/poweroff-now"
 cat >"$payload/run-inside.sh" <<'INSIDE'
 #!/bin/sh

@@ -116,7 +116,9 @@ freeze_snapshot() {
 			echo "---- QEMU monitor, snapshot $i"
 			printf 'info status\ninfo cpus\ninfo registers\nx/12i $pc\ninfo pic\ninfo lapic\n' |
 				timeout 10 socat -t 3 - "UNIX-CONNECT:$monitor" | tr -d '\r' |
-				sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^(qemu) *$'
+				sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v -E '^\(qemu\)|^(FPR|XMM|FCW)'
+			[[ -z $pid ]] || echo "---- CPU ticks per thread (tid utime stime):" \
+				"$(for t in /proc/"$pid"/task/*; do echo "${t##*/} $(cut -d' ' -f14,15 "$t/stat")"; done | paste -sd,)"
 			((i == 2)) || sleep 2
 		done
 	fi
@@ -124,7 +126,6 @@ freeze_snapshot() {
 	echo "---- QEMU threads (gdb)"
 	timeout 60 gdb -q -batch -ex 'set pagination off' -ex 'info threads' \
 		-ex 'thread apply all bt 12' -p "$pid" 2>&1 | grep -v '^\[New LWP'
-	[[ ! -r /proc/$pid/stat ]] || echo "---- CPU ticks (utime stime): $(cut -d' ' -f14,15 "/proc/$pid/stat")"
 }
 
 status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0 frozen=''
