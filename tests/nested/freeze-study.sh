@@ -22,6 +22,9 @@
 #   --l2 LIST        which L2 boots each run does, in order (default hv,qemu)
 #   --cpus N         L2 vCPUs (default 2, as tests/linux/boot.t)
 #   --qemu-cpu MODEL -cpu of the L2 QEMU peer (default: QEMU's own, qemu64)
+#   --boot-t         each run is tests/linux/boot.t instead (its hv L2 boot
+#                    with serial commands, lspci, RTC and pci-testdev checks;
+#                    HV_LINUX_CPUS, HV_LINUX_APPEND apply), without its retry
 #   --l2-append W    extra L2 kernel command-line words, joined by commas;
 #                    l2_idle=SECS makes L2 idle that long before powering off
 set -euo pipefail
@@ -30,7 +33,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-runs=20 out='' l2=hv,qemu cpus=2 qcpu=- l2append=-
+runs=20 out='' l2=hv,qemu cpus=2 qcpu=- l2append=- boott=0
 while (($#)); do
 	case $1 in
 	--runs) runs=${2:?}; shift 2 ;;
@@ -39,6 +42,7 @@ while (($#)); do
 	--cpus) cpus=${2:?}; shift 2 ;;
 	--qemu-cpu) qcpu=${2:?}; shift 2 ;;
 	--l2-append) l2append=${2:?}; shift 2 ;;
+	--boot-t) boott=1; l2=boot.t; shift ;;
 	*) echo "freeze-study.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
 	esac
 done
@@ -121,17 +125,26 @@ echo "# freeze-study $(date -u +%FT%TZ) accel=${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
 for ((i = 1; i <= runs; i++)); do
 	l0=$(load) t0=$(date +%s)
 	rc=0
-	res=$(bash "$here/run.sh" --payload "$payload" --name freeze-study --timeout 900 \
-		-- "$l2" "$cpus" "$qcpu" "$l2append" 2>&1) || rc=$?
+	if ((boott)); then
+		log=$root/build/nested/linux.log
+		res=$(HV_NESTED_RETRY=0 bash "$root/tests/linux/boot.t" 2>&1) || rc=$?
+		! grep -q '^# nested: the nested VM froze' <<<"$res" || rc=75
+		! grep -q '^not ok' <<<"$res" || ((rc)) || rc=1
+	else
+		log=$root/build/nested/freeze-study.log
+		res=$(bash "$here/run.sh" --payload "$payload" --name freeze-study --timeout 900 \
+			-- "$l2" "$cpus" "$qcpu" "$l2append" 2>&1) || rc=$?
+	fi
 	case $rc in
 	0) result=pass ;;
 	75) result=freeze ;;
 	*) result=fail ;;
 	esac
-	[[ $result == pass ]] || cp "$root/build/nested/freeze-study.log" "$out.run-$i.log"
+	[[ $result == pass ]] || { cp "$log" "$out.run-$i.log"; echo "$res" >"$out.run-$i.out"; }
 	l2s=$(grep -E '^(not )?ok l2-' <<<"$res" | sed 's/^ok \(l2-[a-z]*\) # init=\([0-9.]*\).*/\1:\2/; s/^not ok \(l2-[a-z]*\).*/\1:FAIL/' | paste -sd' ')
 	last=$(grep -E '^# l2 .* starting' <<<"$res" | tail -n 1 | cut -d' ' -f3)
-	msr=$(grep -c 'Unhandled WRMSR' "$root/build/nested/freeze-study.log" || true)
+	msr=$(grep -c 'Unhandled WRMSR' "$log" || true)
+	((!boott)) || l2s=$(grep -E '^ok linux-[0-9]-boot' <<<"$res" | sed 's/.*after \([0-9.]*\) s.*/init:\1/')
 	echo "run=$i result=$result rc=$rc secs=$(($(date +%s) - t0)) load=$l0 end_load=$(load)" \
 		"l2=[$l2s] last_l2=$last l1_unhandled_wrmsr=$msr" | tee -a "$out"
 done
