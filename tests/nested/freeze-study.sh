@@ -141,10 +141,10 @@ for ((i = 1; i <= runs; i++)); do
 	*) result=fail ;;
 	esac
 	[[ $result == pass ]] || { cp "$log" "$out.run-$i.log"; echo "$res" >"$out.run-$i.out"; }
-	l2s=$(grep -E '^(not )?ok l2-' <<<"$res" | sed 's/^ok \(l2-[a-z]*\) # init=\([0-9.]*\).*/\1:\2/; s/^not ok \(l2-[a-z]*\).*/\1:FAIL/' | paste -sd' ')
-	last=$(grep -E '^# l2 .* starting' <<<"$res" | tail -n 1 | cut -d' ' -f3)
+	l2s=$(grep -E '^(not )?ok l2-' <<<"$res" | sed 's/^ok \(l2-[a-z]*\) # init=\([0-9.]*\).*/\1:\2/; s/^not ok \(l2-[a-z]*\).*/\1:FAIL/' | paste -sd' ' || true)
+	last=$(grep -E '^# l2 .* starting' <<<"$res" | tail -n 1 | cut -d' ' -f3 || true)
 	msr=$(grep -c 'Unhandled WRMSR' "$log" || true)
-	((!boott)) || l2s=$(grep -E '^ok linux-[0-9]-boot' <<<"$res" | sed 's/.*after \([0-9.]*\) s.*/init:\1/')
+	((!boott)) || l2s=$(grep -E '^ok linux-[0-9]-boot' <<<"$res" | sed 's/.*after \([0-9.]*\) s.*/init:\1/' | paste -sd' ' || true)
 	echo "run=$i result=$result rc=$rc secs=$(($(date +%s) - t0)) load=$l0 end_load=$(load)" \
 		"l2=[$l2s] last_l2=$last l1_unhandled_wrmsr=$msr" | tee -a "$out"
 done
