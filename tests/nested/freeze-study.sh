@@ -9,7 +9,7 @@
 #
 # pass: every L2 boot reached /init and powered off; freeze: run.sh exit 75
 # (no heartbeat for HV_NESTED_FREEZE_SECS, here 60 s unless set; the QEMU
-# monitor and gdb snapshot is in OUT.run-N.log); fail: anything else.
+# monitor and gdb snapshot is in OUT.run-N.NAME.log); fail: anything else.
 # The outer QEMU's settings come from the environment, as for run.sh
 # (HV_NESTED_ACCEL, HV_NESTED_CPU, HV_NESTED_SMP, HV_NESTED_QEMU_ARGS,
 # HV_NESTED_APPEND, e.g. kvm_amd.avic=0 or clocksource=hpet).
@@ -25,6 +25,8 @@
 #   --boot-t         each run is tests/linux/boot.t instead (its hv L2 boot
 #                    with serial commands, lspci, RTC and pci-testdev checks;
 #                    HV_LINUX_CPUS, HV_LINUX_APPEND apply), without its retry
+#   --name NAME      names the payload and log in build/nested/ (default
+#                    freeze-study; two studies at once need two names)
 #   --l2-append W    extra L2 kernel command-line words, joined by commas;
 #                    l2_idle=SECS makes L2 idle that long before powering off
 set -euo pipefail
@@ -33,7 +35,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-runs=20 out='' l2=hv,qemu cpus=2 qcpu=- l2append=- boott=0
+runs=20 out='' l2=hv,qemu cpus=2 qcpu=- l2append=- boott=0 name=freeze-study
 while (($#)); do
 	case $1 in
 	--runs) runs=${2:?}; shift 2 ;;
@@ -43,6 +45,7 @@ while (($#)); do
 	--qemu-cpu) qcpu=${2:?}; shift 2 ;;
 	--l2-append) l2append=${2:?}; shift 2 ;;
 	--boot-t) boott=1; l2=boot.t; shift ;;
+	--name) name=${2:?}; shift 2 ;;
 	*) echo "freeze-study.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
 	esac
 done
@@ -51,7 +54,7 @@ mkdir -p "$(dirname "$out")"
 export HV_NESTED_FREEZE_SECS=${HV_NESTED_FREEZE_SECS:-60}
 
 kernel=$(nested_kernel)
-payload=$root/build/nested/freeze-study.payload
+payload=$root/build/nested/$name.payload
 [[ -x $root/build/hv ]] || { echo "freeze-study.sh: build hv first (make -j2 test-build)" >&2; exit 1; }
 rm -rf "$payload"
 mkdir -p "$payload/plugins" "$payload/qemu-fw"
@@ -122,7 +125,9 @@ load() { cut -d' ' -f1,2 /proc/loadavg | tr ' ' ,; }
 echo "# freeze-study $(date -u +%FT%TZ) accel=${HV_NESTED_ACCEL:-$NESTED_ACCEL}" \
 	"cpu=${HV_NESTED_CPU:-$NESTED_CPU} smp=${HV_NESTED_SMP:-1} qemu_args='${HV_NESTED_QEMU_ARGS:-}'" \
 	"append='${HV_NESTED_APPEND:-}' l2=$l2 cpus=$cpus qemu_cpu=$qcpu l2_append=$l2append" >>"$out"
-for ((i = 1; i <= runs; i++)); do
+# Runs are numbered on from those already in OUT (studies in several parts).
+first=$(grep -c '^run=' "$out" || true)
+for ((i = first + 1; i <= first + runs; i++)); do
 	l0=$(load) t0=$(date +%s)
 	rc=0
 	if ((boott)); then
@@ -131,8 +136,8 @@ for ((i = 1; i <= runs; i++)); do
 		! grep -q '^# nested: the nested VM froze' <<<"$res" || rc=75
 		! grep -q '^not ok' <<<"$res" || ((rc)) || rc=1
 	else
-		log=$root/build/nested/freeze-study.log
-		res=$(bash "$here/run.sh" --payload "$payload" --name freeze-study --timeout 900 \
+		log=$root/build/nested/$name.log
+		res=$(bash "$here/run.sh" --payload "$payload" --name "$name" --timeout 900 \
 			-- "$l2" "$cpus" "$qcpu" "$l2append" 2>&1) || rc=$?
 	fi
 	case $rc in
@@ -140,7 +145,7 @@ for ((i = 1; i <= runs; i++)); do
 	75) result=freeze ;;
 	*) result=fail ;;
 	esac
-	[[ $result == pass ]] || { cp "$log" "$out.run-$i.log"; echo "$res" >"$out.run-$i.out"; }
+	[[ $result == pass ]] || { cp "$log" "$out.run-$i.$name.log"; echo "$res" >"$out.run-$i.$name.out"; }
 	l2s=$(grep -E '^(not )?ok l2-' <<<"$res" | sed 's/^ok \(l2-[a-z]*\) # init=\([0-9.]*\).*/\1:\2/; s/^not ok \(l2-[a-z]*\).*/\1:FAIL/' | paste -sd' ' || true)
 	last=$(grep -E '^# l2 .* starting' <<<"$res" | tail -n 1 | cut -d' ' -f3 || true)
 	msr=$(grep -c 'Unhandled WRMSR' "$log" || true)
