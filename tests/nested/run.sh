@@ -24,7 +24,9 @@
 # Prints the TAP lines ("ok ...", "not ok ...", "# ...", "1..N") the VM
 # prints, then a "# nested:" summary; exits with run-inside.sh's status, or
 # 75 when the nested VM froze (no heartbeat for HV_NESTED_FREEZE_SECS, 90 s;
-# callers retry once through nested_run in lib.sh). If
+# the log then has a monitor and gdb snapshot of QEMU; callers retry once
+# through nested_run in lib.sh). HV_NESTED_ACCEL, _CPU, _SMP, _QEMU_ARGS and
+# _APPEND change the outer QEMU and L1 (README.md). If
 # /dev/kvm does not come up, or time runs out, prints
 # "not ok nested-kvm - <why>" and exits non-zero.
 set -euo pipefail
