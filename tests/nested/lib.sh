@@ -9,7 +9,9 @@
 
 # The outer QEMU's accelerator and CPU (run.sh; HV_NESTED_ACCEL and
 # HV_NESTED_CPU override them). See README.md, "The nested freeze".
+# shellcheck disable=SC2034 # used by the scripts that source this
 NESTED_ACCEL=tcg
+# shellcheck disable=SC2034
 NESTED_CPU=qemu64,+svm,+npt
 
 nested_kver() {

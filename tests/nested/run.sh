@@ -116,6 +116,7 @@ freeze_snapshot() {
 	if command -v socat >/dev/null; then
 		for i in 1 2; do
 			echo "---- QEMU monitor, snapshot $i"
+			# shellcheck disable=SC2016 # $pc is the monitor's, not ours
 			printf 'info status\ninfo cpus\ninfo registers\nx/12i $pc\ninfo pic\ninfo lapic\n' |
 				timeout 10 socat -t 3 - "UNIX-CONNECT:$monitor" | tr -d '\r' |
 				sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v -E '^\(qemu\)|^(FPR|XMM|FCW)'
