@@ -16,6 +16,8 @@ packages=(
 	# tests' tools
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils
+	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
+	gdb
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

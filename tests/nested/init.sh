@@ -57,10 +57,23 @@ nokvm() {
 
 ip link set lo up 2>/dev/null
 
+# modparams NAME: the MODULE.PARAM=VALUE words of the kernel command line
+# for module NAME (as modprobe would pass them; busybox insmod does not).
+modparams() {
+	for w in $cmdline; do
+		case $w in
+		"$1".*=*) echo "${w#"$1".}" ;;
+		esac
+	done
+}
+
 kver=$(uname -r)
 while read -r mod; do
 	[ -n "$mod" ] || continue
-	err=$(insmod "/lib/modules/$kver/$mod" 2>&1) ||
+	m=${mod##*/}
+	m=$(echo "${m%.ko}" | tr - _)
+	# shellcheck disable=SC2046 # one word per parameter
+	err=$(insmod "/lib/modules/$kver/$mod" $(modparams "$m") 2>&1) ||
 		nokvm "insmod $mod failed: $err; $(dmesg | grep -i kvm | tail -n 1)"
 done </etc/hv-nested/modules
 

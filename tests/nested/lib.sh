@@ -7,6 +7,13 @@
 # a reason on stderr) when there is none.
 # nested_kver IMAGE: prints the kernel version of /boot/vmlinuz-<version>.
 
+# The outer QEMU's accelerator and CPU (run.sh; HV_NESTED_ACCEL and
+# HV_NESTED_CPU override them). See README.md, "The nested freeze".
+# shellcheck disable=SC2034 # used by the scripts that source this
+NESTED_ACCEL=tcg
+# shellcheck disable=SC2034
+NESTED_CPU=qemu64,+svm,+npt
+
 nested_kver() {
 	local img=${1##*/}
 	[[ $img == vmlinuz-* ]] || {
@@ -86,13 +93,14 @@ _nested_unpack() {
 # nested_run RUN.SH-ARGS...: run.sh, retried once when the nested VM froze
 # (exit 75: the outer emulator's SVM wedged L1, not a failure of the code
 # under test). Prints the lines of the attempt that counts; its status.
+# HV_NESTED_RETRY=0 turns the retry off (freeze-study.sh counts freezes).
 nested_run() {
 	local here out rc
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	out=$(mktemp)
 	rc=0
 	bash "$here/run.sh" "$@" >"$out" || rc=$?
-	if ((rc == 75)); then
+	if ((rc == 75 && ${HV_NESTED_RETRY:-1})); then
 		grep '^# nested: the nested VM froze' "$out"
 		echo "# nested: retrying once"
 		rc=0

@@ -24,7 +24,9 @@
 # Prints the TAP lines ("ok ...", "not ok ...", "# ...", "1..N") the VM
 # prints, then a "# nested:" summary; exits with run-inside.sh's status, or
 # 75 when the nested VM froze (no heartbeat for HV_NESTED_FREEZE_SECS, 90 s;
-# callers retry once through nested_run in lib.sh). If
+# the log then has a monitor and gdb snapshot of QEMU; callers retry once
+# through nested_run in lib.sh). HV_NESTED_ACCEL, _CPU, _SMP, _QEMU_ARGS and
+# _APPEND change the outer QEMU and L1 (README.md). If
 # /dev/kvm does not come up, or time runs out, prints
 # "not ok nested-kvm - <why>" and exits non-zero.
 set -euo pipefail
@@ -90,8 +92,12 @@ fi
 
 # ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
 # our stdout pipe, so TAP lines never interleave with kernel messages.
-qemu=(qemu-system-x86_64 -nodefaults -accel tcg -cpu "${HV_NESTED_CPU:-qemu64,+svm,+npt}"
-	-m "$mem" -smp 1 -kernel "$boot" -initrd "$out/$name.cpio"
+# HV_NESTED_ACCEL, _CPU, _SMP and _QEMU_ARGS (split on spaces) override the
+# outer QEMU's settings; tests/nested/freeze-study.sh compares them.
+# shellcheck disable=SC2206 # word splitting of HV_NESTED_QEMU_ARGS wanted
+qemu=(qemu-system-x86_64 -nodefaults -accel "${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
+	-cpu "${HV_NESTED_CPU:-$NESTED_CPU}" -m "$mem" -smp "${HV_NESTED_SMP:-1}"
+	-kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
 	-serial "file:$console" -serial "$tty1")
 # HV_NESTED_QEMU_ARGS: extra words for QEMU (no quoting), e.g. bench/exit's
@@ -107,12 +113,37 @@ fi
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
 elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
 
+# freeze_snapshot PID: what the frozen outer QEMU is doing, for the log:
+# the guest CPU's state twice, 2 s apart (moving or stuck), over the
+# monitor socket, and QEMU's own threads (gdb), when socat and gdb exist.
+freeze_snapshot() {
+	local pid=$1 i
+	if command -v socat >/dev/null; then
+		for i in 1 2; do
+			echo "---- QEMU monitor, snapshot $i"
+			# shellcheck disable=SC2016 # $pc is the monitor's, not ours
+			printf 'info status\ninfo cpus\ninfo registers\nx/12i $pc\ninfo pic\ninfo lapic\n' |
+				timeout 10 socat -t 3 - "UNIX-CONNECT:$monitor" | tr -d '\r' |
+				sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v -E '^\(qemu\)|^(FPR|XMM|FCW)'
+			[[ -z $pid ]] || echo "---- CPU ticks per thread (tid utime stime):" \
+				"$(for t in /proc/"$pid"/task/*; do echo "${t##*/} $(cut -d' ' -f14,15 "$t/stat")"; done | paste -sd,)"
+			((i == 2)) || sleep 2
+		done
+	fi
+	[[ -n $pid ]] && command -v gdb >/dev/null || return 0
+	echo "---- QEMU threads (gdb)"
+	timeout 60 gdb -q -batch -ex 'set pagination off' -ex 'info threads' \
+		-ex 'thread apply all bt 12' -p "$pid" 2>&1 | grep -v '^\[New LWP'
+}
+
 status='' ready='' nokvm='' timed_out='' qemu_rc='' saw_fail=0 frozen=''
 # Silence for this long, once the payload runs, means the nested VM froze
 # (see README.md: the outer emulator's SVM sometimes wedges the whole L1).
 freeze_after=${HV_NESTED_FREEZE_SECS:-90}
 pidfile=$out/$name.qemu.pid
-rm -f "$pidfile"
+monitor=$out/$name.monitor
+rm -f "$pidfile" "$monitor" "$out/$name.freeze.tmp"
+qemu+=(-monitor "unix:$monitor,server=on,wait=off")
 while :; do
 	rc=0
 	IFS= read -r -t "$freeze_after" line || rc=$?
@@ -121,6 +152,7 @@ while :; do
 		[[ -n $ready && -z $status ]] || continue
 		[[ -z $frozen ]] || break # killed, and still no end of output
 		frozen=$freeze_after
+		freeze_snapshot "$(cat "$pidfile" 2>/dev/null)" >"$out/$name.freeze.tmp" 2>&1 || true
 		kill -KILL "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
 		continue
 	fi
@@ -153,12 +185,13 @@ done < <(
 {
 	echo "---- QEMU: ${qemu[*]} (exit ${qemu_rc:-?})"
 	cat "$out/$name.qemu.tmp"
+	[[ ! -s $out/$name.freeze.tmp ]] || cat "$out/$name.freeze.tmp"
 	echo "---- kernel console (ttyS0)"
 	# Without SeaBIOS's terminal escapes; the console may end mid-line.
 	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$console" 2>/dev/null
 	echo
 } >>"$log"
-rm -f "$out/$name.qemu.tmp" "$console"
+rm -f "$out/$name.qemu.tmp" "$out/$name.freeze.tmp" "$console" "$monitor"
 
 summary() {
 	printf '# nested: %s: %s; image %.1f s, total %s s; log %s\n' "$name" "$1" \
