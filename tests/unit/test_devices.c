@@ -15,45 +15,22 @@
 #include "plugin.h"
 #include "state.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
-
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
 
 static char tmpdir[64];
 
 /* Build the VM; h->ok says whether devices came up. Returns stderr. */
 static const char *vm_up(struct harness *h, const char *ini)
 {
-	char dir[512];
+	static const char *const fixtures[] = { "init_fail", "v2_frozen", NULL };
 
-	memset(h, 0, sizeof(*h));
-	snprintf(dir, sizeof(dir), "%s/plugins", unit_build_dir());
 	unit_capture_begin();
-	plugin_load_path(&h->set, dir);
-	snprintf(dir, sizeof(dir), "%s/fixtures/init_fail.so", unit_build_dir());
-	plugin_load_file(&h->set, dir);
-	snprintf(dir, sizeof(dir), "%s/fixtures/v2_frozen.so", unit_build_dir());
-	plugin_load_file(&h->set, dir);
-	if (!config_load_string(&h->cfg, "t.ini", ini) &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
-		h->ok = vm_create_devices(&h->vm) == 0;
+	harness_load(h, 1, fixtures);
+	harness_build(h, ini, &accel_kvm);
 	if (h->ok)
 		vm_reset_devices(&h->vm);
 	return unit_capture_end();
-}
-
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
 }
 
 static uint8_t inb(struct harness *h, uint16_t port)
@@ -67,14 +44,6 @@ static void outb(struct harness *h, uint16_t port, uint8_t val)
 {
 	uint64_t v = val;
 	vm_pio(&h->vm, port, 1, 1, &v);
-}
-
-static struct instance *find(struct harness *h, const char *name)
-{
-	for (struct instance *in = h->vm.instances; in; in = in->next)
-		if (!strcmp(in->ctx.name, name))
-			return in;
-	return NULL;
 }
 
 #define HEAD "[vm]\nkernel = /bin/sh\n"

@@ -21,34 +21,21 @@
 #include "pc/pci.h"
 #include "plugin.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
 
 #define HEAD "[vm]\nkernel = /bin/sh\nmemory = 64M\n"
 #define TESTDEV "[device t]\nplugin = pci-testdev\npci_slot = 3\nram_bar = 64K\n"
 #define BDF (3 << 3)
 
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
-
 static const char *vm_up(struct harness *h, const char *ini,
 			 const struct accel_ops *accel, int with_accel)
 {
-	char dir[512];
+	static const char *const fixtures[] = { "vga_claim", NULL };
 
-	memset(h, 0, sizeof(*h));
 	unit_capture_begin();
-	snprintf(dir, sizeof(dir), "%s/plugins", unit_build_dir());
-	plugin_load_path(&h->set, dir);
-	snprintf(dir, sizeof(dir), "%s/fixtures/vga_claim.so", unit_build_dir());
-	plugin_load_file(&h->set, dir);
-	if (!config_load_string(&h->cfg, "t.ini", ini) &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, accel))
-		h->ok = vm_create_devices(&h->vm) == 0;
+	harness_load(h, 1, fixtures);
+	harness_build(h, ini, accel);
 	if (h->ok && with_accel) {
 		h->ok = accel->vm_create(&h->vm) == 0;
 		h->vm.cpu[0].vm = &h->vm;
@@ -61,15 +48,7 @@ static const char *vm_up(struct harness *h, const char *ini,
 	return unit_capture_end();
 }
 
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
-}
-
-static struct instance *find(struct harness *h, const char *plugin)
+static struct instance *find_plugin(struct harness *h, const char *plugin)
 {
 	for (struct instance *in = h->vm.instances; in; in = in->next)
 		if (!strcmp(in->plugin->desc.name, plugin))
@@ -111,7 +90,7 @@ static void ram_bar_follows_the_bar(void)
 
 	vm_up(&h, HEAD TESTDEV, &accel_kvm, 0);
 	CHECK(h.ok);
-	in = find(&h, "pci-testdev");
+	in = find_plugin(&h, "pci-testdev");
 	CHECK(in && in->pci);
 	if (!h.ok || !in)
 		goto out;
@@ -154,7 +133,7 @@ static void ram_bar_overlaps_refused(void)
 	int idx = -1;
 
 	vm_up(&h, HEAD TESTDEV, &accel_kvm, 0);
-	in = find(&h, "pci-testdev");
+	in = find_plugin(&h, "pci-testdev");
 	CHECK(h.ok && in);
 	if (!h.ok || !in)
 		goto out;
@@ -340,7 +319,7 @@ static void emu_write_path_marks_pages(void)
 	int ram;
 
 	vm_up(&h, HEAD "[device v]\nplugin = vga-claim\nmode = 2\n", &accel_emu, 1);
-	in = find(&h, "vga-claim");
+	in = find_plugin(&h, "vga-claim");
 	CHECK(h.ok && in);
 	if (!h.ok || !in)
 		goto out;
@@ -390,7 +369,7 @@ static void vga_window_rules(void)
 	CHECK(!h.ok);
 	vm_down(&h);
 	vm_up(&h, HEAD "[device v]\nplugin = vga-claim\nmode = 1\n", &accel_kvm, 0);
-	in = find(&h, "vga-claim");
+	in = find_plugin(&h, "vga-claim");
 	CHECK(h.ok && in);
 	if (!h.ok || !in)
 		goto out;

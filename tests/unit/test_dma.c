@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "plugin.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
 
 #define KB 1024ull
@@ -272,26 +273,14 @@ static void overwritten_mappings_cleaned_up(void)
 }
 
 /* ---- through a plugin: map in a vCPU callback, use in a timer ---- */
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
-
 static void vm_up(struct harness *h)
 {
-	char path[512];
+	static const char *const fixtures[] = { "dma_test", NULL };
 
-	memset(h, 0, sizeof(*h));
-	snprintf(path, sizeof(path), "%s/fixtures/dma_test.so", unit_build_dir());
 	unit_capture_begin();
-	plugin_load_file(&h->set, path);
-	if (!config_load_string(&h->cfg, "t.ini", "[vm]\nkernel = /bin/sh\n"
-				"memory = 16M\nmachine = none\n[device dma0]\nplugin = dma-test\n") &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
-		h->ok = vm_create_devices(&h->vm) == 0;
+	harness_load(h, 0, fixtures);
+	harness_build(h, "[vm]\nkernel = /bin/sh\nmemory = 16M\nmachine = none\n"
+		      "[device dma0]\nplugin = dma-test\n", &accel_kvm);
 	const char *msg = unit_capture_end();
 
 	if (*msg)
@@ -301,14 +290,6 @@ static void vm_up(struct harness *h)
 	h->vm.mem.write_hook = on_write;
 	memset(&hook, 0, sizeof(hook));
 	CHECK(log_all(&h->vm.mem) == 0);
-}
-
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
 }
 
 static uint32_t in32(struct harness *h, uint16_t port)

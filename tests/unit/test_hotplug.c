@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "plugin.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
 
 #include "../fixtures/hot_dev.h"
@@ -216,60 +217,21 @@ static void churn_stays_flat(void)
 }
 
 /* ---- a VM without vCPUs, the fixtures loaded ---- */
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
-
 static char tmpdir[64];
-
-static void load_fixture(struct harness *h, const char *name)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/fixtures/%s.so", unit_build_dir(), name);
-	plugin_load_file(&h->set, path);
-}
 
 static const char *vm_up(struct harness *h, const char *ini)
 {
+	static const char *const fixtures[] = { "hot_dev", "slow_disk", "disk_user", NULL };
 	const char *e;
-	char dir[512];
 
-	memset(h, 0, sizeof(*h));
-	snprintf(dir, sizeof(dir), "%s/plugins", unit_build_dir());
 	unit_capture_begin();
-	plugin_load_path(&h->set, dir);
-	load_fixture(h, "hot_dev");
-	load_fixture(h, "slow_disk");
-	load_fixture(h, "disk_user");
-	if (!config_load_string(&h->cfg, "t.ini", ini) &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
-		h->ok = vm_create_devices(&h->vm) == 0 &&
-			vm_reset_devices(&h->vm) == 0;
+	harness_load(h, 1, fixtures);
+	harness_build(h, ini, &accel_kvm);
+	h->ok = h->ok && vm_reset_devices(&h->vm) == 0;
 	e = unit_capture_end();
 	if (!h->ok)
 		printf("# the VM did not come up: %s\n", e);
 	return e;
-}
-
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
-}
-
-static struct instance *find(struct harness *h, const char *name)
-{
-	for (struct instance *in = h->vm.instances; in; in = in->next)
-		if (!strcmp(in->ctx.name, name))
-			return in;
-	return NULL;
 }
 
 static struct hot_dev *st(struct instance *in)

@@ -16,42 +16,21 @@
 #include "plugin.h"
 #include "services.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
-
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
 
 static const char *vm_up(struct harness *h, const char *ini)
 {
-	char dir[512];
+	static const char *const fixtures[] = { "pci_test", NULL };
 
-	memset(h, 0, sizeof(*h));
 	unit_capture_begin();
-	snprintf(dir, sizeof(dir), "%s/plugins", unit_build_dir());
-	plugin_load_path(&h->set, dir);
-	snprintf(dir, sizeof(dir), "%s/fixtures/pci_test.so", unit_build_dir());
-	plugin_load_file(&h->set, dir);
-	if (!config_load_string(&h->cfg, "t.ini", ini) &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
-		h->ok = vm_create_devices(&h->vm) == 0;
+	harness_load(h, 1, fixtures);
+	harness_build(h, ini, &accel_kvm);
 	if (h->ok) {
 		vm_reset_devices(&h->vm);
 		h->ok = pc_power_on(&h->vm) == 0;
 	}
 	return unit_capture_end();
-}
-
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
 }
 
 static uint32_t pio(struct harness *h, uint16_t port, unsigned size)

@@ -15,16 +15,10 @@
 #include "plugin.h"
 #include "post.h"
 #include "unit.h"
+#include "vmharness.h"
 #include "vm.h"
 
 #include "../fixtures/post_fixture.h"
-
-struct harness {
-	struct config cfg;
-	struct plugin_set set;
-	struct vm vm;
-	int ok;
-};
 
 #define INI "[vm]\nkernel = /bin/sh\nmachine = none\n" \
 	"[net hub]\nplugin = post-hub\n" \
@@ -35,39 +29,15 @@ struct harness {
 
 static const char *vm_up(struct harness *h, const char *ini)
 {
+	static const char *const fixtures[] = { "post_dev", "post_hub", "post_con", NULL };
 	char path[512];
 
-	memset(h, 0, sizeof(*h));
 	unit_capture_begin();
-	snprintf(path, sizeof(path), "%s/fixtures/post_dev.so", unit_build_dir());
-	plugin_load_file(&h->set, path);
-	snprintf(path, sizeof(path), "%s/fixtures/post_hub.so", unit_build_dir());
-	plugin_load_file(&h->set, path);
-	snprintf(path, sizeof(path), "%s/fixtures/post_con.so", unit_build_dir());
-	plugin_load_file(&h->set, path);
+	harness_load(h, 0, fixtures);
 	snprintf(path, sizeof(path), "%s/plugins/uart16550.so", unit_build_dir());
 	plugin_load_file(&h->set, path);
-	if (!config_load_string(&h->cfg, "t.ini", ini) &&
-	    !config_validate(&h->cfg, &h->set) &&
-	    !vm_init(&h->vm, &h->cfg, &h->set, &accel_kvm))
-		h->ok = vm_create_devices(&h->vm) == 0;
+	harness_build(h, ini, &accel_kvm);
 	return unit_capture_end();
-}
-
-static void vm_down(struct harness *h)
-{
-	if (h->vm.loop)
-		vm_destroy(&h->vm);
-	config_free(&h->cfg);
-	plugin_set_free(&h->set);
-}
-
-static struct instance *find(struct harness *h, const char *name)
-{
-	for (struct instance *in = h->vm.instances; in; in = in->next)
-		if (!strcmp(in->ctx.name, name))
-			return in;
-	return NULL;
 }
 
 static struct pf_state *st(struct harness *h, const char *name)
