@@ -216,8 +216,9 @@ static struct hv_disk *open_layer(struct hv_disk *child,
 		return NULL;
 	/* no owner: its own lock domain, whichever children share it; no
 	 * section: it is not a [disk] of the config */
-	return disk_open(child->loop, set, child->vm, NULL, b->path, p,
-			 HV_DISK_OPEN_RDONLY | DISK_OPEN_LAYER, NULL, who);
+	return disk_open(child->inst->env, child->loop, set, child->vm, NULL,
+			 b->path, p, HV_DISK_OPEN_RDONLY | DISK_OPEN_LAYER,
+			 NULL, who);
 }
 
 /* Is real one of the layers linked so far, from top down? */

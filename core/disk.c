@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 #include "vm.h"
 
 #define PROBE_LEN 65536
@@ -80,11 +81,11 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 	return best;
 }
 
-struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
-			  struct vm *vm, const struct cfg_section *sec,
-			  const char *path, const struct plugin *p,
-			  unsigned flags, struct instance *owner,
-			  const char *who)
+struct hv_disk *disk_open(const struct inst_env *env, struct loop *loop,
+			  const struct plugin_set *set, struct vm *vm,
+			  const struct cfg_section *sec, const char *path,
+			  const struct plugin *p, unsigned flags,
+			  struct instance *owner, const char *who)
 {
 	struct hv_disk *d;
 	struct instance *in;
@@ -97,7 +98,7 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	in = instance_new(vm, loop, set, p, sec, owner);
+	in = instance_new(env, vm, loop, set, p, sec, owner);
 	if (!in) {
 		err("%s: %s: cannot create a %s instance", who, path,
 		    p->desc.name);
@@ -105,6 +106,7 @@ struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
 		return NULL;
 	}
 	in->link = d;
+	in->unlink = disk_release;
 	d->inst = in;
 	d->loop = loop;
 	d->vm = vm;
@@ -356,8 +358,8 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 		disk_pick_plugin(dev->plugins, path, format, who);
 	if (!p)
 		return NULL;
-	struct hv_disk *d = disk_open(dev->loop, dev->plugins, dev->vm, sec,
-				      path, p, flags, dev, who);
+	struct hv_disk *d = disk_open(dev->env, dev->loop, dev->plugins,
+				      dev->vm, sec, path, p, flags, dev, who);
 	if (d && dev->vm->dry && !b) /* the device sees what a run shows it */
 		d->info.flags &= ~HV_DISK_F_READONLY;
 	if (d && !(d->inst->attach_key = strdup(key))) {

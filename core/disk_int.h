@@ -10,6 +10,7 @@
 
 #include <hv/hv.h>
 
+struct inst_env;
 struct loop;
 struct vm;
 struct instance;
@@ -69,11 +70,11 @@ const struct plugin *disk_pick_plugin(const struct plugin_set *set,
 /* Open path with plugin p (NULL: probe). sec may be NULL (hv img). NULL
  * after printing one line naming who and the file. With an owner (a device
  * attaching its disk) the caller holds the owner's domain lock. */
-struct hv_disk *disk_open(struct loop *loop, const struct plugin_set *set,
-			  struct vm *vm, const struct cfg_section *sec,
-			  const char *path, const struct plugin *p,
-			  unsigned flags, struct instance *owner,
-			  const char *who);
+struct hv_disk *disk_open(const struct inst_env *env, struct loop *loop,
+			  const struct plugin_set *set, struct vm *vm,
+			  const struct cfg_section *sec, const char *path,
+			  const struct plugin *p, unsigned flags,
+			  struct instance *owner, const char *who);
 void disk_close(struct hv_disk *d);
 /* Submit on behalf of submitter (whose ctx done() receives). */
 int disk_submit(struct hv_disk *d, struct hv_ctx *submitter,

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 
 #define CHUNK (2u << 20)
 #define DEPTH 8
@@ -87,8 +88,8 @@ static struct hv_disk *img_open(struct img *im, const char *path,
 
 	if (!p)
 		return NULL;
-	return disk_open(im->loop, &im->set, NULL, NULL, path, p, flags, NULL,
-			 "img");
+	return disk_open(&core_env, im->loop, &im->set, NULL, NULL, path, p,
+			 flags, NULL, "img");
 }
 
 static const struct hv_disk_ops *ops_of(struct hv_disk *d)
@@ -122,7 +123,7 @@ static int do_create(struct img *im, const struct plugin *p, const char *path,
 		    p->desc.name);
 		return -1;
 	}
-	in = instance_new(NULL, im->loop, &im->set, p, NULL, NULL);
+	in = instance_new(&core_env, NULL, im->loop, &im->set, p, NULL, NULL);
 	if (!in)
 		return -1;
 	inst_lock(in);
@@ -620,8 +621,8 @@ static int cmd_convert(struct img *im, struct args *a)
 		disk_close(c.src);
 		return 1;
 	}
-	c.dst = disk_open(im->loop, &im->set, NULL, NULL, a->args[1], p, 0,
-			  NULL, "img");
+	c.dst = disk_open(&core_env, im->loop, &im->set, NULL, NULL, a->args[1],
+			  p, 0, NULL, "img");
 	if (!c.dst) {
 		disk_close(c.src);
 		return 1;

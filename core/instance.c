@@ -5,18 +5,13 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "disk.h"
 #include "dma.h"
-#include "hotplug.h"
 #include "log.h"
-#include "loop.h"
 #include "plugin.h"
-#include "post.h"
-#include "services.h"
 #include "vm.h"
 
-struct instance *instance_new(struct vm *vm, struct loop *loop,
-			      const struct plugin_set *set,
+struct instance *instance_new(const struct inst_env *env, struct vm *vm,
+			      struct loop *loop, const struct plugin_set *set,
 			      const struct plugin *p,
 			      const struct cfg_section *sec,
 			      struct instance *owner)
@@ -25,7 +20,8 @@ struct instance *instance_new(struct vm *vm, struct loop *loop,
 
 	if (!in)
 		return NULL;
-	in->ctx.host = &core_host;
+	in->env = env;
+	in->ctx.host = env->host;
 	in->ctx.name = sec ? sec->id : p->desc.name;
 	if (p->desc.instance_size) {
 		in->ctx.state = calloc(1, p->desc.instance_size);
@@ -83,9 +79,10 @@ void instance_free(struct instance *in)
 {
 	if (!in)
 		return;
-	if (in->plugin->desc.kind == HV_KIND_DISK)
-		disk_release(in);
-	post_instance_gone(in); /* refuse posts to it before it goes */
+	if (in->unlink)
+		in->unlink(in); /* disk_release: drain its requests first */
+	if (in->env->gone)
+		in->env->gone(in); /* post_instance_gone: refuse posts to it */
 	if (in->vm) {
 		/* no vCPU is inside the instance (or enters it) once these
 		 * return, so destroy never races a region access */
@@ -98,7 +95,8 @@ void instance_free(struct instance *in)
 	in->created = 0;
 	if (in->vm) /* before the state holding the hv_dma storage goes */
 		dma_release(in, "destroy");
-	services_release(in);
+	if (in->env->release)
+		in->env->release(in); /* services_release */
 	if (in->plugin->desc.kind == HV_KIND_CONSOLE ||
 	    in->plugin->desc.kind == HV_KIND_NET)
 		free(in->link); /* the core's hv_chr / hv_net for it */
@@ -107,7 +105,8 @@ void instance_free(struct instance *in)
 		bus_del_owner(&in->vm->pio, in);
 		bus_del_owner(&in->vm->mmio, in);
 	}
-	hotplug_forget(in);
+	if (in->env->forget)
+		in->env->forget(in); /* hotplug_forget */
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
 	free(in);

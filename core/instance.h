@@ -19,6 +19,18 @@ struct plugin;
 struct cfg_section;
 struct plugin_set;
 struct loop;
+struct instance;
+
+/* What an instance's creator (the VM, `hv img`, a test or fuzzer) hands
+ * instance_new(): the host table its plugin sees, and the release hooks of
+ * the subsystems that attach things to instances there (any may be NULL),
+ * so instance_free() names none of them. */
+struct inst_env {
+	const struct hv_host *host;
+	void (*gone)(struct instance *in);    /* before destroy, unlocked */
+	void (*release)(struct instance *in); /* after destroy, lock held */
+	void (*forget)(struct instance *in);  /* last, unlocked */
+};
 
 struct instance {
 	struct hv_ctx ctx; /* first: the plugin's handle */
@@ -28,11 +40,15 @@ struct instance {
 	const struct cfg_section *sec;
 	const struct plugin_set *plugins;
 	struct instance *owner;  /* a backend's device */
+	const struct inst_env *env; /* its creator's host table and hooks */
 	pthread_mutex_t own_lock;
 	pthread_mutex_t *lock;   /* own_lock, or the owner's */
 	int created;
 	struct instance *next;   /* in vm->instances */
 	void *link;              /* core's per-kind attachment (chr, disk, net) */
+	/* set by whoever set link and must free it before the plugin's
+	 * destroy (disk_release); called first by instance_free */
+	void (*unlink)(struct instance *in);
 	struct hv_watch *watches; /* released at instance_free */
 	struct hv_timer *timers;
 	struct deferred_call *defers; /* hv_loop_defer calls not run yet */
@@ -55,17 +71,16 @@ static inline struct instance *inst_of(struct hv_ctx *ctx)
 	return (struct instance *)ctx;
 }
 
-extern const struct hv_host core_host;
-
-/* Allocate an instance (state zeroed) of plugin p for section sec; owner is
- * the device whose domain a backend joins, NULL for devices. */
-struct instance *instance_new(struct vm *vm, struct loop *loop,
-			      const struct plugin_set *set,
+/* Allocate an instance (state zeroed) of plugin p for section sec in env;
+ * owner is the device whose domain a backend joins, NULL for devices. */
+struct instance *instance_new(const struct inst_env *env, struct vm *vm,
+			      struct loop *loop, const struct plugin_set *set,
 			      const struct plugin *p,
 			      const struct cfg_section *sec,
 			      struct instance *owner);
-/* Call the plugin's destroy/close (lock held), then release every region,
- * watch and timer it left, and the instance. */
+/* Call the plugin's destroy/close (lock held), then release every region
+ * and DMA mapping it left, run env's hooks (watches, timers, posts,
+ * hot-plug state), and free the instance. */
 void instance_free(struct instance *in);
 /* Create: for devices, net and console backends, the create op under the
  * domain lock; 0 or -errno (the plugin said why). */

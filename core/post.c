@@ -390,7 +390,8 @@ int post_create_shared(struct vm *vm)
 		    (s->plugin->desc.kind != HV_KIND_NET &&
 		     s->plugin->desc.kind != HV_KIND_CONSOLE))
 			continue;
-		in = instance_new(vm, vm->loop, vm->plugins, s->plugin, s, NULL);
+		in = instance_new(vm->env, vm, vm->loop, vm->plugins, s->plugin,
+				  s, NULL);
 		if (!in)
 			return -ENOMEM;
 		while (*tail)

@@ -475,7 +475,8 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 			return NULL;
 		}
 	}
-	in = instance_new(dev->vm, dev->loop, dev->plugins, sec->plugin, sec, dev);
+	in = instance_new(dev->env, dev->vm, dev->loop, dev->plugins,
+			  sec->plugin, sec, dev);
 	*err = -ENOMEM;
 	if (!in)
 		return NULL;
@@ -747,4 +748,11 @@ const struct hv_host core_host = {
 	.vga_window_set = svc_vga_window,
 	.vga_dirty_get = svc_vga_dirty,
 	.disk_backing_submit = chain_backing_submit,
+};
+
+const struct inst_env core_env = {
+	.host = &core_host,
+	.gone = post_instance_gone,
+	.release = services_release,
+	.forget = hotplug_forget,
 };

@@ -6,6 +6,11 @@
 
 /* Free the watches and timers an instance still holds. Lock held. */
 void services_release(struct instance *in);
+/* The services plugins see in a VM or `hv img`, and the environment that
+ * hands them to instances with the release hooks of posts, hot-plug and
+ * the services' own leftovers. */
+extern const struct hv_host core_host;
+extern const struct inst_env core_env;
 /* The config key's value or its default (plugin table or the kind's
  * common keys); NULL when neither. */
 const char *inst_config_str(struct instance *in, const char *key);

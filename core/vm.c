@@ -22,6 +22,7 @@
 #include "devmem.h"
 #include "instance.h"
 #include "post.h"
+#include "services.h"
 #include "log.h"
 #include "loop.h"
 #include "pc/pc.h"
@@ -105,6 +106,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	vm->cfg = cfg;
 	vm->plugins = plugins;
 	vm->accel = accel;
+	vm->env = &core_env;
 	vm->name = cfg_get(s, "name");
 	vm->ram_size = ((uint64_t)vm_key_int(s, "memory") + MEM_PAGE - 1) &
 		       ~(MEM_PAGE - 1);
@@ -142,7 +144,8 @@ int vm_create_devices(struct vm *vm)
 		if (s->implicit && !strcmp(s->plugin->desc.name, "cmos") &&
 		    !strcmp(vm->accel->name, "emu"))
 			continue;
-		in = instance_new(vm, vm->loop, vm->plugins, s->plugin, s, NULL);
+		in = instance_new(vm->env, vm, vm->loop, vm->plugins, s->plugin,
+				  s, NULL);
 		if (!in)
 			return -ENOMEM;
 		while (*tail)

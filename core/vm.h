@@ -50,6 +50,7 @@ enum vm_exit_reason {
 struct vm {
 	const struct config *cfg;
 	const struct plugin_set *plugins;
+	const struct inst_env *env; /* what its instances get (core_env) */
 	const char *name;
 	uint64_t ram_size;
 	int ncpus;

@@ -28,6 +28,7 @@
 #include "instance.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 
 #define SLOT 65536u
 
@@ -42,7 +43,8 @@ static struct hv_disk *open_img(const char *path, unsigned flags)
 	loop = loop_new();
 	plugin_load_path(&set, p);
 	free(p);
-	d = disk_open(loop, &set, NULL, NULL, path, NULL, flags, NULL, path);
+	d = disk_open(&core_env, loop, &set, NULL, NULL, path, NULL, flags,
+		      NULL, path);
 	if (!d)
 		exit(1);
 	return d;

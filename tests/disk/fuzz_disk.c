@@ -21,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 
 const struct hv_plugin_desc *hv_entry_vhdx(void);
 const struct hv_plugin_desc *hv_entry_vhd(void);
@@ -78,8 +79,8 @@ static int build(int fd, const uint8_t *data, size_t size)
 
 static void exercise(const char *path, unsigned flags)
 {
-	struct hv_disk *d = disk_open(loop, &set, NULL, NULL, path, NULL, flags,
-				      NULL, "fuzz");
+	struct hv_disk *d = disk_open(&core_env, loop, &set, NULL, NULL, path,
+				      NULL, flags, NULL, "fuzz");
 	static uint8_t buf[65536];
 	struct hv_disk_check res;
 	uint64_t off = 0;

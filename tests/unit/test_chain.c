@@ -17,6 +17,7 @@
 #include "instance.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 #include "unit.h"
 #include "vm.h"
 
@@ -48,7 +49,7 @@ static int create(const char *fmt, const char *name, const char *parent)
 
 	if (!p)
 		return -ENOENT;
-	in = instance_new(NULL, loop, &set, p, NULL, NULL);
+	in = instance_new(&core_env, NULL, loop, &set, p, NULL, NULL);
 	if (!in)
 		return -ENOMEM;
 	inst_lock(in);
@@ -60,8 +61,8 @@ static int create(const char *fmt, const char *name, const char *parent)
 
 static struct hv_disk *open_img(const char *name, unsigned flags)
 {
-	return disk_open(loop, &set, NULL, NULL, at(name), NULL, flags, NULL,
-			 "t");
+	return disk_open(&core_env, loop, &set, NULL, NULL, at(name), NULL,
+			 flags, NULL, "t");
 }
 
 /* A base image holding a pattern at PAT_OFF (written before any child is
@@ -75,8 +76,8 @@ static int make_base(const char *fmt, const char *name)
 	if (!buf || create(fmt, name, NULL))
 		goto out;
 	memset(buf, 0x5a, PAT_LEN);
-	d = disk_open(loop, &set, NULL, NULL, at(name), plugin_find(&set, fmt),
-		      0, NULL, "t");
+	d = disk_open(&core_env, loop, &set, NULL, NULL, at(name),
+		      plugin_find(&set, fmt), 0, NULL, "t");
 	r = d ? disk_rw_sync(d, HV_DISK_WRITE, PAT_OFF, buf, PAT_LEN) : -EIO;
 	disk_close(d);
 out:
@@ -306,7 +307,7 @@ static void chain_format_without_ops(void)
 	plugin_load_file(&set, so);
 	const struct plugin *p = plugin_find(&set, "slow-disk");
 	CHECK(p && !p->ops.disk.backing && !p->ops.disk.identity);
-	d = p ? disk_open(loop, &set, NULL, NULL, "/bin/sh", p,
+	d = p ? disk_open(&core_env, loop, &set, NULL, NULL, "/bin/sh", p,
 			  HV_DISK_OPEN_RDONLY, NULL, "t")
 	      : NULL;
 	CHECK(d && !d->backing && !d->is_backing);

@@ -14,6 +14,7 @@
 #include "instance.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 #include "unit.h"
 #include "vmharness.h"
 #include "vm.h"
@@ -75,8 +76,8 @@ static void setup(void)
 	CHECK(log_all(&vm.mem) == 0);
 	vm.mem.write_hook = on_write;
 	memset(&hook, 0, sizeof(hook));
-	dev = instance_new(&vm, NULL, NULL, &fake, NULL, NULL);
-	other = instance_new(&vm, NULL, NULL, &fake, NULL, NULL);
+	dev = instance_new(&core_env, &vm, NULL, NULL, &fake, NULL, NULL);
+	other = instance_new(&core_env, &vm, NULL, NULL, &fake, NULL, NULL);
 	dev->ctx.name = "dev0";
 	other->ctx.name = "dev1";
 }

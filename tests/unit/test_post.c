@@ -13,6 +13,7 @@
 #include "instance.h"
 #include "loop.h"
 #include "plugin.h"
+#include "services.h"
 #include "post.h"
 #include "unit.h"
 #include "vmharness.h"
