@@ -16,10 +16,10 @@
 #include "disk.h"
 #include "disk_int.h"
 #include "instance.h"
+#include "instcfg.h"
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
-#include "services.h"
 #include "vm.h"
 
 #define PROBE_LEN 65536
@@ -320,7 +320,7 @@ void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 {
 	struct instance *dev = inst_of(ctx);
-	const char *id = core_host.config_get_str(ctx, key);
+	const char *id = inst_config_str(dev, key);
 	const struct cfg_section *sec;
 	const char *path, *format, *ro;
 	char who[256];

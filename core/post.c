@@ -19,7 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
-#include "services.h"
+#include "instcfg.h"
 #include "vm.h"
 
 #define DRAIN_BUDGET 64

@@ -76,32 +76,6 @@ static void svc_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
 	log_vmsg(level, prefix, fmt, ap);
 }
 
-static const struct hv_config_key *key_of(struct instance *in, const char *key)
-{
-	const struct hv_config_key *k = plugin_key(in->plugin, key);
-	const struct hv_config_key *c;
-
-	if (k || !in->sec)
-		return k;
-	for (c = cfg_common_keys(in->sec->kind); c->name; c++)
-		if (!strcmp(c->name, key))
-			return c;
-	return NULL;
-}
-
-const char *inst_config_str(struct instance *in, const char *key)
-{
-	const char *v = hotplug_override(in, key); /* a run-time attach */
-	const struct hv_config_key *k;
-
-	if (!v && in->sec)
-		v = cfg_get(in->sec, key);
-	if (v)
-		return v;
-	k = key_of(in, key);
-	return k ? k->def : NULL;
-}
-
 static const char *svc_config_str(struct hv_ctx *ctx, const char *key)
 {
 	return inst_config_str(inst_of(ctx), key);
@@ -110,7 +84,7 @@ static const char *svc_config_str(struct hv_ctx *ctx, const char *key)
 static int64_t svc_config_int(struct hv_ctx *ctx, const char *key)
 {
 	struct instance *in = inst_of(ctx);
-	const struct hv_config_key *k = key_of(in, key);
+	const struct hv_config_key *k = inst_config_key(in, key);
 	const char *v = inst_config_str(in, key), *why;
 	int64_t n = 0;
 

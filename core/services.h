@@ -3,6 +3,7 @@
 #define HV_CORE_SERVICES_H
 
 #include "instance.h"
+#include "instcfg.h"
 
 /* Free the watches and timers an instance still holds. Lock held. */
 void services_release(struct instance *in);
@@ -11,9 +12,6 @@ void services_release(struct instance *in);
  * the services' own leftovers. */
 extern const struct hv_host core_host;
 extern const struct inst_env core_env;
-/* The config key's value or its default (plugin table or the kind's
- * common keys); NULL when neither. */
-const char *inst_config_str(struct instance *in, const char *key);
 /* Find, instantiate in dev's lock domain and create the backend section
  * of the given kind named by dev's config key. NULL with *err = 0 when the
  * key is unset; NULL with *err < 0 after an error message. */

@@ -33,39 +33,7 @@
 #define LOW_RAM_END 0xc0000000ull /* 3 GiB: the rest of 4 GiB is MMIO */
 #define HIGH_RAM_BASE 0x100000000ull
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-uint64_t vm_clock_ns(struct vm *vm)
-{
-	return now_ns() - vm->clock_base_ns;
-}
-
-static void kick_all(struct vm *vm)
-{
-	for (int i = 0; i < vm->ncpus; i++)
-		if (vm->cpu[i].started)
-			vm->accel->vcpu_kick(&vm->cpu[i]);
-}
-
-void vm_request_exit(struct vm *vm, int reason, int status)
-{
-	pthread_mutex_lock(&vm->lock);
-	if (!vm->exit_reason) {
-		vm->exit_reason = reason;
-		vm->exit_status = status;
-	}
-	atomic_store(&vm->stopping, 1);
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
-	kick_all(vm);
-	loop_stop(vm->loop);
-}
+static void do_reset(void *opaque);
 
 static int setup_memory(struct vm *vm)
 {
@@ -107,6 +75,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	vm->plugins = plugins;
 	vm->accel = accel;
 	vm->env = &core_env;
+	vm->do_reset = do_reset;
 	vm->name = cfg_get(s, "name");
 	vm->ram_size = ((uint64_t)vm_key_int(s, "memory") + MEM_PAGE - 1) &
 		       ~(MEM_PAGE - 1);
@@ -115,7 +84,7 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	vm->on_reboot_exit = v && !strcmp(v, "exit");
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
-	vm->clock_base_ns = now_ns();
+	vm->clock_base_ns = vm_now_ns();
 	vm->loop = loop_new();
 	if (!vm->loop || bus_init(&vm->pio, "pio", 0x10000) ||
 	    bus_init(&vm->mmio, "mmio", 0))
@@ -283,11 +252,11 @@ void vm_pause(struct vm *vm)
 		atomic_fetch_or(&vm->cpu[i].request, VCPU_REQ_PAUSE);
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
-	kick_all(vm);
+	vm_kick_all(vm);
 	pthread_mutex_lock(&vm->lock);
 	while (vm->running_cpus > 0 && !atomic_load(&vm->stopping))
 		pthread_cond_wait(&vm->cond, &vm->lock);
-	vm->paused_at_ns = now_ns();
+	vm->paused_at_ns = vm_now_ns();
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -295,7 +264,7 @@ void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (vm->paused && --vm->paused == 0) {
-		vm->clock_base_ns += now_ns() - vm->paused_at_ns;
+		vm->clock_base_ns += vm_now_ns() - vm->paused_at_ns;
 		for (int i = 0; i < vm->ncpus; i++)
 			atomic_fetch_and(&vm->cpu[i].request, ~VCPU_REQ_PAUSE);
 		pthread_cond_broadcast(&vm->cond);
@@ -352,14 +321,6 @@ static void do_reset(void *opaque)
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
 	vm_resume(vm);
-}
-
-void vm_request_reset(struct vm *vm)
-{
-	if (vm->on_reboot_exit)
-		vm_request_exit(vm, VM_EXIT_RESET, 0);
-	else
-		loop_defer(vm->loop, do_reset, vm);
 }
 
 static void on_signal(void *opaque, unsigned events)
@@ -465,7 +426,7 @@ int vm_run(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
-	kick_all(vm);
+	vm_kick_all(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
 		if (!vm->cpu[i].started)
 			continue;

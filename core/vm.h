@@ -69,6 +69,8 @@ struct vm {
 	int paused, running_cpus, dead_cpus;
 	int on_reboot_exit;
 	uint64_t clock_base_ns; /* guest clock: host monotonic minus pauses */
+	/* the reset vm_request_reset() defers to the loop (vm.c's) */
+	void (*do_reset)(void *vm);
 	uint64_t paused_at_ns;
 	int signal_fd;
 	struct loop_watch *signal_watch;
@@ -118,6 +120,9 @@ void vm_resume(struct vm *vm);
 /* Ask the VM to stop with a reason; the first reason wins. Any thread. */
 void vm_request_exit(struct vm *vm, int reason, int status);
 void vm_request_reset(struct vm *vm);
+/* Host monotonic ns; kick every started vCPU out of the guest (vmctl.c). */
+uint64_t vm_now_ns(void);
+void vm_kick_all(struct vm *vm);
 /* The guest's PIO/MMIO accesses, from an accelerator on a vCPU thread. */
 static inline int vm_pio(struct vm *vm, uint16_t port, unsigned size,
 			 int write, uint64_t *val)

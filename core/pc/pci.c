@@ -20,7 +20,7 @@
 #include "../devmem.h"
 #include "../instance.h"
 #include "../log.h"
-#include "../services.h"
+#include "../instcfg.h"
 #include "../state.h"
 #include "../vm.h"
 #include "pc.h"
