@@ -21,11 +21,52 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
-#include "services.h"
+#include "instcfg.h"
 
 const struct hv_plugin_desc *hv_entry_vhdx(void);
 const struct hv_plugin_desc *hv_entry_vhd(void);
 const struct hv_plugin_desc *hv_entry_raw(void);
+
+/* The disk layer's part of the host table, the real functions: the fuzzer
+ * links only the disk layer (tests/disk/extra.mk), not the VM's services. */
+static void fz_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
+{
+	char prefix[96];
+
+	if (level == HV_LOG_ERROR) {
+		inst_verr(inst_of(ctx), NULL, fmt, ap);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
+	log_vmsg(level, prefix, fmt, ap);
+}
+
+static const char *fz_config_str(struct hv_ctx *ctx, const char *key)
+{
+	return inst_config_str(inst_of(ctx), key);
+}
+
+static const struct hv_host fz_host = {
+	.size = sizeof(struct hv_host),
+	.abi_major = HV_ABI_MAJOR,
+	.abi_minor = HV_ABI_MINOR,
+	.log_write = fz_log,
+	.config_get_str = fz_config_str,
+	.disk_complete = core_disk_complete,
+	.file_open = core_file_open,
+	.file_close = core_file_close,
+	.file_info_get = core_file_info,
+	.file_submit = core_file_submit,
+	.file_pread = core_file_pread,
+	.file_pwrite = core_file_pwrite,
+	.file_sync = core_file_sync,
+	.file_truncate = core_file_truncate,
+	.buf_alloc = core_buf_alloc,
+	.buf_free = core_buf_free,
+	.disk_backing_submit = chain_backing_submit,
+};
+
+static const struct inst_env fz_env = {.host = &fz_host};
 
 static struct plugin_set set;
 static struct plugin plugins[3];
@@ -79,7 +120,7 @@ static int build(int fd, const uint8_t *data, size_t size)
 
 static void exercise(const char *path, unsigned flags)
 {
-	struct hv_disk *d = disk_open(&core_env, loop, &set, NULL, NULL, path,
+	struct hv_disk *d = disk_open(&fz_env, loop, &set, NULL, NULL, path,
 				      NULL, flags, NULL, "fuzz");
 	static uint8_t buf[65536];
 	struct hv_disk_check res;
