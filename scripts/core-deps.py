@@ -38,7 +38,11 @@ def load(build, fold):
     for o in objs:
         n = os.path.relpath(o, build)[:-2]
         for f in fold:
-            if n.startswith(f.rstrip("/") + "/"):
+            group = f.split(",")
+            if len(group) > 1:
+                if n in group:
+                    n = group[0]
+            elif n.startswith(f.rstrip("/") + "/"):
                 n = f.rstrip("/")
         name[o] = n
     owner = {}
@@ -103,7 +107,7 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="exit 1 if the core has a cycle")
     ap.add_argument("--fold", action="append", default=[],
-                    help="count this folder's objects as one node")
+                    help="count this folder's objects (or comma-separated objects: core/disk,core/chain) as one node")
     ap.add_argument("--dot", action="store_true", help="print a dot graph")
     a = ap.parse_args()
     deps = load(a.build, a.fold)
