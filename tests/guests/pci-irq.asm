@@ -14,6 +14,7 @@
 ; and (d) reach the 64-bit BAR the guest put at 32 GiB, from long mode.
 ; Every failed check ends the VM with its own status (see CHECK).
 %include "hv.inc"
+%include "pci.inc"
 bits 16
 org 0x7c00
 LAPIC   equ 0xfee00000
@@ -332,37 +333,7 @@ fail:   mov dx, EXITPORT
         out dx, eax
         hlt
 
-; ---- configuration mechanism #1 on the device in cfg_dev ----
-cfg_rd32:                               ; eax = register -> eax
-        and eax, 0xfc
-        or eax, [cfg_dev]
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        in eax, dx
-        ret
-cfg_wr32:                               ; eax = register, ecx = value
-        and eax, 0xfc
-        or eax, [cfg_dev]
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        mov eax, ecx
-        out dx, eax
-        ret
-cfg_wr16:                               ; eax = register (even), cx = value
-        push eax
-        and eax, 0xfc
-        or eax, [cfg_dev]
-        mov dx, 0xcf8
-        out dx, eax
-        pop eax
-        and eax, 2
-        mov dx, 0xcfc
-        add dx, ax
-        mov ax, cx
-        out dx, ax
-        ret
+PCI_CFG_FUNCS
 
 ; interrupts on for a while, then off: lets a wrong extra interrupt show
 settle: sti
