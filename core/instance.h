@@ -91,6 +91,8 @@ int instance_create(struct instance *in);
  * (hv img) the line starts with the instance's name instead. */
 __attribute__((format(printf, 3, 4)))
 void inst_err(struct instance *in, const char *key, const char *fmt, ...);
+/* hv_host.log_write for every host table (the VM's, a fuzzer's). */
+void inst_log_write(struct hv_ctx *ctx, int level, const char *fmt, va_list ap);
 void inst_verr(struct instance *in, const char *key, const char *fmt,
 	       va_list ap);
 /* The domain locks this thread took through inst_lock(), innermost last:

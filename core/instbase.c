@@ -46,3 +46,17 @@ void inst_err(struct instance *in, const char *key, const char *fmt, ...)
 	inst_verr(in, key, fmt, ap);
 	va_end(ap);
 }
+
+/* hv_host.log_write: a plugin's errors name its section, the way the
+ * config's own errors do; other levels are prefixed with the instance. */
+void inst_log_write(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
+{
+	char prefix[96];
+
+	if (level == HV_LOG_ERROR) {
+		inst_verr(inst_of(ctx), NULL, fmt, ap);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
+	log_vmsg(level, prefix, fmt, ap);
+}

@@ -63,19 +63,6 @@ struct hv_net {
 	memcpy(&(dst), (src), (src_size) < sizeof(dst) ? (src_size) : sizeof(dst))
 
 
-/* A plugin's errors name its section, the way the config's own errors do. */
-static void svc_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
-{
-	char prefix[96];
-
-	if (level == HV_LOG_ERROR) {
-		inst_verr(inst_of(ctx), NULL, fmt, ap);
-		return;
-	}
-	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
-	log_vmsg(level, prefix, fmt, ap);
-}
-
 static const char *svc_config_str(struct hv_ctx *ctx, const char *key)
 {
 	return inst_config_str(inst_of(ctx), key);
@@ -663,7 +650,7 @@ const struct hv_host core_host = {
 	.size = sizeof(struct hv_host),
 	.abi_major = HV_ABI_MAJOR,
 	.abi_minor = HV_ABI_MINOR,
-	.log_write = svc_log,
+	.log_write = inst_log_write,
 	.config_get_str = svc_config_str,
 	.config_get_int = svc_config_int,
 	.mem_read = svc_mem_read,

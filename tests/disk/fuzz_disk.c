@@ -29,18 +29,6 @@ const struct hv_plugin_desc *hv_entry_raw(void);
 
 /* The disk layer's part of the host table, the real functions: the fuzzer
  * links only the disk layer (tests/disk/extra.mk), not the VM's services. */
-static void fz_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
-{
-	char prefix[96];
-
-	if (level == HV_LOG_ERROR) {
-		inst_verr(inst_of(ctx), NULL, fmt, ap);
-		return;
-	}
-	snprintf(prefix, sizeof(prefix), "%s: ", ctx->name);
-	log_vmsg(level, prefix, fmt, ap);
-}
-
 static const char *fz_config_str(struct hv_ctx *ctx, const char *key)
 {
 	return inst_config_str(inst_of(ctx), key);
@@ -50,7 +38,7 @@ static const struct hv_host fz_host = {
 	.size = sizeof(struct hv_host),
 	.abi_major = HV_ABI_MAJOR,
 	.abi_minor = HV_ABI_MINOR,
-	.log_write = fz_log,
+	.log_write = inst_log_write,
 	.config_get_str = fz_config_str,
 	.disk_complete = core_disk_complete,
 	.file_open = core_file_open,
