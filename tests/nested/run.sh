@@ -92,10 +92,11 @@ fi
 
 # ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
 # our stdout pipe, so TAP lines never interleave with kernel messages.
-# HV_NESTED_ACCEL, _CPU, _SMP and _QEMU_ARGS (split on spaces) override the
+# HV_NESTED_QEMU (the binary), HV_NESTED_ACCEL, _CPU, _SMP and _QEMU_ARGS
+# (split on spaces) override the
 # outer QEMU's settings; tests/nested/freeze-study.sh compares them.
 # shellcheck disable=SC2206 # word splitting of HV_NESTED_QEMU_ARGS wanted
-qemu=(qemu-system-x86_64 -nodefaults -accel "${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
+qemu=("${HV_NESTED_QEMU:-qemu-system-x86_64}" -nodefaults -accel "${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
 	-cpu "${HV_NESTED_CPU:-$NESTED_CPU}" -m "$mem" -smp "${HV_NESTED_SMP:-1}"
 	-kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
