@@ -106,6 +106,13 @@ if ((shell)); then
 	exec timeout -k 5 --foreground $((timeout + 20)) "${qemu[@]}"
 fi
 
+# QEMU 7.2 before 7.2.21 lacks "accel/tcg: Properly unlink a TB linked to
+# itself", the likely cause of the nested freeze (README.md).
+qver=$("${qemu[0]}" --version 2>/dev/null | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+if [[ $qver =~ ^7\.2\.([0-9]+)$ ]] && ((BASH_REMATCH[1] < 21)); then
+	echo "# nested: warning: QEMU $qver predates 7.2.21's TCG fix; the nested VM may freeze (apt-get upgrade qemu-system-x86)"
+fi
+
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
 elapsed() { echo "$(date +%s.%N) ${1:-$start}" | awk '{ printf "%.1f", $1 - $2 }'; }
 
