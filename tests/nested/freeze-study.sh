@@ -11,7 +11,7 @@
 # (no heartbeat for HV_NESTED_FREEZE_SECS, here 60 s unless set; the QEMU
 # monitor and gdb snapshot is in OUT.run-N.NAME.log); fail: anything else.
 # The outer QEMU's settings come from the environment, as for run.sh
-# (HV_NESTED_ACCEL, HV_NESTED_CPU, HV_NESTED_SMP, HV_NESTED_QEMU_ARGS,
+# (HV_NESTED_QEMU, HV_NESTED_ACCEL, HV_NESTED_CPU, HV_NESTED_SMP, HV_NESTED_QEMU_ARGS,
 # HV_NESTED_APPEND, e.g. kvm_amd.avic=0 or clocksource=hpet).
 #
 # usage: freeze-study.sh [--runs N] [--out FILE] [--l2 hv,qemu] [--cpus N]
@@ -122,7 +122,7 @@ exit $fail
 INSIDE
 
 load() { cut -d' ' -f1,2 /proc/loadavg | tr ' ' ,; }
-echo "# freeze-study $(date -u +%FT%TZ) accel=${HV_NESTED_ACCEL:-$NESTED_ACCEL}" \
+echo "# freeze-study $(date -u +%FT%TZ) $("${HV_NESTED_QEMU:-qemu-system-x86_64}" --version | head -n 1) accel=${HV_NESTED_ACCEL:-$NESTED_ACCEL}" \
 	"cpu=${HV_NESTED_CPU:-$NESTED_CPU} smp=${HV_NESTED_SMP:-1} qemu_args='${HV_NESTED_QEMU_ARGS:-}'" \
 	"append='${HV_NESTED_APPEND:-}' l2=$l2 cpus=$cpus qemu_cpu=$qcpu l2_append=$l2append" >>"$out"
 # Runs are numbered on from those already in OUT (studies in several parts).

@@ -92,10 +92,11 @@ fi
 
 # ttyS0 (kernel console) goes to a file; ttyS1 (the payload's output) to
 # our stdout pipe, so TAP lines never interleave with kernel messages.
-# HV_NESTED_ACCEL, _CPU, _SMP and _QEMU_ARGS (split on spaces) override the
+# HV_NESTED_QEMU (the binary), HV_NESTED_ACCEL, _CPU, _SMP and _QEMU_ARGS
+# (split on spaces) override the
 # outer QEMU's settings; tests/nested/freeze-study.sh compares them.
 # shellcheck disable=SC2206 # word splitting of HV_NESTED_QEMU_ARGS wanted
-qemu=(qemu-system-x86_64 -nodefaults -accel "${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
+qemu=("${HV_NESTED_QEMU:-qemu-system-x86_64}" -nodefaults -accel "${HV_NESTED_ACCEL:-$NESTED_ACCEL}"
 	-cpu "${HV_NESTED_CPU:-$NESTED_CPU}" -m "$mem" -smp "${HV_NESTED_SMP:-1}"
 	-kernel "$boot" -initrd "$out/$name.cpio"
 	-append "$cmdline" -nographic -no-reboot -nic none
@@ -108,6 +109,13 @@ qemu+=(${HV_NESTED_QEMU_ARGS:-})
 if ((shell)); then
 	echo "# nested: kernel console in ${console#"$root"/}; Ctrl-A x quits QEMU" >&2
 	exec timeout -k 5 --foreground $((timeout + 20)) "${qemu[@]}"
+fi
+
+# QEMU 7.2 before 7.2.21 lacks "accel/tcg: Properly unlink a TB linked to
+# itself", the likely cause of the nested freeze (README.md).
+qver=$("${qemu[0]}" --version 2>/dev/null | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+if [[ $qver =~ ^7\.2\.([0-9]+)$ ]] && ((BASH_REMATCH[1] < 21)); then
+	echo "# nested: warning: QEMU $qver predates 7.2.21's TCG fix; the nested VM may freeze (apt-get upgrade qemu-system-x86)"
 fi
 
 # elapsed [SINCE]: seconds from SINCE (default: run.sh start) to now.
