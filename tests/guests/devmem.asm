@@ -44,18 +44,9 @@ R_DIRTY   equ 0x24
         ENTER_PROT32
 
 ; ---- find the device, read where its BARs are ----
-        xor ebx, ebx
-.scan:  mov eax, ebx
-        shl eax, 11
-        or eax, 0x80000000
-        mov [cfg_dev], eax
-        xor eax, eax
-        call cfg_rd32
-        cmp eax, 0x7e571234
-        je .found
-        inc ebx
-        cmp ebx, 32
-        jb .scan
+        mov eax, 0x7e571234
+        call pci_find
+        jnc .found
         EXIT 2
 .found: mov eax, 0x10
         call cfg_rd32

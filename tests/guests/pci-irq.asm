@@ -68,18 +68,9 @@ V_MSIX  equ 0x42
         mov dword [LAPIC + 0x80], 0     ; TPR
 
 ; ---- find the device: mechanism #1, then ECAM must agree ----
-        xor ebx, ebx
-.scan:  mov eax, ebx
-        shl eax, 11
-        or eax, 0x80000000
-        mov [cfg_dev], eax
-        xor eax, eax
-        call cfg_rd32
-        cmp eax, 0x7e571234
-        je .found
-        inc ebx
-        cmp ebx, 32
-        jb .scan
+        mov eax, 0x7e571234
+        call pci_find
+        jnc .found
         mov eax, 2
         jmp fail
 .found: mov [slot], ebx
