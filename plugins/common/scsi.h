@@ -122,6 +122,11 @@ struct scsi_lun {
 	char serial[24];       /* VPD 0x80, hv_disk_info.serial */
 	char name[24];         /* the config section: VPD 0x83 vendor id */
 	uint32_t inflight;     /* requests submitted, done() not yet run */
+	/* the transport may lower or set these after scsi_lun_init: */
+	uint32_t max_xfer;     /* blocks per command (VPD 0xB0); longer
+				* READ/WRITEs get 24/00 */
+	uint16_t iface;        /* GET CONFIGURATION's physical interface:
+				* 1 SCSI (the default), 2 ATAPI */
 
 	/* guest-visible state (saved by scsi_lun_save) */
 	uint8_t ua_asc, ua_ascq;  /* pending unit attention; asc 0 = none */
