@@ -93,5 +93,31 @@ INI
 	else
 		echo "not ok ide-ata-guest ($accel) - $why"
 	fi
+	# ---- ATAPI ----
+	rm -rf "$tmp/iso" "$tmp/cd.iso"
+	mkdir -p "$tmp/iso"
+	pattern 0x5a > "$tmp/iso/hello.bin"
+	if ! xorriso -as mkisofs -quiet -V HVTEST -o "$tmp/cd.iso" "$tmp/iso" 2> "$tmp/xorriso.err"; then
+		echo "not ok ide-atapi-guest ($accel) - xorriso: $(head -1 "$tmp/xorriso.err")"
+		continue
+	fi
+	truncate -s $((2048 * 2048)) "$tmp/cd.iso"
+	cp "$tmp/cd.iso" "$tmp/cd.orig"
+	cat > "$tmp/extra.ini" <<INI
+[disk cd]
+path = $tmp/cd.iso
+format = raw
+media = cdrom
+[device ide0]
+plugin = ide
+secondary_master = cd
+INI
+	if run ide-atapi "$accel"; then
+		echo "ok ide-atapi-guest ($accel)"
+		cmp -s "$tmp/cd.iso" "$tmp/cd.orig" && echo "ok ide-atapi-readonly ($accel)" ||
+			echo "not ok ide-atapi-readonly ($accel) - the ISO changed"
+	else
+		echo "not ok ide-atapi-guest ($accel) - $why"
+	fi
 done
 exit 0
