@@ -5,3 +5,12 @@ EXTRA_BINS += $(IDE_GUESTS)
 $(BUILD)/tests/ide/%.bin: tests/ide/%.asm $(GUEST_INC)
 	@mkdir -p $(@D)
 	nasm -f bin -Itests/guests/include/ -o $@ $<
+
+# libFuzzer over the IDE plugin's register, PRD and packet paths
+# (tests/ide/fuzz.t): the plugin's sources with a host table of the SDK's
+# guarantees, under ASan/UBSan.
+.PHONY: fuzz-ide
+fuzz-ide: build-fuzz/fuzz-ide
+build-fuzz/fuzz-ide: tests/ide/fuzz_ide.c $(ide_SRCS) $(wildcard plugins/ide/*.h plugins/common/*.h sdk/include/hv/*.h)
+	@mkdir -p $(@D)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(SDK_INC) -o $@ tests/ide/fuzz_ide.c $(ide_SRCS)
