@@ -274,7 +274,7 @@ static uint32_t cfg_read(struct hv_ctx *ctx, void *opaque, unsigned off,
 
 	if (off < HV_PCI_CFG_LEGACY || off + size > HV_PCI_CFG_LEGACY + sizeof(c->cfg))
 		return 0;
-	memcpy(&v, c->cfg + off - HV_PCI_CFG_LEGACY, size);
+	memcpy(&v, c->cfg + (off - HV_PCI_CFG_LEGACY), size);
 	return v;
 }
 
@@ -285,7 +285,7 @@ static void cfg_write(struct hv_ctx *ctx, void *opaque, unsigned off,
 
 	if (off < HV_PCI_CFG_LEGACY || off + size > HV_PCI_CFG_LEGACY + sizeof(c->cfg))
 		return;
-	memcpy(c->cfg + off - HV_PCI_CFG_LEGACY, &val, size);
+	memcpy(c->cfg + (off - HV_PCI_CFG_LEGACY), &val, size);
 }
 
 static int drive_open(struct hv_ctx *ctx, struct ide_chan *ch, unsigned unit,
