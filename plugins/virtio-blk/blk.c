@@ -46,6 +46,7 @@
 #define S_IOERR 1
 #define S_UNSUPP 2
 #define WZ_FLAG_UNMAP 1u
+#define SUBMITTED (-1) /* req_start: done() will finish it */
 
 #define SEG_MAX 126u          /* data descriptors per request */
 #define SIZE_MAX_SEG (1u << 20)
@@ -193,19 +194,14 @@ static int dz_next(struct req *r)
 static void disk_done(struct hv_ctx *ctx, struct hv_disk_req *dr, int status)
 {
 	struct req *r = dr->opaque;
-	int rc;
+	struct hv_virtq *vq = r->vq;
+	int rc = 1;
 
-	if (status) {
-		req_finish(r, S_IOERR);
-		return;
-	}
-	if (r->type == T_DISCARD || r->type == T_WRITE_ZEROES) {
-		if (!(rc = dz_next(r)))
-			return;
-		req_finish(r, rc > 0 ? S_OK : S_IOERR);
-		return;
-	}
-	req_finish(r, S_OK);
+	if (!status && (r->type == T_DISCARD || r->type == T_WRITE_ZEROES) &&
+	    !(rc = dz_next(r)))
+		return; /* the next segment is on its way */
+	req_finish(r, status || rc < 0 ? S_IOERR : S_OK);
+	hv_virtq_flush(vq);
 }
 
 /* Parse discard / write-zeroes segments from the data after the header. */
@@ -230,7 +226,7 @@ static uint8_t dz_parse(struct req *r, struct hv_virtq_elem *e)
 	return S_OK;
 }
 
-/* Start one request: 0 submitted (done() finishes it), else the status to
+/* Start one request: SUBMITTED (done() finishes it), or the status to
  * finish it with now. */
 static int req_start(struct req *r)
 {
@@ -260,7 +256,7 @@ static int req_start(struct req *r)
 			return S_IOERR;
 		break;
 	case T_FLUSH:
-		return submit(r, HV_DISK_FLUSH, 0, 0, NULL, 0) ? S_IOERR : 0;
+		return submit(r, HV_DISK_FLUSH, 0, 0, NULL, 0) ? S_IOERR : SUBMITTED;
 	case T_GET_ID:
 		len = e->in_len - 1 < 20 ? e->in_len - 1 : 20;
 		r->written = (uint32_t)hv_iov_from_buf(e->in, e->in_num, 0, b->serial, len);
@@ -273,14 +269,14 @@ static int req_start(struct req *r)
 		if ((n = dz_parse(r, e)) != S_OK)
 			return n;
 		n = dz_next(r);
-		return n < 0 ? S_IOERR : n > 0 ? S_OK : 0;
+		return n < 0 ? S_IOERR : n > 0 ? S_OK : SUBMITTED;
 	default:
 		return S_UNSUPP;
 	}
 	if (!len)
 		return S_OK;
 	return submit(r, hdr.type == T_IN ? HV_DISK_READ : HV_DISK_WRITE,
-		      hdr.sector * 512, len, r->data, n) ? S_IOERR : 0;
+		      hdr.sector * 512, len, r->data, n) ? S_IOERR : SUBMITTED;
 }
 
 /* Pop and start requests until the queue is empty or the slots run out. */
@@ -310,7 +306,7 @@ static void queue_run(struct vblk *b, struct hv_virtq *vq)
 			hv_virtio_needs_reset(b->vio, "virtio-blk: a request without a status byte");
 			break;
 		}
-		if ((rc = req_start(r)))
+		if ((rc = req_start(r)) != SUBMITTED)
 			req_finish(r, (uint8_t)rc);
 	}
 	hv_virtq_flush(vq);
