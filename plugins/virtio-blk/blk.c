@@ -53,6 +53,7 @@
 
 #define SEG_MAX 126u          /* data descriptors per request */
 #define SIZE_MAX_SEG (1u << 20)
+#define REQ_MAX ((uint64_t)SEG_MAX * SIZE_MAX_SEG) /* what the limits allow */
 #define ELEM_IOV (SEG_MAX + 8) /* + header, status, region splits */
 #define DZ_SEGS 16u            /* discard / write-zeroes segments */
 #define DZ_MAX_SECTORS (1u << 22)
@@ -235,7 +236,7 @@ static int req_start(struct req *r)
 	switch (hdr.type) {
 	case T_IN:
 		len = e->in_len - 1;
-		if (!range_ok(b, hdr.sector, len))
+		if (len > REQ_MAX || !range_ok(b, hdr.sector, len))
 			return S_IOERR;
 		if ((n = hv_iov_slice(e->in, e->in_num, 0, len, r->data, ELEM_IOV)) < 0)
 			return S_IOERR;
@@ -243,12 +244,15 @@ static int req_start(struct req *r)
 		break;
 	case T_OUT:
 		len = e->out_len - 16;
-		if ((b->di.flags & HV_DISK_F_READONLY) || !range_ok(b, hdr.sector, len))
+		if ((b->di.flags & HV_DISK_F_READONLY) || len > REQ_MAX ||
+		    !range_ok(b, hdr.sector, len))
 			return S_IOERR;
 		if ((n = hv_iov_slice(e->out, e->out_num, 16, len, r->data, ELEM_IOV)) < 0)
 			return S_IOERR;
 		break;
 	case T_FLUSH:
+		if (b->di.flags & HV_DISK_F_READONLY)
+			return S_OK; /* nothing was written */
 		return submit(r, HV_DISK_FLUSH, 0, 0, NULL, 0) ? S_IOERR : SUBMITTED;
 	case T_GET_ID:
 		len = e->in_len - 1 < 20 ? e->in_len - 1 : 20;

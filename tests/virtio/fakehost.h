@@ -17,6 +17,8 @@
 
 #define RAM_SIZE (64u << 10)
 
+static struct hv_ctx fake_ctx_ref;
+
 struct fake {
 	uint8_t *ram;
 	struct hv_pci_info pci;
@@ -116,14 +118,113 @@ static void f_dma_unmap(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t written
 	dma->core[0] = dma->core[1] = NULL;
 }
 
+/* ---- a disk for virtio-blk (fuzz_blk.c): requests wait in pend[] ---- */
+#define DISK_SIZE (1u << 20)
+#define PEND_MAX 256
+
+static struct hv_disk_req *pend[PEND_MAX];
+static int npend;
+
+static const char *f_cfg_str(struct hv_ctx *ctx, const char *key)
+{
+	return !strcmp(key, "disk") ? "vd" : NULL;
+}
+
+static int64_t f_cfg_int(struct hv_ctx *ctx, const char *key)
+{
+	return !strcmp(key, "queues") ? 2 : !strcmp(key, "queue_size") ? 16 : 0;
+}
+
+static struct hv_disk *f_disk_attach(struct hv_ctx *ctx, const char *key)
+{
+	return (struct hv_disk *)&fk;
+}
+
+static void f_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
+			struct hv_disk_info *info, size_t size)
+{
+	struct hv_disk_info di = { .size = DISK_SIZE, .logical_sector = 512,
+				   .physical_sector = 4096, .flags = HV_DISK_F_DISCARD,
+				   .serial = "FUZZ-SERIAL" };
+
+	memcpy(info, &di, size < sizeof(di) ? size : sizeof(di));
+}
+
+/* The core's checks, as aborts: the device must never send these. */
+static int f_disk_submit(struct hv_ctx *ctx, struct hv_disk *d, struct hv_disk_req *req)
+{
+	uint64_t covered = 0;
+
+	if (req->op == HV_DISK_READ || req->op == HV_DISK_WRITE ||
+	    req->op == HV_DISK_DISCARD || req->op == HV_DISK_WRITE_ZEROES) {
+		if (req->offset > DISK_SIZE || req->len > DISK_SIZE - req->offset ||
+		    req->offset % 512 || req->len % 512)
+			abort();
+	}
+	if (req->op == HV_DISK_READ || req->op == HV_DISK_WRITE) {
+		for (int i = 0; i < req->iovcnt; i++) {
+			uint8_t *p = req->iov[i].iov_base;
+
+			if (p < fk.ram || p + req->iov[i].iov_len > fk.ram + RAM_SIZE)
+				abort();
+			covered += req->iov[i].iov_len;
+		}
+		if (covered != req->len)
+			abort();
+	}
+	if (npend == PEND_MAX)
+		abort(); /* more in flight than the device's slots */
+	pend[npend++] = req;
+	return 0;
+}
+
+static struct hv_disk_req *pend_take(unsigned k)
+{
+	struct hv_disk_req *r;
+
+	if (!npend)
+		return NULL;
+	k %= (unsigned)npend;
+	r = pend[k];
+	pend[k] = pend[--npend];
+	return r;
+}
+
+/* Finish request k as the core would: read or write guest RAM, done(). */
+static void pend_complete(unsigned k, int status)
+{
+	struct hv_disk_req *r = pend_take(k);
+
+	if (!r)
+		return;
+	for (int i = 0; i < r->iovcnt && r->op == HV_DISK_READ; i++)
+		memset(r->iov[i].iov_base, 0x3c, r->iov[i].iov_len);
+	for (int i = 0; i < r->iovcnt && r->op == HV_DISK_WRITE; i++) {
+		volatile uint8_t sum = 0;
+
+		for (size_t j = 0; j < r->iov[i].iov_len; j++)
+			sum += ((uint8_t *)r->iov[i].iov_base)[j];
+	}
+	r->done(&fake_ctx_ref, r, status);
+}
+
+static void f_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info, size_t size)
+{
+	memset(info, 0, size);
+}
+
 static const struct hv_host fake_host = {
 	.size = sizeof(struct hv_host), .abi_major = HV_ABI_MAJOR, .abi_minor = HV_ABI_MINOR,
 	.log_write = f_log, .mem_read = f_mem_read, .mem_write = f_mem_write,
 	.mem_map = f_mem_map, .pci_register = f_pci_register, .pci_intx_set = f_intx,
 	.pci_msi_send = f_msi, .dma_add = f_dma_add, .dma_unmap = f_dma_unmap,
+	.config_get_str = f_cfg_str, .config_get_int = f_cfg_int,
+	.disk_attach = f_disk_attach, .disk_info_get = f_disk_info,
+	.disk_submit = f_disk_submit, .vm_info_get = f_vm_info,
 };
 
-static struct hv_ctx fake_ctx = { .host = &fake_host, .name = "fuzz" };
+#define fake_ctx fake_ctx_ref
+static struct hv_ctx fake_ctx_ref = { .host = &fake_host, .name = "fuzz" };
 
 static uint64_t bar_rd(uint64_t off, unsigned size)
 {
