@@ -377,7 +377,7 @@ static void disk_mode_pages(void)
 	/* MODE SENSE(6), all pages, with a block descriptor */
 	CHECK(run(&f, CDB(0x1a, 0, 0x3f, 0, 255, 0), SCSI_DIR_IN, 255) == 0);
 	CHECK(rq.xfer == 4 + 8 + 20 + 12 && data[0] == rq.xfer - 1 &&
-	      data[2] == 0 && data[3] == 8);
+	      data[2] == 0x10 && data[3] == 8); /* DPOFUA, not WP */
 	CHECK(be32(data + 4) == DISK_BYTES / 512 && be32(data + 8) == 512);
 	CHECK(data[12] == 0x08 && data[13] == 0x12 && data[14] == 0x04); /* WCE */
 	CHECK(data[32] == 0x0a && data[33] == 0x0a);
@@ -450,9 +450,9 @@ static void disk_readonly(void)
 	CHECK(sense_is(7, 0x27, 0));
 	/* WP in the mode parameter header; no provisioning */
 	CHECK(run(&f, CDB(0x1a, 0, 0x3f, 0, 255, 0), SCSI_DIR_IN, 255) == 0);
-	CHECK(data[2] == 0x80);
+	CHECK(data[2] == 0x90);
 	CHECK(run(&f, CDB(0x5a, 0, 0x3f, 0, 0, 0, 0, 0, 255, 0), SCSI_DIR_IN, 255) == 0);
-	CHECK(data[3] == 0x80);
+	CHECK(data[3] == 0x90);
 	CHECK(run(&f, CDB(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0),
 		  SCSI_DIR_IN, 32) == 0);
 	CHECK(data[14] == 0);
