@@ -1181,7 +1181,7 @@ static void cmd_get_config(struct scsi_lun *lun, struct scsi_req *req)
 		n += feature(b + n, 0x0002, 1, true, m, 4);
 	}
 	if (WANT(0x0003, true)) {
-		uint8_t m[4] = { 0x29 }; /* tray, eject, lock */
+		uint8_t m[4] = { 0x39 }; /* tray, load, eject, lock */
 		n += feature(b + n, 0x0003, 0, true, m, 4);
 	}
 	if (WANT(0x0010, medium)) {
