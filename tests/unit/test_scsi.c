@@ -515,7 +515,7 @@ static void cd_commands(void)
 	      be16(data + 16) == 0x0008 && data[18] == 1);
 	CHECK(be32(data) + 4 == rq.xfer && be16(data + 20) == 0x0001);
 	/* removable medium (0x0003): tray, Load, Eject, Lock */
-	CHECK(be16(data + 44) == 0x0003 && data[48] == 0x39);
+	CHECK(be16(data + 40) == 0x0003 && data[44] == 0x39);
 	/* RT 2: the random-readable feature alone */
 	CHECK(run(&f, CDB(0x46, 2, 0, 0x10, 0, 0, 0, 0, 128, 0), SCSI_DIR_IN, 128) == 0);
 	CHECK(rq.xfer == 20 && be16(data + 8) == 0x0010 && data[10] == 0x03 &&
