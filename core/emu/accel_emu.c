@@ -392,11 +392,12 @@ static void start_ap(struct emu_vcpu *v, int vector)
 	st.seg[X86_CS].base = (uint64_t)vector << 12;
 	st.rip = 0;
 	emu_set_state(&v->cpu, &st);
-	v->wait_sipi = 0;
 }
 
+/* INIT's register state; IA32_APIC_BASE (the APIC's mode) survives it. */
 static void do_init(struct emu_vcpu *v)
 {
+	uint64_t base = v->cpu.apic_base;
 	struct x86_state st;
 
 	memset(&st, 0, sizeof(st));
@@ -404,11 +405,36 @@ static void do_init(struct emu_vcpu *v)
 	emu_cpu_init(&v->cpu, &v->host); /* the power-on register state */
 	v->cpu.apic_id = (uint32_t)v->vcpu->index;
 	emu_get_state(&v->cpu, &st);
-	st.apic_base = 0xfee00800; /* enabled, not the BSP */
+	st.apic_base = base;
 	emu_set_state(&v->cpu, &st);
+}
+
+/*
+ * A pending INIT, then the wait for a SIPI: 1 while this vCPU must not
+ * run. The flags are set by other vCPUs' IPIs under the chipset lock.
+ */
+static int init_sipi(struct emu_vcpu *v)
+{
+	struct emu_vm *e = v->evm;
+	int init, vector = -1, wait;
+
+	pthread_mutex_lock(&e->lock);
+	init = v->init_pending;
 	v->init_pending = 0;
-	if (v->vcpu->index != 0)
-		v->wait_sipi = 1;
+	pthread_mutex_unlock(&e->lock);
+	if (init)
+		do_init(v);
+	pthread_mutex_lock(&e->lock);
+	wait = v->wait_sipi;
+	if (wait && v->sipi_vector >= 0) {
+		vector = v->sipi_vector;
+		v->sipi_vector = -1;
+		v->wait_sipi = wait = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (vector >= 0)
+		start_ap(v, vector);
+	return wait;
 }
 
 static int run_loop(struct vcpu *cpu)
@@ -424,16 +450,9 @@ static int run_loop(struct vcpu *cpu)
 		if (atomic_load_explicit(&v->tlb_stale, memory_order_relaxed) &&
 		    atomic_exchange(&v->tlb_stale, 0))
 			emu_tlb_flush(&v->cpu);
-		if (v->init_pending)
-			do_init(v);
-		if (v->wait_sipi) {
-			if (v->sipi_vector >= 0) {
-				start_ap(v, v->sipi_vector);
-				v->sipi_vector = -1;
-			} else {
-				sleep_until(v, 0);
-				continue;
-			}
+		if (init_sipi(v)) {
+			sleep_until(v, 0);
+			continue;
 		}
 		deadline = poll_timers(v);
 		rc = emu_run(&v->cpu, BATCH);

@@ -117,9 +117,16 @@ static int match(struct emu_vcpu *v, uint32_t dest, int logical)
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf) != 0;
 }
 
+/*
+ * INIT: the APIC is back at its power-on state but for its ID, and the
+ * CPU waits for a SIPI from now on, before its thread gets to reset its
+ * registers (do_init), so a SIPI that follows at once is not lost.
+ */
 static void init_cpu(struct emu_vcpu *v)
 {
+	lapic_reset(v, v->vcpu->index == 0);
 	v->init_pending = 1;
+	v->wait_sipi = v->vcpu->index != 0;
 	v->sipi_vector = -1;
 	emu_kick(&v->cpu);
 	emu_vcpu_wake(v);
