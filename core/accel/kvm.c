@@ -26,6 +26,7 @@ struct kvm_vm {
 	int kvm, fd;
 	int run_size;
 	struct kvm_cpuid2 *cpuid;
+	int tsc_deadline; /* KVM_CAP_TSC_DEADLINE_TIMER */
 };
 
 struct kvm_cpu {
@@ -145,6 +146,7 @@ static int kvm_vm_create(struct vm *vm)
 		return -errno;
 	if ((rc = open_vm(vm, k)))
 		return rc;
+	k->tsc_deadline = ioctl(k->kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	k->cpuid = supported_cpuid(k->kvm);
 	if (!k->cpuid)
 		return -errno ? -errno : -ENOMEM;
@@ -228,6 +230,10 @@ static int set_cpuid(struct vcpu *cpu, struct kvm_cpu *c, struct kvm_vm *k)
 			e->ebx = (e->ebx & 0x0000ffff) | ((uint32_t)cpu->index << 24) |
 				 ((uint32_t)cpu->vm->ncpus << 16);
 			e->ecx |= 1u << 31;
+			/* KVM_GET_SUPPORTED_CPUID leaves TSC-deadline to us: the
+			 * in-kernel LAPIC has it when the capability says so */
+			if (k->tsc_deadline)
+				e->ecx |= 1u << 24;
 			if (cpu->vm->ncpus > 1)
 				e->edx |= 1u << 28; /* HTT: several logical CPUs */
 		} else if (e->function == 0xb || e->function == 0x1f) {

@@ -29,6 +29,13 @@ static int on_apic_page(struct emu_vcpu *v, uint64_t gpa)
 	return apic_enabled(v) && (gpa & ~0xfffull) == (v->cpu.apic_base & ~0xfffull);
 }
 
+/* In x2APIC mode the page is no APIC: it reads 0 and drops writes, as
+ * under KVM (its LAPIC_MMIO_HOLE quirk), not RAM or a device either. */
+static int x2apic_mode(struct emu_vcpu *v)
+{
+	return (v->cpu.apic_base & 0x400) != 0;
+}
+
 /* ---- struct emu_host for one vCPU ---- */
 static uint8_t *h_page(void *o, uint64_t gpa, int *rom)
 {
@@ -60,6 +67,11 @@ static int h_mmio(void *o, uint64_t gpa, unsigned size, int w, uint64_t *val)
 	if (on_apic_page(v, gpa)) {
 		uint32_t off = gpa & 0xfff;
 
+		if (x2apic_mode(v)) {
+			if (!w)
+				*val = 0;
+			return 0;
+		}
 		/* 32-bit registers on 16-byte boundaries; others read 0 */
 		if (w && !(off & 0xf))
 			lapic_write(v, off, (uint32_t)*val);
@@ -98,11 +110,11 @@ static uint64_t h_clock(void *o)
 	return vm_clock_ns(v->evm->vm);
 }
 
-static void h_tsc_deadline(void *o, uint64_t tsc)
+static int h_apic_msr(void *o, uint32_t idx, int write, uint64_t *val)
 {
 	struct emu_vcpu *v = o;
 
-	lapic_set_tsc_deadline(v, tsc);
+	return lapic_msr(v, idx, write, val);
 }
 
 void emu_vcpu_wake(struct emu_vcpu *v)
@@ -272,14 +284,14 @@ static int emu_vcpu_create(struct vcpu *cpu)
 	v->host = (struct emu_host){
 		.opaque = v, .page = h_page, .mmio = h_mmio, .pio = h_pio,
 		.intr_ack = h_intr_ack, .clock_ns = h_clock,
-		.tsc_deadline = h_tsc_deadline, .dirty = h_dirty,
+		.apic_msr = h_apic_msr, .dirty = h_dirty,
 	};
 	emu_cpu_init(&v->cpu, &v->host);
 	v->cpu.apic_id = (uint32_t)cpu->index;
-	v->apic.id = (uint32_t)cpu->index << 24;
 	v->sipi_vector = -1;
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cond, NULL);
+	lapic_set_mode(v, v->cpu.apic_base);
 	lapic_reset(v, cpu->index == 0);
 	cpu->accel = v;
 	pthread_mutex_lock(&e->lock);
@@ -310,6 +322,7 @@ static int emu_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
 
 	emu_set_state(&v->cpu, st);
 	pthread_mutex_lock(&v->evm->lock);
+	lapic_set_mode(v, st->apic_base);
 	lapic_reset(v, bsp);
 	if (v->vcpu->index == 0)
 		pit_reset(&v->evm->pit, vm_clock_ns(v->evm->vm));
@@ -524,7 +537,7 @@ static int emu_msi(struct vm *vm, uint64_t addr, uint32_t data)
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
 	lapic_deliver(e, (addr >> 12) & 0xff, (addr >> 2) & 1, (data >> 8) & 7,
-		      data & 0xff, (data >> 15) & 1, 0, NULL);
+		      data & 0xff, (data >> 15) & 1, 0, NULL, 0);
 	pthread_mutex_unlock(&e->lock);
 	return 0;
 }

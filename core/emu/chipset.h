@@ -55,6 +55,7 @@ struct lapic {
 	uint64_t timer_start, timer_next; /* ns; 0 = not armed */
 	uint64_t tsc_deadline;
 	int hw_enabled;
+	int x2apic; /* EXTD: the MSR interface, 32-bit IDs */
 };
 
 enum { LVT_CMCI, LVT_TIMER, LVT_THERM, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR };
@@ -113,18 +114,22 @@ extern const struct hv_region_ops ioapic_ops;
 
 /* lapic.c */
 void lapic_reset(struct emu_vcpu *v, int bsp);
+void lapic_set_mode(struct emu_vcpu *v, uint64_t apic_base);
 uint64_t lapic_read(struct emu_vcpu *v, uint32_t off);
 void lapic_write(struct emu_vcpu *v, uint32_t off, uint32_t val);
 /* Deliver an interrupt message (IOAPIC, MSI, IPI). mode: 0 fixed,
- * 1 lowest, 4 NMI, 5 INIT, 6 SIPI, 7 ExtINT. */
+ * 1 lowest, 4 NMI, 5 INIT, 6 SIPI, 7 ExtINT. wide: dest is an x2APIC
+ * ICR's 32 bits (else 8 bits, FFh the broadcast). */
 void lapic_deliver(struct emu_vm *e, uint32_t dest, int logical, int mode,
 		   int vector, int level_trig, int shorthand,
-		   struct emu_vcpu *self);
+		   struct emu_vcpu *self, int wide);
 int lapic_ack(struct emu_vcpu *v);     /* vector or -1 */
 int lapic_pending(struct emu_vcpu *v); /* deliverable interrupt */
 int lapic_accept_pic(struct emu_vcpu *v);
 uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now);
-void lapic_set_tsc_deadline(struct emu_vcpu *v, uint64_t tsc);
+/* IA32_APIC_BASE (write), IA32_TSC_DEADLINE, the x2APIC MSRs: 0 or -1
+ * (#GP). The vCPU's own thread. */
+int lapic_msr(struct emu_vcpu *v, uint32_t idx, int write, uint64_t *val);
 void emu_vcpu_wake(struct emu_vcpu *v);
 
 /* rtc.c */
