@@ -83,6 +83,27 @@ else
 	echo "not ok emu-linux-command - no HV-EMU-42 on the console"
 	diag
 fi
+# issue 15: the 8254 on I/O APIC pin 2, as the MADT's IRQ0 override says
+# (no "MP-BIOS bug", no ExtINT fallback), and the ACPI tables offer no S3
+echo 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; grep "^ *0:" /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ0 /"; echo PLAT$((1))' >&3
+if wait_for PLAT1; then
+	irq0=$(grep -a '^KIRQ0' "$t/out" | tail -n 1 | tr -d '\r')
+	bad=$(grep -a -e '^KPLAT.*MP-BIOS' -e '^KPLAT.*ExtINT' "$t/out" | head -n 1 | tr -d '\r')
+	if [[ -z $bad && $irq0 == *IO-APIC_2-edge_timer* ]]; then
+		echo "ok emu-linux-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ0 })"
+	else
+		echo "not ok emu-linux-timer-ioapic - ${bad:-$irq0}"
+	fi
+	sleep=$(grep -a '^KPLAT.*supports S' "$t/out" | tail -n 1 | tr -d '\r')
+	if [[ -n $sleep && $sleep != *S3* ]]; then
+		echo "ok emu-linux-acpi-no-s3 - ${sleep#*] }"
+	else
+		echo "not ok emu-linux-acpi-no-s3 - '${sleep#KPLAT }'"
+	fi
+else
+	echo "not ok emu-linux-timer-ioapic - no answer to the dmesg command"
+	diag
+fi
 echo poweroff >&3
 while kill -0 "$pid" 2>/dev/null && (($(date +%s) - ${start%.*} < limit)); do
 	sleep 0.2
