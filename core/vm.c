@@ -109,10 +109,6 @@ int vm_create_devices(struct vm *vm)
 
 		if (strcmp(s->kind, "device"))
 			continue;
-		/* the interpreter's chipset has its own CMOS/RTC at 0x70 */
-		if (s->implicit && !strcmp(s->plugin->desc.name, "cmos") &&
-		    !strcmp(vm->accel->name, "emu"))
-			continue;
 		in = instance_new(vm->env, vm, vm->loop, vm->plugins, s->plugin,
 				  s, NULL);
 		if (!in)

@@ -139,18 +139,16 @@ struct region_def {
 	int mmio;
 	uint64_t base, len;
 	const struct hv_region_ops *ops;
-	int optional; /* a device plugin may own the range instead */
 	const char *name;
 };
 
 static const struct region_def regions[] = {
-	{ 0, 0x20, 2, &pic_master_ops, 0, "PIC" },
-	{ 0, 0xa0, 2, &pic_slave_ops, 0, "PIC" },
-	{ 0, 0x4d0, 2, &elcr_ops, 0, "ELCR" },
-	{ 0, 0x40, 4, &pit_ops, 0, "PIT" },
-	{ 0, 0x61, 1, &port61_ops, 0, "port 0x61" },
-	{ 0, 0x70, 2, &rtc_ops, 1, "RTC" }, /* machine = pc brings its own CMOS */
-	{ 1, 0xfec00000, 0x100, &ioapic_ops, 0, "IOAPIC" },
+	{ 0, 0x20, 2, &pic_master_ops, "PIC" },
+	{ 0, 0xa0, 2, &pic_slave_ops, "PIC" },
+	{ 0, 0x4d0, 2, &elcr_ops, "ELCR" },
+	{ 0, 0x40, 4, &pit_ops, "PIT" },
+	{ 0, 0x61, 1, &port61_ops, "port 0x61" },
+	{ 1, 0xfec00000, 0x100, &ioapic_ops, "IOAPIC" },
 };
 
 /* One line on who took a chipset range: the device, when one did. */
@@ -183,15 +181,12 @@ static int emu_vm_create(struct vm *vm)
 	pic_reset(&e->pic[1]);
 	pit_reset(&e->pit, 0);
 	ioapic_reset(&e->ioapic);
-	rtc_reset(&e->rtc, vm->mem.ram_bytes);
 	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
 		const struct region_def *d = &regions[i];
 		struct bus_region *r;
 
 		rc = bus_add(d->mmio ? &vm->mmio : &vm->pio, d->base, d->len,
 			     d->ops, e, NULL, &r);
-		if (rc == -EBUSY && d->optional)
-			continue;
 		if (rc) {
 			placement_failed(vm, d, rc);
 			return rc;
@@ -355,12 +350,6 @@ static uint64_t poll_timers(struct emu_vcpu *v)
 
 	pthread_mutex_lock(&e->lock);
 	a = pit_poll(e, now);
-	if (v->vcpu->index == 0) {
-		uint64_t c = rtc_poll(e, now);
-
-		if (c && (!a || c < a))
-			a = c;
-	}
 	b = lapic_poll(v, now);
 	if (v->vcpu->index == 0 && lapic_accept_pic(v) && pic_output(e))
 		emu_irq_notify(&v->cpu);

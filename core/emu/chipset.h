@@ -1,7 +1,8 @@
 /*
  * The interrupt controllers and timers accel=emu provides itself (under
  * KVM they live in the kernel): 8259A pair, 8254 PIT with the port-61h
- * gate, I/O APIC, one local APIC per vCPU, CMOS/RTC.
+ * gate, I/O APIC, one local APIC per vCPU. The CMOS/RTC is the cmos
+ * plugin (plugins/pc/cmos.c) on both backends.
  *
  * Locking: every model below is driven under emu_vm.lock (the bus takes
  * no lock for core-internal regions), except lapic_* on a vCPU's own
@@ -60,14 +61,6 @@ struct lapic {
 
 enum { LVT_CMCI, LVT_TIMER, LVT_THERM, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR };
 
-struct rtc {
-	uint8_t idx, nmi_off;
-	uint8_t ram[128];
-	uint8_t irq;        /* IRQ 8 asserted (REG C IRQF) */
-	uint64_t next_pf;   /* guest ns of the next periodic flag, 0: off */
-	int64_t last_sec;   /* host second of the last update-ended check */
-};
-
 struct emu_vcpu {
 	struct emu_cpu cpu;
 	struct emu_host host;
@@ -89,7 +82,6 @@ struct emu_vm {
 	struct pic8259 pic[2];
 	struct pit8254 pit;
 	struct ioapic ioapic;
-	struct rtc rtc;
 	struct emu_vcpu *cpus[64];
 	int ncpus;
 };
@@ -131,10 +123,5 @@ uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now);
  * (#GP). The vCPU's own thread. */
 int lapic_msr(struct emu_vcpu *v, uint32_t idx, int write, uint64_t *val);
 void emu_vcpu_wake(struct emu_vcpu *v);
-
-/* rtc.c */
-void rtc_reset(struct rtc *r, uint64_t ram_bytes);
-uint64_t rtc_poll(struct emu_vm *e, uint64_t now); /* next deadline or 0 */
-extern const struct hv_region_ops rtc_ops;
 
 #endif

@@ -348,14 +348,14 @@ static uint32_t reg_get(struct emu_vcpu *v, uint32_t reg)
 	return 0;
 }
 
-/* A new LVT timer mode stops the timer, as KVM does: a count or deadline
- * armed for one mode never fires in another. */
+/* Entering or leaving TSC-deadline mode disarms the timer (SDM 10.5.4.1,
+ * and KVM): a count never fires as a deadline nor the other way round. */
 static void set_lvt_timer(struct lapic *a, uint32_t val)
 {
 	int old = timer_mode(a);
 
 	a->lvt[LVT_TIMER] = val;
-	if (timer_mode(a) != old) {
+	if ((timer_mode(a) == 2) != (old == 2)) {
 		a->timer_init = 0;
 		a->timer_next = 0;
 		a->tsc_deadline = 0;
