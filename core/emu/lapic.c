@@ -161,6 +161,7 @@ static void init_cpu(struct emu_vcpu *v)
 	v->sipi_vector = -1;
 	emu_kick(&v->cpu);
 	emu_vcpu_wake(v);
+	vm_wake_halted(v->vcpu);
 }
 
 /* A software-disabled APIC takes no fixed interrupts (KVM drops them). */
@@ -180,6 +181,7 @@ static void deliver_one(struct emu_vcpu *v, int mode, int vector, int level)
 		v->cpu.nmi_pending = 1;
 		emu_irq_notify(&v->cpu);
 		emu_vcpu_wake(v);
+		vm_wake_halted(v->vcpu); /* ends a halt with IF=0 too */
 		break;
 	case 5:
 		if (level) /* INIT level de-assert does nothing */

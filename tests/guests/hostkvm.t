@@ -19,7 +19,7 @@ echo "# $(head -1 <<< "$facts")"
 # (pci-irq, and the apic-* guests' interrupt handlers: "instruction
 # emulation failed" on the IRET) and a triple-fault reset does not come
 # back (reset, reset-exit); tests/nested/guests.t runs them on real KVM
-pvm_skip=" pci-irq reset reset-exit apic-ipi apic-timer apic-x2apic "
+pvm_skip=" pci-irq reset reset-exit apic-halted apic-ipi apic-timer apic-x2apic "
 pvm=0
 grep -q kvm-pvm <<< "$facts" && pvm=1
 n=0
