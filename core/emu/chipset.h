@@ -119,8 +119,14 @@ int lapic_ack(struct emu_vcpu *v);     /* vector or -1 */
 int lapic_pending(struct emu_vcpu *v); /* deliverable interrupt */
 int lapic_accept_pic(struct emu_vcpu *v);
 uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now);
-/* IA32_APIC_BASE (write), IA32_TSC_DEADLINE, the x2APIC MSRs: 0 or -1
- * (#GP). The vCPU's own thread. */
+/* register `reg` (offset >> 4), under the lock: for x2apic.c */
+uint32_t lapic_reg_get(struct emu_vcpu *v, uint32_t reg);
+void lapic_reg_set(struct emu_vcpu *v, uint32_t reg, uint32_t val);
+int lapic_timer_mode(const struct lapic *a); /* 0 one-shot, 1 periodic, 2 TSC */
+uint32_t lapic_x2_ldr(uint32_t x2apic_id);
+
+/* x2apic.c: IA32_APIC_BASE (write), IA32_TSC_DEADLINE, the x2APIC MSRs:
+ * 0 or -1 (#GP). The vCPU's own thread. */
 int lapic_msr(struct emu_vcpu *v, uint32_t idx, int write, uint64_t *val);
 void emu_vcpu_wake(struct emu_vcpu *v);
 

@@ -3,8 +3,8 @@
  * with I/O APIC EOI broadcast, logical destinations (flat and cluster),
  * IRR/ISR/TMR, IPIs (fixed, lowest priority, NMI, INIT, SIPI, shorthands),
  * LVT LINT0 as ExtINT for the PIC, and the timer (one-shot, periodic,
- * TSC-deadline) counting the guest clock at 1 GHz divided; and x2APIC
- * mode, its MSR interface and IA32_APIC_BASE's mode transitions.
+ * TSC-deadline) counting the guest clock at 1 GHz divided; x2APIC's MSR
+ * interface is x2apic.c.
  */
 #include <string.h>
 
@@ -27,7 +27,7 @@ static int highest(const uint32_t *r)
 	return -1;
 }
 
-static uint32_t x2_ldr(uint32_t id)
+uint32_t lapic_x2_ldr(uint32_t id)
 {
 	return (id >> 4) << 16 | 1u << (id & 0xf);
 }
@@ -45,7 +45,7 @@ void lapic_reset(struct emu_vcpu *v, int bsp)
 	a->id = id;
 	a->hw_enabled = en;
 	a->x2apic = x2;
-	a->ldr = x2 ? x2_ldr(id) : 0;
+	a->ldr = x2 ? lapic_x2_ldr(id) : 0;
 	a->dfr = 0xffffffff;
 	a->svr = 0xff;
 	for (i = 0; i < 7; i++)
@@ -265,7 +265,7 @@ static uint64_t tdiv(const struct lapic *a)
 	return d == 7 ? 1 : 2ull << d;
 }
 
-static int timer_mode(const struct lapic *a)
+int lapic_timer_mode(const struct lapic *a)
 {
 	return (a->lvt[LVT_TIMER] >> 17) & 3;
 }
@@ -274,10 +274,10 @@ static uint32_t timer_current(const struct lapic *a, uint64_t now)
 {
 	uint64_t t, n;
 
-	if (!a->timer_init || timer_mode(a) == 2 || now < a->timer_start)
+	if (!a->timer_init || lapic_timer_mode(a) == 2 || now < a->timer_start)
 		return 0;
 	t = (now - a->timer_start) / tdiv(a);
-	if (timer_mode(a) == 1)
+	if (lapic_timer_mode(a) == 1)
 		return (uint32_t)(a->timer_init - t % a->timer_init);
 	n = a->timer_init;
 	return t >= n ? 0 : (uint32_t)(n - t);
@@ -294,7 +294,7 @@ uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now)
 	struct lapic *a = &v->apic;
 	uint32_t l = a->lvt[LVT_TIMER];
 
-	if (timer_mode(a) == 2) {
+	if (lapic_timer_mode(a) == 2) {
 		uint64_t tsc = now + v->cpu.tsc_offset;
 
 		if (!a->tsc_deadline)
@@ -310,7 +310,7 @@ uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now)
 		return a->timer_next;
 	if (!(l & LVT_MASKED) && sw_enabled(a))
 		accept(v, l & 0xff, 0);
-	if (timer_mode(a) == 1) {
+	if (lapic_timer_mode(a) == 1) {
 		uint64_t p = (uint64_t)a->timer_init * tdiv(a);
 
 		a->timer_next += p;
@@ -323,7 +323,7 @@ uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now)
 }
 
 /* ---- registers (under the chipset lock) ---- */
-static uint32_t reg_get(struct emu_vcpu *v, uint32_t reg)
+uint32_t lapic_reg_get(struct emu_vcpu *v, uint32_t reg)
 {
 	struct lapic *a = &v->apic;
 
@@ -354,17 +354,17 @@ static uint32_t reg_get(struct emu_vcpu *v, uint32_t reg)
  * and KVM): a count never fires as a deadline nor the other way round. */
 static void set_lvt_timer(struct lapic *a, uint32_t val)
 {
-	int old = timer_mode(a);
+	int old = lapic_timer_mode(a);
 
 	a->lvt[LVT_TIMER] = val;
-	if ((timer_mode(a) == 2) != (old == 2)) {
+	if ((lapic_timer_mode(a) == 2) != (old == 2)) {
 		a->timer_init = 0;
 		a->timer_next = 0;
 		a->tsc_deadline = 0;
 	}
 }
 
-static void reg_set(struct emu_vcpu *v, uint32_t reg, uint32_t val)
+void lapic_reg_set(struct emu_vcpu *v, uint32_t reg, uint32_t val)
 {
 	struct lapic *a = &v->apic;
 	int i;
@@ -397,7 +397,7 @@ static void reg_set(struct emu_vcpu *v, uint32_t reg, uint32_t val)
 			a->lvt[reg - 0x32 + 1] = val;
 		break;
 	case 0x38:
-		if (timer_mode(a) == 2)
+		if (lapic_timer_mode(a) == 2)
 			break; /* TSC-deadline mode ignores the initial count */
 		a->timer_init = val;
 		timer_arm(a, vm_clock_ns(v->evm->vm));
@@ -414,7 +414,7 @@ uint64_t lapic_read(struct emu_vcpu *v, uint32_t off)
 	uint32_t r;
 
 	pthread_mutex_lock(&v->evm->lock);
-	r = reg_get(v, off >> 4);
+	r = lapic_reg_get(v, off >> 4);
 	pthread_mutex_unlock(&v->evm->lock);
 	return r;
 }
@@ -425,112 +425,7 @@ void lapic_write(struct emu_vcpu *v, uint32_t off, uint32_t val)
 
 	pthread_mutex_lock(&v->evm->lock);
 	if (reg != 0x3f) /* SELF IPI is x2APIC-only */
-		reg_set(v, reg, val);
+		lapic_reg_set(v, reg, val);
 	pthread_mutex_unlock(&v->evm->lock);
 	emu_vcpu_wake(v);
-}
-
-/* ---- x2APIC: the MSR interface (SDM 10.12) ---- */
-#define BASE_EN (1ull << 11)
-#define BASE_EXTD (1ull << 10)
-/* bits 0-7 and 9, and above the 40 physical address bits CPUID reports */
-#define BASE_RSVD (0x2ffull | ~0ull << 40)
-
-/* Registers the MSR interface reads and writes (bit per 800h + reg). */
-static int x2_readable(uint32_t reg)
-{
-	return reg == 0x02 || reg == 0x03 || reg == 0x08 || reg == 0x0a ||
-	       reg == 0x0d || reg == 0x0f || (reg >= 0x10 && reg <= 0x28) ||
-	       reg == 0x2f || reg == 0x30 || (reg >= 0x32 && reg <= 0x39) ||
-	       reg == 0x3e;
-}
-
-static int x2_writable(uint32_t reg)
-{
-	return reg == 0x08 || reg == 0x0b || reg == 0x0f || reg == 0x28 ||
-	       reg == 0x2f || reg == 0x30 || (reg >= 0x32 && reg <= 0x38) ||
-	       reg == 0x3e || reg == 0x3f;
-}
-
-/*
- * IA32_APIC_BASE: the legal transitions between disabled, xAPIC and
- * x2APIC (SDM 10.12.5): x2APIC may only be entered from xAPIC and only
- * left to disabled; EXTD without EN is invalid. Entering x2APIC derives
- * the 32-bit ID and the read-only LDR from the initial APIC ID.
- */
-static int set_base(struct emu_vcpu *v, uint64_t val)
-{
-	struct lapic *a = &v->apic;
-	uint64_t old = v->cpu.apic_base;
-	uint32_t id = (uint32_t)v->vcpu->index;
-	int en = !!(val & BASE_EN), x2 = !!(val & BASE_EXTD);
-	int was_en = !!(old & BASE_EN), was_x2 = !!(old & BASE_EXTD);
-
-	if ((val & BASE_RSVD) || (x2 && !en) || (was_x2 && en && !x2) ||
-	    (!was_en && x2))
-		return -1;
-	a->hw_enabled = en;
-	if (x2 && !was_x2) {
-		a->id = id;
-		a->ldr = x2_ldr(id);
-	} else if (!x2 && was_x2) {
-		a->id = id << 24;
-		a->ldr = 0;
-	}
-	a->x2apic = x2;
-	emu_irq_notify(&v->cpu);
-	return 0;
-}
-
-static int x2_access(struct emu_vcpu *v, uint32_t reg, int w, uint64_t *val)
-{
-	struct lapic *a = &v->apic;
-
-	if (!a->x2apic)
-		return -1;
-	if (!w) {
-		if (!x2_readable(reg))
-			return -1;
-		*val = reg_get(v, reg);
-		if (reg == 0x30)
-			*val |= (uint64_t)a->icr[1] << 32;
-		return 0;
-	}
-	if (!x2_writable(reg) || (reg != 0x30 && (*val >> 32)) ||
-	    ((reg == 0x0b || reg == 0x28) && *val) ||
-	    (reg == 0x3f && (*val & ~0xffull)))
-		return -1;
-	if (reg == 0x30)
-		a->icr[1] = (uint32_t)(*val >> 32);
-	reg_set(v, reg, (uint32_t)*val);
-	return 0;
-}
-
-static int tsc_deadline(struct emu_vcpu *v, int w, uint64_t *val)
-{
-	struct lapic *a = &v->apic;
-
-	/* outside TSC-deadline mode it reads 0 and ignores writes */
-	if (!w)
-		*val = timer_mode(a) == 2 ? a->tsc_deadline : 0;
-	else if (timer_mode(a) == 2)
-		a->tsc_deadline = *val;
-	return 0;
-}
-
-int lapic_msr(struct emu_vcpu *v, uint32_t idx, int w, uint64_t *val)
-{
-	int rc;
-
-	pthread_mutex_lock(&v->evm->lock);
-	if (idx == 0x1b)
-		rc = w ? set_base(v, *val) : -1;
-	else if (idx == 0x6e0)
-		rc = tsc_deadline(v, w, val);
-	else
-		rc = x2_access(v, idx - 0x800, w, val);
-	pthread_mutex_unlock(&v->evm->lock);
-	if (w && !rc)
-		emu_vcpu_wake(v);
-	return rc;
 }

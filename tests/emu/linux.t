@@ -85,14 +85,15 @@ else
 fi
 # issue 15: the 8254 on I/O APIC pin 2, as the MADT's IRQ0 override says
 # (no "MP-BIOS bug", no ExtINT fallback), and the ACPI tables offer no S3
-echo 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; grep "^ *0:" /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ0 /"; echo PLAT$((1))' >&3
+echo 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; head -n 3 /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ /"; echo PLAT$((1))' >&3
 if wait_for PLAT1; then
-	irq0=$(grep -a '^KIRQ0' "$t/out" | tail -n 1 | tr -d '\r')
+	irq0=$(grep -a '^KIRQ _*0:' "$t/out" | tail -n 1 | tr -d '\r')
 	bad=$(grep -a -e '^KPLAT.*MP-BIOS' -e '^KPLAT.*ExtINT' "$t/out" | head -n 1 | tr -d '\r')
 	if [[ -z $bad && $irq0 == *IO-APIC_2-edge_timer* ]]; then
-		echo "ok emu-linux-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ0 })"
+		echo "ok emu-linux-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ })"
 	else
 		echo "not ok emu-linux-timer-ioapic - ${bad:-$irq0}"
+		grep -a -e '^KIRQ' -e '^KPLAT' "$t/out" | tr -d '\r' | sed 's/^/# guest: /'
 	fi
 	sleep=$(grep -a '^KPLAT.*supports S' "$t/out" | tail -n 1 | tr -d '\r')
 	if [[ -n $sleep && $sleep != *S3* ]]; then

@@ -78,14 +78,15 @@ else
 fi
 # issue 15: the 8254 on I/O APIC pin 2, as the MADT's IRQ0 override says
 # (no "MP-BIOS bug", no ExtINT fallback), and the ACPI tables offer no S3
-printf 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; grep "^ *0:" /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ0 /"; echo PLAT$((1))\n' >&3
+printf 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; head -n 3 /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ /"; echo PLAT$((1))\n' >&3
 if wait_for PLAT1 30; then
-	irq0=$(grep '^KIRQ0' $t/out | tail -n 1 | tr -d '\r')
+	irq0=$(grep '^KIRQ _*0:' $t/out | tail -n 1 | tr -d '\r')
 	bad=$(grep -e '^KPLAT.*MP-BIOS' -e '^KPLAT.*ExtINT' $t/out | head -n 1 | tr -d '\r')
 	if [ -z "$bad" ] && echo "$irq0" | grep -q 'IO-APIC_2-edge_timer'; then
-		echo "ok $name-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ0 })"
+		echo "ok $name-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ })"
 	else
 		echo "not ok $name-timer-ioapic - ${bad:-$irq0}"
+		grep -e '^KIRQ' -e '^KPLAT' $t/out | tr -d '\r' | sed 's/^/# guest: /'
 		fail=1
 	fi
 	sleep=$(grep '^KPLAT.*supports S' $t/out | tail -n 1 | tr -d '\r')
