@@ -2,8 +2,8 @@
  * The local APIC's MSRs (SDM 10.12): IA32_APIC_BASE's mode transitions
  * between disabled, xAPIC and x2APIC, the x2APIC register interface at
  * 800h-8FFh (lapic.c's registers, with x2APIC's read-only, write-only and
- * reserved ones #GP) and IA32_TSC_DEADLINE. Under emu_vm.lock, on the
- * vCPU's own thread.
+ * reserved ones #GP) and IA32_TSC_DEADLINE. lapic_msr() runs on the
+ * vCPU's own thread and takes emu_vm.lock.
  */
 #include "chipset.h"
 #include "vm.h"
