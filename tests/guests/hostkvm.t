@@ -16,9 +16,10 @@ if [ "$("$hv" accel --accel=kvm --name 2>/dev/null)" != kvm ]; then
 fi
 echo "# $(head -1 <<< "$facts")"
 # kvm-pvm's instruction emulator stops on IRET in protected mode
-# (pci-irq, and the apic-* and pit-ioapic guests' interrupt handlers: "instruction
-# emulation failed" on the IRET) and a triple-fault reset does not come
-# back (reset, reset-exit); tests/nested/guests.t runs them on real KVM
+# (pci-irq, and the interrupt handlers of the apic-* and pit-ioapic
+# guests: "instruction emulation failed" on the IRET) and a triple-fault
+# reset does not come back (reset, reset-exit); tests/nested/guests.t
+# runs them on real KVM
 pvm_skip=" pci-irq reset reset-exit apic-halted apic-ipi apic-timer apic-x2apic pit-ioapic "
 pvm=0
 grep -q kvm-pvm <<< "$facts" && pvm=1
