@@ -130,20 +130,22 @@ TDCR    equ LAPIC + 0x3e0
         rdmsr
         or eax, edx
         CHECK_EQ 12
-        ; 13: a deadline written, then 0: disarmed
+        ; 13: a deadline 2^26 cycles ahead (far enough that a slow nested
+        ; vCPU gets to the next write first), then 0: disarmed, nothing
+        ; comes in the 2^28 cycles after
         rdtsc
-        add eax, 2000000
+        add eax, 1 << 26
         adc edx, 0
         mov ecx, 0x6e0
         wrmsr
         xor eax, eax
         xor edx, edx
         wrmsr
-        mov ecx, 20
-.t13:   push ecx
+        mov esi, 256
+.t13:   call tsc_wait_1m
+        dec esi
+        jnz .t13
         EXPECT_STILL 0, 0x74, 1, 13
-        pop ecx
-        loop .t13
         ; 14: a deadline already past fires at once
         mov ecx, 0x6e0
         mov eax, 1
