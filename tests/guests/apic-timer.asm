@@ -17,12 +17,13 @@ TCCR    equ LAPIC + 0x390
 TDCR    equ LAPIC + 0x3e0
         APIC_KIT_START
         sti
-        ; 1-3: one-shot, divide by 1, 1 ms at the APIC's 1 GHz (KVM's too)
+        ; 1-3: one-shot, divide by 1, 50 ms at the APIC's 1 GHz (KVM's
+        ; too): long enough that a slow nested vCPU reads it running
         mov dword [TDCR], 0xb
         mov dword [TIMER], 0x70                 ; one-shot, vector 0x70
-        mov dword [TICR], 1000000
+        mov dword [TICR], 50000000
         mov eax, [TCCR]
-        cmp eax, 1000000
+        cmp eax, 50000000
         ja .f1
         test eax, eax
         jz .f1
