@@ -109,10 +109,6 @@ int vm_create_devices(struct vm *vm)
 
 		if (strcmp(s->kind, "device"))
 			continue;
-		/* the interpreter's chipset has its own CMOS/RTC at 0x70 */
-		if (s->implicit && !strcmp(s->plugin->desc.name, "cmos") &&
-		    !strcmp(vm->accel->name, "emu"))
-			continue;
 		in = instance_new(vm->env, vm, vm->loop, vm->plugins, s->plugin,
 				  s, NULL);
 		if (!in)
@@ -188,26 +184,35 @@ static void park(struct vcpu *cpu)
 static void dead_halt(struct vcpu *cpu)
 {
 	struct vm *vm = cpu->vm;
-	int all;
+	int all = 0;
 
+	/* not counted once woken (vm_wake_halted): the NMI or INIT that woke
+	 * it may be all another vCPU did before halting for good itself */
 	pthread_mutex_lock(&vm->lock);
-	all = ++vm->dead_cpus == vm->ncpus;
+	if (!(atomic_load(&cpu->request) & VCPU_REQ_WAKE)) {
+		cpu->dead = 1;
+		all = ++vm->dead_cpus == vm->ncpus;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	/* a guest that asked to stop (debug-exit, then cli; hlt) is not stuck */
 	if (all && !atomic_load(&vm->stopping)) {
 		err("every vCPU halted with interrupts disabled: the guest can never resume");
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 	}
-	while (!(atomic_load(&cpu->request) & VCPU_REQ_PAUSE) &&
+	/* an NMI or INIT (vm_wake_halted) is what may still come */
+	while (!(atomic_load(&cpu->request) & (VCPU_REQ_PAUSE | VCPU_REQ_WAKE)) &&
 	       !atomic_load(&vm->stopping)) {
 		pthread_mutex_lock(&vm->lock);
 		if (!atomic_load(&vm->stopping) &&
-		    !(atomic_load(&cpu->request) & VCPU_REQ_PAUSE))
+		    !(atomic_load(&cpu->request) & (VCPU_REQ_PAUSE | VCPU_REQ_WAKE)))
 			pthread_cond_wait(&vm->cond, &vm->lock);
 		pthread_mutex_unlock(&vm->lock);
 	}
 	pthread_mutex_lock(&vm->lock);
-	vm->dead_cpus--;
+	if (cpu->dead) {
+		cpu->dead = 0;
+		vm->dead_cpus--;
+	}
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -223,6 +228,9 @@ static void *vcpu_thread(void *arg)
 			park(cpu);
 			continue;
 		}
+		/* a wake-up only ends a dead halt; the accelerator has the
+		 * event (NMI, INIT) itself */
+		atomic_fetch_and(&cpu->request, ~VCPU_REQ_WAKE);
 		rc = vm->accel->vcpu_run(cpu);
 		if (rc == VCPU_EXIT_SHUTDOWN) {
 			info("vCPU %d: triple fault, resetting", cpu->index);

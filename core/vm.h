@@ -35,6 +35,7 @@ struct vcpu {
 	int started;
 	void *accel;         /* the accelerator's per-vCPU state */
 	atomic_int request;  /* VCPU_REQ_* bits, see vm.c */
+	int dead;            /* halted with IF=0, in vm->dead_cpus (vm->lock) */
 	struct x86_state boot; /* state applied at reset (BSP) */
 };
 
@@ -120,6 +121,11 @@ void vm_resume(struct vm *vm);
 /* Ask the VM to stop with a reason; the first reason wins. Any thread. */
 void vm_request_exit(struct vm *vm, int reason, int status);
 void vm_request_reset(struct vm *vm);
+/* A vCPU halted with interrupts off (VCPU_EXIT_HALT) got an event that
+ * ends the halt (an NMI, INIT): it runs again. Any thread, any lock but
+ * vm->lock held. */
+#define VCPU_REQ_WAKE 0x2
+void vm_wake_halted(struct vcpu *cpu);
 /* Host monotonic ns; kick every started vCPU out of the guest (vmctl.c). */
 uint64_t vm_now_ns(void);
 void vm_kick_all(struct vm *vm);

@@ -31,6 +31,20 @@ void vm_kick_all(struct vm *vm)
 			vm->accel->vcpu_kick(&vm->cpu[i]);
 }
 
+void vm_wake_halted(struct vcpu *cpu)
+{
+	struct vm *vm = cpu->vm;
+
+	atomic_fetch_or(&cpu->request, VCPU_REQ_WAKE);
+	pthread_mutex_lock(&vm->lock);
+	if (cpu->dead) { /* live from now on: see dead_halt() */
+		cpu->dead = 0;
+		vm->dead_cpus--;
+	}
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 void vm_request_exit(struct vm *vm, int reason, int status)
 {
 	pthread_mutex_lock(&vm->lock);

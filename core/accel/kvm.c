@@ -26,6 +26,7 @@ struct kvm_vm {
 	int kvm, fd;
 	int run_size;
 	struct kvm_cpuid2 *cpuid;
+	int tsc_deadline; /* KVM_CAP_TSC_DEADLINE_TIMER */
 };
 
 struct kvm_cpu {
@@ -69,7 +70,42 @@ static int set_slot(struct vm *vm, struct mem_region *r, int add)
 	return ioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &m) ? -errno : 0;
 }
 
-/* The VM fd with its memory slots, irqchip and PIT. */
+/*
+ * GSIs 0-15 to the 8259 pair and GSIs 0-23 to the I/O APIC, as QEMU's
+ * kvm_pc_setup_irq_routing() does: GSI 0 (the 8254) reaches I/O APIC pin
+ * 2, as the MADT's IRQ0 override says (KVM's own default is pin 0), and
+ * GSI 2 (the cascade) has no route.
+ */
+static int set_gsi_routing(struct kvm_vm *k)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[16 + 24];
+	} t;
+	unsigned n = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (unsigned i = 0; i < 16; i++) {
+		if (i == 2)
+			continue;
+		t.e[n].gsi = i;
+		t.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		t.e[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		t.e[n++].u.irqchip.pin = i % 8;
+	}
+	for (unsigned i = 0; i < 24; i++) {
+		if (i == 2)
+			continue;
+		t.e[n].gsi = i;
+		t.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		t.e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		t.e[n++].u.irqchip.pin = i ? i : 2;
+	}
+	t.r.nr = n;
+	return ioctl(k->fd, KVM_SET_GSI_ROUTING, &t.r) ? -errno : 0;
+}
+
+/* The VM fd with its memory slots, irqchip (routed as above) and PIT. */
 static int open_vm(struct vm *vm, struct kvm_vm *k)
 {
 	struct kvm_pit_config pit = { .flags = 0 };
@@ -80,8 +116,11 @@ static int open_vm(struct vm *vm, struct kvm_vm *k)
 		return -errno;
 	if (ioctl(k->fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) ||
 	    ioctl(k->fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ 0xfffbc000ul }) ||
-	    ioctl(k->fd, KVM_CREATE_IRQCHIP, 0) ||
-	    ioctl(k->fd, KVM_CREATE_PIT2, &pit))
+	    ioctl(k->fd, KVM_CREATE_IRQCHIP, 0))
+		return -errno;
+	if ((rc = set_gsi_routing(k)))
+		return rc;
+	if (ioctl(k->fd, KVM_CREATE_PIT2, &pit))
 		return -errno;
 	for (int i = 0; i < vm->mem.n; i++)
 		if (vm->mem.r[i].size && (rc = set_slot(vm, &vm->mem.r[i], 1)))
@@ -107,6 +146,7 @@ static int kvm_vm_create(struct vm *vm)
 		return -errno;
 	if ((rc = open_vm(vm, k)))
 		return rc;
+	k->tsc_deadline = ioctl(k->kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	k->cpuid = supported_cpuid(k->kvm);
 	if (!k->cpuid)
 		return -errno ? -errno : -ENOMEM;
@@ -190,6 +230,10 @@ static int set_cpuid(struct vcpu *cpu, struct kvm_cpu *c, struct kvm_vm *k)
 			e->ebx = (e->ebx & 0x0000ffff) | ((uint32_t)cpu->index << 24) |
 				 ((uint32_t)cpu->vm->ncpus << 16);
 			e->ecx |= 1u << 31;
+			/* KVM_GET_SUPPORTED_CPUID leaves TSC-deadline to us: the
+			 * in-kernel LAPIC has it when the capability says so */
+			if (k->tsc_deadline)
+				e->ecx |= 1u << 24;
 			if (cpu->vm->ncpus > 1)
 				e->edx |= 1u << 28; /* HTT: several logical CPUs */
 		} else if (e->function == 0xb || e->function == 0x1f) {

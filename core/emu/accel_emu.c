@@ -29,6 +29,13 @@ static int on_apic_page(struct emu_vcpu *v, uint64_t gpa)
 	return apic_enabled(v) && (gpa & ~0xfffull) == (v->cpu.apic_base & ~0xfffull);
 }
 
+/* In x2APIC mode the page is no APIC: it reads 0 and drops writes, as
+ * under KVM (its LAPIC_MMIO_HOLE quirk), not RAM or a device either. */
+static int x2apic_mode(struct emu_vcpu *v)
+{
+	return (v->cpu.apic_base & 0x400) != 0;
+}
+
 /* ---- struct emu_host for one vCPU ---- */
 static uint8_t *h_page(void *o, uint64_t gpa, int *rom)
 {
@@ -60,6 +67,11 @@ static int h_mmio(void *o, uint64_t gpa, unsigned size, int w, uint64_t *val)
 	if (on_apic_page(v, gpa)) {
 		uint32_t off = gpa & 0xfff;
 
+		if (x2apic_mode(v)) {
+			if (!w)
+				*val = 0;
+			return 0;
+		}
 		/* 32-bit registers on 16-byte boundaries; others read 0 */
 		if (w && !(off & 0xf))
 			lapic_write(v, off, (uint32_t)*val);
@@ -98,11 +110,11 @@ static uint64_t h_clock(void *o)
 	return vm_clock_ns(v->evm->vm);
 }
 
-static void h_tsc_deadline(void *o, uint64_t tsc)
+static int h_apic_msr(void *o, uint32_t idx, int write, uint64_t *val)
 {
 	struct emu_vcpu *v = o;
 
-	lapic_set_tsc_deadline(v, tsc);
+	return lapic_msr(v, idx, write, val);
 }
 
 void emu_vcpu_wake(struct emu_vcpu *v)
@@ -127,18 +139,16 @@ struct region_def {
 	int mmio;
 	uint64_t base, len;
 	const struct hv_region_ops *ops;
-	int optional; /* a device plugin may own the range instead */
 	const char *name;
 };
 
 static const struct region_def regions[] = {
-	{ 0, 0x20, 2, &pic_master_ops, 0, "PIC" },
-	{ 0, 0xa0, 2, &pic_slave_ops, 0, "PIC" },
-	{ 0, 0x4d0, 2, &elcr_ops, 0, "ELCR" },
-	{ 0, 0x40, 4, &pit_ops, 0, "PIT" },
-	{ 0, 0x61, 1, &port61_ops, 0, "port 0x61" },
-	{ 0, 0x70, 2, &rtc_ops, 1, "RTC" }, /* machine = pc brings its own CMOS */
-	{ 1, 0xfec00000, 0x100, &ioapic_ops, 0, "IOAPIC" },
+	{ 0, 0x20, 2, &pic_master_ops, "PIC" },
+	{ 0, 0xa0, 2, &pic_slave_ops, "PIC" },
+	{ 0, 0x4d0, 2, &elcr_ops, "ELCR" },
+	{ 0, 0x40, 4, &pit_ops, "PIT" },
+	{ 0, 0x61, 1, &port61_ops, "port 0x61" },
+	{ 1, 0xfec00000, 0x100, &ioapic_ops, "IOAPIC" },
 };
 
 /* One line on who took a chipset range: the device, when one did. */
@@ -171,15 +181,12 @@ static int emu_vm_create(struct vm *vm)
 	pic_reset(&e->pic[1]);
 	pit_reset(&e->pit, 0);
 	ioapic_reset(&e->ioapic);
-	rtc_reset(&e->rtc, vm->mem.ram_bytes);
 	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
 		const struct region_def *d = &regions[i];
 		struct bus_region *r;
 
 		rc = bus_add(d->mmio ? &vm->mmio : &vm->pio, d->base, d->len,
 			     d->ops, e, NULL, &r);
-		if (rc == -EBUSY && d->optional)
-			continue;
 		if (rc) {
 			placement_failed(vm, d, rc);
 			return rc;
@@ -272,14 +279,14 @@ static int emu_vcpu_create(struct vcpu *cpu)
 	v->host = (struct emu_host){
 		.opaque = v, .page = h_page, .mmio = h_mmio, .pio = h_pio,
 		.intr_ack = h_intr_ack, .clock_ns = h_clock,
-		.tsc_deadline = h_tsc_deadline, .dirty = h_dirty,
+		.apic_msr = h_apic_msr, .dirty = h_dirty,
 	};
 	emu_cpu_init(&v->cpu, &v->host);
 	v->cpu.apic_id = (uint32_t)cpu->index;
-	v->apic.id = (uint32_t)cpu->index << 24;
 	v->sipi_vector = -1;
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cond, NULL);
+	lapic_set_mode(v, v->cpu.apic_base);
 	lapic_reset(v, cpu->index == 0);
 	cpu->accel = v;
 	pthread_mutex_lock(&e->lock);
@@ -310,6 +317,7 @@ static int emu_vcpu_set_state(struct vcpu *cpu, const struct x86_state *st)
 
 	emu_set_state(&v->cpu, st);
 	pthread_mutex_lock(&v->evm->lock);
+	lapic_set_mode(v, st->apic_base);
 	lapic_reset(v, bsp);
 	if (v->vcpu->index == 0)
 		pit_reset(&v->evm->pit, vm_clock_ns(v->evm->vm));
@@ -342,12 +350,6 @@ static uint64_t poll_timers(struct emu_vcpu *v)
 
 	pthread_mutex_lock(&e->lock);
 	a = pit_poll(e, now);
-	if (v->vcpu->index == 0) {
-		uint64_t c = rtc_poll(e, now);
-
-		if (c && (!a || c < a))
-			a = c;
-	}
 	b = lapic_poll(v, now);
 	if (v->vcpu->index == 0 && lapic_accept_pic(v) && pic_output(e))
 		emu_irq_notify(&v->cpu);
@@ -392,11 +394,12 @@ static void start_ap(struct emu_vcpu *v, int vector)
 	st.seg[X86_CS].base = (uint64_t)vector << 12;
 	st.rip = 0;
 	emu_set_state(&v->cpu, &st);
-	v->wait_sipi = 0;
 }
 
+/* INIT's register state; IA32_APIC_BASE (the APIC's mode) survives it. */
 static void do_init(struct emu_vcpu *v)
 {
+	uint64_t base = v->cpu.apic_base;
 	struct x86_state st;
 
 	memset(&st, 0, sizeof(st));
@@ -404,11 +407,36 @@ static void do_init(struct emu_vcpu *v)
 	emu_cpu_init(&v->cpu, &v->host); /* the power-on register state */
 	v->cpu.apic_id = (uint32_t)v->vcpu->index;
 	emu_get_state(&v->cpu, &st);
-	st.apic_base = 0xfee00800; /* enabled, not the BSP */
+	st.apic_base = base;
 	emu_set_state(&v->cpu, &st);
+}
+
+/*
+ * A pending INIT, then the wait for a SIPI: 1 while this vCPU must not
+ * run. The flags are set by other vCPUs' IPIs under the chipset lock.
+ */
+static int init_sipi(struct emu_vcpu *v)
+{
+	struct emu_vm *e = v->evm;
+	int init, vector = -1, wait;
+
+	pthread_mutex_lock(&e->lock);
+	init = v->init_pending;
 	v->init_pending = 0;
-	if (v->vcpu->index != 0)
-		v->wait_sipi = 1;
+	pthread_mutex_unlock(&e->lock);
+	if (init)
+		do_init(v);
+	pthread_mutex_lock(&e->lock);
+	wait = v->wait_sipi;
+	if (wait && v->sipi_vector >= 0) {
+		vector = v->sipi_vector;
+		v->sipi_vector = -1;
+		v->wait_sipi = wait = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (vector >= 0)
+		start_ap(v, vector);
+	return wait;
 }
 
 static int run_loop(struct vcpu *cpu)
@@ -424,16 +452,9 @@ static int run_loop(struct vcpu *cpu)
 		if (atomic_load_explicit(&v->tlb_stale, memory_order_relaxed) &&
 		    atomic_exchange(&v->tlb_stale, 0))
 			emu_tlb_flush(&v->cpu);
-		if (v->init_pending)
-			do_init(v);
-		if (v->wait_sipi) {
-			if (v->sipi_vector >= 0) {
-				start_ap(v, v->sipi_vector);
-				v->sipi_vector = -1;
-			} else {
-				sleep_until(v, 0);
-				continue;
-			}
+		if (init_sipi(v)) {
+			sleep_until(v, 0);
+			continue;
 		}
 		deadline = poll_timers(v);
 		rc = emu_run(&v->cpu, BATCH);
@@ -505,7 +526,7 @@ static int emu_msi(struct vm *vm, uint64_t addr, uint32_t data)
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
 	lapic_deliver(e, (addr >> 12) & 0xff, (addr >> 2) & 1, (data >> 8) & 7,
-		      data & 0xff, (data >> 15) & 1, 0, NULL);
+		      data & 0xff, (data >> 15) & 1, 0, NULL, 0);
 	pthread_mutex_unlock(&e->lock);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * The interrupt controllers and timers accel=emu provides itself (under
  * KVM they live in the kernel): 8259A pair, 8254 PIT with the port-61h
- * gate, I/O APIC, one local APIC per vCPU, CMOS/RTC.
+ * gate, I/O APIC, one local APIC per vCPU. The CMOS/RTC is the cmos
+ * plugin (plugins/pc/cmos.c) on both backends.
  *
  * Locking: every model below is driven under emu_vm.lock (the bus takes
  * no lock for core-internal regions), except lapic_* on a vCPU's own
@@ -55,17 +56,10 @@ struct lapic {
 	uint64_t timer_start, timer_next; /* ns; 0 = not armed */
 	uint64_t tsc_deadline;
 	int hw_enabled;
+	int x2apic; /* EXTD: the MSR interface, 32-bit IDs */
 };
 
 enum { LVT_CMCI, LVT_TIMER, LVT_THERM, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR };
-
-struct rtc {
-	uint8_t idx, nmi_off;
-	uint8_t ram[128];
-	uint8_t irq;        /* IRQ 8 asserted (REG C IRQF) */
-	uint64_t next_pf;   /* guest ns of the next periodic flag, 0: off */
-	int64_t last_sec;   /* host second of the last update-ended check */
-};
 
 struct emu_vcpu {
 	struct emu_cpu cpu;
@@ -88,7 +82,6 @@ struct emu_vm {
 	struct pic8259 pic[2];
 	struct pit8254 pit;
 	struct ioapic ioapic;
-	struct rtc rtc;
 	struct emu_vcpu *cpus[64];
 	int ncpus;
 };
@@ -113,23 +106,28 @@ extern const struct hv_region_ops ioapic_ops;
 
 /* lapic.c */
 void lapic_reset(struct emu_vcpu *v, int bsp);
+void lapic_set_mode(struct emu_vcpu *v, uint64_t apic_base);
 uint64_t lapic_read(struct emu_vcpu *v, uint32_t off);
 void lapic_write(struct emu_vcpu *v, uint32_t off, uint32_t val);
 /* Deliver an interrupt message (IOAPIC, MSI, IPI). mode: 0 fixed,
- * 1 lowest, 4 NMI, 5 INIT, 6 SIPI, 7 ExtINT. */
+ * 1 lowest, 4 NMI, 5 INIT, 6 SIPI, 7 ExtINT. wide: dest is an x2APIC
+ * ICR's 32 bits (else 8 bits, FFh the broadcast). */
 void lapic_deliver(struct emu_vm *e, uint32_t dest, int logical, int mode,
 		   int vector, int level_trig, int shorthand,
-		   struct emu_vcpu *self);
+		   struct emu_vcpu *self, int wide);
 int lapic_ack(struct emu_vcpu *v);     /* vector or -1 */
 int lapic_pending(struct emu_vcpu *v); /* deliverable interrupt */
 int lapic_accept_pic(struct emu_vcpu *v);
 uint64_t lapic_poll(struct emu_vcpu *v, uint64_t now);
-void lapic_set_tsc_deadline(struct emu_vcpu *v, uint64_t tsc);
-void emu_vcpu_wake(struct emu_vcpu *v);
+/* register `reg` (offset >> 4), under the lock: for x2apic.c */
+uint32_t lapic_reg_get(struct emu_vcpu *v, uint32_t reg);
+void lapic_reg_set(struct emu_vcpu *v, uint32_t reg, uint32_t val);
+int lapic_timer_mode(const struct lapic *a); /* 0 one-shot, 1 periodic, 2 TSC */
+uint32_t lapic_x2_ldr(uint32_t x2apic_id);
 
-/* rtc.c */
-void rtc_reset(struct rtc *r, uint64_t ram_bytes);
-uint64_t rtc_poll(struct emu_vm *e, uint64_t now); /* next deadline or 0 */
-extern const struct hv_region_ops rtc_ops;
+/* x2apic.c: IA32_APIC_BASE (write), IA32_TSC_DEADLINE, the x2APIC MSRs:
+ * 0 or -1 (#GP). The vCPU's own thread. */
+int lapic_msr(struct emu_vcpu *v, uint32_t idx, int write, uint64_t *val);
+void emu_vcpu_wake(struct emu_vcpu *v);
 
 #endif

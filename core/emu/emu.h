@@ -35,8 +35,11 @@ struct emu_host {
 	int (*intr_ack)(void *opaque);
 	/* Guest clock for RDTSC, in ns. */
 	uint64_t (*clock_ns)(void *opaque);
-	/* IA32_TSC_DEADLINE was written (optional) */
-	void (*tsc_deadline)(void *opaque, uint64_t tsc);
+	/* The local APIC's MSRs: IA32_APIC_BASE writes (before the CPU
+	 * stores the value: the APIC checks the mode transition), and
+	 * IA32_TSC_DEADLINE and the x2APIC range 800h-8FFh both ways.
+	 * 0, or -1 for #GP (optional: without it those #GP, but APIC_BASE). */
+	int (*apic_msr)(void *opaque, uint32_t idx, int write, uint64_t *val);
 	/* Guest RAM was written off the TLB's fast path (optional): dirty
 	 * logging. Runs on the vCPU's thread. */
 	void (*dirty)(void *opaque, uint64_t gpa, unsigned len);
@@ -101,7 +104,7 @@ struct emu_cpu {
 	uint64_t apic_base, star, lstar, cstar, sfmask, kgs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, misc_enable, tsc_aux, tsc_adjust, mtrr_def;
-	uint64_t xcr0, tsc_offset, tsc_deadline, feat_ctl;
+	uint64_t xcr0, tsc_offset, feat_ctl;
 	uint32_t apic_id;
 	int cpl;
 	int long64;    /* CS.L with EFER.LMA: 64-bit code */

@@ -33,7 +33,7 @@ static void fire(struct emu_vm *e, int pin)
 		io->redir[pin] |= RED_RIRR;
 	}
 	lapic_deliver(e, (uint32_t)(r >> 56), (r >> 11) & 1, (r >> 8) & 7,
-		      r & 0xff, !!(r & RED_LEVEL), 0, NULL);
+		      r & 0xff, !!(r & RED_LEVEL), 0, NULL, 0);
 }
 
 void ioapic_set_irq(struct emu_vm *e, unsigned gsi, int level)

@@ -16,7 +16,8 @@
 		    1u << 8 | 1u << 9 | 1u << 11 | 1u << 13 | 1u << 15 | \
 		    1u << 16 | 1u << 19 | 1u << 23 | 1u << 24 | 1u << 25 | \
 		    1u << 26)
-#define CPUID1_ECX (1u << 13 | 1u << 23 | 1u << 31) /* CX16 POPCNT HV */
+/* CX16 x2APIC POPCNT TSC-deadline HV */
+#define CPUID1_ECX (1u << 13 | 1u << 21 | 1u << 23 | 1u << 24 | 1u << 31)
 #define CPUID81_EDX (1u << 11 | 1u << 20 | 1u << 26 | 1u << 27 | 1u << 29)
 #define CPUID81_ECX (1u << 0) /* LAHF/SAHF in 64-bit mode */
 
@@ -68,8 +69,17 @@ static uint64_t tsc_now(struct emu_cpu *cpu)
 	return cpu->host->clock_ns(cpu->host->opaque) + cpu->tsc_offset;
 }
 
+static int apic_msr(struct emu_cpu *cpu, uint32_t idx, int w, uint64_t *v)
+{
+	if (!cpu->host->apic_msr)
+		return idx == 0x1b && w ? 0 : -1;
+	return cpu->host->apic_msr(cpu->host->opaque, idx, w, v);
+}
+
 int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 {
+	if (idx == 0x6e0 || (idx >= 0x800 && idx < 0x900))
+		return apic_msr(cpu, idx, 0, v);
 	switch (idx) {
 	case 0x10: *v = tsc_now(cpu); break;
 	case 0x1b: *v = cpu->apic_base; break;
@@ -85,7 +95,6 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case 0x1a0: *v = cpu->misc_enable; break;
 	case 0x277: *v = cpu->pat; break;
 	case 0x2ff: *v = cpu->mtrr_def; break;
-	case 0x6e0: *v = cpu->tsc_deadline; break;
 	case 0xc0000080: *v = cpu->efer; break;
 	case 0xc0000081: *v = cpu->star; break;
 	case 0xc0000082: *v = cpu->lstar; break;
@@ -126,9 +135,13 @@ static int wr_efer(struct emu_cpu *cpu, uint64_t v)
 
 int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 {
+	if (idx == 0x6e0 || (idx >= 0x800 && idx < 0x900))
+		return apic_msr(cpu, idx, 1, &v);
 	switch (idx) {
 	case 0x10: cpu->tsc_offset = v - (tsc_now(cpu) - cpu->tsc_offset); break;
 	case 0x1b:
+		if (apic_msr(cpu, idx, 1, &v))
+			return -1;
 		cpu->apic_base = (v & ~0x100ull) | (cpu->apic_base & 0x100);
 		emu_tlb_flush(cpu);
 		break;
@@ -145,11 +158,6 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	case 0x1a0: cpu->misc_enable = v; break;
 	case 0x277: cpu->pat = v; break;
 	case 0x2ff: cpu->mtrr_def = v; break;
-	case 0x6e0:
-		cpu->tsc_deadline = v;
-		if (cpu->host->tsc_deadline)
-			cpu->host->tsc_deadline(cpu->host->opaque, v);
-		break;
 	case 0xc0000080: return wr_efer(cpu, v);
 	case 0xc0000081: cpu->star = v; break;
 	case 0xc0000082: if (!canon(v)) return -1; cpu->lstar = v; break;

@@ -1,8 +1,8 @@
 /*
  * ACPI tables for machine = pc, generated from the VM's configuration each
  * power-on: RSDP -> XSDT -> FADT (-> FACS, DSDT), MADT (one LAPIC per vCPU,
- * the IOAPIC, the SCI's interrupt source override, LINT1 NMI), MCFG (the
- * ECAM window). The DSDT is hand-assembled AML: \_SB.PCI0 (PNP0A08 with
+ * the IOAPIC, interrupt source overrides for IRQ0 (GSI 2) and the SCI,
+ * LINT1 NMI), MCFG (the ECAM window). The DSDT is hand-assembled AML: \_SB.PCI0 (PNP0A08 with
  * its bus, I/O and memory windows, the 64-bit one above RAM included, and a _PRT that matches pci_gsi()), and
  * \_S5 whose SLP_TYP pm.c recognises.
  */
@@ -320,6 +320,10 @@ static size_t madt(struct out *o, int ncpus)
 	}
 	put8(o, 1), put8(o, 12), put8(o, 0), put8(o, 0);
 	put32(o, (uint32_t)PC_IOAPIC), put32(o, 0);
+	/* IRQ0 -> GSI 2, conforming (edge, high): the 8254 sits on pin 2 on
+	 * PCs, and both backends route it there (emu/pit.c, kvm.c) */
+	put8(o, 2), put8(o, 10), put8(o, 0), put8(o, 0);
+	put32(o, 2), put16(o, 0x0000);
 	/* SCI: IRQ 9, active high, level */
 	put8(o, 2), put8(o, 10), put8(o, 0), put8(o, PC_SCI_IRQ);
 	put32(o, PC_SCI_IRQ), put16(o, 0x000d);

@@ -83,6 +83,31 @@ else
 	echo "not ok emu-linux-command - no HV-EMU-42 on the console"
 	diag
 fi
+# issue 15: the 8254 on I/O APIC pin 2, as the MADT's IRQ0 override says
+# (no "MP-BIOS bug", no ExtINT fallback), and the ACPI tables offer no S3
+echo 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; head -n 3 /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ /"; echo PLAT$((1))' >&3
+if wait_for PLAT1; then
+	irq0=$(grep -a '^KIRQ _*0:' "$t/out" | tail -n 1 | tr -d '\r')
+	bad=$(grep -a -e '^KPLAT.*MP-BIOS' -e '^KPLAT.*ExtINT' "$t/out" | head -n 1 | tr -d '\r')
+	if [[ -z $bad && $irq0 == *IO-APIC_2-edge_timer* ]]; then
+		echo "ok emu-linux-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ })"
+	elif [[ -z $bad && -z $irq0 ]]; then
+		# TSC-deadline LAPIC timer: Linux needs no PIT (apic_needs_pit)
+		echo "ok emu-linux-timer-ioapic - no MP-BIOS bug or ExtINT; Linux uses no PIT (no IRQ0)"
+	else
+		echo "not ok emu-linux-timer-ioapic - ${bad:-$irq0}"
+		grep -a -e '^KIRQ' -e '^KPLAT' "$t/out" | tr -d '\r' | sed 's/^/# guest: /'
+	fi
+	sleep=$(grep -a '^KPLAT.*supports S' "$t/out" | tail -n 1 | tr -d '\r')
+	if [[ -n $sleep && $sleep != *S3* ]]; then
+		echo "ok emu-linux-acpi-no-s3 - ${sleep#*] }"
+	else
+		echo "not ok emu-linux-acpi-no-s3 - '${sleep#KPLAT }'"
+	fi
+else
+	echo "not ok emu-linux-timer-ioapic - no answer to the dmesg command"
+	diag
+fi
 echo poweroff >&3
 while kill -0 "$pid" 2>/dev/null && (($(date +%s) - ${start%.*} < limit)); do
 	sleep 0.2

@@ -1,5 +1,7 @@
 ; hv-test: exit=0
 ; hv-vm: machine = none
+; hv-ini: [device rtc]
+; hv-ini: plugin = cmos
 ; The MC146818's periodic interrupt at 1024 Hz on IRQ 8 (slave PIC): the
 ; guest counts 64 of them, each acknowledged by reading register C, which
 ; must show PF and IRQF; with PIE off again no more may come.

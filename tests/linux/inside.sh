@@ -76,6 +76,34 @@ else
 	diag
 	fail=1
 fi
+# issue 15: the 8254 on I/O APIC pin 2, as the MADT's IRQ0 override says
+# (no "MP-BIOS bug", no ExtINT fallback), and the ACPI tables offer no S3
+printf 'dmesg | grep -e MP-BIOS -e ExtINT -e "supports S" | sed "s/^/KPLAT /"; head -n 3 /proc/interrupts | tr -s " " _ | sed "s/^/KIRQ /"; echo PLAT$((1))\n' >&3
+if wait_for PLAT1 30; then
+	irq0=$(grep '^KIRQ _*0:' $t/out | tail -n 1 | tr -d '\r')
+	bad=$(grep -e '^KPLAT.*MP-BIOS' -e '^KPLAT.*ExtINT' $t/out | head -n 1 | tr -d '\r')
+	if [ -z "$bad" ] && echo "$irq0" | grep -q 'IO-APIC_2-edge_timer'; then
+		echo "ok $name-timer-ioapic - IRQ0 on I/O APIC pin 2 (${irq0#KIRQ })"
+	elif [ -z "$bad" ] && [ -z "$irq0" ]; then
+		# TSC-deadline LAPIC timer: Linux needs no PIT (apic_needs_pit)
+		echo "ok $name-timer-ioapic - no MP-BIOS bug or ExtINT; Linux uses no PIT (no IRQ0)"
+	else
+		echo "not ok $name-timer-ioapic - ${bad:-$irq0}"
+		grep -e '^KIRQ' -e '^KPLAT' $t/out | tr -d '\r' | sed 's/^/# guest: /'
+		fail=1
+	fi
+	sleep=$(grep '^KPLAT.*supports S' $t/out | tail -n 1 | tr -d '\r')
+	if [ -n "$sleep" ] && ! echo "$sleep" | grep -q 'S3'; then
+		echo "ok $name-acpi-no-s3 - ${sleep#*] }"
+	else
+		echo "not ok $name-acpi-no-s3 - '${sleep#KPLAT }'"
+		fail=1
+	fi
+else
+	echo "not ok $name-timer-ioapic - no answer to the dmesg command"
+	diag
+	fail=1
+fi
 ncpu=$(sed -n 's/.*CPUS=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
 memk=$(sed -n 's/.*MEM=\([0-9]*\).*/\1/p' $t/out | tail -n 1)
 if [ "$ncpu" = "$cpus" ]; then
