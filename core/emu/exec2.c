@@ -288,7 +288,7 @@ void emu_exec_0f(struct emu_cpu *cpu)
 		break;
 	case 0xb0: cmpxchg(cpu, 1); break;
 	case 0xb1: cmpxchg(cpu, os); break;
-	case 0xb2: far_load(cpu, X86_SS); cpu->shadow = 0; break;
+	case 0xb2: far_load(cpu, X86_SS); cpu->shadow = cpu->shadow_ss = 0; break;
 	case 0xb4: far_load(cpu, X86_FS); break;
 	case 0xb5: far_load(cpu, X86_GS); break;
 	case 0xb6: movx(cpu, 1, 0); break;
