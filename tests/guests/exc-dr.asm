@@ -1,0 +1,209 @@
+; hv-test: exit=0
+; Debug registers and single-step (SDM 17.2-17.3): an execution
+; breakpoint faults before the instruction with RF = 0 in its frame and
+; RF = 1 lets it run once; data breakpoints on writes and reads/writes,
+; lengths 1/2/4/8, trap after the access; an I/O breakpoint with CR4.DE;
+; DR7.GD faults a MOV DR with DR6.BD; TF traps after the instruction
+; following the POPF that sets it, not across STI's shadow but across
+; MOV SS's; ICEBP is a #DB trap with no DR6 bit; DR4/DR5 alias DR6/DR7
+; without CR4.DE and are #UD with it.
+%include "hv.inc"
+%include "exc.inc"
+        EXC_ENTER
+bits 64
+        xor eax, eax
+        mov dr6, rax
+        mov rax, dr6
+        EQ rax, 0xffff0ff0, "dr6-fixed-bits"
+
+        ; execution breakpoint on .x1 (DR0, L0)
+        lea rax, [rel .x1]
+        mov dr0, rax
+        mov eax, 1
+        mov dr7, rax
+        mov qword [exc_count], 0
+        mov qword [exc_fl_or], RF      ; the handler resumes with RF = 1
+.x1:    nop
+        EQ [exc_count], 1, "exec-bp-one-db"
+        EQ [exc_vec], 1, "exec-bp-vector"
+        lea rax, [rel .x1]
+        EQ [exc_rip], rax, "exec-bp-faults-before"
+        mov rax, [exc_rfl]
+        and rax, RF
+        EQ rax, 0, "exec-bp-frame-rf-clear"
+        mov rax, [exc_dr6]
+        and rax, 0xf
+        EQ rax, 1, "exec-bp-dr6-b0"
+        ; IRET to it with RF = 1: it runs without a #DB
+        mov qword [exc_count], 0
+        mov rax, rsp
+        push 0x10
+        push rax
+        pushfq
+        or qword [rsp], RF
+        push 0x18
+        lea rax, [rel .x1b]
+        push rax
+        lea rax, [rel .x1b]
+        mov dr0, rax
+        iretq
+.x1b:   nop
+        EQ [exc_count], 0, "exec-bp-rf-suppresses"
+        xor eax, eax
+        mov dr7, rax
+
+        ; write breakpoint, 4 bytes at var (DR1: RW=01 LEN=11)
+        lea rax, [rel var]
+        mov dr1, rax
+        mov eax, 1 << 2 | 0xd << 20
+        mov dr7, rax
+        mov qword [exc_count], 0
+        mov eax, [rel var]              ; a read: no #DB
+        EQ [exc_count], 0, "write-bp-ignores-read"
+        mov byte [rel var + 3], 1
+.w1:    EQ [exc_count], 1, "write-bp-hit"
+        lea rax, [rel .w1]
+        EQ [exc_rip], rax, "write-bp-traps-after"
+        mov rax, [exc_dr6]
+        and rax, 0xf
+        EQ rax, 2, "write-bp-dr6-b1"
+        mov byte [rel var + 4], 1       ; outside the 4 bytes
+        EQ [exc_count], 1, "write-bp-outside-len4"
+
+        ; read/write breakpoint, 2 bytes at var+2 (DR2: RW=11 LEN=01)
+        lea rax, [rel var + 2]
+        mov dr2, rax
+        mov eax, 1 << 4 | 0x7 << 24
+        mov dr7, rax
+        mov qword [exc_count], 0
+        mov al, [rel var + 3]
+        EQ [exc_count], 1, "rw-bp-read-hit"
+        mov rax, [exc_dr6]
+        and rax, 0xf
+        EQ rax, 4, "rw-bp-dr6-b2"
+        mov al, [rel var + 1]
+        EQ [exc_count], 1, "rw-bp-len2-below"
+        mov al, [rel var + 4]
+        EQ [exc_count], 1, "rw-bp-len2-above"
+
+        ; 8-byte write breakpoint (DR3: RW=01 LEN=10)
+        lea rax, [rel var]
+        mov dr3, rax
+        mov eax, 1 << 6 | 0x9 << 28
+        mov dr7, rax
+        mov qword [exc_count], 0
+        mov byte [rel var + 7], 1
+        EQ [exc_count], 1, "len8-bp-hit"
+        mov byte [rel var + 8], 1
+        EQ [exc_count], 1, "len8-bp-outside"
+        xor eax, eax
+        mov dr7, rax
+
+        ; I/O breakpoint on the UART's scratch register (CR4.DE, RW=10)
+        mov rax, cr4
+        or rax, 1 << 3
+        mov cr4, rax
+        mov eax, COM1 + 7
+        mov dr0, rax
+        mov eax, 1 | 0x2 << 16
+        mov dr7, rax
+        mov qword [exc_count], 0
+        mov dx, COM1 + 7
+        mov al, 0x5a
+        out dx, al
+.io1:   EQ [exc_count], 1, "io-bp-hit"
+        lea rax, [rel .io1]
+        EQ [exc_rip], rax, "io-bp-traps-after"
+        mov rax, [exc_dr6]
+        and rax, 0xf
+        EQ rax, 1, "io-bp-dr6-b0"
+        xor eax, eax
+        mov dr7, rax
+        ; DR4 is #UD with CR4.DE
+        RESUME_AT .ud4
+        mov rax, dr4
+.ud4:   EQ [exc_vec], 6, "dr4-ud-with-de"
+        mov rax, cr4
+        and rax, ~(1 << 3)
+        mov cr4, rax
+        mov eax, 0x0f
+        mov dr6, rax
+        mov rax, dr4                    ; DR6 without CR4.DE
+        EQ rax, 0xffff0fff, "dr4-aliases-dr6"
+        xor eax, eax
+        mov dr6, rax
+
+        ; general detect: MOV DR faults, BD set, GD cleared
+        mov eax, 1 << 13
+        mov dr7, rax
+        mov qword [exc_count], 0
+.gd:    mov rax, dr0
+        EQ [exc_count], 1, "gd-one-db"
+        lea rax, [rel .gd]
+        EQ [exc_rip], rax, "gd-faults-before"
+        mov rax, [exc_dr6]
+        and rax, 0x2000
+        EQ rax, 0x2000, "gd-dr6-bd"
+        mov rax, dr7
+        and rax, 1 << 13
+        EQ rax, 0, "gd-cleared"
+
+        ; single-step: POPF sets TF, the trap comes after the next insn
+        mov qword [exc_count], 0
+        pushfq
+        or qword [rsp], TF
+        popfq
+.s1:    nop
+.s2:    nop
+.s3:    pushfq
+        and qword [rsp], ~TF
+        popfq
+.s4:    EQ [exc_count], 5, "tf-trap-count"     ; .s1 .s2 .s3, AND, POPF
+        lea rax, [rel .s4]
+        EQ [exc_rip], rax, "tf-last-trap-after-popf"
+        mov rax, [exc_dr6]
+        and rax, 0x4000
+        EQ rax, 0x4000, "tf-dr6-bs"
+        ; STI's shadow does not hold the trap
+        cli
+        mov qword [exc_count], 0
+        mov qword [exc_fl_and], ~TF
+        pushfq
+        or qword [rsp], TF
+        popfq
+        sti
+.t1:    nop
+        EQ [exc_count], 1, "tf-across-sti"
+        lea rax, [rel .t1]
+        EQ [exc_rip], rax, "tf-trap-right-after-sti"
+        cli
+        ; MOV SS's shadow holds it for one instruction
+        mov qword [exc_count], 0
+        mov qword [exc_fl_and], ~TF
+        pushfq
+        or qword [rsp], TF
+        popfq
+        mov ax, ss
+        mov ss, ax
+        nop
+.m1:    nop
+        EQ [exc_count], 1, "tf-across-mov-ss"
+        lea rax, [rel .m1]
+        EQ [exc_rip], rax, "tf-trap-after-shadowed-insn"
+
+        ; ICEBP: #DB as a trap, no DR6 bit
+        mov qword [exc_count], 0
+        db 0xf1
+.i1:    EQ [exc_count], 1, "icebp-one-db"
+        EQ [exc_vec], 1, "icebp-vector"
+        lea rax, [rel .i1]
+        EQ [exc_rip], rax, "icebp-traps-after"
+        mov rax, [exc_dr6]
+        and rax, 0xe00f
+        EQ rax, 0, "icebp-no-dr6-bits"
+        EXC_DONE
+align 16
+var:    dq 0, 0
+EXC_GDT
+EXC_FUNCS
+PUTS_FUNCS
