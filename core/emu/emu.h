@@ -40,7 +40,11 @@ struct emu_host {
 	/* Guest RAM was written off the TLB's fast path (optional): dirty
 	 * logging. Runs on the vCPU's thread. */
 	void (*dirty)(void *opaque, uint64_t gpa, unsigned len);
+	/* [vm] cpu = (NULL: everything the interpreter implements) */
+	const struct cpu_model *model;
 };
+
+struct cpu_model;
 
 /* Lazy arithmetic flags: the op that last set OSZAPC, with its operands. */
 enum lf_op {
@@ -263,6 +267,12 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *val);
 int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t val);
 void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 	       uint32_t out[4]);
+/* The interpreter's CPUID before the model filters it. */
+void emu_cpuid_raw(uint32_t apic_id, uint32_t leaf, uint32_t sub,
+		   uint32_t out[4]);
+/* Whether the CPU model shows feature f (CPUF_*, cpumodel.h): the
+ * instructions and EFER bits of a hidden one are refused. */
+int emu_has(struct emu_cpu *cpu, unsigned f);
 /* debug.c */
 void emu_db_update(struct emu_cpu *cpu);
 void emu_db_fetch(struct emu_cpu *cpu);

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -1046,10 +1047,14 @@ void emu_exec(struct emu_cpu *cpu)
 		break;
 	case 0x9d: popf(cpu); break;
 	case 0x9e:
+		if (cpu->long64 && !emu_has(cpu, CPUF_LAHF_LM))
+			UD();
 		emu_set_flags(cpu, (cpu->gpr[X86_RAX] >> 8),
 			      FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF);
 		break;
 	case 0x9f:
+		if (cpu->long64 && !emu_has(cpu, CPUF_LAHF_LM))
+			UD();
 		reg_set(cpu, 4, 1, (emu_get_flags(cpu) & 0xd5) | 2);
 		break;
 	case 0xa0 ... 0xa3: mov_imm_moffs(cpu); break;

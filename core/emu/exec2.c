@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -125,7 +126,7 @@ static void cmpxchg8b(struct emu_cpu *cpu)
 	void *p;
 	int eq;
 
-	if (cpu->in.mod == 3)
+	if (cpu->in.mod == 3 || (w == 8 && !emu_has(cpu, CPUF_CX16)))
 		UD();
 	if (w == 8 && (cpu->ea & 15))
 		GP(0);
@@ -296,7 +297,7 @@ void emu_exec_0f(struct emu_cpu *cpu)
 	case 0xbe: movx(cpu, 1, 1); break;
 	case 0xbf: movx(cpu, 2, 1); break;
 	case 0xb8:
-		if (in->rep != 0xf3)
+		if (in->rep != 0xf3 || !emu_has(cpu, CPUF_POPCNT))
 			UD();
 		popcnt(cpu);
 		break;

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -23,8 +24,26 @@
 void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 	       uint32_t out[4])
 {
+	emu_cpuid_raw(cpu->apic_id, leaf, sub, out);
+	if (cpu->host->model)
+		cpumodel_apply(cpu->host->model, leaf, sub, out);
+}
+
+/*
+ * What a hidden feature takes away on accel=emu: POPCNT, CMPXCHG16B
+ * (cx16), RDTSCP, SYSENTER/SYSEXIT (sep), LAHF/SAHF in 64-bit mode
+ * (lahf-lm) raise #UD; EFER.NXE (nx) and EFER.LME (lm) cannot be set.
+ */
+int emu_has(struct emu_cpu *cpu, unsigned f)
+{
+	return !cpu->host->model || cpumodel_allows(cpu->host->model, f);
+}
+
+void emu_cpuid_raw(uint32_t apic, uint32_t leaf, uint32_t sub,
+		   uint32_t out[4])
+{
 	static const char brand[48] = "hv emu x86-64 interpreter";
-	uint32_t apic_id = (uint32_t)(cpu->apic_id & 0xff);
+	uint32_t apic_id = apic & 0xff;
 
 	memset(out, 0, 16);
 	switch (leaf) {
@@ -96,7 +115,11 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case 0xc0000100: *v = cpu->seg[X86_FS].base; break;
 	case 0xc0000101: *v = cpu->seg[X86_GS].base; break;
 	case 0xc0000102: *v = cpu->kgs_base; break;
-	case 0xc0000103: *v = cpu->tsc_aux; break;
+	case 0xc0000103:
+		if (!emu_has(cpu, CPUF_RDTSCP))
+			return -1;
+		*v = cpu->tsc_aux;
+		break;
 	default:
 		if (idx >= 0x200 && idx < 0x270) {
 			*v = 0;
@@ -115,6 +138,11 @@ static int canon(uint64_t a)
 static int wr_efer(struct emu_cpu *cpu, uint64_t v)
 {
 	uint64_t ok = X86_EFER_SCE | X86_EFER_LME | X86_EFER_NXE;
+
+	if (!emu_has(cpu, CPUF_NX))
+		ok &= ~(uint64_t)X86_EFER_NXE;
+	if (!emu_has(cpu, CPUF_LM))
+		ok &= ~(uint64_t)X86_EFER_LME;
 
 	if (v & ~(ok | X86_EFER_LMA))
 		return -1;
@@ -160,7 +188,12 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	case 0xc0000100: if (!canon(v)) return -1; cpu->seg[X86_FS].base = v; break;
 	case 0xc0000101: if (!canon(v)) return -1; cpu->seg[X86_GS].base = v; break;
 	case 0xc0000102: if (!canon(v)) return -1; cpu->kgs_base = v; break;
-	case 0xc0000103: cpu->tsc_aux = (uint32_t)v; break;
+	case 0xc0000103:
+		/* TSC_AUX exists with RDTSCP (the interpreter has no RDPID) */
+		if (!emu_has(cpu, CPUF_RDTSCP))
+			return -1;
+		cpu->tsc_aux = (uint32_t)v;
+		break;
 	default:
 		if (idx >= 0x200 && idx < 0x270)
 			break;
@@ -471,7 +504,11 @@ static void grp7(struct emu_cpu *cpu)
 		case 0x01: hypercall(cpu); return; /* 0F 01 C1 VMCALL */
 		case 0x19: hypercall(cpu); return; /* 0F 01 D9 VMMCALL */
 		case 0x38: swapgs(cpu); return;   /* 0F 01 F8 */
-		case 0x39: rdtsc(cpu, 1); return; /* 0F 01 F9 RDTSCP */
+		case 0x39: /* 0F 01 F9 RDTSCP */
+			if (!emu_has(cpu, CPUF_RDTSCP))
+				UD();
+			rdtsc(cpu, 1);
+			return;
 		}
 		if (r == 4) { /* SMSW reg */
 			reg_set(cpu, in->rm, in->osize, cpu->cr0);
@@ -679,8 +716,14 @@ void emu_exec_sys(struct emu_cpu *cpu)
 	case 0x30: msr_op(cpu, 1); break;
 	case 0x31: rdtsc(cpu, 0); break;
 	case 0x32: msr_op(cpu, 0); break;
-	case 0x34: sysenter(cpu); break;
-	case 0x35: sysexit(cpu); break;
+	case 0x34: case 0x35:
+		if (!emu_has(cpu, CPUF_SEP))
+			UD();
+		if (op == 0x34)
+			sysenter(cpu);
+		else
+			sysexit(cpu);
+		break;
 	case 0xa2: cpuid_op(cpu); break;
 	default:
 		if (emu_exec_sse(cpu))
