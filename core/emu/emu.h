@@ -104,7 +104,7 @@ struct emu_cpu {
 	uint64_t dr[8];
 	uint64_t apic_base, star, lstar, cstar, sfmask, kgs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-	uint64_t pat, misc_enable, tsc_aux, tsc_adjust, mtrr_def;
+	uint64_t pat, misc_enable, tsc_aux, mtrr_def;
 	uint64_t xcr0, tsc_offset, tsc_deadline, feat_ctl;
 	uint32_t apic_id;
 	int cpl;

@@ -99,7 +99,8 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case 0xfe:
 		*v = 0;
 		break;
-	case 0x3b: *v = cpu->tsc_adjust; break;
+	case 0x3b: /* IA32_TSC_ADJUST: CPUID.7.EBX[1], which emu_cpuid lacks */
+		return -1;
 	case 0x174: *v = cpu->sysenter_cs; break;
 	case 0x175: *v = cpu->sysenter_esp; break;
 	case 0x176: *v = cpu->sysenter_eip; break;
@@ -167,7 +168,7 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 			return -1;
 		cpu->feat_ctl = v;
 		break;
-	case 0x3b: cpu->tsc_adjust = v; break;
+	case 0x3b: return -1;
 	case 0x8b: case 0x179: case 0x17a: case 0x1d9: break;
 	case 0x174: cpu->sysenter_cs = v & 0xffff; break;
 	case 0x175: if (!canon(v)) return -1; cpu->sysenter_esp = v; break;
