@@ -603,6 +603,9 @@ static void sysret(struct emu_cpu *cpu)
 		UD();
 	CPL0();
 	if (cpu->efer & X86_EFER_LMA) {
+		/* Intel's rule (the vendor emu_cpuid shows): #GP(0) in ring 0
+		 * before anything changes. AMD CPUs complete SYSRET and fault
+		 * on the fetch in ring 3 instead. */
 		if (w && !canon(cpu->gpr[X86_RCX]))
 			GP(0);
 		if (w)
