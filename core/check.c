@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "cpumodel.h"
 #include "config.h"
 #include "pc/pc.h"
 #include "plugin.h"
@@ -129,6 +130,16 @@ static int check_entry(const struct config *c, const struct cfg_section *s,
 			k->type == HV_KEY_ENUM ? "; choose one of " : "",
 			k->type == HV_KEY_ENUM ? k->choices : "");
 		return -1;
+	}
+	if (!strcmp(s->kind, "vm") && !strcmp(e->key, "cpu")) {
+		struct cpu_model m;
+		char cwhy[160];
+
+		if (cpumodel_parse(e->value, &m, cwhy, sizeof(cwhy))) {
+			fprintf(stderr, "%s:%d: [%s]: cpu = %s: %s\n", c->path,
+				e->line, s->name, e->value, cwhy);
+			return -1;
+		}
 	}
 	if (k->type == HV_KEY_PATH || k->type == HV_KEY_NEWPATH)
 		resolve_path(c, e);

@@ -670,6 +670,8 @@ const struct hv_config_key vm_keys[] = {
 	HV_KEY_NUM("cpus", "1", 1, 64, "number of vCPUs"),
 	HV_KEY_CHOICE("accel", "auto", "auto|kvm|emu",
 		      "vCPU backend: auto picks kvm when /dev/kvm opens, else emu"),
+	HV_KEY_STR("cpu", "host",
+		   "CPU model host|max|qemu64, then ,+feat or ,-feat (e.g. qemu64,+popcnt,-nx): the CPUID features the guest sees"),
 	HV_KEY_FILE("kernel", HV_KEY_REQUIRED, "the boot image"),
 	HV_KEY_CHOICE("kernel_format", "auto", "auto|flat|multiboot|linux|pvh",
 		      "boot image format (auto: bzImage -> linux, ELF with a PVH note -> pvh)"),

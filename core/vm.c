@@ -64,6 +64,17 @@ static int64_t vm_key_int(const struct cfg_section *s, const char *key)
 	return n;
 }
 
+int vm_cpu_missing(const struct vm *vm, const char *name)
+{
+	const struct cfg_section *s = config_section(vm->cfg, "vm", "vm");
+	const struct cfg_entry *e = s ? cfg_entry(s, "cpu") : NULL;
+
+	err("%s:%d: [vm]: cpu = %s: accel=%s does not offer '%s'",
+	    vm->cfg->path, e ? e->line : 0, e ? e->value : "host",
+	    vm->accel->name, name);
+	return -ENOTSUP;
+}
+
 int vm_init(struct vm *vm, const struct config *cfg,
 	    const struct plugin_set *plugins, const struct accel_ops *accel)
 {
@@ -80,6 +91,14 @@ int vm_init(struct vm *vm, const struct config *cfg,
 	vm->ram_size = ((uint64_t)vm_key_int(s, "memory") + MEM_PAGE - 1) &
 		       ~(MEM_PAGE - 1);
 	vm->ncpus = (int)vm_key_int(s, "cpus");
+	{
+		char why[160];
+
+		/* config_validate already refused a bad spec */
+		if (cpumodel_parse(cfg_get(s, "cpu"), &vm->cpu_model, why,
+				   sizeof(why)))
+			cpumodel_parse(NULL, &vm->cpu_model, why, sizeof(why));
+	}
 	v = cfg_get(s, "on_reboot");
 	vm->on_reboot_exit = v && !strcmp(v, "exit");
 	pthread_mutex_init(&vm->lock, NULL);

@@ -11,6 +11,7 @@
 
 #include "accel.h"
 #include "bus.h"
+#include "cpumodel.h"
 #include "layout.h"
 #include "mem.h"
 #include "x86.h"
@@ -90,7 +91,12 @@ struct vm {
 	 * I/O (ms; 0: HOTPLUG_DRAIN_MS) */
 	int drain_ms;
 	struct vga_claim *vga; /* the legacy VGA window's owner (devmem.c) */
+	struct cpu_model cpu_model; /* [vm] cpu =, checked by config_validate */
 };
+
+/* One line naming [vm] cpu = when the backend lacks a +feat it asks for
+ * (name is that feature); returns -ENOTSUP for the caller to pass on. */
+int vm_cpu_missing(const struct vm *vm, const char *name);
 
 /* Set up memory and buses from the config's [vm] section. */
 int vm_init(struct vm *vm, const struct config *cfg,

@@ -42,6 +42,7 @@ struct x86_state {
 #define X86_CR0_NE (1ull << 5)
 #define X86_CR0_WP (1ull << 16)
 #define X86_CR0_PG (1ull << 31)
+#define X86_CR4_DE (1ull << 3)
 #define X86_CR4_PAE (1ull << 5)
 #define X86_EFER_SCE (1ull << 0)
 #define X86_EFER_LME (1ull << 8)

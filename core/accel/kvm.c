@@ -55,6 +55,27 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm)
 	return NULL;
 }
 
+/* The supported CPUID's entry for (leaf, sub), as cpumodel_missing asks. */
+static void supported_leaf(void *opaque, uint32_t leaf, uint32_t sub,
+			   uint32_t r[4])
+{
+	const struct kvm_cpuid2 *c = opaque;
+
+	memset(r, 0, 16);
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == leaf &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == sub)) {
+			r[0] = e->eax;
+			r[1] = e->ebx;
+			r[2] = e->ecx;
+			r[3] = e->edx;
+			return;
+		}
+	}
+}
+
 static int set_slot(struct vm *vm, struct mem_region *r, int add)
 {
 	struct kvm_vm *k = vm->accel_priv;
@@ -150,6 +171,13 @@ static int kvm_vm_create(struct vm *vm)
 	k->cpuid = supported_cpuid(k->kvm);
 	if (!k->cpuid)
 		return -errno ? -errno : -ENOMEM;
+	{
+		const char *miss = cpumodel_missing(&vm->cpu_model,
+						    supported_leaf, k->cpuid);
+
+		if (miss)
+			return vm_cpu_missing(vm, miss);
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(KICK_SIGNAL, &sa, NULL);
 	return 0;
@@ -213,7 +241,10 @@ static int kvm_dirty_log_get(struct vm *vm, struct mem_region *r,
 	return rc;
 }
 
-/* KVM's supported CPUID, made per-vCPU: APIC ids, and the hypervisor bit. */
+/* KVM's supported CPUID, made per-vCPU: APIC ids, and the hypervisor bit,
+ * then filtered by [vm] cpu =. KVM checks the MSRs and EFER bits of
+ * SPEC_CTRL, PRED_CMD, FLUSH_CMD, ARCH_CAPABILITIES, NX, LM, RDTSCP...
+ * against this CPUID itself, so hidden ones #GP as on accel=emu. */
 static int set_cpuid(struct vcpu *cpu, struct kvm_cpu *c, struct kvm_vm *k)
 {
 	size_t sz = sizeof(*k->cpuid) + k->cpuid->nent * sizeof(k->cpuid->entries[0]);
@@ -238,6 +269,15 @@ static int set_cpuid(struct vcpu *cpu, struct kvm_cpu *c, struct kvm_vm *k)
 				e->edx |= 1u << 28; /* HTT: several logical CPUs */
 		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = cpu->index;
+		}
+		{
+			uint32_t r[4] = { e->eax, e->ebx, e->ecx, e->edx };
+
+			cpumodel_apply(&cpu->vm->cpu_model, e->function, e->index, r);
+			e->eax = r[0];
+			e->ebx = r[1];
+			e->ecx = r[2];
+			e->edx = r[3];
 		}
 	}
 	rc = ioctl(c->fd, KVM_SET_CPUID2, id) ? -errno : 0;

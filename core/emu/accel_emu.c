@@ -166,14 +166,25 @@ static void placement_failed(struct vm *vm, const struct region_def *d, int rc)
 		    (unsigned long long)d->base, strerror(-rc));
 }
 
+static void raw_leaf(void *opaque, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	(void)opaque;
+	emu_cpuid_raw(0, leaf, sub, r);
+}
+
 static int emu_vm_create(struct vm *vm)
 {
 	struct emu_vm *e = calloc(1, sizeof(*e));
+	const char *miss = cpumodel_missing(&vm->cpu_model, raw_leaf, NULL);
 	unsigned i;
 	int rc;
 
 	if (!e)
 		return -ENOMEM;
+	if (miss) {
+		free(e);
+		return vm_cpu_missing(vm, miss);
+	}
 	vm->accel_priv = e;
 	e->vm = vm;
 	pthread_mutex_init(&e->lock, NULL);
@@ -280,6 +291,7 @@ static int emu_vcpu_create(struct vcpu *cpu)
 		.opaque = v, .page = h_page, .mmio = h_mmio, .pio = h_pio,
 		.intr_ack = h_intr_ack, .clock_ns = h_clock,
 		.apic_msr = h_apic_msr, .dirty = h_dirty,
+		.model = &cpu->vm->cpu_model,
 	};
 	emu_cpu_init(&v->cpu, &v->host);
 	v->cpu.apic_id = (uint32_t)cpu->index;

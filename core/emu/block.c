@@ -53,6 +53,9 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 			break; /* step() raises the fault, or fetches across */
 		if (off + in->len > BLK_BYTES)
 			break;
+		/* SYSCALL/SYSRET single-step on the TF they end with: step() */
+		if (in->op == 0x105 || in->op == 0x107)
+			break;
 		in->fast = emu_fast_pick(in, mode);
 		off += in->len;
 		n++;
@@ -128,8 +131,8 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 			emu_exec(cpu);
 			cpu->rip = cpu->next_rip;
 			cpu->icount++;
-			if (cpu->shadow)
-				cpu->shadow--;
+			if (cpu->shadow && !--cpu->shadow)
+				cpu->shadow_ss = 0;
 			cpu->exc_first = -1;
 			cpu->blk_page = ~0ull;
 			*dirty = 1;

@@ -84,7 +84,7 @@ static void deliver_prot(struct emu_cpu *cpu, int vec, int kind, int has_err,
 {
 	int lma = !!(cpu->efer & X86_EFER_LMA);
 	unsigned esz = lma ? 16 : 8, type, gdpl, dpl, gs, ist;
-	uint32_t ext = kind == INT_EXT || kind == INT_EXC ? 1 : 0;
+	uint32_t ext = kind == INT_EXT || kind == INT_EXC || kind == INT_ICEBP;
 	uint32_t ierr = vec * 8 + 2 + ext, lo, hi;
 	uint64_t g0, g1 = 0, off, osp = cpu->gpr[X86_RSP], nsp, fl;
 	uint16_t sel, oss = cpu->seg[X86_SS].sel, ocs = cpu->seg[X86_CS].sel;
@@ -213,8 +213,8 @@ static void deliver_prot(struct emu_cpu *cpu, int vec, int kind, int has_err,
 void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
 		   uint32_t err)
 {
-	uint64_t ret = (kind == INT_SOFT || kind == INT_ICE) ? cpu->next_rip :
-							      cpu->rip;
+	uint64_t ret = (kind == INT_SOFT || kind == INT_ICE ||
+			kind == INT_ICEBP) ? cpu->next_rip : cpu->rip;
 	int saved_cpl = cpu->cpl;
 	uint64_t saved_sp = cpu->gpr[X86_RSP];
 	struct x86_seg ss = cpu->seg[X86_SS], cs = cpu->seg[X86_CS];
@@ -242,6 +242,22 @@ void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
 static int contributory(int v)
 {
 	return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
+}
+
+/* Fault-class exceptions push RF = 1 (SDM 17.3.1.1), so that IRET back
+ * to the faulting instruction does not hit its instruction breakpoint
+ * again; #DB pushes it only for a general-detect fault. */
+static int pushes_rf(struct emu_cpu *cpu, int v)
+{
+	switch (v) {
+	case EXC_DE: case EXC_BR: case EXC_UD: case EXC_NM: case EXC_TS:
+	case EXC_NP: case EXC_SS: case EXC_GP: case EXC_PF: case EXC_MF:
+	case EXC_AC: case EXC_XM:
+		return 1;
+	case EXC_DB:
+		return cpu->db_fault_rf;
+	}
+	return 0;
 }
 
 static int exc_has_code(int v)
@@ -281,6 +297,9 @@ static int deliver_exception(struct emu_cpu *cpu)
 	cpu->exc_first = vec;
 	if (cpu->model286 && vec == EXC_GP && !cpu->pmode)
 		cpu->exc_has_err = 0;
+	if (pushes_rf(cpu, vec) && !cpu->model286)
+		cpu->flags |= FL_RF;
+	cpu->db_fault_rf = 0;
 	emu_interrupt(cpu, vec, INT_EXC,
 		      cpu->pmode && exc_has_code(vec) && cpu->exc_has_err,
 		      cpu->exc_err);
@@ -369,10 +388,30 @@ static void fetch_decode(struct emu_cpu *cpu)
 		emu_ud(cpu);
 }
 
+/* #DB as a trap after the instruction: the breakpoints it hit and BS. */
+static void db_trap(struct emu_cpu *cpu, uint32_t bits)
+{
+	if (bits & 0xf)
+		cpu->dr[6] = (cpu->dr[6] & ~0xfull) | (bits & 0xf);
+	cpu->dr[6] |= bits & ~0xfu;
+	emu_interrupt(cpu, EXC_DB, INT_EXC, 0, 0);
+	cpu->rip = cpu->next_rip;
+}
+
+#define DR6_BS 0x4000u
+
 static void step(struct emu_cpu *cpu)
 {
 	uint64_t tf = cpu->flags & FL_TF;
+	uint32_t bits;
 
+	cpu->db_hits = 0;
+	cpu->db_sw_int = 0;
+	/* RF suppresses instruction breakpoints for this one instruction
+	 * and is cleared when it completes (IRET may set it again) */
+	if (cpu->db_exec && !(cpu->flags & FL_RF))
+		emu_db_fetch(cpu);
+	cpu->flags &= ~(uint64_t)FL_RF;
 	fetch_decode(cpu);
 	cpu->next_rip = cpu->rip + cpu->in.len;
 	if (!cpu->long64 && !cpu->seg[X86_CS].db)
@@ -385,13 +424,25 @@ static void step(struct emu_cpu *cpu)
 		emu_exec(cpu);
 	cpu->rip = cpu->next_rip;
 	cpu->icount++;
-	if (cpu->shadow)
-		cpu->shadow--;
-	if (tf) {
-		cpu->dr[6] |= 0x4000;
-		emu_interrupt(cpu, EXC_DB, INT_EXC, 0, 0);
-		cpu->rip = cpu->next_rip;
+	if (cpu->shadow && !--cpu->shadow)
+		cpu->shadow_ss = 0;
+	/* SYSCALL and SYSRET trap on the TF they end with (SYSCALL's mask
+	 * may clear it, SYSRET's R11 set it); an INT n, INT3, INTO or ICEBP
+	 * enters its handler with TF clear and no single-step trap */
+	if (cpu->in.op == 0x105 || cpu->in.op == 0x107)
+		tf = cpu->flags & FL_TF;
+	if (cpu->db_sw_int)
+		tf = 0;
+	bits = cpu->db_hits | (tf ? DR6_BS : 0) | cpu->db_held;
+	cpu->db_held = 0;
+	if (!bits)
+		return;
+	/* MOV SS / POP SS hold their traps until after the next instruction */
+	if (cpu->shadow_ss && cpu->shadow) {
+		cpu->db_held = bits;
+		return;
 	}
+	db_trap(cpu, bits);
 }
 
 /* 0 when every instruction must take step() (TF, a shadow). */
@@ -399,7 +450,8 @@ static int fetch_ctx(struct emu_cpu *cpu, struct fetch_ctx *f)
 {
 	uint64_t lim;
 
-	if ((cpu->flags & FL_TF) || cpu->shadow || !cpu->cache)
+	if ((cpu->flags & (FL_TF | FL_RF)) || cpu->shadow || !cpu->cache ||
+	    cpu->db_exec || cpu->db_data || cpu->db_io || cpu->db_held)
 		return 0;
 	f->mode = code_mode(cpu);
 	f->user = cpu->cpl == 3;
@@ -622,7 +674,8 @@ void emu_set_state(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->efer = st->efer;
 	cpu->apic_base = st->apic_base;
 	cpu->halted = 0;
-	cpu->shadow = 0;
+	cpu->shadow = cpu->shadow_ss = 0;
+	cpu->db_held = 0;
 	emu_update_mode(cpu);
 	if (cpu->pmode && !cpu->vm86)
 		cpu->cpl = cpu->seg[X86_SS].dpl;

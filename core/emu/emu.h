@@ -43,7 +43,11 @@ struct emu_host {
 	/* Guest RAM was written off the TLB's fast path (optional): dirty
 	 * logging. Runs on the vCPU's thread. */
 	void (*dirty)(void *opaque, uint64_t gpa, unsigned len);
+	/* [vm] cpu = (NULL: everything the interpreter implements) */
+	const struct cpu_model *model;
 };
+
+struct cpu_model;
 
 /* Lazy arithmetic flags: the op that last set OSZAPC, with its operands. */
 enum lf_op {
@@ -103,7 +107,7 @@ struct emu_cpu {
 	uint64_t dr[8];
 	uint64_t apic_base, star, lstar, cstar, sfmask, kgs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-	uint64_t pat, misc_enable, tsc_aux, tsc_adjust, mtrr_def;
+	uint64_t pat, misc_enable, tsc_aux, mtrr_def;
 	uint64_t xcr0, tsc_offset, feat_ctl;
 	uint32_t apic_id;
 	int cpl;
@@ -132,6 +136,14 @@ struct emu_cpu {
 	atomic_int irq_pending;
 	int halted;
 	int shadow;        /* interrupt shadow after STI / MOV SS */
+	int shadow_ss;     /* the shadow is MOV SS's: it also holds #DB traps */
+	/* debug registers (debug.c): DR7's enabled breakpoints by kind, the
+	 * trap bits the current instruction collected (DR6 B0-B3, BS), and
+	 * those a MOV SS shadow holds for one more instruction */
+	uint8_t db_exec, db_data, db_io;
+	uint32_t db_hits, db_held;
+	int db_sw_int;     /* the instruction delivered INT n/INT3/INTO/ICEBP */
+	int db_fault_rf;   /* a #DB fault pushes RF = 1 (general detect) */
 	int nmi_pending;
 	jmp_buf jb;
 	int exc_vec, exc_has_err, exc_first;
@@ -220,6 +232,7 @@ void emu_interrupt(struct emu_cpu *cpu, int vec, int kind, int has_err,
 #define INT_SOFT 1 /* INT n */
 #define INT_EXC 2  /* exception */
 #define INT_ICE 3  /* INT3/INTO: software, but priv check like INT n */
+#define INT_ICEBP 4 /* ICEBP (F1): a #DB trap, no gate DPL check */
 
 /* decode.c: 0, or -1 when the bytes cannot form an instruction (#UD); *len
  * tells how many bytes were consumed. fetch() returns a byte or raises. */
@@ -257,6 +270,19 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *val);
 int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t val);
 void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 	       uint32_t out[4]);
+/* The interpreter's CPUID before the model filters it. */
+void emu_cpuid_raw(uint32_t apic_id, uint32_t leaf, uint32_t sub,
+		   uint32_t out[4]);
+/* Whether the CPU model shows feature f (CPUF_*, cpumodel.h): the
+ * instructions and EFER bits of a hidden one are refused. */
+int emu_has(struct emu_cpu *cpu, unsigned f);
+/* debug.c */
+void emu_db_update(struct emu_cpu *cpu);
+void emu_db_fetch(struct emu_cpu *cpu);
+void emu_db_data(struct emu_cpu *cpu, uint64_t lin, unsigned size, int write);
+void emu_db_io(struct emu_cpu *cpu, uint16_t port, unsigned size);
+int emu_db_page(struct emu_cpu *cpu, uint64_t lin);
+void emu_mov_dr(struct emu_cpu *cpu);
 /* fpu.c / sse.c: return 0 if handled */
 int emu_exec_fpu(struct emu_cpu *cpu);
 int emu_exec_sse(struct emu_cpu *cpu);

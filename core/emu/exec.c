@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -675,8 +676,10 @@ static void mov_sreg(struct emu_cpu *cpu, int sreg, uint16_t sel)
 	if (sreg > (cpu->model286 ? X86_DS : X86_GS) || sreg == X86_CS)
 		UD();
 	emu_load_seg(cpu, sreg, sel);
-	if (sreg == X86_SS)
+	if (sreg == X86_SS) {
 		cpu->shadow = 2;
+		cpu->shadow_ss = 1;
+	}
 }
 
 static void load_far_ptr(struct emu_cpu *cpu, int sreg)
@@ -796,8 +799,11 @@ static void cli_sti(struct emu_cpu *cpu, int sti)
 	if ((cpu->pmode || cpu->vm86) && cpu->cpl > (int)((cpu->flags >> 12) & 3))
 		GP(0);
 	if (sti) {
-		if (!(cpu->flags & FL_IF))
+		if (!(cpu->flags & FL_IF)) {
+			/* STI's shadow holds interrupts, not #DB traps */
 			cpu->shadow = 2;
+			cpu->shadow_ss = 0;
+		}
 		cpu->flags |= FL_IF;
 	} else {
 		cpu->flags &= ~(uint64_t)FL_IF;
@@ -869,6 +875,7 @@ static void int_n(struct emu_cpu *cpu, int vec, int kind)
 	if (cpu->vm86 && kind == INT_SOFT && ((cpu->flags >> 12) & 3) < 3)
 		GP(0);
 	emu_interrupt(cpu, vec, kind, 0, 0);
+	cpu->db_sw_int = 1;
 }
 
 static void push_sreg(struct emu_cpu *cpu, int s)
@@ -894,8 +901,10 @@ static void pop_sreg(struct emu_cpu *cpu, int s)
 
 	emu_load_seg(cpu, s, sel);
 	emu_pop(cpu, os);
-	if (s == X86_SS)
+	if (s == X86_SS) {
 		cpu->shadow = 2;
+		cpu->shadow_ss = 1;
+	}
 }
 
 static void exec_misc(struct emu_cpu *cpu);
@@ -1038,10 +1047,14 @@ void emu_exec(struct emu_cpu *cpu)
 		break;
 	case 0x9d: popf(cpu); break;
 	case 0x9e:
+		if (cpu->long64 && !emu_has(cpu, CPUF_LAHF_LM))
+			UD();
 		emu_set_flags(cpu, (cpu->gpr[X86_RAX] >> 8),
 			      FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF);
 		break;
 	case 0x9f:
+		if (cpu->long64 && !emu_has(cpu, CPUF_LAHF_LM))
+			UD();
 		reg_set(cpu, 4, 1, (emu_get_flags(cpu) & 0xd5) | 2);
 		break;
 	case 0xa0 ... 0xa3: mov_imm_moffs(cpu); break;
@@ -1125,7 +1138,7 @@ static void exec_misc(struct emu_cpu *cpu)
 	}
 	case 0xe9: case 0xeb: jrel(cpu); break;
 	case 0xea: emu_far_jump(cpu, (uint16_t)in->imm2, in->imm, os); break;
-	case 0xf1: int_n(cpu, 1, INT_ICE); break;
+	case 0xf1: int_n(cpu, 1, INT_ICEBP); break;
 	case 0xf4:
 		if (cpu->pmode && cpu->cpl)
 			GP(0);

@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -125,7 +126,7 @@ static void cmpxchg8b(struct emu_cpu *cpu)
 	void *p;
 	int eq;
 
-	if (cpu->in.mod == 3)
+	if (cpu->in.mod == 3 || (w == 8 && !emu_has(cpu, CPUF_CX16)))
 		UD();
 	if (w == 8 && (cpu->ea & 15))
 		GP(0);
@@ -288,7 +289,7 @@ void emu_exec_0f(struct emu_cpu *cpu)
 		break;
 	case 0xb0: cmpxchg(cpu, 1); break;
 	case 0xb1: cmpxchg(cpu, os); break;
-	case 0xb2: far_load(cpu, X86_SS); cpu->shadow = 0; break;
+	case 0xb2: far_load(cpu, X86_SS); cpu->shadow = cpu->shadow_ss = 0; break;
 	case 0xb4: far_load(cpu, X86_FS); break;
 	case 0xb5: far_load(cpu, X86_GS); break;
 	case 0xb6: movx(cpu, 1, 0); break;
@@ -296,7 +297,7 @@ void emu_exec_0f(struct emu_cpu *cpu)
 	case 0xbe: movx(cpu, 1, 1); break;
 	case 0xbf: movx(cpu, 2, 1); break;
 	case 0xb8:
-		if (in->rep != 0xf3)
+		if (in->rep != 0xf3 || !emu_has(cpu, CPUF_POPCNT))
 			UD();
 		popcnt(cpu);
 		break;

@@ -27,10 +27,14 @@ uint64_t emu_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 
 	if (cpu->host->pio(cpu->host->opaque, port, size, 0, &v) < 0)
 		v = ~0ull;
+	if (cpu->db_io)
+		emu_db_io(cpu, port, size);
 	return v & size_mask(size);
 }
 
 void emu_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t v)
 {
 	cpu->host->pio(cpu->host->opaque, port, size, 1, &v);
+	if (cpu->db_io)
+		emu_db_io(cpu, port, size);
 }

@@ -320,6 +320,10 @@ static uint8_t *tlb_fill(struct emu_cpu *cpu, uint64_t lin, int acc,
 		e->tag_w = lp;
 	if (!(w.nx && (cpu->efer & X86_EFER_NXE)))
 		e->tag_x = lp;
+	/* a page under a data breakpoint keeps no data tags: every access
+	 * comes back here and is checked */
+	if (cpu->db_data && emu_db_page(cpu, lp))
+		e->tag_r = e->tag_w = ~0ull;
 	if (wr && rom == 1)
 		return NULL;
 	return page + (pa & 0xfff);
@@ -331,6 +335,8 @@ static uint64_t read_slow1(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 	uint64_t gpa, v = 0;
 	uint8_t *p = tlb_fill(cpu, lin, acc, user, &gpa);
 
+	if (cpu->db_data && acc == 0)
+		emu_db_data(cpu, lin, size, 0);
 	if (p) {
 		memcpy(&v, p, size);
 		return v;
@@ -390,6 +396,8 @@ static void write_slow1(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 	uint64_t gpa;
 	uint8_t *p = tlb_fill(cpu, lin, 1, user, &gpa);
 
+	if (cpu->db_data)
+		emu_db_data(cpu, lin, size, 1);
 	if (p) {
 		emu_code_written(cpu, gpa, size);
 		memcpy(p, &v, size);
@@ -454,6 +462,8 @@ void *emu_host_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 	if ((lin & 0xfff) + size > 4096)
 		return NULL;
 	p = tlb_fill(cpu, lin, 1, u, &gpa);
+	if (cpu->db_data)
+		emu_db_data(cpu, lin, size, 1);
 	if (p) {
 		emu_code_written(cpu, gpa, size);
 		/* the caller writes next; a log taken in between reports the

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../cpumodel.h"
 #include "alu.h"
 #include "seg.h"
 
@@ -24,8 +25,26 @@
 void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 	       uint32_t out[4])
 {
+	emu_cpuid_raw(cpu->apic_id, leaf, sub, out);
+	if (cpu->host->model)
+		cpumodel_apply(cpu->host->model, leaf, sub, out);
+}
+
+/*
+ * What a hidden feature takes away on accel=emu: POPCNT, CMPXCHG16B
+ * (cx16), RDTSCP, SYSENTER/SYSEXIT (sep), LAHF/SAHF in 64-bit mode
+ * (lahf-lm) raise #UD; EFER.NXE (nx) and EFER.LME (lm) cannot be set.
+ */
+int emu_has(struct emu_cpu *cpu, unsigned f)
+{
+	return !cpu->host->model || cpumodel_allows(cpu->host->model, f);
+}
+
+void emu_cpuid_raw(uint32_t apic, uint32_t leaf, uint32_t sub,
+		   uint32_t out[4])
+{
 	static const char brand[48] = "hv emu x86-64 interpreter";
-	uint32_t apic_id = (uint32_t)(cpu->apic_id & 0xff);
+	uint32_t apic_id = apic & 0xff;
 
 	memset(out, 0, 16);
 	switch (leaf) {
@@ -42,8 +61,10 @@ void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t sub,
 		out[3] = CPUID1_EDX;
 		break;
 	case 0x40000000:
-		memcpy(&out[1], "hvemuhvemuhv", 12);
-		out[0] = 0x40000000;
+		/* KVM's signature, as on accel=kvm: VMCALL/VMMCALL answer as
+		 * KVM does (hypercall()); 0x40000001 offers no PV feature */
+		memcpy(&out[1], "KVMKVMKVM\0\0\0", 12);
+		out[0] = 0x40000001;
 		break;
 	case 0x80000000:
 		out[0] = 0x80000008;
@@ -88,7 +109,8 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case 0xfe:
 		*v = 0;
 		break;
-	case 0x3b: *v = cpu->tsc_adjust; break;
+	case 0x3b: /* IA32_TSC_ADJUST: CPUID.7.EBX[1], which emu_cpuid lacks */
+		return -1;
 	case 0x174: *v = cpu->sysenter_cs; break;
 	case 0x175: *v = cpu->sysenter_esp; break;
 	case 0x176: *v = cpu->sysenter_eip; break;
@@ -103,7 +125,11 @@ int emu_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case 0xc0000100: *v = cpu->seg[X86_FS].base; break;
 	case 0xc0000101: *v = cpu->seg[X86_GS].base; break;
 	case 0xc0000102: *v = cpu->kgs_base; break;
-	case 0xc0000103: *v = cpu->tsc_aux; break;
+	case 0xc0000103:
+		if (!emu_has(cpu, CPUF_RDTSCP))
+			return -1;
+		*v = cpu->tsc_aux;
+		break;
 	default:
 		if (idx >= 0x200 && idx < 0x270) {
 			*v = 0;
@@ -122,6 +148,11 @@ static int canon(uint64_t a)
 static int wr_efer(struct emu_cpu *cpu, uint64_t v)
 {
 	uint64_t ok = X86_EFER_SCE | X86_EFER_LME | X86_EFER_NXE;
+
+	if (!emu_has(cpu, CPUF_NX))
+		ok &= ~(uint64_t)X86_EFER_NXE;
+	if (!emu_has(cpu, CPUF_LM))
+		ok &= ~(uint64_t)X86_EFER_LME;
 
 	if (v & ~(ok | X86_EFER_LMA))
 		return -1;
@@ -150,7 +181,7 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 			return -1;
 		cpu->feat_ctl = v;
 		break;
-	case 0x3b: cpu->tsc_adjust = v; break;
+	case 0x3b: return -1;
 	case 0x8b: case 0x179: case 0x17a: case 0x1d9: break;
 	case 0x174: cpu->sysenter_cs = v & 0xffff; break;
 	case 0x175: if (!canon(v)) return -1; cpu->sysenter_esp = v; break;
@@ -166,7 +197,12 @@ int emu_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	case 0xc0000100: if (!canon(v)) return -1; cpu->seg[X86_FS].base = v; break;
 	case 0xc0000101: if (!canon(v)) return -1; cpu->seg[X86_GS].base = v; break;
 	case 0xc0000102: if (!canon(v)) return -1; cpu->kgs_base = v; break;
-	case 0xc0000103: cpu->tsc_aux = (uint32_t)v; break;
+	case 0xc0000103:
+		/* TSC_AUX exists with RDTSCP (the interpreter has no RDPID) */
+		if (!emu_has(cpu, CPUF_RDTSCP))
+			return -1;
+		cpu->tsc_aux = (uint32_t)v;
+		break;
 	default:
 		if (idx >= 0x200 && idx < 0x270)
 			break;
@@ -211,7 +247,7 @@ static void set_cr4(struct emu_cpu *cpu, uint64_t v)
 	if ((cpu->efer & X86_EFER_LMA) && !(v & X86_CR4_PAE))
 		GP(0);
 	cpu->cr4 = v;
-	emu_tlb_flush(cpu);
+	emu_db_update(cpu); /* CR4.DE arms or disarms I/O breakpoints */
 }
 
 static void mov_cr(struct emu_cpu *cpu)
@@ -245,21 +281,6 @@ static void mov_cr(struct emu_cpu *cpu)
 	case 8: cpu->cr8 = v & 15; break;
 	default: UD();
 	}
-}
-
-static void mov_dr(struct emu_cpu *cpu)
-{
-	struct emu_insn *in = &cpu->in;
-	unsigned n = in->reg & 7, sz = cpu->long64 ? 8 : 4;
-
-	CPL0();
-	if (n == 4 || n == 5)
-		n += 2;
-	if (in->op == 0x121)
-		reg_set(cpu, in->rm, sz, n == 6 ? (cpu->dr[6] | 0xffff0ff0) :
-				n == 7 ? (cpu->dr[7] | 0x400) : cpu->dr[n]);
-	else
-		cpu->dr[n] = reg_get(cpu, in->rm, sz);
 }
 
 /* ---- descriptor tables ---- */
@@ -296,7 +317,7 @@ static void sgdt_sidt(struct emu_cpu *cpu, const struct x86_dtable *t)
 static void lldt_ltr(struct emu_cpu *cpu, int tr)
 {
 	uint16_t sel = (uint16_t)rm_read(cpu, 2);
-	struct x86_seg *s = &cpu->seg[tr ? X86_TR : X86_LDTR];
+	struct x86_seg *s = &cpu->seg[tr ? X86_TR : X86_LDTR], tmp;
 	uint32_t lo, hi;
 	unsigned type;
 
@@ -314,13 +335,26 @@ static void lldt_ltr(struct emu_cpu *cpu, int tr)
 	if ((sel & 4) || emu_read_desc(cpu, sel, &lo, &hi))
 		emu_raise(cpu, EXC_GP, 1, sel & 0xfffc);
 	type = (hi >> 8) & 0x1f;
-	if (tr ? (type != 0x09 && type != 0x01) : type != 0x02)
+	/* long mode has no 16-bit TSS */
+	if (tr ? (type != 0x09 && (type != 0x01 || (cpu->efer & X86_EFER_LMA))) :
+		 type != 0x02)
 		emu_raise(cpu, EXC_GP, 1, sel & 0xfffc);
 	if (!(hi & 0x8000))
 		emu_raise(cpu, EXC_NP, 1, sel & 0xfffc);
-	emu_desc_to_seg(s, sel, lo, hi);
-	if (cpu->efer & X86_EFER_LMA)
-		s->base |= emu_read_sys(cpu, cpu->gdt.base + (sel & ~7u) + 8, 4) << 32;
+	emu_desc_to_seg(&tmp, sel, lo, hi);
+	if (cpu->efer & X86_EFER_LMA) {
+		/* a 16-byte descriptor: its upper half must fit the GDT,
+		 * have a zero type field, and the base be canonical */
+		uint64_t up;
+
+		if ((sel & ~7u) + 15u > cpu->gdt.limit)
+			emu_raise(cpu, EXC_GP, 1, sel & 0xfffc);
+		up = emu_read_sys(cpu, cpu->gdt.base + (sel & ~7u) + 8, 8);
+		tmp.base |= (up & 0xffffffffull) << 32;
+		if (((up >> 40) & 0x1f) || !canon(tmp.base))
+			emu_raise(cpu, EXC_GP, 1, sel & 0xfffc);
+	}
+	*s = tmp;
 	if (tr) {
 		/* mark busy */
 		emu_write_sys(cpu, cpu->gdt.base + (sel & ~7u) + 5, 1,
@@ -441,6 +475,32 @@ static void rdtsc(struct emu_cpu *cpu, int p)
 		reg_set(cpu, X86_RCX, 4, cpu->tsc_aux);
 }
 
+/*
+ * VMCALL and VMMCALL as KVM answers them (CPUID 0x40000000 says KVM on
+ * both backends): RAX = the result, -KVM_EPERM above CPL 0, 0 for
+ * KVM_HC_VAPIC_POLL_IRQ, -KVM_ENOSYS for every other number (hv offers
+ * no PV features in 0x40000001). Outside 64-bit mode the number and the
+ * result are 32-bit, as in KVM's kvm_emulate_hypercall().
+ */
+#define KVM_HC_VAPIC_POLL_IRQ 1
+#define KVM_ENOSYS 1000
+#define KVM_EPERM 1
+
+static void hypercall(struct emu_cpu *cpu)
+{
+	uint64_t nr = cpu->gpr[X86_RAX], ret;
+
+	if (!cpu->long64)
+		nr = (uint32_t)nr;
+	if ((cpu->pmode && cpu->cpl) || cpu->vm86)
+		ret = (uint64_t)-KVM_EPERM;
+	else if (nr == KVM_HC_VAPIC_POLL_IRQ)
+		ret = 0;
+	else
+		ret = (uint64_t)-KVM_ENOSYS;
+	cpu->gpr[X86_RAX] = cpu->long64 ? ret : (uint32_t)ret;
+}
+
 static void grp7(struct emu_cpu *cpu)
 {
 	struct emu_insn *in = &cpu->in;
@@ -450,8 +510,14 @@ static void grp7(struct emu_cpu *cpu)
 		unsigned sub = (r << 3) | (in->rm & 7);
 
 		switch (sub) {
+		case 0x01: hypercall(cpu); return; /* 0F 01 C1 VMCALL */
+		case 0x19: hypercall(cpu); return; /* 0F 01 D9 VMMCALL */
 		case 0x38: swapgs(cpu); return;   /* 0F 01 F8 */
-		case 0x39: rdtsc(cpu, 1); return; /* 0F 01 F9 RDTSCP */
+		case 0x39: /* 0F 01 F9 RDTSCP */
+			if (!emu_has(cpu, CPUF_RDTSCP))
+				UD();
+			rdtsc(cpu, 1);
+			return;
 		}
 		if (r == 4) { /* SMSW reg */
 			reg_set(cpu, in->rm, in->osize, cpu->cr0);
@@ -502,34 +568,34 @@ static void flat_seg(struct x86_seg *s, uint16_t sel, int code, int dpl,
 	s->unusable = 0;
 }
 
+/*
+ * SYSCALL (SDM Vol. 2B): CS = STAR[47:32] with RPL forced to 0, SS =
+ * STAR[47:32] + 8 as it stands (its RPL bits are not cleared), both with
+ * fixed flat descriptors that are not read from the GDT. A later MOV SS
+ * from the GDT therefore sees whatever the GDT holds, as on hardware.
+ */
 static void syscall(struct emu_cpu *cpu)
 {
-	uint16_t sel = (uint16_t)(cpu->star >> 32) & 0xfffc;
+	uint16_t star = (uint16_t)(cpu->star >> 32);
 	uint64_t f = emu_get_flags(cpu);
 
 	if (!(cpu->efer & X86_EFER_SCE) || !cpu->pmode)
 		UD();
+	flat_seg(&cpu->seg[X86_SS], (uint16_t)(star + 8), 0, 0, 0);
 	if (cpu->efer & X86_EFER_LMA) {
 		cpu->gpr[X86_RCX] = cpu->next_rip;
 		cpu->gpr[X86_R11] = f & ~(uint64_t)FL_RF;
-		flat_seg(&cpu->seg[X86_CS], sel, 1, 0, 1);
-		flat_seg(&cpu->seg[X86_SS], sel + 8, 0, 0, 0);
+		/* LSTAR from 64-bit code, CSTAR from compatibility mode; both
+		 * enter 64-bit code */
+		cpu->next_rip = cpu->long64 ? cpu->lstar : cpu->cstar;
+		flat_seg(&cpu->seg[X86_CS], star & 0xfffc, 1, 0, 1);
 		cpu->cpl = 0;
 		emu_update_mode(cpu);
-		cpu->next_rip = cpu->long64 ? cpu->lstar : cpu->cstar;
-		if (!cpu->long64) {
-			/* compat-mode callers still enter 64-bit code */
-			cpu->seg[X86_CS].l = 1;
-			cpu->seg[X86_CS].db = 0;
-			emu_update_mode(cpu);
-		}
 		emu_set_flags(cpu, f & ~cpu->sfmask & ~(uint64_t)FL_RF, ~0ull);
-		cpu->flags &= ~(uint64_t)FL_RF;
 		return;
 	}
 	cpu->gpr[X86_RCX] = (uint32_t)cpu->next_rip;
-	flat_seg(&cpu->seg[X86_CS], sel, 1, 0, 0);
-	flat_seg(&cpu->seg[X86_SS], sel + 8, 0, 0, 0);
+	flat_seg(&cpu->seg[X86_CS], star & 0xfffc, 1, 0, 0);
 	cpu->cpl = 0;
 	emu_update_mode(cpu);
 	emu_set_flags(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF), ~0ull);
@@ -545,6 +611,9 @@ static void sysret(struct emu_cpu *cpu)
 		UD();
 	CPL0();
 	if (cpu->efer & X86_EFER_LMA) {
+		/* Intel's rule (the vendor emu_cpuid shows): #GP(0) in ring 0
+		 * before anything changes. AMD CPUs complete SYSRET and fault
+		 * on the fetch in ring 3 instead. */
 		if (w && !canon(cpu->gpr[X86_RCX]))
 			GP(0);
 		if (w)
@@ -655,12 +724,18 @@ void emu_exec_sys(struct emu_cpu *cpu)
 	case 0x07: sysret(cpu); break;
 	case 0x08: case 0x09: CPL0(); break; /* INVD, WBINVD */
 	case 0x20: case 0x22: mov_cr(cpu); break;
-	case 0x21: case 0x23: mov_dr(cpu); break;
+	case 0x21: case 0x23: emu_mov_dr(cpu); break;
 	case 0x30: msr_op(cpu, 1); break;
 	case 0x31: rdtsc(cpu, 0); break;
 	case 0x32: msr_op(cpu, 0); break;
-	case 0x34: sysenter(cpu); break;
-	case 0x35: sysexit(cpu); break;
+	case 0x34: case 0x35:
+		if (!emu_has(cpu, CPUF_SEP))
+			UD();
+		if (op == 0x34)
+			sysenter(cpu);
+		else
+			sysexit(cpu);
+		break;
 	case 0xa2: cpuid_op(cpu); break;
 	default:
 		if (emu_exec_sse(cpu))

@@ -86,6 +86,12 @@ bad() {
 { vm; dev rtc uart16550; } | bad implicit-name-taken at
 { vm "cpus = 65
 "; } | bad cpus-65 at
+{ vm "cpu = pentium
+"; } | bad cpu-model-unknown at
+{ vm "cpu = qemu64,+sse9
+"; } | bad cpu-feature-unknown at
+{ vm "cpu = qemu64,popcnt
+"; } | bad cpu-feature-no-sign at
 { vm "load_addr = 0x10000000
 "; } | bad kernel-outside-ram any
 { printf '[vm]\nmemory = 64M\naccel = emu\nkernel = /etc/hostname\nkernel_format = multiboot\n'; } | bad kernel-not-multiboot any
@@ -98,6 +104,19 @@ bad() {
 "; printf '[disk d]\npath = %s\n' "$tmp/d.vhdx"; dev u disk-user disk=d; dev v disk-user disk=d; } | bad disk-attached-twice at
 { vm "plugin_path = $tmp/fixtures
 "; dev u disk-user disk=nope; } | bad disk-missing-section at
+
+# a +feature the interpreter lacks: check cannot know the backend and
+# accepts it; run refuses it with one line naming the [vm] cpu line
+{ vm "cpu = host,+avx512f
+"; exitdev; } > "$tmp/cpu-plus.ini"
+cerr=$(timeout -s KILL 30 "$hv" run "$tmp/cpu-plus.ini" 2>&1 > /dev/null < /dev/null)
+rrc=$?
+if [ "$rrc" != 0 ] && [ "$(wc -l <<< "$cerr")" = 1 ] &&
+	grep -q "$tmp/cpu-plus.ini:5: \[vm\]: cpu = host,+avx512f: accel=emu does not offer 'avx512f'" <<< "$cerr"; then
+	echo "ok run-cpu-feature-not-offered"
+else
+	echo "not ok run-cpu-feature-not-offered - exit $rrc: $(tr '\n' '|' <<< "$cerr" | head -c 300)"
+fi
 
 # check wrote nothing: the first device's log file of port-overlap exists
 # only because run started that console before the second device failed
@@ -130,6 +149,8 @@ good() {
 }
 
 { vm; exitdev; } | good exit42
+{ vm "cpu = qemu64,+popcnt,-nx
+"; exitdev; } | good cpu-model-features
 { vm "machine = none
 "; exitdev; } | good machine-none
 { vm; dev com1 uart16550 console=log; con log logfile "path=$tmp/made.log"; exitdev; } | good logfile-console

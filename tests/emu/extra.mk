@@ -18,7 +18,8 @@ EXTRA_BINS += $(BUILD)/tests/emu-diff
 
 # The decoder fuzzer needs clang: `make fuzz-emu` builds $(BUILD)/tests/emu-fuzz.
 EMU_FUZZ_SRCS = $(filter-out core/emu/accel_emu.c core/emu/pic.c core/emu/pit.c \
-	core/emu/lapic.c core/emu/x2apic.c core/emu/ioapic.c,$(wildcard core/emu/*.c)) core/log.c
+	core/emu/lapic.c core/emu/x2apic.c core/emu/ioapic.c,$(wildcard core/emu/*.c)) core/log.c \
+	core/cpumodel.c
 .PHONY: fuzz-emu
 fuzz-emu: $(BUILD)/tests/emu-fuzz
 $(BUILD)/tests/emu-fuzz: tests/emu/fuzz_decode.c $(EMU_FUZZ_SRCS) $(wildcard core/emu/*.h)
