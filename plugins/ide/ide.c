@@ -297,10 +297,8 @@ static int drive_open(struct hv_ctx *ctx, struct ide_chan *ch, unsigned unit,
 	if (!name || !*name)
 		return 0;
 	d->disk = hv_disk_attach(ctx, key);
-	if (!d->disk) {
-		hv_error(ctx, "%s = %s: cannot attach the disk", key, name);
+	if (!d->disk) /* the core said why, in one line naming the key */
 		return -EINVAL;
-	}
 	hv_disk_info_get(ctx, d->disk, &d->info);
 	snprintf(d->serial, sizeof(d->serial), "%s",
 		 d->info.serial[0] ? d->info.serial : name);
@@ -350,7 +348,8 @@ static int ide_create(struct hv_ctx *ctx)
 		ch->buf = hv_buf_alloc(ctx, IDE_BUF);
 		if (!ch->buf) {
 			hv_error(ctx, "no memory for the channel buffers");
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto out_free;
 		}
 		rc = hv_region_add(ctx, HV_SPACE_PIO, cmd_base[i], 8, &cmd_ops, ch, NULL);
 		if (!rc)
@@ -358,10 +357,18 @@ static int ide_create(struct hv_ctx *ctx)
 		if (rc) {
 			hv_error(ctx, "ports 0x%x/0x%x: %s (another IDE controller?)",
 				 cmd_base[i], ctl_base[i], strerror(-rc));
-			return rc;
+			goto out_free;
 		}
 	}
 	return 0;
+
+out_free: /* destroy runs only after a create that succeeded */
+	for (unsigned i = 0; i < 2; i++) {
+		if (c->ch[i].buf)
+			hv_buf_free(ctx, c->ch[i].buf);
+		c->ch[i].buf = NULL;
+	}
+	return rc;
 }
 
 static void ide_destroy(struct hv_ctx *ctx)

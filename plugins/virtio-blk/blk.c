@@ -402,10 +402,8 @@ static int blk_create(struct hv_ctx *ctx)
 	if (!nq && !hv_vm_info_get(ctx, &vm))
 		nq = vm.cpus;
 	b->nq = nq > 0 ? (unsigned)nq : 1;
-	if (!(b->disk = hv_disk_attach(ctx, "disk"))) {
-		hv_error(ctx, "disk: cannot attach");
-		return -ENODEV;
-	}
+	if (!(b->disk = hv_disk_attach(ctx, "disk")))
+		return -ENODEV; /* the core said why, in one line naming the key */
 	hv_disk_info_get(ctx, b->disk, &b->di);
 	/* [disk] serial= (2.1), else the section's name */
 	snprintf(b->serial, sizeof(b->serial), "%s",

@@ -84,6 +84,21 @@ bad() {
 { vm; dev a no-such-plugin; } | bad unknown-plugin at
 { vm; dev a uart16550 speed=9600; } | bad unknown-key at
 { vm; dev rtc uart16550; } | bad implicit-name-taken at
+# storage controllers (issue 10): each refusal is one line before the guest runs
+"$hv" img create -f vhdx "$tmp/e.vhdx" 16M > /dev/null
+"$hv" img create -f raw "$tmp/f.raw" 16M > /dev/null
+disks() { printf '[disk d]\npath = %s\n[disk e]\npath = %s\n[disk f]\npath = %s\n' "$tmp/d.vhdx" "$tmp/e.vhdx" "$tmp/f.raw"; }
+{ vm; disks; printf '[device ide0]\nplugin = ide\nprimary_master = d\nprimary_master = e\n'; } | bad ide-position-twice at
+{ vm; disks; dev ide0 ide primary_master=d; dev ide1 ide primary_master=e; } | bad ide-two-controllers at
+{ vm; disks; dev ide0 ide primary_master=d primary_slave=d; } | bad ide-disk-twice at
+{ vm; disks; dev ide0 ide tertiary_master=d; } | bad ide-unknown-key at
+{ vm; disks; dev s virtio-scsi target0.lun300=d; } | bad scsi-lun-out-of-range at
+{ vm; disks; dev s virtio-scsi target255=d; } | bad scsi-target-out-of-range at
+{ vm; disks; dev s virtio-scsi target0=d target0.lun0=e; } | bad scsi-lun0-twice at
+{ vm; disks; dev s virtio-scsi target0=d; dev b virtio-blk disk=d; } | bad disk-on-two-controllers at
+{ vm; disks; dev s virtio-scsi target0=nosuch; } | bad scsi-disk-missing at
+{ vm; disks; dev b virtio-blk; } | bad blk-disk-required at
+{ vm; disks; dev b virtio-blk disk=e queue_size=100; } | bad blk-queue-size-not-power-of-two at
 { vm "cpus = 65
 "; } | bad cpus-65 at
 { vm "cpu = pentium
@@ -149,6 +164,12 @@ good() {
 }
 
 { vm; exitdev; } | good exit42
+# the README's controllers example: IDE disk and DVD, virtio-scsi LUNs, virtio-blk
+xorriso -as mkisofs -quiet -o "$tmp/cd.iso" "$guest" 2> /dev/null
+{ vm; disks; printf '[disk cd]\npath = %s\nformat = raw\nmedia = cdrom\n' "$tmp/cd.iso"
+  "$hv" img create -f vhd "$tmp/g.vhd" 16M > /dev/null; printf '[disk g]\npath = %s\n' "$tmp/g.vhd"
+  dev ide0 ide primary_master=d secondary_master=cd; dev s virtio-scsi target0=e target0.lun1=g
+  dev b virtio-blk disk=f; exitdev; } | good storage-controllers
 { vm "cpu = qemu64,+popcnt,-nx
 "; exitdev; } | good cpu-model-features
 { vm "machine = none
