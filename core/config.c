@@ -645,6 +645,10 @@ static const struct hv_config_key disk_common[] = {
 	HV_KEY_FILE("path", HV_KEY_REQUIRED, "the image file or block device"),
 	HV_KEY_STR("format", NULL, "the disk-format plugin; probed when absent"),
 	HV_KEY_FLAG("readonly", "off", "refuse guest writes"),
+	HV_KEY_CHOICE("media", "disk", "disk|cdrom",
+		      "what devices show: a disk, or a CD/DVD drive's medium (read-only)"),
+	HV_KEY_STR("serial", NULL,
+		   "serial number devices report (ATA, SCSI VPD 0x80, virtio-blk): up to 20 printable ASCII characters; default: the section's name"),
 	HV_KEYS_END
 };
 

@@ -8,9 +8,12 @@
  * finishes a request from inside its own submit.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "config.h"
 #include "disk.h"
@@ -227,6 +230,7 @@ int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 		return 0;
 	case HV_DISK_WRITE:
 	case HV_DISK_DISCARD:
+	case HV_DISK_WRITE_ZEROES:
 		if (d->info.flags & HV_DISK_F_READONLY)
 			return -EROFS;
 		break;
@@ -241,11 +245,66 @@ int disk_req_check(const struct hv_disk *d, const struct hv_disk_req *req)
 		return -ERANGE;
 	if (req->op == HV_DISK_DISCARD)
 		return (d->info.flags & HV_DISK_F_DISCARD) ? 0 : -EOPNOTSUPP;
+	if (req->op == HV_DISK_WRITE_ZEROES)
+		return req->len <= HV_DISK_WRITE_ZEROES_MAX ? 0 : -EINVAL;
 	if (req->iovcnt < 0 || (req->iovcnt && !req->iov))
 		return -EINVAL;
 	for (int i = 0; i < req->iovcnt; i++)
 		total += req->iov[i].iov_len;
 	return total < req->len ? -EINVAL : 0;
+}
+
+/*
+ * HV_DISK_WRITE_ZEROES reaches the format as a write from one 1 MiB
+ * buffer of zeroes repeated in every iovec: no format needs an op of its
+ * own for it. The buffer's pages are real (written once, then read-only):
+ * O_DIRECT cannot pin the shared zero page of an untouched mapping.
+ * finish() turns the request back into what the device submitted.
+ */
+#define ZERO_CHUNK (1u << 20)
+static void *zero_buf;
+static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+
+static void zero_init(void)
+{
+	void *p = mmap(NULL, ZERO_CHUNK, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	memset(p, 0, ZERO_CHUNK); /* fault in pages of its own */
+	mprotect(p, ZERO_CHUNK, PROT_READ);
+	zero_buf = p;
+}
+
+/* The iovecs are the request's own (a format may hand them on as they
+ * are): exactly len bytes, freed by zeroes_restore. */
+static int zeroes_to_write(struct hv_disk_req *req)
+{
+	uint64_t n = (req->len + ZERO_CHUNK - 1) / ZERO_CHUNK, left = req->len;
+	struct iovec *iov;
+
+	pthread_once(&zero_once, zero_init);
+	if (!zero_buf || !(iov = calloc(n ? n : 1, sizeof(*iov))))
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n; i++, left -= iov[i - 1].iov_len)
+		iov[i] = (struct iovec){ zero_buf, left < ZERO_CHUNK ? left : ZERO_CHUNK };
+	req->op = HV_DISK_WRITE;
+	req->iov = iov;
+	req->iovcnt = (int)n;
+	return 0;
+}
+
+/* A device never holds a pointer to zero_buf: an iovec at it is ours. */
+static void zeroes_restore(struct hv_disk_req *req)
+{
+	if (req->op != HV_DISK_WRITE || !req->iovcnt || !zero_buf ||
+	    req->iov[0].iov_base != zero_buf)
+		return;
+	free((void *)req->iov);
+	req->op = HV_DISK_WRITE_ZEROES;
+	req->iov = NULL;
+	req->iovcnt = 0;
 }
 
 int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
@@ -254,6 +313,8 @@ int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
 	int r = disk_req_check(d, req);
 
 	if (r)
+		return r;
+	if (req->op == HV_DISK_WRITE_ZEROES && (r = zeroes_to_write(req)))
 		return r;
 	if (!d->inst->created)
 		return -EIO; /* a reopen that failed both ways */
@@ -266,6 +327,7 @@ int disk_submit_as(struct hv_disk *d, struct hv_ctx *submitter,
 	r = d->inst->plugin->ops.disk.submit(&d->inst->ctx, req);
 	d->in_submit--;
 	if (r) {
+		zeroes_restore(req);
 		d->inflight--;
 		inst_io_end(d->inst);
 	}
@@ -284,6 +346,7 @@ static void finish(struct hv_disk *d, struct hv_disk_req *req, int status)
 
 	if (chain_complete(d, req, status))
 		return; /* a child's read: done() under the child's lock */
+	zeroes_restore(req);
 	d->inflight--;
 	req->done(sub, req, status);
 	/* after done(): a drain that sees zero finds the device told */
@@ -317,12 +380,25 @@ void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 }
 
 /* ---- the hv_host members devices call ---- */
+#define DISK_SERIAL_MAX 20 /* ATA's serial field; SCSI and virtio take it */
+static int serial_bad(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > DISK_SERIAL_MAX)
+		return 1;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 1;
+	return 0;
+}
+
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 {
 	struct instance *dev = inst_of(ctx);
 	const char *id = inst_config_str(dev, key);
 	const struct cfg_section *sec;
-	const char *path, *format, *ro;
+	const char *path, *format, *ro, *media, *serial;
 	char who[256];
 	unsigned flags = 0;
 	int b = 0;
@@ -345,6 +421,20 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 	}
 	if (ro && cfg_parse_bool(ro, &b) == 0 && b)
 		flags |= HV_DISK_OPEN_RDONLY;
+	media = cfg_get(sec, "media");
+	if (media && !strcmp(media, "cdrom")) {
+		flags |= HV_DISK_OPEN_RDONLY; /* a CD is read-only, always */
+		b = 1;
+	}
+	serial = cfg_get(sec, "serial");
+	if (!serial)
+		serial = id;
+	else if (serial_bad(serial)) {
+		log_err_at("%s:%d: [%s]: serial = %s: at most %d printable ASCII characters",
+			   dev->vm->cfg->path, cfg_entry(sec, "serial")->line,
+			   sec->name, serial, DISK_SERIAL_MAX);
+		return NULL;
+	}
 	if (dev->vm->dry) /* hv check writes nothing, not even a log replay */
 		flags |= HV_DISK_OPEN_RDONLY;
 	for (struct instance *in = dev->vm->instances; in; in = in->next)
@@ -362,6 +452,10 @@ struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key)
 				      dev->vm, sec, path, p, flags, dev, who);
 	if (d && dev->vm->dry && !b) /* the device sees what a run shows it */
 		d->info.flags &= ~HV_DISK_F_READONLY;
+	if (d && media && !strcmp(media, "cdrom"))
+		d->info.flags |= HV_DISK_F_CDROM;
+	if (d) /* the section name may be longer: devices get 20 at most */
+		snprintf(d->info.serial, DISK_SERIAL_MAX + 1, "%s", serial);
 	if (d && !(d->inst->attach_key = strdup(key))) {
 		disk_close(d);
 		d = NULL;
@@ -380,6 +474,42 @@ void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
 {
 	memset(info, 0, info_size);
 	memcpy(info, &d->info, info_size < sizeof(d->info) ? info_size : sizeof(d->info));
+}
+
+/*
+ * hv_disk_map: the chain's map. A range a layer says is its parent's
+ * (neither DATA nor ZERO) is asked of the parent, and reads as zeroes when
+ * there is none. Parent layers are read-only, so their maps do not change
+ * under us: they are read without their lock (a shared parent's domain is
+ * not taken from inside a device's).
+ */
+int core_disk_map(struct hv_ctx *ctx, struct hv_disk *d, uint64_t offset,
+		  uint64_t len, uint64_t *pnum, uint32_t *status)
+{
+	if (offset >= d->info.size || !len)
+		return -ERANGE;
+	if (len > d->info.size - offset)
+		len = d->info.size - offset;
+	for (struct hv_disk *l = d; l; l = l->backing) {
+		const struct hv_disk_ops *ops = &l->inst->plugin->ops.disk;
+		uint64_t n = len;
+		uint32_t st = HV_DISK_MAP_DATA;
+		int r = 0;
+
+		if (ops->map && l->inst->created)
+			r = ops->map(&l->inst->ctx, offset, len, &n, &st);
+		if (r)
+			return r;
+		if (!n || n > len)
+			return -EIO; /* a format's map broke its contract */
+		len = n;
+		if (st & (HV_DISK_MAP_DATA | HV_DISK_MAP_ZERO) || !l->backing) {
+			*pnum = len;
+			*status = st ? st : HV_DISK_MAP_ZERO;
+			return 0;
+		}
+	}
+	return -EIO; /* not reached */
 }
 
 /* A request from a plugin: its size (stamped by hv_disk_submit()) must

@@ -16,6 +16,8 @@ struct instance;
 struct hv_disk *core_disk_attach(struct hv_ctx *ctx, const char *key);
 void core_disk_info(struct hv_ctx *ctx, struct hv_disk *d,
 		    struct hv_disk_info *info, size_t info_size);
+int core_disk_map(struct hv_ctx *ctx, struct hv_disk *d, uint64_t offset,
+		  uint64_t len, uint64_t *pnum, uint32_t *status);
 int core_disk_submit(struct hv_ctx *ctx, struct hv_disk *d,
 		     struct hv_disk_req *req);
 void core_disk_complete(struct hv_ctx *ctx, struct hv_disk_req *req,

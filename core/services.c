@@ -709,6 +709,8 @@ const struct hv_host core_host = {
 	.vga_window_set = svc_vga_window,
 	.vga_dirty_get = svc_vga_dirty,
 	.disk_backing_submit = chain_backing_submit,
+	/* v2.1 */
+	.disk_map = core_disk_map,
 };
 
 const struct inst_env core_env = {

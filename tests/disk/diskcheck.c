@@ -20,14 +20,16 @@ static void next(struct hv_ctx *ctx, struct hv_disk_req *req, int status);
 
 static void submit(struct hv_ctx *ctx, struct dc *s, int op, uint64_t off)
 {
+	int data = op == HV_DISK_READ || op == HV_DISK_WRITE;
+
 	memset(&s->req, 0, sizeof(s->req));
 	s->iov.iov_base = s->buf;
 	s->iov.iov_len = 4096;
 	s->req.op = (uint32_t)op;
 	s->req.offset = off;
 	s->req.len = op == HV_DISK_FLUSH ? 0 : 4096;
-	s->req.iov = &s->iov;
-	s->req.iovcnt = op == HV_DISK_FLUSH ? 0 : 1;
+	s->req.iov = data ? &s->iov : NULL;
+	s->req.iovcnt = data;
 	s->req.done = next;
 	s->req.opaque = s;
 	int r = hv_disk_submit(ctx, s->d, &s->req);
@@ -56,6 +58,23 @@ static void next(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 	case 1:
 		submit(ctx, s, HV_DISK_FLUSH, 0);
 		break;
+	case 2: /* v2.1: write zeroes over sector 16, read it back */
+		memset(s->buf, 0x5a, 4096);
+		submit(ctx, s, HV_DISK_WRITE_ZEROES, 8192);
+		break;
+	case 3:
+		submit(ctx, s, HV_DISK_READ, 8192);
+		break;
+	case 4:
+		for (int i = 0; i < 4096; i++)
+			if (b[i]) {
+				hv_error(ctx, "write zeroes: byte %d reads %#x", i, b[i]);
+				hv_vm_request(ctx, HV_VM_POWEROFF, 3);
+				return;
+			}
+		hv_info(ctx, "zeroes read back");
+		submit(ctx, s, HV_DISK_FLUSH, 0);
+		break;
 	default:
 		hv_info(ctx, "wrote and flushed");
 		hv_vm_request(ctx, HV_VM_POWEROFF, 0);
@@ -71,8 +90,23 @@ static int dc_create(struct hv_ctx *ctx)
 	if (!s->d)
 		return -22;
 	hv_disk_info_get(ctx, s->d, &info);
-	hv_info(ctx, "disk: %llu bytes, %u-byte sectors",
-		(unsigned long long)info.size, info.logical_sector);
+	hv_info(ctx, "disk: %llu bytes, %u-byte sectors, serial '%s'%s%s",
+		(unsigned long long)info.size, info.logical_sector, info.serial,
+		info.flags & HV_DISK_F_CDROM ? ", cdrom" : "",
+		info.flags & HV_DISK_F_READONLY ? ", read-only" : "");
+	/* v2.1: the chain's allocation map, extent by extent */
+	for (uint64_t off = 0, n; off < info.size; off += n) {
+		uint32_t st;
+		int r = hv_disk_map(ctx, s->d, off, info.size - off, &n, &st);
+
+		if (r) {
+			hv_error(ctx, "map at %llu: %d", (unsigned long long)off, r);
+			return r;
+		}
+		hv_info(ctx, "map %llu+%llu %s%s", (unsigned long long)off,
+			(unsigned long long)n, st & HV_DISK_MAP_DATA ? "data" : "",
+			st & HV_DISK_MAP_ZERO ? "zero" : "");
+	}
 	s->buf = hv_buf_alloc(ctx, 4096);
 	submit(ctx, s, HV_DISK_READ, 0);
 	return 0;

@@ -26,7 +26,9 @@ fi
 mkdir "$tmp/plugins"
 cp "$tmp/src/postcode.so" "$tmp/plugins/"
 out=$(HV_PLUGIN_PATH=$tmp/plugins "$prefix/bin/hv" plugins 2>&1)
-if grep -q '^postcode  *device  *1.0  *2.0 ' <<< "$out" && grep -q '^uart16550 ' <<< "$out"; then
+# the SDK version the example was built against: the installed headers'
+sdk=$(awk '/define HV_ABI_MAJOR/ { M = $3 } /define HV_ABI_MINOR/ { m = $3 } END { print M "." m }' "$prefix/include/hv/plugin.h")
+if grep -q "^postcode  *device  *1.0  *$sdk " <<< "$out" && grep -q '^uart16550 ' <<< "$out"; then
 	echo "ok sdk-example-loads"
 else
 	echo "not ok sdk-example-loads - $out"

@@ -112,7 +112,17 @@ struct hv_chr_cbs {
 };
 
 /* ---- disks: a device's view of a disk image ---- */
-enum hv_disk_op { HV_DISK_READ = 1, HV_DISK_WRITE, HV_DISK_FLUSH, HV_DISK_DISCARD };
+/* HV_DISK_WRITE_ZEROES (v2.1): make [offset, offset+len) read as zeroes;
+ * iov unused (NULL, 0). The core turns it into a write of zeroes for every
+ * format, at most HV_DISK_WRITE_ZEROES_MAX bytes per request. */
+enum hv_disk_op {
+	HV_DISK_READ = 1,
+	HV_DISK_WRITE,
+	HV_DISK_FLUSH,
+	HV_DISK_DISCARD,
+	HV_DISK_WRITE_ZEROES,
+};
+#define HV_DISK_WRITE_ZEROES_MAX (256ull << 20)
 
 struct hv_disk_info {
 	uint64_t size;            /* virtual size in bytes */
@@ -120,9 +130,15 @@ struct hv_disk_info {
 	uint32_t physical_sector; /* >= logical_sector */
 	uint32_t flags;           /* HV_DISK_F_* */
 	uint32_t reserved;
+	/* ---- v2.1 (devices; a format's info op leaves it zero) ---- */
+	char serial[24];          /* [disk] serial=, default the section name:
+				     NUL-terminated, at most 20 characters */
 };
 #define HV_DISK_F_READONLY 0x1u
 #define HV_DISK_F_DISCARD 0x2u
+/* v2.1: [disk] media = cdrom: a CD/DVD (read-only; devices show it as an
+ * ATAPI or MMC drive with 2048-byte blocks). Set by the core. */
+#define HV_DISK_F_CDROM 0x4u
 
 /*
  * One disk request. The caller owns the memory until done() runs. The iov
@@ -295,7 +311,10 @@ struct hv_host {
 			 size_t bitmap_bytes);
 	/* core-owned disk chains (hv/disk.h has the wrapper) */
 	int (*disk_backing_submit)(struct hv_ctx *ctx, struct hv_disk_req *req);
-	/* ---- v2.1 and later: new members here, each minor's block marked;
+	/* ---- v2.1 ---- */
+	int (*disk_map)(struct hv_ctx *ctx, struct hv_disk *d, uint64_t offset,
+			uint64_t len, uint64_t *pnum, uint32_t *status);
+	/* ---- v2.2 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
 
@@ -519,6 +538,23 @@ HV_MUST_CHECK static inline int hv_disk_submit(struct hv_ctx *ctx, struct hv_dis
 {
 	req->size = sizeof(*req);
 	return ctx->host->disk_submit(ctx, d, req);
+}
+/*
+ * v2.1: what the guest reads at [offset, offset+len) of the whole chain:
+ * *status is HV_DISK_MAP_DATA (some layer holds data), HV_DISK_MAP_ZERO
+ * (reads as zeroes) or both, for the *pnum bytes from offset (1 <= *pnum
+ * <= len) that share it. A format without a map op reports data. Main
+ * thread or a vCPU thread, domain lock held, like hv_disk_submit; it reads
+ * only in-memory metadata. 0, -ERANGE past the end, -ENOSYS from an older
+ * core (then treat the range as data).
+ */
+HV_MUST_CHECK static inline int hv_disk_map(struct hv_ctx *ctx, struct hv_disk *d,
+				      uint64_t offset, uint64_t len,
+				      uint64_t *pnum, uint32_t *status)
+{
+	if (!HV_HOST_HAS(ctx, disk_map))
+		return -ENOSYS;
+	return ctx->host->disk_map(ctx, d, offset, len, pnum, status);
 }
 /* Disk formats: finish a request handed to their submit op. May be called
  * from inside submit (a read of unallocated blocks needs no I/O): the core
