@@ -42,18 +42,19 @@ dev_of() {
 	return 1
 }
 
-# wait until every disk is there (SCSI scanning is asynchronous), 60 s
+# wait until every disk is there (SCSI scanning is asynchronous), 30 s;
+# once a second: under the interpreter every fork counts
 i=0
-while [ $i -lt 600 ]; do
+while [ $i -lt 30 ]; do
 	missing=0
 	while read -r name kind addr bytes serial task; do
-		dev_of "$kind" "$addr" >/dev/null || missing=1
+		dev_of "$kind" "$addr" >/dev/null || { missing=1 && break; }
 	done </etc/storage.disks
 	[ $missing = 0 ] && break
-	sleep 0.1
+	sleep 1
 	i=$((i + 1))
 done
-echo "# disks after $((i / 10)) s: $(ls /sys/block | tr '\n' ' ')"
+echo "# disks after $i s: $(ls /sys/block | tr '\n' ' ')"
 
 sha() { sha256sum | cut -d' ' -f1; }
 # rd DEV OFFSET LEN: LEN bytes at OFFSET, read with O_DIRECT
@@ -220,5 +221,5 @@ while read -r name kind addr bytes serial task <&4; do
 		if [ "${HDPARM:-0}" = 1 ]; then hdparm_check "$name" "$d" "$serial"; else nok "$name-hdparm" "hdparm not in the initramfs"; fi
 	fi
 done 4</etc/storage.disks
-dmesg | grep -i -E 'I/O error|blk_update|critical|timeout|reset' | head -n 5 | sed 's/^/# kmsg: /'
+dmesg | grep -i -E 'I/O error|blk_update|critical|timed out| reset' | head -n 5 | sed 's/^/# kmsg: /'
 echo "HVT-DONE ok=$n_ok notok=$n_fail"

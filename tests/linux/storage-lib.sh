@@ -12,7 +12,9 @@
 # (QEMU's same controllers on the same images, one word a line).
 # Needs $STOR_HV (the hv binary; HV_PLUGIN_PATH set) and qemu-img, xorriso.
 #
-# stor_vm_ini DIR ACCEL MEMORY KERNEL: prints a vm.ini for hv run in DIR.
+# A device whose plugin `hv plugins` does not list is left out of
+# vm.ini.in (the other devices still boot); DIR/missing then names the
+# plugin and its disks, and the tests report each as not ok.
 
 STOR_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STOR_ROOT=$(cd "$STOR_HERE/../.." && pwd)
@@ -100,7 +102,8 @@ stor_prepare() {
 		_stor_ini_disk "$name" "$file" "$ifmt" "$kind" "$serial" >>"$d/devices.ini"
 		_stor_qemu_disk "$name" "$file" "$ifmt" "$kind" "$addr" "$serial" "$d" >>"$d/qemu.args"
 	done
-	_stor_ini_devices >>"$d/devices.ini"
+	_stor_ini_devices "$d" >>"$d/devices.ini"
+	stor_vm_ini "$d" @ACCEL@ @MEMORY@ @KERNEL@ >"$d/vm.ini.in"
 	# the guest's tools, with their libraries (mkinitramfs.sh --file runs ldd)
 	# (mkfs.ext4 and fsck.ext4 are symlinks: the binaries go in under their names)
 	for m in mkfs.ext4 fsck.ext4; do extra+=(--file "$(readlink -f "$(command -v $m)"):/usr/sbin/$m"); done
@@ -134,25 +137,39 @@ _stor_ini_disk() { # NAME FILE FMT KIND SERIAL
 	echo
 }
 
-_stor_ini_devices() {
-	local line name kind addr rest t l
-	local ide=() scsi=() vblk=''
+stor_plugin_of() { # KIND: the hv plugin that serves it
+	case $1 in
+	ata | atapi) echo ide ;;
+	scsi | scsi-cd) echo virtio-scsi ;;
+	vblk) echo virtio-blk ;;
+	esac
+}
+
+_stor_ini_devices() { # DIR
+	local line name kind addr rest t l p have
+	local -A keys=() disks=()
+	have=$("$STOR_HV" plugins 2>/dev/null | awk '$2 == "device" { print $1 }')
+	: >"$1/missing"
 	for line in "${STOR_DISKS[@]}"; do
 		read -r name kind addr rest <<<"$line"
+		p=$(stor_plugin_of "$kind")
+		disks[$p]+=" $name"
 		case $kind in
 		ata | atapi)
-			case $addr in 1) ide+=("primary_master = $name") ;; 2) ide+=("secondary_master = $name") ;; esac ;;
+			case $addr in 1) keys[$p]+="primary_master = $name"$'\n' ;; 2) keys[$p]+="secondary_master = $name"$'\n' ;; esac ;;
 		scsi | scsi-cd)
 			t=${addr%:*} l=${addr#*:}
-			if ((l == 0)); then scsi+=("target$t = $name"); else scsi+=("target$t.lun$l = $name"); fi ;;
-		vblk) vblk=$name ;;
+			if ((l == 0)); then keys[$p]+="target$t = $name"$'\n'; else keys[$p]+="target$t.lun$l = $name"$'\n'; fi ;;
+		vblk) keys[$p]+="disk = $name"$'\n' ;;
 		esac
 	done
-	printf '[device ide0]\nplugin = ide\n'
-	printf '%s\n' "${ide[@]}"
-	printf '\n[device scsi0]\nplugin = virtio-scsi\n'
-	printf '%s\n' "${scsi[@]}"
-	printf '\n[device vblk0]\nplugin = virtio-blk\ndisk = %s\n' "$vblk"
+	for p in ide virtio-scsi virtio-blk; do
+		if ! grep -qx -- "$p" <<<"$have"; then
+			echo "$p${disks[$p]}" >>"$1/missing"
+			continue
+		fi
+		printf '[device %s0]\nplugin = %s\n%s\n' "${p//-/}" "$p" "${keys[$p]}"
+	done
 }
 
 # QEMU's peer of each disk; QEMU cannot open a differencing VHDX, so its

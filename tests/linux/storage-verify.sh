@@ -39,6 +39,11 @@ mkref() { # NAME BYTES BASE -> ref/NAME.raw
 }
 
 while read -r name file fmt bytes task base <&4; do
+	p=$(awk -v n="$name" '{ for (i = 2; i <= NF; i++) if ($i == n) print $1 }' missing 2>/dev/null)
+	if [ -n "$p" ]; then
+		nok "$name-host" "not attached: no $p plugin"
+		continue
+	fi
 	case $fmt in
 	iso)
 		if [ "$(sha <"$file")" = "$ISO_SHA" ]; then
