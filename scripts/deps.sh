@@ -15,7 +15,7 @@ packages=(
 	bochs bochsbios
 	# tests' tools
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
-	libvhdi-utils
+	libvhdi-utils xorriso
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
 )

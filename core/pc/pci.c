@@ -370,11 +370,20 @@ static void header_init(struct hv_pci_dev *d)
 		c[6] |= STATUS_CAPS;
 }
 
+/* Where the device's own configuration space starts: a function with
+ * neither MSI nor MSI-X has no capability of the core's at 0x40-0x5f, and
+ * chipset functions keep registers there (the PIIX IDE's timings at 0x40). */
+static unsigned dev_cfg_start(const struct hv_pci_dev *d)
+{
+	return d->info.msi_vectors || d->info.msix_vectors ? HV_PCI_CFG_DEVICE
+							   : HV_PCI_CFG_LEGACY;
+}
+
 static uint32_t dev_read(struct hv_pci_dev *d, unsigned reg, unsigned size)
 {
 	uint32_t v = 0;
 
-	if (reg >= HV_PCI_CFG_DEVICE) {
+	if (reg >= dev_cfg_start(d)) {
 		if (d->in && d->info.cfg_read)
 			return d->info.cfg_read(&d->in->ctx, d->info.opaque, reg, size);
 		return 0;
@@ -391,7 +400,7 @@ static void dev_write(struct hv_pci_dev *d, unsigned reg, unsigned size,
 {
 	uint16_t msix_was = rd16(d->cfg + MSIX_CTRL);
 
-	if (reg >= HV_PCI_CFG_DEVICE) {
+	if (reg >= dev_cfg_start(d)) {
 		if (d->in && d->info.cfg_write)
 			d->info.cfg_write(&d->in->ctx, d->info.opaque, reg, size, val);
 		return;

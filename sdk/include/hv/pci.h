@@ -38,6 +38,10 @@ struct hv_pci_dev;
 /* Device-specific configuration space starts here; below it the core keeps
  * the header and its MSI (0x40) and MSI-X (0x50) capabilities. */
 #define HV_PCI_CFG_DEVICE 0x60u
+/* A function with neither MSI nor MSI-X (msi_vectors and msix_vectors 0)
+ * gets cfg_read/cfg_write from here instead: chipset functions keep
+ * registers below 0x60 (the PIIX IDE's IDETIM at 0x40). */
+#define HV_PCI_CFG_LEGACY 0x40u
 
 #define HV_PCI_CMD_IO 0x1u
 #define HV_PCI_CMD_MEMORY 0x2u
@@ -67,7 +71,8 @@ struct hv_pci_info {
 	 * (hv_pci_register() passes the entry size, so struct hv_pci_bar may
 	 * grow), so they may live on the caller's stack. */
 	const struct hv_pci_bar *bar;
-	/* Configuration space from HV_PCI_CFG_DEVICE to 0xfff (0x100 and up
+	/* Configuration space from HV_PCI_CFG_DEVICE (HV_PCI_CFG_LEGACY
+	 * without MSI and MSI-X) to 0xfff (0x100 and up
 	 * only through ECAM). NULL: reads 0, writes are dropped. offset is
 	 * aligned to size (1, 2 or 4). */
 	uint32_t (*cfg_read)(struct hv_ctx *ctx, void *opaque, unsigned offset,
