@@ -32,6 +32,12 @@ CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c core/*/*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/core/main.o
 
+# libhv-virtio.a: the SDK's virtio transport (sdk/virtio), plugin-side
+# code linked into each virtio device's .so (NAME_LIBS += $(VIRTIO_LIB))
+VIRTIO_SRCS := $(wildcard sdk/virtio/*.c)
+VIRTIO_OBJS := $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
+VIRTIO_LIB := $(BUILD)/libhv-virtio.a
+
 PLUGINS :=
 include $(sort $(wildcard plugins/*/plugin.mk))
 PLUGIN_SOS := $(PLUGINS:%=$(BUILD)/plugins/%.so)
@@ -50,7 +56,7 @@ EXTRA_BINS :=
 include $(wildcard tests/*/extra.mk bench/extra.mk)
 
 .PHONY: all deps test test-san test-build deps-check run install clean help guests
-all: $(BUILD)/hv $(PLUGIN_SOS) $(BUILD)/hv-sdk.pc
+all: $(BUILD)/hv $(PLUGIN_SOS) $(VIRTIO_LIB) $(BUILD)/hv-sdk.pc
 
 help:
 	@echo "make            build build/hv and build/plugins/*.so"
@@ -76,9 +82,10 @@ $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CORE_INC) -c -o $@ $<
 
-# One plugin: $(1) is its name; NAME_SRCS and NAME_LIBS come from plugin.mk.
+# One plugin: $(1) is its name; NAME_SRCS and NAME_LIBS come from plugin.mk
+# (static libraries among NAME_LIBS are dependencies too).
 define plugin_rule
-$(BUILD)/plugins/$(1).so: $$($(1)_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/plugins/$(1).so: $$($(1)_SRCS:%.c=$(BUILD)/%.o) $$(filter %.a,$$($(1)_LIBS))
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$($(1)_LIBS) $$(if $$(SAN),,)
 endef
@@ -87,6 +94,14 @@ $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 $(BUILD)/plugins/%.o: plugins/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SDK_INC) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/sdk/%.o: sdk/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SDK_INC) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(VIRTIO_LIB): $(VIRTIO_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fixtures/%.so: tests/fixtures/%.c
 	@mkdir -p $(@D)
@@ -137,6 +152,7 @@ install: all
 	install -m 755 $(BUILD)/hv $(DESTDIR)$(PREFIX)/bin/hv
 	install -m 755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/hv/plugins/
 	install -m 644 sdk/include/hv/*.h $(DESTDIR)$(PREFIX)/include/hv/
+	install -m 644 $(VIRTIO_LIB) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' sdk/hv-sdk.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hv-sdk.pc
 	install -m 644 sdk/README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/hv/
 
