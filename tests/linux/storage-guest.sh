@@ -12,7 +12,8 @@
 #       bytes in its first 4 MiB), ext4 (mkfs, mount, write, fsck),
 #       iso (mount, hash /hello.bin and the whole medium)
 # and /etc/storage.conf (shell variables: PAT_SHA, HELLO_SHA, ISO_SHA,
-# SG=1 when sg3-utils are in, HDPARM=1 when hdparm is). Each check prints
+# SG=1 when sg3-utils are in, HDPARM=1 when hdparm is, DRIVERS: the
+# controllers' modules in /lib/drivers, DISK_SECS: each disk's deadline). Each check prints
 # "HVT ok storage-NAME-CHECK" or "HVT not ok storage-NAME-CHECK - why" on
 # the console; the last line is "HVT-DONE ok=N notok=M".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -42,6 +43,13 @@ dev_of() {
 	return 1
 }
 
+# The controllers' drivers load here, each in the background: a device
+# that hangs its driver's probe (a lost interrupt, a request never
+# completed) must not hide the other controllers' results.
+for m in $DRIVERS; do
+	(insmod "/lib/drivers/$m.ko" 2>&1 | sed "s/^/# insmod $m: /"; : >"/tmp/insmod-$m.done") &
+done
+
 # wait until every disk is there (SCSI scanning is asynchronous), 30 s;
 # once a second: under the interpreter every fork counts
 i=0
@@ -55,6 +63,10 @@ while [ $i -lt 30 ]; do
 	i=$((i + 1))
 done
 echo "# disks after $i s: $(ls /sys/block | tr '\n' ' ')"
+for m in $DRIVERS; do
+	[ -e "/tmp/insmod-$m.done" ] ||
+		nok "driver-$m" "insmod $m.ko has not returned after $i s (its probe waits on the device)"
+done
 
 sha() { sha256sum | cut -d' ' -f1; }
 # rd DEV OFFSET LEN: LEN bytes at OFFSET, read with O_DIRECT
@@ -192,13 +204,9 @@ hdparm_check() { # NAME DEV SERIAL
 	fi
 }
 
-sg_done=0
-# (the disk list on fd 4: no tool in the loop can eat it from stdin)
-while read -r name kind addr bytes serial task <&4; do
-	if ! d=$(dev_of "$kind" "$addr"); then
-		nok "$name-found" "no $kind device at $addr (disks: $(ls /sys/block | tr '\n' ' '))"
-		continue
-	fi
+# check_disk NAME KIND ADDR BYTES SERIAL TASK DEV FIRST-SCSI
+check_disk() {
+	name=$1 kind=$2 addr=$3 bytes=$4 serial=$5 task=$6 d=$7
 	ok "$name-found" "$kind $addr is /dev/$d"
 	got=$(($(cat "/sys/block/$d/size") * 512))
 	if [ "$got" = "$bytes" ]; then
@@ -213,13 +221,41 @@ while read -r name kind addr bytes serial task <&4; do
 	ext4) ext4 "$name" "$d" ;;
 	iso) iso "$name" "$d" ;;
 	esac
-	if [ $kind = scsi ] && [ $sg_done = 0 ]; then
-		sg_done=1
+	if [ "$8" = 1 ]; then
 		if [ "${SG:-0}" = 1 ]; then sg_checks "$name" "$d" "$bytes" "$serial"; else nok "$name-sg" "sg3-utils not in the initramfs"; fi
 	fi
 	if [ $kind = ata ]; then
 		if [ "${HDPARM:-0}" = 1 ]; then hdparm_check "$name" "$d" "$serial"; else nok "$name-hdparm" "hdparm not in the initramfs"; fi
 	fi
+}
+
+# Each disk's checks run in the background with a deadline (DISK_SECS):
+# I/O that never completes leaves a process no signal can end, so the
+# script reports the hang and goes on to the next disk.
+sg_done=0
+# (the disk list on fd 4: no tool in the loop can eat it from stdin)
+while read -r name kind addr bytes serial task <&4; do
+	if ! d=$(dev_of "$kind" "$addr"); then
+		nok "$name-found" "no $kind device at $addr (disks: $(ls /sys/block | tr '\n' ' '))"
+		continue
+	fi
+	first=0
+	[ $kind != scsi ] || [ $sg_done = 1 ] || { first=1 && sg_done=1; }
+	check_disk "$name" "$kind" "$addr" "$bytes" "$serial" "$task" "$d" $first >"/tmp/res-$name" 2>&1 &
+	pid=$!
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt "${DISK_SECS:-300}" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	grep -a -v '^HVT-' "/tmp/res-$name"
+	if kill -0 $pid 2>/dev/null; then
+		nok "$name-hang" "its checks still run after $i s: $(tail -n 1 "/tmp/res-$name")"
+		ps | grep -v -e ' \[' -e 'ps$' -e grep -e sed -e tail | tail -n 3 | sed 's/^/# ps: /'
+		grep -i -e virtio -e ata -e 'ERR' /proc/interrupts | tr -s ' ' | sed 's/^/# interrupts: /'
+	fi
 done 4</etc/storage.disks
-dmesg | grep -i -E 'I/O error|blk_update|critical|timed out| reset' | head -n 5 | sed 's/^/# kmsg: /'
+dmesg | grep -i -E 'I/O error|blk_update|critical|timed out| reset|hung' | head -n 8 | sed 's/^/# kmsg: /'
+n_ok=$(cat /tmp/res-* 2>/dev/null | grep -c '^HVT ok')
+n_fail=$((n_fail + $(cat /tmp/res-* 2>/dev/null | grep -c '^HVT not ok')))
 echo "HVT-DONE ok=$n_ok notok=$n_fail"

@@ -26,7 +26,7 @@ cp "$kernel" "$payload/vmlinuz"
 cp "$here/storage-run.sh" "$here/storage-verify.sh" "$payload/"
 for b in qemu-img debugfs; do cp "$(command -v $b)" "$payload/bin/"; done
 cp "$(readlink -f "$(command -v fsck.ext4)")" "$payload/bin/fsck.ext4"
-if ! err=$(stor_prepare "$payload/st" "$(nested_kver "$kernel")" 2>&1); then
+if ! err=$(STOR_DISK_SECS=90 stor_prepare "$payload/st" "$(nested_kver "$kernel")" 2>&1); then
 	echo "not ok storage-kvm-prepare - $(tail -n 3 <<<"$err" | tr '\n' ' ')"
 	exit 1
 fi
@@ -37,5 +37,5 @@ sh /hv/storage-run.sh /hv/st /hv/hv kvm 256M /hv/vmlinuz "${1:-400}"
 sh /hv/storage-verify.sh /hv/st /hv/hv
 INSIDE
 nested_run --payload "$payload" --timeout "${HV_STORAGE_KVM_TIMEOUT:-840}" \
-	--name storage -- 400 | sed 's/^\(\(not \)\{0,1\}ok \)storage-/\1storage-kvm-/'
+	--name storage -- 300 | sed 's/^\(\(not \)\{0,1\}ok \)storage-/\1storage-kvm-/'
 exit "${PIPESTATUS[0]}"

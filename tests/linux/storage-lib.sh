@@ -30,8 +30,11 @@ STOR_DISKS=(
 	"cd2 scsi-cd 2:0 iso - - iso"
 	"vb vblk - vhdx 32M HV-VB pattern"
 )
-STOR_MODULES=(ata_piix sd_mod sr_mod virtio_pci virtio_scsi virtio_blk isofs ext4
+# Loaded by /init; the controllers' drivers (STOR_DRIVERS) are loaded by
+# the guest script, in the background (their dependencies are in here).
+STOR_MODULES=(libata scsi_mod sd_mod sr_mod virtio_pci virtio_ring isofs ext4
 	crc32c_generic crc64_rocksoft_generic)
+STOR_DRIVERS=(ata_piix virtio_scsi virtio_blk)
 
 stor_die() {
 	echo "storage: $*" >&2
@@ -119,6 +122,13 @@ stor_prepare() {
 	for m in "${STOR_MODULES[@]}"; do
 		grep -qE "(^|/)${m//_/[-_]}\.ko" "/lib/modules/$kver/modules.dep" && extra+=(--module "$m")
 	done
+	for m in "${STOR_DRIVERS[@]}"; do
+		m=$(grep -oE "^[^:]*/$m\.ko:" "/lib/modules/$kver/modules.dep") ||
+			stor_die "no $m in /lib/modules/$kver" || return 1
+		extra+=(--file "/lib/modules/$kver/${m%:}:/lib/drivers/$(basename "${m%:}")")
+	done
+	echo "DRIVERS='${STOR_DRIVERS[*]}'" >>"$d/storage.conf"
+	echo "DISK_SECS=${STOR_DISK_SECS:-300}" >>"$d/storage.conf"
 	"$STOR_ROOT/scripts/mkinitramfs.sh" "$d/initramfs.cpio.gz" --kver "$kver" "${extra[@]}" \
 		--file "$d/storage.disks:/etc/storage.disks" --file "$d/storage.conf:/etc/storage.conf" \
 		--file "$d/pat.bin:/pat.bin" --run "$run"

@@ -38,7 +38,7 @@ diag() {
 	tr -d '\r' <console.out | tail -n 12 | sed 's/^/#   /'
 }
 if [ -z "$init" ]; then
-	echo "not ok storage-boot - the guest's /init never ran (hv exit $rc after $took s)"
+	echo "not ok storage-boot - no HV-LINUX-INIT on the console: the guest hung before its /init finished (hv exit $rc after $took s)"
 	diag
 elif [ $timed_out = 1 ]; then
 	echo "not ok storage-boot - hv killed after $limit s"
