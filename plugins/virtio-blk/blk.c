@@ -9,7 +9,10 @@
  * (main thread) writes the status byte and pushes. When every slot of a
  * queue is busy the queue is marked starved and done() pops again, so a
  * notify is never lost. Discard and write-zeroes run their segments one
- * disk request after the other in the same slot.
+ * disk request after the other in the same slot; write-zeroes is the
+ * core's HV_DISK_WRITE_ZEROES (it writes zeroes itself for formats
+ * without their own), so VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP is accepted
+ * and zeroes are always written (write_zeroes_may_unmap = 0).
  *
  * Errors: a range past the end of the disk, misaligned to its logical
  * sector, or a write to a read-only disk gets VIRTIO_BLK_S_IOERR without
@@ -46,14 +49,14 @@
 #define S_IOERR 1
 #define S_UNSUPP 2
 #define WZ_FLAG_UNMAP 1u
+#define SUBMITTED (-1) /* req_start: done() will finish it */
 
 #define SEG_MAX 126u          /* data descriptors per request */
 #define SIZE_MAX_SEG (1u << 20)
+#define REQ_MAX ((uint64_t)SEG_MAX * SIZE_MAX_SEG) /* what the limits allow */
 #define ELEM_IOV (SEG_MAX + 8) /* + header, status, region splits */
 #define DZ_SEGS 16u            /* discard / write-zeroes segments */
 #define DZ_MAX_SECTORS (1u << 22)
-#define ZERO_BUF (64u << 10)   /* one shared zero buffer ... */
-#define ZERO_IOV 16u           /* ... repeated: 1 MiB per zero write */
 #define STATE_VERSION 1
 
 /* struct virtio_blk_config (spec 5.2.4), up to write_zeroes_may_unmap */
@@ -106,13 +109,11 @@ struct vblk {
 	struct hv_disk *disk;
 	struct hv_disk_info di;
 	struct blk_config cfg;
-	char serial[21];
+	char serial[24]; /* GET_ID: up to 20 bytes, NUL-padded */
 	unsigned nq, qsize;
 	int paused;
 	struct blkq *q;
 	struct req *reqs;
-	void *zero;
-	struct iovec zero_iov[ZERO_IOV];
 };
 
 static void queue_run(struct vblk *b, struct hv_virtq *vq);
@@ -163,13 +164,10 @@ static int submit(struct req *r, uint32_t op, uint64_t off, uint64_t len,
  * -errno failed. */
 static int dz_next(struct req *r)
 {
-	struct vblk *b = r->b;
-
 	while (r->cur < r->nseg) {
 		struct blk_seg *s = &r->seg[r->cur];
 		uint64_t total = (uint64_t)s->num * 512, left = total - r->done_bytes;
 		uint64_t off = s->sector * 512 + r->done_bytes, n;
-		int cnt;
 
 		if (!left) {
 			r->cur++, r->done_bytes = 0;
@@ -179,13 +177,10 @@ static int dz_next(struct req *r)
 			r->done_bytes = total;
 			return submit(r, HV_DISK_DISCARD, off, left, NULL, 0);
 		}
-		n = left < ZERO_IOV * ZERO_BUF ? left : ZERO_IOV * ZERO_BUF;
-		cnt = (int)((n + ZERO_BUF - 1) / ZERO_BUF);
-		r->data[0] = (struct iovec){ 0 };
-		memcpy(r->data, b->zero_iov, cnt * sizeof(struct iovec));
-		r->data[cnt - 1].iov_len = n - (uint64_t)(cnt - 1) * ZERO_BUF;
+		/* the core writes the zeroes for formats without their own */
+		n = left < HV_DISK_WRITE_ZEROES_MAX ? left : HV_DISK_WRITE_ZEROES_MAX;
 		r->done_bytes += n;
-		return submit(r, HV_DISK_WRITE, off, n, r->data, cnt);
+		return submit(r, HV_DISK_WRITE_ZEROES, off, n, NULL, 0);
 	}
 	return 1;
 }
@@ -193,19 +188,14 @@ static int dz_next(struct req *r)
 static void disk_done(struct hv_ctx *ctx, struct hv_disk_req *dr, int status)
 {
 	struct req *r = dr->opaque;
-	int rc;
+	struct hv_virtq *vq = r->vq;
+	int rc = 1;
 
-	if (status) {
-		req_finish(r, S_IOERR);
-		return;
-	}
-	if (r->type == T_DISCARD || r->type == T_WRITE_ZEROES) {
-		if (!(rc = dz_next(r)))
-			return;
-		req_finish(r, rc > 0 ? S_OK : S_IOERR);
-		return;
-	}
-	req_finish(r, S_OK);
+	if (!status && (r->type == T_DISCARD || r->type == T_WRITE_ZEROES) &&
+	    !(rc = dz_next(r)))
+		return; /* the next segment is on its way */
+	req_finish(r, status || rc < 0 ? S_IOERR : S_OK);
+	hv_virtq_flush(vq);
 }
 
 /* Parse discard / write-zeroes segments from the data after the header. */
@@ -230,7 +220,7 @@ static uint8_t dz_parse(struct req *r, struct hv_virtq_elem *e)
 	return S_OK;
 }
 
-/* Start one request: 0 submitted (done() finishes it), else the status to
+/* Start one request: SUBMITTED (done() finishes it), or the status to
  * finish it with now. */
 static int req_start(struct req *r)
 {
@@ -246,7 +236,7 @@ static int req_start(struct req *r)
 	switch (hdr.type) {
 	case T_IN:
 		len = e->in_len - 1;
-		if (!range_ok(b, hdr.sector, len))
+		if (len > REQ_MAX || !range_ok(b, hdr.sector, len))
 			return S_IOERR;
 		if ((n = hv_iov_slice(e->in, e->in_num, 0, len, r->data, ELEM_IOV)) < 0)
 			return S_IOERR;
@@ -254,13 +244,16 @@ static int req_start(struct req *r)
 		break;
 	case T_OUT:
 		len = e->out_len - 16;
-		if ((b->di.flags & HV_DISK_F_READONLY) || !range_ok(b, hdr.sector, len))
+		if ((b->di.flags & HV_DISK_F_READONLY) || len > REQ_MAX ||
+		    !range_ok(b, hdr.sector, len))
 			return S_IOERR;
 		if ((n = hv_iov_slice(e->out, e->out_num, 16, len, r->data, ELEM_IOV)) < 0)
 			return S_IOERR;
 		break;
 	case T_FLUSH:
-		return submit(r, HV_DISK_FLUSH, 0, 0, NULL, 0) ? S_IOERR : 0;
+		if (b->di.flags & HV_DISK_F_READONLY)
+			return S_OK; /* nothing was written */
+		return submit(r, HV_DISK_FLUSH, 0, 0, NULL, 0) ? S_IOERR : SUBMITTED;
 	case T_GET_ID:
 		len = e->in_len - 1 < 20 ? e->in_len - 1 : 20;
 		r->written = (uint32_t)hv_iov_from_buf(e->in, e->in_num, 0, b->serial, len);
@@ -273,14 +266,14 @@ static int req_start(struct req *r)
 		if ((n = dz_parse(r, e)) != S_OK)
 			return n;
 		n = dz_next(r);
-		return n < 0 ? S_IOERR : n > 0 ? S_OK : 0;
+		return n < 0 ? S_IOERR : n > 0 ? S_OK : SUBMITTED;
 	default:
 		return S_UNSUPP;
 	}
 	if (!len)
 		return S_OK;
 	return submit(r, hdr.type == T_IN ? HV_DISK_READ : HV_DISK_WRITE,
-		      hdr.sector * 512, len, r->data, n) ? S_IOERR : 0;
+		      hdr.sector * 512, len, r->data, n) ? S_IOERR : SUBMITTED;
 }
 
 /* Pop and start requests until the queue is empty or the slots run out. */
@@ -310,7 +303,7 @@ static void queue_run(struct vblk *b, struct hv_virtq *vq)
 			hv_virtio_needs_reset(b->vio, "virtio-blk: a request without a status byte");
 			break;
 		}
-		if ((rc = req_start(r)))
+		if ((rc = req_start(r)) != SUBMITTED)
 			req_finish(r, (uint8_t)rc);
 	}
 	hv_virtq_flush(vq);
@@ -371,12 +364,8 @@ static int slots_alloc(struct vblk *b)
 {
 	size_t n = (size_t)b->nq * b->qsize;
 
-	if (!(b->q = calloc(b->nq, sizeof(*b->q))) || !(b->reqs = calloc(n, sizeof(*b->reqs))) ||
-	    !(b->zero = hv_buf_alloc(b->ctx, ZERO_BUF)))
+	if (!(b->q = calloc(b->nq, sizeof(*b->q))) || !(b->reqs = calloc(n, sizeof(*b->reqs))))
 		return -ENOMEM;
-	memset(b->zero, 0, ZERO_BUF);
-	for (unsigned i = 0; i < ZERO_IOV; i++)
-		b->zero_iov[i] = (struct iovec){ b->zero, ZERO_BUF };
 	return 0;
 }
 
@@ -418,7 +407,9 @@ static int blk_create(struct hv_ctx *ctx)
 		return -ENODEV;
 	}
 	hv_disk_info_get(ctx, b->disk, &b->di);
-	snprintf(b->serial, sizeof(b->serial), "%s", hv_config_get_str(ctx, "disk"));
+	/* [disk] serial= (2.1), else the section's name */
+	snprintf(b->serial, sizeof(b->serial), "%s",
+		 b->di.serial[0] ? b->di.serial : hv_config_get_str(ctx, "disk"));
 	config_fill(b);
 	if ((rc = slots_alloc(b)))
 		goto out_free;
@@ -433,8 +424,6 @@ static int blk_create(struct hv_ctx *ctx)
 	slots_reset(b);
 	return 0;
 out_free:
-	if (b->zero)
-		hv_buf_free(ctx, b->zero);
 	free(b->reqs);
 	free(b->q);
 	return rc;
@@ -445,7 +434,6 @@ static void blk_destroy(struct hv_ctx *ctx)
 	struct vblk *b = HV_STATE(ctx, struct vblk);
 
 	hv_virtio_destroy(b->vio);
-	hv_buf_free(ctx, b->zero);
 	free(b->reqs);
 	free(b->q);
 }

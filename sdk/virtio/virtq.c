@@ -170,12 +170,22 @@ static int elem_add(struct hv_virtq *vq, struct hv_virtq_elem *e,
 	return 0;
 }
 
-static void desc_load(struct vq_desc *d, const struct vq_desc *src)
+static void desc_load(struct vq_desc *d, const struct vq_desc *src, int aligned)
 {
-	d->addr = ring_ld(&src->addr);
-	d->len = ring_ld(&src->len);
-	d->flags = ring_ld(&src->flags);
-	d->next = ring_ld(&src->next);
+	const volatile uint8_t *p = (const volatile uint8_t *)src;
+	uint8_t b[16];
+
+	if (aligned) {
+		d->addr = ring_ld(&src->addr);
+		d->len = ring_ld(&src->len);
+		d->flags = ring_ld(&src->flags);
+		d->next = ring_ld(&src->next);
+		return;
+	}
+	/* an indirect table may sit at any address: bytes, each read once */
+	for (int i = 0; i < 16; i++)
+		b[i] = p[i];
+	memcpy(d, b, sizeof(*d));
 }
 
 /* An indirect descriptor: its table, checked and mapped (valid for the
@@ -217,7 +227,7 @@ static int walk(struct hv_virtq *vq, struct hv_virtq_elem *e, uint16_t head)
 				  vq->index, head, indirect ? "indirect table" : "queue", max);
 			return -ELOOP;
 		}
-		desc_load(&d, &table[i]);
+		desc_load(&d, &table[i], !indirect);
 		if (d.flags & VQ_DESC_F_INDIRECT) {
 			if (indirect) {
 				vio_fault(vq->vio, "queue %u: chain %u: an indirect table inside an indirect table",

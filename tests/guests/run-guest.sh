@@ -9,6 +9,8 @@
 #   ; hv-ini: LINE         a line appended to the INI after the standard
 #                          sections (COM1 on stdio, debug-exit), e.g.
 #                          "; hv-ini: [device t]", "; hv-ini: plugin = x"
+#   ; hv-test: disk=F:KIB  a zeroed KIB KiB file F beside the INI (a [disk]
+#                          section's `path = F` finds it)
 # Prints one line: "ok NAME (accel)" or "not ok NAME (accel) - why".
 # POSIX sh: it also runs inside the nested VM's busybox.
 hv=$1 bin=$2 accel=$3
@@ -24,6 +26,9 @@ want_err=$(sed -n 's/^; hv-test: stderr=//p' "$asm")
 tmp=${TMPDIR:-/tmp}/hv-guest-$name-$accel-$$
 mkdir -p "$tmp"
 want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")
+for d in $(sed -n 's/^; hv-test: disk=\([A-Za-z0-9._-]*:[0-9]*\).*/\1/p' "$asm"); do
+	dd if=/dev/zero of="$tmp/${d%%:*}" bs=1024 count="${d##*:}" 2>/dev/null
+done
 {
 	echo "[vm]"
 	echo "name = $name"

@@ -46,3 +46,25 @@ if grep -q 'quiet = off    ; default' <<< "$out"; then
 else
 	echo "not ok sdk-example-config - $out"
 fi
+# a third-party virtio device: the transport from the installed
+# libhv-virtio.a through pkg-config --libs, nothing of it exported
+cp -r sdk/examples/virtio-rng "$tmp/rng"
+if PKG_CONFIG_PATH=$prefix/lib/pkgconfig make -s -C "$tmp/rng" > "$tmp/rng.log" 2>&1; then
+	echo "ok sdk-virtio-example-builds-out-of-tree"
+else
+	echo "not ok sdk-virtio-example-builds-out-of-tree - $(tail -3 "$tmp/rng.log" | tr '\n' ' ')"
+	exit 0
+fi
+exported=$(nm -D --defined-only "$tmp/rng/virtio-rng.so" | awk '{print $3}' | tr '\n' ' ')
+if [ "$exported" = "hv_plugin_entry " ]; then
+	echo "ok sdk-virtio-example-exports-one-symbol"
+else
+	echo "not ok sdk-virtio-example-exports-one-symbol - $exported"
+fi
+cp "$tmp/rng/virtio-rng.so" "$tmp/plugins/"
+printf '[vm]\nkernel = /bin/sh\n[device rng]\nplugin = virtio-rng\n' > "$tmp/rng.ini"
+if out=$(HV_PLUGIN_PATH=$tmp/plugins "$prefix/bin/hv" check "$tmp/rng.ini" 2>&1); then
+	echo "ok sdk-virtio-example-config"
+else
+	echo "not ok sdk-virtio-example-config - $(echo "$out" | tail -2 | tr '\n' ' ')"
+fi

@@ -40,7 +40,9 @@
  *     address, with the device's domain lock held; hv_virtio_kick() runs
  *     it on the caller's thread (the main thread after a restore).
  *   - reset, features_ok, config_write and driver_ok run on the vCPU
- *     thread of the register write that caused them, lock held.
+ *     thread of the register write that caused them, lock held (reset
+ *     also on the main thread, from hv_virtio_reset in the device's own
+ *     reset op).
  *   - Every hv_virtio_* and hv_virtq_* call may be made from any callback
  *     of the owning instance (a region access on a vCPU thread, a disk
  *     completion on the main thread); the domain lock serialises them. The
