@@ -108,6 +108,15 @@ static int check_entry(const struct config *c, const struct cfg_section *s,
 	const char *why = NULL;
 	char keys[512], dir_why[PATH_MAX + 64];
 
+	if (!k && s->plugin) {
+		for (int i = 0; i < s->plugin->nkeys; i++)
+			if (cfg_key_match(&s->plugin->keys[i], e->key, NULL, keys,
+					  sizeof(keys)) < 0) {
+				fprintf(stderr, "%s:%d: [%s]: %s: %s\n", c->path,
+					e->line, s->name, e->key, keys);
+				return -1;
+			}
+	}
 	if (!k) {
 		list_keys(s, keys, sizeof(keys));
 		fprintf(stderr, "%s:%d: [%s]: unknown key '%s' (known: %s)\n", c->path,
@@ -213,6 +222,12 @@ static void print_keys(FILE *f, const struct cfg_section *s,
 	for (int i = 0; k && k[i].name && i < n; i++) {
 		const char *v = cfg_get(s, k[i].name);
 
+		if (k[i].flags & HV_KEY_INDEXED) {
+			for (int j = 0; j < s->n; j++)
+				if (cfg_key_match(&k[i], s->e[j].key, NULL, NULL, 0) == 1)
+					fprintf(f, "%s = %s\n", s->e[j].key, s->e[j].value);
+			continue;
+		}
 		if (v)
 			fprintf(f, "%s = %s\n", k[i].name, v);
 		else if (k[i].def)

@@ -606,6 +606,64 @@ int cfg_value_check(const struct hv_config_key *k, const char *value,
 	return 0;
 }
 
+/* The word before a '#' in a pattern ("lun" in "target#.lun#"), for
+ * range messages. */
+static int index_word(const char *pat, const char *hash, const char **w)
+{
+	const char *b = hash;
+
+	while (b > pat && isalpha((unsigned char)b[-1]))
+		b--;
+	*w = b;
+	return (int)(hash - b);
+}
+
+int cfg_key_match(const struct hv_config_key *k, const char *name,
+		  uint32_t idx[2], char *why, size_t n)
+{
+	const char *p = k->name, *q = name;
+	uint32_t num[2] = { 0, 0 };
+	int i = 0, out = 0;
+
+	if (!(k->flags & HV_KEY_INDEXED))
+		return strcmp(p, q) ? 0 : 1;
+	for (; *p; p++) {
+		int64_t v = 0, lo, hi;
+		const char *d = q, *w;
+		int wl;
+
+		if (*p != '#') {
+			if (*q++ != *p)
+				return 0;
+			continue;
+		}
+		while (isdigit((unsigned char)*q) && q - d < 12)
+			v = v * 10 + (*q++ - '0');
+		if (q == d || (*d == '0' && q - d > 1) || isdigit((unsigned char)*q) ||
+		    i == 2)
+			return 0; /* no number, a leading zero, or too long */
+		lo = k->index_min[i];
+		hi = k->index_max[i];
+		if (!lo && !hi)
+			hi = INT32_MAX;
+		if (!out && (v < lo || v > hi)) {
+			wl = index_word(k->name, p, &w);
+			if (why)
+				snprintf(why, n, "%.*s %lld out of range %lld-%lld", wl, w,
+					 (long long)v, (long long)lo, (long long)hi);
+			out = 1;
+		}
+		num[i++] = (uint32_t)(v > UINT32_MAX ? UINT32_MAX : v);
+	}
+	if (*q)
+		return 0;
+	if (idx) {
+		idx[0] = num[0];
+		idx[1] = num[1];
+	}
+	return out ? -1 : 1;
+}
+
 const struct hv_config_key vm_keys[] = {
 	HV_KEY_STR("name", NULL, "the VM's name (default: the INI file's name)"),
 	HV_KEY_SZ("memory", "128M", 1 << 20, 1ll << 40, "guest RAM"),

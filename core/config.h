@@ -9,6 +9,7 @@
 #ifndef HV_CORE_CONFIG_H
 #define HV_CORE_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <hv/config.h>
@@ -51,6 +52,11 @@ const char *cfg_get(const struct cfg_section *s, const char *key);
 /* Check one value against a key description: 0, or -1 with *why set. */
 int cfg_value_check(const struct hv_config_key *k, const char *value,
 		    int64_t *num, const char **why);
+/* Whether key name `name` is key `k` (an exact name, or an HV_KEY_INDEXED
+ * pattern): 1 it is (the numbers in idx when not NULL), 0 it is not, -1 it
+ * matches the pattern but a number is out of range (why says which). */
+int cfg_key_match(const struct hv_config_key *k, const char *name,
+		  uint32_t idx[2], char *why, size_t n);
 /* Parse helpers; 0 or -1. */
 int cfg_parse_int(const char *s, int64_t *out);
 int cfg_parse_size(const char *s, uint64_t *out);

@@ -287,6 +287,20 @@ static int cmd_accel(int argc, char **argv)
 	return c.ops ? 0 : 1;
 }
 
+/* "(# 0-254, # 0-255)": what each '#' of an indexed key may be. */
+static void print_index_ranges(const struct hv_config_key *k)
+{
+	const char *h = k->name;
+
+	printf(" (");
+	for (int i = 0; i < 2 && (h = strchr(h, '#')); i++, h++) {
+		int lo = k->index_min[i], hi = k->index_max[i];
+
+		printf("%s# %d-%d", i ? ", " : "", lo, lo || hi ? hi : INT32_MAX);
+	}
+	putchar(')');
+}
+
 static void print_plugin_keys(const struct plugin *p)
 {
 	static const char *const types[] = { "", "string", "int", "bool", "size",
@@ -300,6 +314,8 @@ static void print_plugin_keys(const struct plugin *p)
 		       k->help ? k->help : "");
 		if (k->choices)
 			printf(" [%s]", k->choices);
+		if (k->flags & HV_KEY_INDEXED)
+			print_index_ranges(k);
 		putchar('\n');
 	}
 }

@@ -124,6 +124,15 @@ static int copy_keys(struct plugin *p)
 	return 0;
 }
 
+static int hashes(const char *name)
+{
+	int n = 0;
+
+	for (; *name; name++)
+		n += *name == '#';
+	return n;
+}
+
 static const char *check_keys(const struct plugin *p)
 {
 	for (int i = 0; i < p->nkeys; i++) {
@@ -139,6 +148,10 @@ static const char *check_keys(const struct plugin *p)
 			return "a config key's default does not fit its type";
 		if (!strcmp(k->name, "plugin"))
 			return "a config key is named 'plugin', which the core owns";
+		if ((k->flags & HV_KEY_INDEXED) &&
+		    (!hashes(k->name) || hashes(k->name) > 2 ||
+		     (k->flags & HV_KEY_REQUIRED)))
+			return "an indexed config key needs one or two '#' and no HV_KEY_REQUIRED";
 	}
 	return "";
 }
@@ -310,7 +323,7 @@ const struct plugin *plugin_find(const struct plugin_set *set, const char *name)
 const struct hv_config_key *plugin_key(const struct plugin *p, const char *name)
 {
 	for (int i = 0; p && i < p->nkeys; i++)
-		if (!strcmp(p->keys[i].name, name))
+		if (cfg_key_match(&p->keys[i], name, NULL, NULL, 0) == 1)
 			return &p->keys[i];
 	return NULL;
 }

@@ -80,6 +80,31 @@ static int64_t svc_config_int(struct hv_ctx *ctx, const char *key)
 	return n;
 }
 
+static int svc_config_each(struct hv_ctx *ctx, const char *pattern,
+			   hv_config_each_fn fn, void *opaque)
+{
+	struct instance *in = inst_of(ctx);
+	const struct hv_config_key *k = NULL;
+	uint32_t idx[2];
+	int r;
+
+	for (int i = 0; in->plugin && i < in->plugin->nkeys; i++)
+		if (!strcmp(in->plugin->keys[i].name, pattern))
+			k = &in->plugin->keys[i];
+	if (!k || !(k->flags & HV_KEY_INDEXED) || !fn)
+		return -EINVAL;
+	for (int i = 0; in->sec && i < in->sec->n; i++) {
+		const char *key = in->sec->e[i].key, *v;
+
+		if (cfg_key_match(k, key, idx, NULL, 0) != 1)
+			continue;
+		v = inst_config_str(in, key);
+		if (v && (r = fn(ctx, opaque, key, v, idx)))
+			return r;
+	}
+	return 0;
+}
+
 static int svc_mem_read(struct hv_ctx *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	struct vm *vm = inst_of(ctx)->vm;
@@ -711,6 +736,7 @@ const struct hv_host core_host = {
 	.disk_backing_submit = chain_backing_submit,
 	/* v2.1 */
 	.disk_map = core_disk_map,
+	.config_each = svc_config_each,
 };
 
 const struct inst_env core_env = {

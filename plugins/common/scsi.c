@@ -866,9 +866,12 @@ static void cmd_mode_sense(struct scsi_lun *lun, struct scsi_req *req)
 	int pc = c[2] >> 6;
 	unsigned page = c[2] & 0x3f, hl = ten ? 8 : 4, bdl = 0;
 	unsigned alloc = ten ? be16(c + 7) : c[4];
-	uint8_t b[256] = { 0 };
+	uint8_t b[256] = { 0 }, devspec = 0;
 	size_t n;
 
+	/* SBC 6.5.1: WP, and DPOFUA (we honour FUA) */
+	if (lun->type == SCSI_LUN_DISK)
+		devspec = (readonly(lun) ? 0x80 : 0) | 0x10;
 	if (pc == PC_SAVED)
 		return fail(req, SCSI_SK_ILLEGAL_REQUEST, ASC_NO_SAVE);
 	if (c[3] && !(page == 0x3f && c[3] == 0xff)) /* subpages: none */
@@ -892,12 +895,12 @@ static void cmd_mode_sense(struct scsi_lun *lun, struct scsi_req *req)
 	n += hl + bdl;
 	if (ten) {
 		put16(b, (uint16_t)(n - 2));
-		b[3] = readonly(lun) && lun->type == SCSI_LUN_DISK ? 0x80 : 0;
+		b[3] = devspec;
 		b[4] = llba ? 1 : 0;
 		put16(b + 6, (uint16_t)bdl);
 	} else {
 		b[0] = (uint8_t)(n - 1);
-		b[2] = readonly(lun) && lun->type == SCSI_LUN_DISK ? 0x80 : 0;
+		b[2] = devspec;
 		b[3] = (uint8_t)bdl;
 	}
 	reply(req, b, n, alloc);
@@ -1178,7 +1181,7 @@ static void cmd_get_config(struct scsi_lun *lun, struct scsi_req *req)
 		n += feature(b + n, 0x0002, 1, true, m, 4);
 	}
 	if (WANT(0x0003, true)) {
-		uint8_t m[4] = { 0x29 }; /* tray, eject, lock */
+		uint8_t m[4] = { 0x39 }; /* tray, load, eject, lock */
 		n += feature(b + n, 0x0003, 0, true, m, 4);
 	}
 	if (WANT(0x0010, medium)) {

@@ -25,6 +25,18 @@ enum hv_key_type {
 };
 
 #define HV_KEY_REQUIRED 0x1u /* no default: the section must set it */
+/*
+ * v2.1: an indexed key. Its name is a pattern in which each '#' (at most
+ * two) stands for a decimal number written without leading zeroes:
+ * "target#" is target0, target1 ...; "target#.lun#" is target0.lun1 ...
+ * A section may hold any number of keys the pattern matches, each
+ * validated by type like any key. The core checks every number against
+ * index_min/index_max (a one-line error naming file:line, the key and the
+ * range) before the plugin runs; hv_config_each() (hv/host.h) lists the
+ * keys a section holds. Not combinable with HV_KEY_REQUIRED; a default
+ * is never applied.
+ */
+#define HV_KEY_INDEXED 0x2u
 
 struct hv_config_key {
 	const char *name;
@@ -34,6 +46,10 @@ struct hv_config_key {
 	const char *help; /* one line for `hv plugins --keys` */
 	const char *choices; /* ENUM: "stdio|file|socket"; REF: the kind */
 	int64_t min, max;    /* HV_KEY_INT; both 0 means unbounded */
+	/* ---- v2.1 ---- */
+	/* HV_KEY_INDEXED: the range of the first and second '#', inclusive;
+	 * min and max both 0 means 0 .. INT32_MAX */
+	int32_t index_min[2], index_max[2];
 };
 
 #define HV_KEYS_END { .name = NULL }
@@ -52,5 +68,12 @@ struct hv_config_key {
 /* A reference to another section of the given kind ("console", "disk"). */
 #define HV_KEY_SECTION(n, kind, fl, h) \
 	{ .name = (n), .type = HV_KEY_REF, .flags = (fl), .choices = (kind), .help = (h) }
+/* v2.1: indexed references, "target#" (one range) or "target#.lun#". */
+#define HV_KEY_SECTION_AT(n, kind, h, lo0, hi0) \
+	{ .name = (n), .type = HV_KEY_REF, .flags = HV_KEY_INDEXED, .choices = (kind), \
+	  .help = (h), .index_min = { (lo0), 0 }, .index_max = { (hi0), 0 } }
+#define HV_KEY_SECTION_AT2(n, kind, h, lo0, hi0, lo1, hi1) \
+	{ .name = (n), .type = HV_KEY_REF, .flags = HV_KEY_INDEXED, .choices = (kind), \
+	  .help = (h), .index_min = { (lo0), (lo1) }, .index_max = { (hi0), (hi1) } }
 
 #endif

@@ -94,6 +94,11 @@ struct hv_region_ops {
 
 typedef void (*hv_fd_cb)(struct hv_ctx *ctx, void *opaque, unsigned events);
 typedef void (*hv_cb)(struct hv_ctx *ctx, void *opaque);
+/* hv_config_each's callback: one key of the section, its value, and the
+ * numbers its '#'s stand for (idx[0], idx[1]; 0 past the pattern's). */
+typedef int (*hv_config_each_fn)(struct hv_ctx *ctx, void *opaque,
+				 const char *key, const char *value,
+				 const uint32_t idx[2]);
 
 #define HV_MAP_WRITE 0x1u /* the caller will write: pages are marked dirty */
 
@@ -314,6 +319,8 @@ struct hv_host {
 	/* ---- v2.1 ---- */
 	int (*disk_map)(struct hv_ctx *ctx, struct hv_disk *d, uint64_t offset,
 			uint64_t len, uint64_t *pnum, uint32_t *status);
+	int (*config_each)(struct hv_ctx *ctx, const char *pattern,
+			   hv_config_each_fn fn, void *opaque);
 	/* ---- v2.2 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
@@ -359,6 +366,22 @@ static inline const char *hv_config_get_str(struct hv_ctx *ctx, const char *key)
 static inline int64_t hv_config_get_int(struct hv_ctx *ctx, const char *key)
 {
 	return ctx->host->config_get_int(ctx, key);
+}
+
+/*
+ * v2.1: call fn for every key of the instance's section that the indexed
+ * pattern matches (a key table name with HV_KEY_INDEXED: "target#.lun#"),
+ * in file order; the value is what hv_config_get_str() returns for the
+ * key. Stops at fn's first non-zero return and returns it; 0 when all
+ * were seen; -EINVAL when pattern is not an indexed key of the plugin's
+ * table; -ENOSYS on an older core. Any callback of the instance.
+ */
+static inline int hv_config_each(struct hv_ctx *ctx, const char *pattern,
+				 hv_config_each_fn fn, void *opaque)
+{
+	if (!HV_HOST_HAS(ctx, config_each))
+		return -ENOSYS;
+	return ctx->host->config_each(ctx, pattern, fn, opaque);
 }
 
 /* ---- guest memory: every call checks the whole range ---- */

@@ -1,0 +1,3 @@
+PLUGINS += virtio-scsi
+virtio-scsi_SRCS := plugins/scsi/virtio_scsi.c plugins/common/scsi.c
+virtio-scsi_LIBS := $(VIRTIO_LIB)
