@@ -21,14 +21,14 @@ boot() {
 		timeout -s KILL 300 /hv/hv run /hv/vm-$ctl.ini </dev/null >$t/out 2>$t/err ;;
 	qemu)
 		# shellcheck disable=SC2046 # one word per argument
-		timeout -s KILL 300 /hv/qemu-system-x86_64 -enable-kvm -M pc -m 256 -smp 1 -nodefaults \
+		timeout -s KILL 300 /hv/qemu-system-x86_64 -enable-kvm -M pc -m 1G -smp 1 -nodefaults \
 			-display none -no-reboot -serial stdio -L /hv/qemu-fw -kernel /hv/vmlinuz \
-			-initrd /hv/initramfs.cpio.gz -append 'console=ttyS0 panic=-1 quiet' \
+			-initrd /hv/initramfs.cpio -append 'console=ttyS0 panic=-1 quiet' \
 			-drive if=none,id=d,file=/dev/ram0,format=raw,cache=none,aio=native \
 			$(cat /hv/qemu-$ctl) </dev/null >$t/out 2>$t/err ;;
 	esac
 	rc=$?
-	tr -d '\r' <$t/out | sed -n "s/^FIO \([^ ]*\) \(.*\)/# row $vmm $ctl \1 \2/p"
+	tr -d '\r' <$t/out | sed -n "s/^FIO \([^ ]*\) \(.*\)/# row $vmm $ctl \1 \2/p; s/^# fio: /# $vmm $ctl fio: /p"
 	grep -q '^FIO ' $t/out || echo "# $vmm $ctl: no fio result (exit $rc): $(tail -c 300 $t/err | tr '\n' '|') $(tr -d '\r' <$t/out | tail -n 3 | tr '\n' '|')"
 }
 for ctl in virtio-blk virtio-scsi ide; do
