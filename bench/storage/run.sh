@@ -86,7 +86,7 @@ awk '
 	v[who, key] = a[2] " " b[2]
 	if (!(job in seen)) { seen[job] = 1; jobs[++nj] = job }
 }
-function num(s, i) { split(s, f, " "); return f[i] }
+function num(s, i,    parts) { split(s, parts, " "); return parts[i] }
 function cell(s, i) { return s == "" || s == "FAILED" ? "FAILED" : num(s, i) }
 function ratio(x, y, i) {
 	if (x == "" || y == "" || x == "FAILED" || y == "FAILED" || num(y, i) == 0) return "-"
