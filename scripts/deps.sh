@@ -13,9 +13,9 @@ packages=(
 	# guests, peers and the nested KVM harness
 	qemu-system-x86 qemu-utils busybox-static linux-image-amd64 cpio
 	bochs bochsbios
-	# tests' tools
+	# tests' tools (xorriso .. hdparm: tests/linux/storage*.t, bench/storage)
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
-	libvhdi-utils xorriso
+	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
 )

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The bench's fio jobs on one target (a guest's disk or the L1 ramdisk):
+# sequential 1 MiB and random 4 KiB reads and writes at QD1 and QD32,
+# libaio, O_DIRECT, SECS seconds each over the first 192 MiB.
+# usage: fio-jobs.sh TARGET [SECS]; prints "FIO JOB iops=N mbs=N" or
+# "FIO JOB FAILED" per job (fio --minimal: terse v3 fields 7/8 read
+# KiB/s and IOPS, 48/49 write).
+t=$1 secs=${2:-${FIO_SECS:-4}}
+for job in read:1m:1 read:1m:32 write:1m:1 write:1m:32 randread:4k:1 randread:4k:32 randwrite:4k:1 randwrite:4k:32; do
+	rw=${job%%:*} rest=${job#*:}
+	bs=${rest%:*} qd=${rest#*:}
+	name=$rw-$bs-qd$qd
+	out=$(fio --minimal --thread --name="$name" --filename="$t" --ioengine=libaio --direct=1 \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --size=192m --runtime="$secs" --time_based \
+		--randrepeat=1 --norandommap 2>&1)
+	row=$(echo "$out" | grep "^3;" | awk -F';' -v w="$rw" '
+		{ k = (w ~ /write/) ? 48 : 7; if ($(k + 1) > 0) printf "iops=%d mbs=%.1f", $(k + 1), $k / 1024 }')
+	echo "FIO $name ${row:-FAILED}"
+	[ -n "$row" ] || echo "$out" | tail -n 3 | sed 's/^/# fio: /'
+done
