@@ -511,12 +511,65 @@ static int ide_restore(struct hv_ctx *ctx, struct hv_state *st)
 	return 0;
 }
 
+/* The drive a config key names, or NULL. */
+static struct ide_drive *drive_by_key(struct ide_ctl *c, const char *key)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(drive_keys[i].key, key))
+			return &c->ch[drive_keys[i].ch].dr[drive_keys[i].unit];
+	return NULL;
+}
+
+/*
+ * Media change (hot-plug of a CD drive's [disk]): detach empties the tray
+ * (NOT READY 3A/00, a media-removal event), attach loads a new medium
+ * (UNIT ATTENTION 28/00, a new-media event): what the shared MMC unit does
+ * for virtio-scsi's CD LUNs. The core has drained the channel first. ATA
+ * disks are fixed: IDE has no hot-plug of drives.
+ */
+static int ide_backend_attach(struct hv_ctx *ctx, const char *key)
+{
+	struct ide_ctl *c = HV_STATE(ctx, struct ide_ctl);
+	struct ide_drive *d = drive_by_key(c, key);
+	const char *name = hv_config_get_str(ctx, key);
+	struct hv_disk_info info;
+	struct hv_disk *disk;
+
+	if (!d || d->kind != IDE_ATAPI) {
+		hv_error(ctx, "%s: only a CD-ROM drive configured at start changes media", key);
+		return -EINVAL;
+	}
+	if (!(disk = hv_disk_attach(ctx, key)))
+		return -ENODEV; /* the core said why */
+	hv_disk_info_get(ctx, disk, &info);
+	if (!(info.flags & HV_DISK_F_CDROM)) {
+		hv_error(ctx, "%s = %s: not a CD/DVD medium (media = cdrom)", key, name);
+		return -EINVAL;
+	}
+	d->disk = disk;
+	d->info = info;
+	return scsi_lun_set_medium(&d->lun, disk, name);
+}
+
+static void ide_backend_detach(struct hv_ctx *ctx, const char *key)
+{
+	struct ide_ctl *c = HV_STATE(ctx, struct ide_ctl);
+	struct ide_drive *d = drive_by_key(c, key);
+
+	if (!d || d->kind != IDE_ATAPI)
+		return;
+	scsi_lun_set_medium(&d->lun, NULL, NULL);
+	d->disk = NULL;
+}
+
 static const struct hv_device_ops ops = {
 	.create = ide_create,
 	.destroy = ide_destroy,
 	.reset = ide_reset,
 	.save = ide_save,
 	.restore = ide_restore,
+	.backend_attach = ide_backend_attach,
+	.backend_detach = ide_backend_detach,
 };
 
 static const struct hv_config_key keys[] = {
