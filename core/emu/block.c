@@ -1,11 +1,13 @@
 /*
- * Straight-line blocks: up to BLK_MAX decoded instructions that have fast
- * handlers (fast.c), ended by a branch, by any other instruction (run as
- * the block's last), or by the page's end. A block is looked up by the
- * linear address of its first instruction and checked against all of its
+ * Straight-line blocks: up to BLK_MAX decoded instructions, looked up by
+ * the linear address of the first one and checked against all of their
  * code bytes in guest memory before each run, as the per-instruction
- * cache is, so code changed by any vCPU or DMA never runs stale; a store
- * of the block itself into its own page ends it after that store.
+ * cache is, so code changed by any vCPU or DMA never runs stale. A block
+ * runs fast.c handlers and, through emu_exec(), the instructions that
+ * cannot change what struct fetch_ctx holds (blk_plain()); it goes on past
+ * a conditional branch not taken and ends at a taken branch, at an
+ * unconditional one, at any other instruction (run as its last), at the
+ * page's end, or after a store into its own page (blk_note_write()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,73 @@ void emu_block_free(struct emu_cpu *cpu)
 	cpu->blocks = NULL;
 }
 
+/* The instruction is run by emu_exec() inside a block: none of these
+ * touches CS, the mode, CPL, IF, TF, the interrupt shadow, a port or a
+ * system register. Near branches are in: a block ends when next_rip is
+ * not the following instruction. */
+static int blk_plain(const struct emu_insn *in)
+{
+	unsigned op = in->op;
+
+	if (op < 0x40)
+		return (op & 7) < 6 || op == 0x27 || op == 0x2f ||
+		       op == 0x37 || op == 0x3f;
+	if (op < 0x100) {
+		switch (op) {
+		case 0x40 ... 0x63: /* INC, DEC, PUSH, POP, PUSHA, POPA */
+		case 0x68 ... 0x6b: /* PUSH imm, IMUL */
+		case 0x70 ... 0x8d: /* Jcc, ALU imm, TEST, XCHG, MOV, LEA */
+		case 0x8f ... 0x99: /* POP r/m, XCHG, CBW, CWD */
+		case 0x9c: case 0x9e: case 0x9f: /* PUSHF, SAHF, LAHF */
+		case 0xa0 ... 0xaf: /* MOV moffs, string ops, TEST */
+		case 0xb0 ... 0xc3: /* MOV imm, shifts, RET near */
+		case 0xc6 ... 0xc9: /* MOV imm, ENTER, LEAVE */
+		case 0xd0 ... 0xd3: case 0xd7: /* shifts, XLAT */
+		case 0xe0 ... 0xe3: case 0xe8 ... 0xe9: case 0xeb:
+		case 0xf5: case 0xf6: case 0xf7: case 0xf8 ... 0xf9:
+		case 0xfc: case 0xfd:
+			return 1;
+		case 0xfe:
+			return (in->reg & 7) < 2;
+		case 0xff: /* INC, DEC, CALL and JMP near, PUSH */
+			return (in->reg & 7) != 3 && (in->reg & 7) != 5 &&
+			       (in->reg & 7) != 7;
+		}
+		return 0;
+	}
+	switch (op) {
+	case 0x11f: /* NOP r/m */
+	case 0x140 ... 0x14f: /* CMOVcc */
+	case 0x180 ... 0x18f: /* Jcc */
+	case 0x190 ... 0x19f: /* SETcc */
+	case 0x1a3: case 0x1a4: case 0x1a5: case 0x1ab: case 0x1ac:
+	case 0x1ad: case 0x1af: /* BT, SHLD, BTS, SHRD, IMUL */
+	case 0x1b0: case 0x1b1: case 0x1b3: case 0x1b6: case 0x1b7:
+	case 0x1ba ... 0x1bf: case 0x1c0: case 0x1c1: case 0x1c8 ... 0x1cf:
+		return 1; /* CMPXCHG, BTR, MOVZX/SX, BT*, BSF/BSR, XADD, BSWAP */
+	}
+	return 0;
+}
+
+/* No instruction after this one runs in its block: an unconditional
+ * near branch (the bytes after it may not be code). */
+static int blk_last(const struct emu_insn *in)
+{
+	switch (in->op) {
+	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb:
+		return 1;
+	case 0xff:
+		return (in->reg & 7) == 2 || (in->reg & 7) == 4;
+	}
+	return 0;
+}
+
+static void run_plain(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->in = *in;
+	emu_exec(cpu);
+}
+
 static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 {
 	unsigned off = 0, avail = 4096 - (lin & 0xfff), n = 0;
@@ -54,11 +123,12 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 		if (off + in->len > BLK_BYTES)
 			break;
 		in->fast = emu_fast_pick(in, mode);
+		if (!in->fast && blk_plain(in) && !(mode & EMU_DEC_286))
+			in->fast = run_plain;
 		off += in->len;
 		n++;
-		/* a branch, or an instruction that may change anything */
-		if (!in->fast || (in->op >= 0x70 && in->op <= 0x7f) ||
-		    (in->op >= 0x180 && in->op <= 0x18f))
+		/* an instruction that may change anything runs last */
+		if (!in->fast || blk_last(in))
 			break;
 	}
 	if (!n) {
@@ -138,7 +208,8 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		in->fast(cpu, in);
 		cpu->icount++;
 		rip = cpu->next_rip;
-		if (cpu->blk_stop) {
+		/* a taken branch, or a store into this page */
+		if (rip != next || cpu->blk_stop) {
 			in++;
 			break;
 		}

@@ -149,11 +149,7 @@ static inline void store(struct emu_cpu *cpu, const struct emu_insn *in,
 {
 	uint64_t lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
 
-	write_lin(cpu, lin, sz, v);
-	/* a store into the page a block runs from ends the block */
-	if (((lin ^ cpu->blk_page) & ~0xfffull) == 0 ||
-	    (((lin + sz - 1) ^ cpu->blk_page) & ~0xfffull) == 0)
-		cpu->blk_stop = 1;
+	write_lin(cpu, lin, sz, v); /* ends a block that stores into itself */
 }
 
 static void mov_store4(struct emu_cpu *cpu, const struct emu_insn *in)
