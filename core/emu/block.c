@@ -11,12 +11,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "block.h"
 
 #define BLK_MAX 16
 #define BLK_BYTES 96
-#define BLK_SLOTS 2048
+#define BLK_SLOTS 8192
 
 struct blk {
 	uint64_t lin;
@@ -28,8 +29,14 @@ struct blk {
 
 void emu_block_init(struct emu_cpu *cpu)
 {
-	struct blk *b = calloc(BLK_SLOTS, sizeof(*b));
+	struct blk *b = NULL;
+	size_t sz = BLK_SLOTS * sizeof(*b);
 
+	/* 2 MiB pages: a block lookup is a cache miss, not a TLB miss too */
+	if (posix_memalign((void **)&b, 2u << 20, sz))
+		b = NULL;
+	else
+		madvise(b, sz, MADV_HUGEPAGE);
 	if (b)
 		for (unsigned i = 0; i < BLK_SLOTS; i++)
 			b[i].lin = ~0ull;
