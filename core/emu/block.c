@@ -23,9 +23,17 @@ struct blk {
 	uint64_t lin;
 	int mode;
 	uint8_t n, nbytes;
+	/* where the next block probably starts: after the last
+	 * instruction, and its target when that is a relative branch */
+	uint64_t succ[2];
 	uint8_t bytes[BLK_BYTES];
 	struct emu_insn in[BLK_MAX];
 };
+
+static inline struct blk *slot(struct blk *b, uint64_t lin)
+{
+	return b + ((lin ^ (lin >> 11)) & (BLK_SLOTS - 1));
+}
 
 void emu_block_init(struct emu_cpu *cpu)
 {
@@ -144,6 +152,13 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 	}
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
+	b->succ[0] = b->succ[1] = lin + off;
+	switch (b->in[n - 1].op) {
+	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
+		b->succ[1] = lin + off + b->in[n - 1].imm;
+		if ((mode & 0xff) != 64)
+			b->succ[1] &= 0xffffffffull;
+	}
 	memcpy(b->bytes, p, off);
 	b->lin = lin;
 	b->mode = mode;
@@ -185,15 +200,21 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 
 	if (!b)
 		return 0;
-	b += (lin ^ (lin >> 11)) & (BLK_SLOTS - 1);
+	b = slot(cpu->blocks, lin);
 	if (b->lin != lin || b->mode != f->mode || !same_bytes(b, p, lin))
 		if (!build(b, lin, p, f->mode))
 			return 0;
-	if (b->n > budget || rip + b->nbytes > f->rip_max)
+	if (rip + b->nbytes > f->rip_max)
 		return 0;
+	/* the next lookup is a cache miss unless started now */
+	__builtin_prefetch(slot(cpu->blocks, b->succ[0]));
+	__builtin_prefetch(slot(cpu->blocks, b->succ[1]));
 	cpu->blk_page = lin & ~0xfffull;
 	cpu->blk_stop = 0;
-	for (in = b->in, end = in + b->n; in < end; in++) {
+	/* a budget that ends inside the block runs part of it: a block
+	 * started at the next instruction would be one more to keep */
+	end = b->in + (b->n < budget ? b->n : budget);
+	for (in = b->in; in < end; in++) {
 		uint64_t next = (rip + in->len) & ipm;
 
 		cpu->rip = rip; /* where a fault is reported */
