@@ -190,27 +190,15 @@ static int same_bytes(const struct blk *b, const uint8_t *p, uint64_t lin)
 	return 1;
 }
 
-unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
-		       uint64_t lin, const uint8_t *p, uint64_t budget,
-		       int *dirty)
+/* Run up to budget instructions of b (found for lin): how many retired;
+ * *stop = 1 when the run must not go on to another block. */
+static unsigned run_one(struct emu_cpu *cpu, const struct fetch_ctx *f,
+			const struct blk *b, uint64_t budget, int *dirty,
+			int *stop)
 {
-	struct blk *b = cpu->blocks;
 	uint64_t rip = cpu->rip, ipm = f->ip_mask;
 	const struct emu_insn *in, *end;
 
-	if (!b)
-		return 0;
-	b = slot(cpu->blocks, lin);
-	if (b->lin != lin || b->mode != f->mode || !same_bytes(b, p, lin))
-		if (!build(b, lin, p, f->mode))
-			return 0;
-	if (rip + b->nbytes > f->rip_max)
-		return 0;
-	/* the next lookup is a cache miss unless started now */
-	__builtin_prefetch(slot(cpu->blocks, b->succ[0]));
-	__builtin_prefetch(slot(cpu->blocks, b->succ[1]));
-	cpu->blk_page = lin & ~0xfffull;
-	cpu->blk_stop = 0;
 	/* a budget that ends inside the block runs part of it: a block
 	 * started at the next instruction would be one more to keep */
 	end = b->in + (b->n < budget ? b->n : budget);
@@ -229,8 +217,7 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 			if (cpu->shadow)
 				cpu->shadow--;
 			cpu->exc_first = -1;
-			cpu->blk_page = ~0ull;
-			*dirty = 1;
+			*dirty = *stop = 1;
 			return (unsigned)(in - b->in) + 1;
 		}
 		in->fast(cpu, in);
@@ -243,6 +230,49 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		}
 	}
 	cpu->rip = rip;
-	cpu->blk_page = ~0ull;
+	*stop = cpu->blk_stop;
 	return (unsigned)(in - b->in);
+}
+
+unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
+		       uint64_t lin, const uint8_t *p, uint64_t budget,
+		       int *dirty)
+{
+	uint64_t page = lin & ~0xfffull;
+	const struct blk *prev = NULL;
+	unsigned done = 0;
+	int stop = 0;
+
+	if (!cpu->blocks)
+		return 0;
+	cpu->blk_page = page;
+	cpu->blk_stop = 0;
+	/* from block to block while the code stays in this page: its TLB
+	 * entry and f hold until a non-fast instruction runs */
+	for (;;) {
+		struct blk *b = slot(cpu->blocks, lin);
+
+		/* the block that just ran is unchanged: no store hit the page */
+		if (b != prev) {
+			if ((b->lin != lin || b->mode != f->mode ||
+			     !same_bytes(b, p, lin)) && !build(b, lin, p, f->mode))
+				break;
+			/* the next lookup is a cache miss unless started now */
+			__builtin_prefetch(slot(cpu->blocks, b->succ[0]));
+			__builtin_prefetch(slot(cpu->blocks, b->succ[1]));
+		}
+		if (cpu->rip + b->nbytes > f->rip_max)
+			break;
+		done += run_one(cpu, f, b, budget - done, dirty, &stop);
+		if (stop || done >= budget ||
+		    atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed))
+			break;
+		lin = (f->cs_base + cpu->rip) & f->lin_mask;
+		if ((lin & ~0xfffull) != page)
+			break;
+		p += (int64_t)(lin - b->lin);
+		prev = b;
+	}
+	cpu->blk_page = ~0ull;
+	return done;
 }
