@@ -110,7 +110,10 @@ uint64_t emu_get_flags(struct emu_cpu *cpu)
 /* Replace the bits in mask with f's; materializes the lazy flags first. */
 void emu_set_flags(struct emu_cpu *cpu, uint64_t f, uint64_t mask)
 {
-	uint64_t cur = emu_get_flags(cpu);
+	/* all six replaced (emu_flags_szp: shifts, IMUL...): the lazy
+	 * ones need not be computed first */
+	uint64_t cur = (mask & FL_ARITH) == FL_ARITH ? cpu->flags | 2 :
+						       emu_get_flags(cpu);
 
 	cpu->flags = ((cur & ~mask) | (f & mask)) | 2;
 	cpu->lf.op = LF_NONE;
