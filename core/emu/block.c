@@ -60,8 +60,9 @@ void emu_block_free(struct emu_cpu *cpu)
 
 /* The instruction is run by emu_exec() inside a block: none of these
  * touches CS, the mode, CPL, IF, TF, the interrupt shadow, a port or a
- * system register. Near branches are in: a block ends when next_rip is
- * not the following instruction. */
+ * system register (CLI only clears IF: interrupts wait for the block's
+ * end anyway). Near branches are in: a block ends when next_rip is not
+ * the following instruction. */
 static int blk_plain(const struct emu_insn *in)
 {
 	unsigned op = in->op;
@@ -82,7 +83,7 @@ static int blk_plain(const struct emu_insn *in)
 		case 0xd0 ... 0xd3: case 0xd7: /* shifts, XLAT */
 		case 0xe0 ... 0xe3: case 0xe8 ... 0xe9: case 0xeb:
 		case 0xf5: case 0xf6: case 0xf7: case 0xf8 ... 0xf9:
-		case 0xfc: case 0xfd:
+		case 0xfa: case 0xfc: case 0xfd: /* CLI, CLD, STD */
 			return 1;
 		case 0xfe:
 			return (in->reg & 7) < 2;
@@ -94,6 +95,7 @@ static int blk_plain(const struct emu_insn *in)
 	}
 	switch (op) {
 	case 0x11f: /* NOP r/m */
+	case 0x131: /* RDTSC */
 	case 0x140 ... 0x14f: /* CMOVcc */
 	case 0x180 ... 0x18f: /* Jcc */
 	case 0x190 ... 0x19f: /* SETcc */

@@ -262,7 +262,7 @@ emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode)
 	}
 	if (op == 0x84)
 		return test1;
-	if (op == 0x11f)
+	if (op == 0x11f || (op == 0x90 && !(in->rex & 1))) /* 41 90: XCHG */
 		return nop;
 	if (op >= 0x190 && op <= 0x19f)
 		return setcc;
