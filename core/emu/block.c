@@ -15,14 +15,17 @@
 
 #include "block.h"
 
-#define BLK_MAX 16
-#define BLK_BYTES 96
+/* 40 instructions: the inner loop of Linux's RSA (mpihelp_submul_1, 37
+ * instructions, 128 bytes) is one block. 8192 slots of ~2.4 KiB: 20 MiB
+ * per vCPU. */
+#define BLK_MAX 40
+#define BLK_BYTES 192
 #define BLK_SLOTS 8192
 
 struct blk {
 	uint64_t lin;
 	int mode;
-	uint8_t n, nbytes;
+	uint8_t n, nbytes; /* nbytes <= BLK_BYTES < 256 */
 	/* where the next block probably starts: after the last
 	 * instruction, and its target when that is a relative branch */
 	uint64_t succ[2];
