@@ -216,7 +216,9 @@ uint64_t emu_imul2(struct emu_cpu *cpu, unsigned size, uint64_t a,
 	__int128 p = (__int128)sa * sb;
 	uint64_t r = (uint64_t)p & size_mask(size);
 
-	emu_flags_szp(cpu, size, r, sext(r, size) != p, sext(r, size) != p, 0);
+	/* lazily: the next ADD or CMP usually replaces them all */
+	lf_set(cpu, LF_MUL, size, 0, 0, r);
+	cpu->lf.c = sext(r, size) != p;
 	return r;
 }
 

@@ -46,11 +46,12 @@ struct emu_host {
 enum lf_op {
 	LF_NONE = 0, /* OSZAPC are in cpu->flags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_MUL, /* IMUL r, r/m: CF = OF = c, AF = 0 */
 };
 
 struct emu_lf {
 	uint64_t a, b, r;
-	uint8_t op, size, c; /* c: carry-in (ADC/SBB) or saved CF (INC/DEC) */
+	uint8_t op, size, c; /* c: carry-in (ADC/SBB), saved CF (INC/DEC), CF = OF (MUL) */
 };
 
 #define EMU_TLB_SIZE 256
