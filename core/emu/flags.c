@@ -28,8 +28,9 @@ int emu_cf(struct emu_cpu *cpu)
 		return l->c ? (l->a & m) <= (l->b & m) : (l->a & m) < (l->b & m);
 	case LF_INC:
 	case LF_DEC:
-	case LF_MUL:
 		return l->c;
+	case LF_SZP:
+		return l->c & 1;
 	default:
 		return 0;
 	}
@@ -73,8 +74,8 @@ int emu_of(struct emu_cpu *cpu)
 	case LF_SBB:
 	case LF_DEC:
 		return !!((l->a ^ l->b) & (l->a ^ l->r) & sb);
-	case LF_MUL:
-		return l->c;
+	case LF_SZP:
+		return (l->c >> 1) & 1;
 	default:
 		return 0;
 	}
@@ -88,7 +89,7 @@ static int af(struct emu_cpu *cpu)
 	case LF_NONE:
 		return !!(cpu->flags & FL_AF);
 	case LF_LOGIC:
-	case LF_MUL:
+	case LF_SZP:
 		return 0;
 	default:
 		return !!((l->a ^ l->b ^ l->r) & 0x10);
