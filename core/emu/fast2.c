@@ -109,6 +109,86 @@ static void test1(struct emu_cpu *cpu, const struct emu_insn *in)
 		   breg_get(cpu, in, in->reg));
 }
 
+/* ---- byte operands ---- */
+/* op r/m8, src: 00/08/.../38 (src r8) and 80 (src imm8) */
+static inline __attribute__((always_inline)) void
+alu_b_to_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op,
+	    uint64_t src)
+{
+	uint64_t lin, r;
+
+	if (in->mod == 3) {
+		r = alu_inline(cpu, op, 1, breg_get(cpu, in, in->rm), src);
+		if (op != ALU_CMP)
+			breg_set(cpu, in, in->rm, r);
+		return;
+	}
+	if (op == ALU_CMP) {
+		alu_inline(cpu, op, 1, mem_read(cpu, in->seg, cpu->ea, 1), src);
+		return;
+	}
+	lin = emu_seg_addr(cpu, in->seg, cpu->ea, 1, 1);
+	r = alu_inline(cpu, op, 1, emu_read_lin(cpu, lin, 1), src);
+	write_lin(cpu, lin, 1, r);
+}
+
+static void alu_b_mr(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	alu_b_to_rm(cpu, in, (in->op >> 3) & 7, breg_get(cpu, in, in->reg));
+}
+
+static void grp1_b(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	alu_b_to_rm(cpu, in, in->reg & 7, in->imm);
+}
+
+/* 02/0A/.../3A: op r8, r/m8 */
+static void alu_b_rm(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	int op = (in->op >> 3) & 7;
+	uint64_t r = alu_inline(cpu, op, 1, breg_get(cpu, in, in->reg),
+				rm_get(cpu, in, 1));
+
+	if (op != ALU_CMP)
+		breg_set(cpu, in, in->reg, r);
+}
+
+/* 04/0C/.../3C: op AL, imm8; 05/0D/.../3D: op eAX, imm */
+static void alu_acc(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	int op = (in->op >> 3) & 7;
+	unsigned sz = (in->op & 1) ? in->osize : 1;
+	uint64_t r = alu_inline(cpu, op, sz, cpu->gpr[X86_RAX], in->imm);
+
+	if (op == ALU_CMP)
+		return;
+	if (sz == 1)
+		cpu->gpr[X86_RAX] = (cpu->gpr[X86_RAX] & ~0xffull) | r;
+	else
+		cpu->gpr[X86_RAX] = r; /* 4: zero-extended */
+}
+
+/* 88, 8A, C6 /0 */
+static void mov_b(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	switch (in->op) {
+	case 0x88:
+		if (in->mod == 3)
+			breg_set(cpu, in, in->rm, breg_get(cpu, in, in->reg));
+		else
+			mem_write(cpu, in->seg, cpu->ea, 1, breg_get(cpu, in, in->reg));
+		break;
+	case 0x8a:
+		breg_set(cpu, in, in->reg, rm_get(cpu, in, 1));
+		break;
+	default:
+		if (in->mod == 3)
+			breg_set(cpu, in, in->rm, in->imm);
+		else
+			mem_write(cpu, in->seg, cpu->ea, 1, in->imm);
+	}
+}
+
 /* ---- shifts, register destination ---- */
 static inline __attribute__((always_inline)) void
 shift_r(struct emu_cpu *cpu, const struct emu_insn *in, unsigned sz,
@@ -262,6 +342,18 @@ emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode)
 	}
 	if (op == 0x84)
 		return test1;
+	/* byte operands, and the accumulator forms */
+	if (op < 0x40 && (op & 7) == 0)
+		return alu_b_mr;
+	if (op < 0x40 && (op & 7) == 2)
+		return alu_b_rm;
+	if (op < 0x40 && (op & 7) == 4)
+		return alu_acc;
+	if (op < 0x40 && (op & 7) == 5 && (sz == 4 || sz == 8))
+		return alu_acc;
+	if (op == 0x80 || op == 0x88 || op == 0x8a ||
+	    (op == 0xc6 && (in->reg & 7) == 0))
+		return op == 0x80 ? grp1_b : mov_b;
 	if (op == 0x11f || (op == 0x90 && !(in->rex & 1))) /* 41 90: XCHG */
 		return nop;
 	if (op >= 0x190 && op <= 0x19f)
