@@ -12,7 +12,7 @@ packages=(
 	clang libclang-rt-14-dev
 	# guests, peers and the nested KVM harness
 	qemu-system-x86 qemu-utils busybox-static linux-image-amd64 cpio
-	bochs bochsbios
+	bochs bochsbios bochs-term
 	# tests' tools (xorriso .. hdparm: tests/linux/storage*.t, bench/storage)
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm

@@ -16,11 +16,19 @@ static int parity8(uint64_t r)
 	return !__builtin_parity((unsigned)(r & 0xff));
 }
 
-/* Set OSZAPC from explicit values; the other bits stay. */
+/* Set OSZAPC from explicit values; the other bits stay. Without AF
+ * lazily (shifts, multiplies): the next ADD or CMP usually replaces them
+ * all before anything reads one. */
 void emu_flags_szp(struct emu_cpu *cpu, unsigned size, uint64_t r, int cf,
 		   int of, int af)
 {
 	uint64_t f = 0;
+
+	if (!af) {
+		lf_set(cpu, LF_SZP, size, 0, 0, r);
+		cpu->lf.c = (uint8_t)((cf ? 1 : 0) | (of ? 2 : 0));
+		return;
+	}
 
 	r &= size_mask(size);
 	f |= cf ? FL_CF : 0;

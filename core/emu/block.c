@@ -1,33 +1,53 @@
 /*
- * Straight-line blocks: up to BLK_MAX decoded instructions that have fast
- * handlers (fast.c), ended by a branch, by any other instruction (run as
- * the block's last), or by the page's end. A block is looked up by the
- * linear address of its first instruction and checked against all of its
+ * Straight-line blocks: up to BLK_MAX decoded instructions, looked up by
+ * the linear address of the first one and checked against all of their
  * code bytes in guest memory before each run, as the per-instruction
- * cache is, so code changed by any vCPU or DMA never runs stale; a store
- * of the block itself into its own page ends it after that store.
+ * cache is, so code changed by any vCPU or DMA never runs stale. A block
+ * runs fast.c handlers and, through emu_exec(), the instructions that
+ * cannot change what struct fetch_ctx holds (blk_plain()); it goes on past
+ * a conditional branch not taken and ends at a taken branch, at an
+ * unconditional one, at any other instruction (run as its last), at the
+ * page's end, or after a store into its own page (blk_note_write()).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "block.h"
 
-#define BLK_MAX 16
-#define BLK_BYTES 96
-#define BLK_SLOTS 2048
+/* 40 instructions: the inner loop of Linux's RSA (mpihelp_submul_1, 37
+ * instructions, 128 bytes) is one block. 8192 slots of ~2.4 KiB: 20 MiB
+ * per vCPU. */
+#define BLK_MAX 40
+#define BLK_BYTES 192
+#define BLK_SLOTS 8192
 
 struct blk {
 	uint64_t lin;
 	int mode;
-	uint8_t n, nbytes;
+	uint8_t n, nbytes; /* nbytes <= BLK_BYTES < 256 */
+	/* where the next block probably starts: after the last
+	 * instruction, and its target when that is a relative branch */
+	uint64_t succ[2];
 	uint8_t bytes[BLK_BYTES];
 	struct emu_insn in[BLK_MAX];
 };
 
+static inline struct blk *slot(struct blk *b, uint64_t lin)
+{
+	return b + ((lin ^ (lin >> 11)) & (BLK_SLOTS - 1));
+}
+
 void emu_block_init(struct emu_cpu *cpu)
 {
-	struct blk *b = calloc(BLK_SLOTS, sizeof(*b));
+	struct blk *b = NULL;
+	size_t sz = BLK_SLOTS * sizeof(*b);
 
+	/* 2 MiB pages: a block lookup is a cache miss, not a TLB miss too */
+	if (posix_memalign((void **)&b, 2u << 20, sz))
+		b = NULL;
+	else
+		madvise(b, sz, MADV_HUGEPAGE);
 	if (b)
 		for (unsigned i = 0; i < BLK_SLOTS; i++)
 			b[i].lin = ~0ull;
@@ -39,6 +59,75 @@ void emu_block_free(struct emu_cpu *cpu)
 {
 	free(cpu->blocks);
 	cpu->blocks = NULL;
+}
+
+/* The instruction is run by emu_exec() inside a block: none of these
+ * touches CS, the mode, CPL, IF, TF, the interrupt shadow, a port or a
+ * system register (CLI only clears IF: interrupts wait for the block's
+ * end anyway). Near branches are in: a block ends when next_rip is not
+ * the following instruction. */
+static int blk_plain(const struct emu_insn *in)
+{
+	unsigned op = in->op;
+
+	if (op < 0x40)
+		return (op & 7) < 6 || op == 0x27 || op == 0x2f ||
+		       op == 0x37 || op == 0x3f;
+	if (op < 0x100) {
+		switch (op) {
+		case 0x40 ... 0x63: /* INC, DEC, PUSH, POP, PUSHA, POPA */
+		case 0x68 ... 0x6b: /* PUSH imm, IMUL */
+		case 0x70 ... 0x8d: /* Jcc, ALU imm, TEST, XCHG, MOV, LEA */
+		case 0x8f ... 0x99: /* POP r/m, XCHG, CBW, CWD */
+		case 0x9c: case 0x9e: case 0x9f: /* PUSHF, SAHF, LAHF */
+		case 0xa0 ... 0xaf: /* MOV moffs, string ops, TEST */
+		case 0xb0 ... 0xc3: /* MOV imm, shifts, RET near */
+		case 0xc6 ... 0xc9: /* MOV imm, ENTER, LEAVE */
+		case 0xd0 ... 0xd3: case 0xd7: /* shifts, XLAT */
+		case 0xe0 ... 0xe3: case 0xe8 ... 0xe9: case 0xeb:
+		case 0xf5: case 0xf6: case 0xf7: case 0xf8 ... 0xf9:
+		case 0xfa: case 0xfc: case 0xfd: /* CLI, CLD, STD */
+			return 1;
+		case 0xfe:
+			return (in->reg & 7) < 2;
+		case 0xff: /* INC, DEC, CALL and JMP near, PUSH */
+			return (in->reg & 7) != 3 && (in->reg & 7) != 5 &&
+			       (in->reg & 7) != 7;
+		}
+		return 0;
+	}
+	switch (op) {
+	case 0x11f: /* NOP r/m */
+	case 0x131: /* RDTSC */
+	case 0x140 ... 0x14f: /* CMOVcc */
+	case 0x180 ... 0x18f: /* Jcc */
+	case 0x190 ... 0x19f: /* SETcc */
+	case 0x1a3: case 0x1a4: case 0x1a5: case 0x1ab: case 0x1ac:
+	case 0x1ad: case 0x1af: /* BT, SHLD, BTS, SHRD, IMUL */
+	case 0x1b0: case 0x1b1: case 0x1b3: case 0x1b6: case 0x1b7:
+	case 0x1ba ... 0x1bf: case 0x1c0: case 0x1c1: case 0x1c8 ... 0x1cf:
+		return 1; /* CMPXCHG, BTR, MOVZX/SX, BT*, BSF/BSR, XADD, BSWAP */
+	}
+	return 0;
+}
+
+/* No instruction after this one runs in its block: an unconditional
+ * near branch (the bytes after it may not be code). */
+static int blk_last(const struct emu_insn *in)
+{
+	switch (in->op) {
+	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb:
+		return 1;
+	case 0xff:
+		return (in->reg & 7) == 2 || (in->reg & 7) == 4;
+	}
+	return 0;
+}
+
+static void run_plain(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->in = *in;
+	emu_exec(cpu);
 }
 
 static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
@@ -57,11 +146,12 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 		if (in->op == 0x105 || in->op == 0x107)
 			break;
 		in->fast = emu_fast_pick(in, mode);
+		if (!in->fast && blk_plain(in) && !(mode & EMU_DEC_286))
+			in->fast = run_plain;
 		off += in->len;
 		n++;
-		/* a branch, or an instruction that may change anything */
-		if (!in->fast || (in->op >= 0x70 && in->op <= 0x7f) ||
-		    (in->op >= 0x180 && in->op <= 0x18f))
+		/* an instruction that may change anything runs last */
+		if (!in->fast || blk_last(in))
 			break;
 	}
 	if (!n) {
@@ -70,6 +160,13 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 	}
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
+	b->succ[0] = b->succ[1] = lin + off;
+	switch (b->in[n - 1].op) {
+	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
+		b->succ[1] = lin + off + b->in[n - 1].imm;
+		if ((mode & 0xff) != 64)
+			b->succ[1] &= 0xffffffffull;
+	}
 	memcpy(b->bytes, p, off);
 	b->lin = lin;
 	b->mode = mode;
@@ -101,25 +198,19 @@ static int same_bytes(const struct blk *b, const uint8_t *p, uint64_t lin)
 	return 1;
 }
 
-unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
-		       uint64_t lin, const uint8_t *p, uint64_t budget,
-		       int *dirty)
+/* Run up to budget instructions of b (found for lin): how many retired;
+ * *stop = 1 when the run must not go on to another block. */
+static unsigned run_one(struct emu_cpu *cpu, const struct fetch_ctx *f,
+			const struct blk *b, uint64_t budget, int *dirty,
+			int *stop)
 {
-	struct blk *b = cpu->blocks;
 	uint64_t rip = cpu->rip, ipm = f->ip_mask;
 	const struct emu_insn *in, *end;
 
-	if (!b)
-		return 0;
-	b += (lin ^ (lin >> 11)) & (BLK_SLOTS - 1);
-	if (b->lin != lin || b->mode != f->mode || !same_bytes(b, p, lin))
-		if (!build(b, lin, p, f->mode))
-			return 0;
-	if (b->n > budget || rip + b->nbytes > f->rip_max)
-		return 0;
-	cpu->blk_page = lin & ~0xfffull;
-	cpu->blk_stop = 0;
-	for (in = b->in, end = in + b->n; in < end; in++) {
+	/* a budget that ends inside the block runs part of it: a block
+	 * started at the next instruction would be one more to keep */
+	end = b->in + (b->n < budget ? b->n : budget);
+	for (in = b->in; in < end; in++) {
 		uint64_t next = (rip + in->len) & ipm;
 
 		cpu->rip = rip; /* where a fault is reported */
@@ -134,19 +225,62 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 			if (cpu->shadow && !--cpu->shadow)
 				cpu->shadow_ss = 0;
 			cpu->exc_first = -1;
-			cpu->blk_page = ~0ull;
-			*dirty = 1;
+			*dirty = *stop = 1;
 			return (unsigned)(in - b->in) + 1;
 		}
 		in->fast(cpu, in);
 		cpu->icount++;
 		rip = cpu->next_rip;
-		if (cpu->blk_stop) {
+		/* a taken branch, or a store into this page */
+		if (rip != next || cpu->blk_stop) {
 			in++;
 			break;
 		}
 	}
 	cpu->rip = rip;
-	cpu->blk_page = ~0ull;
+	*stop = cpu->blk_stop;
 	return (unsigned)(in - b->in);
+}
+
+unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
+		       uint64_t lin, const uint8_t *p, uint64_t budget,
+		       int *dirty)
+{
+	uint64_t page = lin & ~0xfffull;
+	const struct blk *prev = NULL;
+	unsigned done = 0;
+	int stop = 0;
+
+	if (!cpu->blocks)
+		return 0;
+	cpu->blk_page = page;
+	cpu->blk_stop = 0;
+	/* from block to block while the code stays in this page: its TLB
+	 * entry and f hold until a non-fast instruction runs */
+	for (;;) {
+		struct blk *b = slot(cpu->blocks, lin);
+
+		/* the block that just ran is unchanged: no store hit the page */
+		if (b != prev) {
+			if ((b->lin != lin || b->mode != f->mode ||
+			     !same_bytes(b, p, lin)) && !build(b, lin, p, f->mode))
+				break;
+			/* the next lookup is a cache miss unless started now */
+			__builtin_prefetch(slot(cpu->blocks, b->succ[0]));
+			__builtin_prefetch(slot(cpu->blocks, b->succ[1]));
+		}
+		if (cpu->rip + b->nbytes > f->rip_max)
+			break;
+		done += run_one(cpu, f, b, budget - done, dirty, &stop);
+		if (stop || done >= budget ||
+		    atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed))
+			break;
+		lin = (f->cs_base + cpu->rip) & f->lin_mask;
+		if ((lin & ~0xfffull) != page)
+			break;
+		p += (int64_t)(lin - b->lin);
+		prev = b;
+	}
+	cpu->blk_page = ~0ull;
+	return done;
 }

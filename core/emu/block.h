@@ -16,10 +16,10 @@ struct fetch_ctx {
 
 void emu_block_init(struct emu_cpu *cpu);
 void emu_block_free(struct emu_cpu *cpu);
-/* Run the block at lin (p: its host address, a TLB hit) if it fits the
- * budget: the number of instructions retired, or 0 when there is none to
- * run (the caller steps). *dirty = 1 when its last instruction was not a
- * fast one, so f must be computed again. */
+/* Run the block at lin (p: its host address, a TLB hit), at most budget
+ * (>= 1) instructions of it: the number of instructions retired, or 0
+ * when there is none to run (the caller steps). *dirty = 1 when its last
+ * instruction was not a fast one, so f must be computed again. */
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		       uint64_t lin, const uint8_t *p, uint64_t budget,
 		       int *dirty);

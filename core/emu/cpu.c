@@ -540,6 +540,7 @@ int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 {
 	cpu->limit = max_insns ? cpu->icount + max_insns : ~0ull;
 	if (setjmp(cpu->jb)) {
+		cpu->blk_page = ~0ull; /* the fault may have left a block */
 		if (deliver_exception(cpu)) {
 			cpu->shutdown = 1;
 			return EMU_STOP_SHUTDOWN;

@@ -53,11 +53,12 @@ struct cpu_model;
 enum lf_op {
 	LF_NONE = 0, /* OSZAPC are in cpu->flags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_SZP, /* emu_flags_szp: CF = c bit 0, OF = c bit 1, AF = 0 */
 };
 
 struct emu_lf {
 	uint64_t a, b, r;
-	uint8_t op, size, c; /* c: carry-in (ADC/SBB) or saved CF (INC/DEC) */
+	uint8_t op, size, c; /* c: carry-in (ADC/SBB), saved CF (INC/DEC), CF, OF (SZP) */
 };
 
 #define EMU_TLB_SIZE 256

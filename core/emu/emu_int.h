@@ -151,12 +151,25 @@ static inline uint64_t read_lin(struct emu_cpu *cpu, uint64_t lin,
 	return emu_read_lin(cpu, lin, size);
 }
 
+/* A store into the page the running block (block.c) was decoded from
+ * ends the block after the storing instruction; blk_page is ~0 outside a
+ * block, so this never matches there. Every store path calls it. */
+static inline void blk_note_write(struct emu_cpu *cpu, uint64_t lin,
+				  unsigned size)
+{
+	if (__builtin_expect(((lin ^ cpu->blk_page) & ~0xfffull) == 0 ||
+			     (((lin + size - 1) ^ cpu->blk_page) & ~0xfffull) == 0, 0))
+		cpu->blk_stop = 1;
+}
+
 static inline void write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 			     uint64_t v)
 {
 	const struct emu_tlb_entry *e =
 		&cpu->tlb[cpu->cpl == 3][(lin >> 12) % EMU_TLB_SIZE];
 	void *p = (void *)(uintptr_t)(lin + e->addend);
+
+	blk_note_write(cpu, lin, size);
 
 	if (e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) <= 4096 - size) {
 		if (size == 4) {

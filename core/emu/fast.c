@@ -11,6 +11,7 @@
 #include "alu.h"
 
 void emu_jump(struct emu_cpu *cpu, uint64_t target, unsigned osize);
+emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode); /* fast2.c */
 
 static inline __attribute__((always_inline)) void
 alu_rr(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
@@ -149,11 +150,7 @@ static inline void store(struct emu_cpu *cpu, const struct emu_insn *in,
 {
 	uint64_t lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
 
-	write_lin(cpu, lin, sz, v);
-	/* a store into the page a block runs from ends the block */
-	if (((lin ^ cpu->blk_page) & ~0xfffull) == 0 ||
-	    (((lin + sz - 1) ^ cpu->blk_page) & ~0xfffull) == 0)
-		cpu->blk_stop = 1;
+	write_lin(cpu, lin, sz, v); /* ends a block that stores into itself */
 }
 
 static void mov_store4(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -198,18 +195,17 @@ emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode)
 		return (mode & EMU_DEC_286) ? NULL : jcc; /* no 0F on a 286 */
 	if (op >= 0x70 && op <= 0x7f)
 		return jcc;
-	if (in->lock || (sz != 4 && sz != 8))
+	if (in->lock)
 		return NULL;
+	if (sz != 4 && sz != 8)
+		return emu_fast_pick2(in, mode);
 	/* 01, 03, 09, 0B...: ALU r/m,r and r,r/m with registers only */
-	if (op < 0x40 && (op & 5) == 1 && in->mod == 3) {
-		unsigned a = (op >> 3) & 7;
-
-		if (alu_tab[a][0][0])
-			return alu_tab[a][(op >> 1) & 1][w8];
-		return NULL;
-	}
+	if (op < 0x40 && (op & 5) == 1 && in->mod == 3 &&
+	    alu_tab[(op >> 3) & 7][0][0])
+		return alu_tab[(op >> 3) & 7][(op >> 1) & 1][w8];
 	/* 03, 0B, 2B...: ALU r, [m] */
-	if (op < 0x40 && (op & 7) == 3 && in->mod != 3)
+	if (op < 0x40 && (op & 7) == 3 && in->mod != 3 &&
+	    alu_load_tab[(op >> 3) & 7][w8])
 		return alu_load_tab[(op >> 3) & 7][w8];
 	switch (op) {
 	case 0x40 ... 0x47:
@@ -231,5 +227,5 @@ emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode)
 			return w8 ? dec8_rm : dec4_rm;
 		return w8 ? inc8_rm : inc4_rm;
 	}
-	return NULL;
+	return emu_fast_pick2(in, mode);
 }

@@ -29,6 +29,8 @@ int emu_cf(struct emu_cpu *cpu)
 	case LF_INC:
 	case LF_DEC:
 		return l->c;
+	case LF_SZP:
+		return l->c & 1;
 	default:
 		return 0;
 	}
@@ -72,6 +74,8 @@ int emu_of(struct emu_cpu *cpu)
 	case LF_SBB:
 	case LF_DEC:
 		return !!((l->a ^ l->b) & (l->a ^ l->r) & sb);
+	case LF_SZP:
+		return (l->c >> 1) & 1;
 	default:
 		return 0;
 	}
@@ -85,6 +89,7 @@ static int af(struct emu_cpu *cpu)
 	case LF_NONE:
 		return !!(cpu->flags & FL_AF);
 	case LF_LOGIC:
+	case LF_SZP:
 		return 0;
 	default:
 		return !!((l->a ^ l->b ^ l->r) & 0x10);
@@ -110,7 +115,10 @@ uint64_t emu_get_flags(struct emu_cpu *cpu)
 /* Replace the bits in mask with f's; materializes the lazy flags first. */
 void emu_set_flags(struct emu_cpu *cpu, uint64_t f, uint64_t mask)
 {
-	uint64_t cur = emu_get_flags(cpu);
+	/* all six replaced (emu_flags_szp: shifts, IMUL...): the lazy
+	 * ones need not be computed first */
+	uint64_t cur = (mask & FL_ARITH) == FL_ARITH ? cpu->flags | 2 :
+						       emu_get_flags(cpu);
 
 	cpu->flags = ((cur & ~mask) | (f & mask)) | 2;
 	cpu->lf.op = LF_NONE;

@@ -432,6 +432,7 @@ void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 	int u = user_access(cpu);
 	struct emu_tlb_entry *e = &cpu->tlb[u][(lin >> 12) % EMU_TLB_SIZE];
 
+	blk_note_write(cpu, lin, size);
 	if (e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) + size <= 4096) {
 		void *p = (void *)(uintptr_t)(lin + e->addend);
 
@@ -461,6 +462,7 @@ void *emu_host_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 
 	if ((lin & 0xfff) + size > 4096)
 		return NULL;
+	blk_note_write(cpu, lin, size);
 	p = tlb_fill(cpu, lin, 1, u, &gpa);
 	if (cpu->db_data)
 		emu_db_data(cpu, lin, size, 1);
