@@ -23,14 +23,6 @@ R_RAMWORD equ 0x20
 R_DIRTY   equ 0x24
 
 ; CHECK a, b, status: end the VM with `status` unless a == b
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
 ; RAMWORD index: what the device reads at word `index` of its RAM -> eax
 %macro RAMWORD 1
         mov dword [ebp + R_RAMIDX], %1

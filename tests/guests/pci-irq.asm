@@ -36,14 +36,6 @@ V_MSI   equ 0x40
 V_MSIX  equ 0x42
 
 ; CHECK a, b, status: end the VM with `status` unless a == b
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
 ; WAIT_FOR counter, n: halt until an interrupt handler has counted to n;
 ; interrupts are off when it ends (sti's shadow keeps the hlt race-free)
 %macro WAIT_FOR 2

@@ -33,14 +33,6 @@ RBUF     equ 0x25000
 IDBUF    equ 0x26000
 SECTORS  equ 2048                       ; the 1 MiB disk
 
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
         xor ax, ax
         mov ds, ax
         mov ss, ax

@@ -41,14 +41,6 @@ R_STATUS equ 10
 R_RESP   equ 11
 R_SENSE  equ 12
 
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
         xor ax, ax
         mov ds, ax
         mov ss, ax

@@ -25,14 +25,6 @@ RBUF2   equ 0x51000
 NSEC_LO equ 0x10000800          ; 2^28 + 2048 sectors
 HILBA   equ 0x10000400          ; a sector past 2^28
 
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
         xor ax, ax
         mov ds, ax
         mov ss, ax

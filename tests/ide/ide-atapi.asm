@@ -18,14 +18,6 @@ PRD     equ 0x30000
 RBUF    equ 0x40000
 BLOCKS  equ 2048
 
-%macro CHECK 3
-        cmp %1, %2
-        je %%ok
-        mov eax, %3
-        jmp fail
-%%ok:
-%endmacro
-
         xor ax, ax
         mov ds, ax
         mov ss, ax
