@@ -620,6 +620,7 @@ static int vs_create(struct hv_ctx *ctx)
 	struct hv_virtio_info info = {
 		.device_type = HV_VIRTIO_ID_SCSI, .num_queues = (uint16_t)(s->nq + 2),
 		.queue_size_max = (uint16_t)s->qsize, .class_code = 0x010000,
+		.flags = HV_VIRTIO_NOTIFY_MAIN,
 		.config = &s->cfg, .config_size = sizeof(s->cfg),
 		.ops = &vops, .opaque = s,
 	};

@@ -414,7 +414,8 @@ static int blk_create(struct hv_ctx *ctx)
 	struct hv_virtio_info info = {
 		.device_type = HV_VIRTIO_ID_BLOCK, .num_queues = (uint16_t)b->nq,
 		.queue_size_max = (uint16_t)b->qsize, .class_code = 0x010000,
-		.features = features(b), .config = &b->cfg, .config_size = sizeof(b->cfg),
+		.flags = HV_VIRTIO_NOTIFY_MAIN, .features = features(b),
+		.config = &b->cfg, .config_size = sizeof(b->cfg),
 		.ops = &vops, .opaque = b,
 	};
 	if ((rc = hv_virtio_pci_create(ctx, &info, &b->vio)))
