@@ -20,5 +20,9 @@ for job in $FIO_JOBS; do
 	row=$(echo "$out" | grep "^3;" | awk -F';' -v w="$rw" '
 		{ k = (w ~ /write/) ? 48 : 7; if ($(k + 1) > 0) printf "iops=%d mbs=%.1f", $(k + 1), $k / 1024 }')
 	echo "FIO $name ${row:-FAILED}"
+	# FIO_DISKSTATS=1 (BENCH_DISKSTATS=1 to run.sh): the guest disk's
+	# requests, merges, ticks and util, to see how fio's I/Os were split
+	[ -n "${FIO_DISKSTATS:-}" ] && echo "$out" | grep "^3;" |
+		awk -F';' '{ s = ""; for (i = NF - 8; i <= NF; i++) s = s " " $i; print "# fio: disk" s }'
 	[ -n "$row" ] || echo "$out" | tail -n 3 | sed 's/^/# fio: /'
 done

@@ -29,8 +29,11 @@ cp "$kernel" "$payload/vmlinuz"
 cp "$here/inside.sh" "$payload/run-inside.sh"
 cp "$here/fio-jobs.sh" "$payload/"
 jobconf=()
-if [ -n "${BENCH_JOBS:-}" ]; then
-	printf 'FIO_JOBS="%s"\n' "$BENCH_JOBS" >"$payload/fio-jobs.conf"
+if [ -n "${BENCH_JOBS:-}${BENCH_DISKSTATS:-}" ]; then
+	{
+		[ -z "${BENCH_JOBS:-}" ] || printf 'FIO_JOBS="%s"\n' "$BENCH_JOBS"
+		[ -z "${BENCH_DISKSTATS:-}" ] || echo FIO_DISKSTATS=1
+	} >"$payload/fio-jobs.conf"
 	jobconf=(--file "$payload/fio-jobs.conf:/etc/fio-jobs.conf")
 fi
 cp "$(command -v fio)" "$payload/bin/"

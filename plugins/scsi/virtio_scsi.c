@@ -9,8 +9,10 @@
  * notification), 1 event (nothing is ever reported: no HOTPLUG or CHANGE
  * feature), 2.. requests. Request slots are preallocated, queue_size per
  * request queue, each with its element, iovecs and struct scsi_req; a
- * notify (vCPU thread) pops chains into free slots and submits them to
- * the unit, which answers inline or from the disk's done() (main thread).
+ * notify pops chains into free slots and submits them to the unit, which
+ * answers inline or from the disk's done(). Both run on the main thread
+ * (HV_VIRTIO_NOTIFY_MAIN: the kicking vCPU returns to the guest at once)
+ * and a batch of completions is flushed once (hv_virtq_flush_later).
  * A queue whose slots are all busy is marked starved and popped again
  * when one frees, so no notify is lost.
  *
@@ -199,8 +201,8 @@ static void req_answer(struct req *r, uint8_t response)
 		written += sr->xfer;
 	hv_virtq_push(vq, e, written);
 	req_free(r);
-	if (!q->running) {
-		hv_virtq_flush(vq);
+	if (!q->running) { /* a disk completion: one interrupt per batch */
+		hv_virtq_flush_later(vq);
 		if (q->starved && !s->paused)
 			queue_run(s, vq);
 	}

@@ -349,20 +349,29 @@ static uint64_t bar_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
  * round, wakes the main thread through kick_fd. Both sides run under the
  * domain lock, so the flags need nothing more.
  */
-static void kick_later(struct hv_virtio *vio, struct hv_virtq *vq)
+/* Wake kick_run once per round: 0, or -1 without the eventfd. */
+int vio_kick_arm(struct hv_virtio *vio)
 {
 	uint64_t one = 1;
 
-	vq->kicked = 1;
+	if (!vio->kick_w)
+		return -1;
 	if (vio->kick_armed)
-		return;
-	if (write(vio->kick_fd, &one, sizeof(one)) != sizeof(one)) {
-		/* cannot happen short of 2^64 - 1 writes: serve it here */
+		return 0;
+	/* a failure needs 2^64 - 1 writes unread: cannot happen */
+	if (write(vio->kick_fd, &one, sizeof(one)) != sizeof(one))
+		return -1;
+	vio->kick_armed = 1;
+	return 0;
+}
+
+static void kick_later(struct hv_virtio *vio, struct hv_virtq *vq)
+{
+	vq->kicked = 1;
+	if (vio_kick_arm(vio)) {
 		vq->kicked = 0;
 		vio->info.ops->notify(vio->ctx, vio->info.opaque, vq);
-		return;
 	}
-	vio->kick_armed = 1;
 }
 
 static void kick_run(struct hv_ctx *ctx, void *opaque, unsigned events)
@@ -378,6 +387,10 @@ static void kick_run(struct hv_ctx *ctx, void *opaque, unsigned events)
 	for (unsigned i = 0; i < vio->info.num_queues; i++) {
 		struct hv_virtq *vq = &vio->vq[i];
 
+		if (vq->flush_later) {
+			vq->flush_later = 0;
+			hv_virtq_flush(vq);
+		}
 		if (!vq->kicked)
 			continue;
 		vq->kicked = 0;
