@@ -89,8 +89,9 @@ done
 out=$root/build/nested/bench-storage.out
 nested_run --payload "$payload" --mem 3G --timeout 1500 --name bench-storage -- "$secs" "${BENCH_CTLS:-virtio-blk,virtio-scsi,ide}" | tee "$out"
 awk '
+/^# (hv|qemu) [a-z-]*: no fio result/ { c = $3; sub(/:$/, "", c); ran[c] = 1 }
 /^# row / {
-	who = $3; ctl = $4; job = $5; key = ctl SUBSEP job
+	who = $3; ctl = $4; job = $5; key = ctl SUBSEP job; ran[ctl] = 1
 	if ($6 == "FAILED" || $6 !~ /^iops=/) { v[who, key] = "FAILED"; next }
 	split($6, a, "="); split($7, b, "=")
 	v[who, key] = a[2] " " b[2]
@@ -107,6 +108,7 @@ END {
 		"qemu IOPS", "host IOPS", "hv MB/s", "qemu MB/s", "host MB/s", "hv/qemu", "hv/host"
 	for (c = 1; c <= 3; c++) {
 		ctl = c == 1 ? "virtio-blk" : c == 2 ? "virtio-scsi" : "ide"
+		if (!(ctl in ran)) continue # not in BENCH_CTLS
 		for (j = 1; j <= nj; j++) {
 			job = jobs[j]; h = v["hv", ctl SUBSEP job]; q = v["qemu", ctl SUBSEP job]
 			f = v["host", "file" SUBSEP job]

@@ -11,8 +11,8 @@
  * request queue, each with its element, iovecs and struct scsi_req; a
  * notify pops chains into free slots and submits them to the unit, which
  * answers inline or from the disk's done(). Both run on the main thread
- * (HV_VIRTIO_NOTIFY_MAIN: the kicking vCPU returns to the guest at once)
- * and a batch of completions is flushed once (hv_virtq_flush_later).
+ * (HV_VIRTIO_NOTIFY_MAIN: the kicking vCPU returns to the guest at once);
+ * each completion flushes the used ring at once.
  * A queue whose slots are all busy is marked starved and popped again
  * when one frees, so no notify is lost.
  *
@@ -201,8 +201,8 @@ static void req_answer(struct req *r, uint8_t response)
 		written += sr->xfer;
 	hv_virtq_push(vq, e, written);
 	req_free(r);
-	if (!q->running) { /* a disk completion: one interrupt per batch */
-		hv_virtq_flush_later(vq);
+	if (!q->running) {
+		hv_virtq_flush(vq);
 		if (q->starved && !s->paused)
 			queue_run(s, vq);
 	}

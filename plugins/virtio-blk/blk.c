@@ -8,10 +8,10 @@
  * notify pops chains into free slots and submits; done() writes the
  * status byte and pushes. Both run on the main thread
  * (HV_VIRTIO_NOTIFY_MAIN: the vCPU that kicked goes straight back to the
- * guest, and the used ring is flushed once per batch of completions,
- * hv_virtq_flush_later: one interrupt, not one each). When every slot of a
- * queue is busy the queue is marked starved and done() pops again, so a
- * notify is never lost. Discard and write-zeroes run their segments one
+ * guest; each completion flushes at once: deferring the flush to the end
+ * of the loop round cost more than it saved, bench/storage). When every
+ * slot of a queue is busy the queue is marked starved and done() pops
+ * again, so a notify is never lost. Discard and write-zeroes run their segments one
  * disk request after the other in the same slot; write-zeroes is the
  * core's HV_DISK_WRITE_ZEROES (it writes zeroes itself for formats
  * without their own), so VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP is accepted
@@ -198,7 +198,7 @@ static void disk_done(struct hv_ctx *ctx, struct hv_disk_req *dr, int status)
 	    !(rc = dz_next(r)))
 		return; /* the next segment is on its way */
 	req_finish(r, status || rc < 0 ? S_IOERR : S_OK);
-	hv_virtq_flush_later(vq); /* one interrupt for the core's batch */
+	hv_virtq_flush(vq);
 }
 
 /* Parse discard / write-zeroes segments from the data after the header. */

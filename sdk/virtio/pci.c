@@ -350,7 +350,7 @@ static uint64_t bar_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
  * domain lock, so the flags need nothing more.
  */
 /* Wake kick_run once per round: 0, or -1 without the eventfd. */
-int vio_kick_arm(struct hv_virtio *vio)
+static int kick_arm(struct hv_virtio *vio)
 {
 	uint64_t one = 1;
 
@@ -368,7 +368,7 @@ int vio_kick_arm(struct hv_virtio *vio)
 static void kick_later(struct hv_virtio *vio, struct hv_virtq *vq)
 {
 	vq->kicked = 1;
-	if (vio_kick_arm(vio)) {
+	if (kick_arm(vio)) {
 		vq->kicked = 0;
 		vio->info.ops->notify(vio->ctx, vio->info.opaque, vq);
 	}
@@ -387,10 +387,6 @@ static void kick_run(struct hv_ctx *ctx, void *opaque, unsigned events)
 	for (unsigned i = 0; i < vio->info.num_queues; i++) {
 		struct hv_virtq *vq = &vio->vq[i];
 
-		if (vq->flush_later) {
-			vq->flush_later = 0;
-			hv_virtq_flush(vq);
-		}
 		if (!vq->kicked)
 			continue;
 		vq->kicked = 0;

@@ -51,12 +51,6 @@ int hv_virtio_save(struct hv_virtio *vio, struct hv_state *st)
 			.enabled = vq->enabled,
 		};
 
-		/* a hv_virtq_flush_later not yet run: the ring in guest RAM
-		 * must hold it (the kick after restore interrupts) */
-		if (vq->enabled && vq->published != vq->used_idx) {
-			__atomic_store_n(&vq->used[1], vq->used_idx, __ATOMIC_RELEASE);
-			vq->published = vq->used_idx;
-		}
 		if ((rc = hv_state_write(vio->ctx, st, &r, sizeof(r))))
 			return rc;
 	}

@@ -34,7 +34,6 @@ struct hv_virtq {
 	uint16_t vector; /* queue_msix_vector */
 	uint8_t enabled; /* queue_enable: rings mapped */
 	uint8_t kicked;  /* HV_VIRTIO_NOTIFY_MAIN: notified, not yet served */
-	uint8_t flush_later; /* hv_virtq_flush_later: flush in kick_run */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* host views of the rings while enabled */
 	struct vq_desc *desc;
@@ -89,7 +88,6 @@ void vio_queue_irq(struct hv_virtq *vq);
 void vio_fault(struct hv_virtio *vio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vio_elem_done(struct hv_virtio *vio);
-int vio_kick_arm(struct hv_virtio *vio);
 /* virtq.c */
 int vq_map(struct hv_virtq *vq);
 void vq_unmap(struct hv_virtq *vq);

@@ -353,17 +353,6 @@ void hv_virtq_flush(struct hv_virtq *vq)
 		vio_queue_irq(vq);
 }
 
-void hv_virtq_flush_later(struct hv_virtq *vq)
-{
-	if (vq->flush_later)
-		return;
-	vq->flush_later = 1;
-	if (vio_kick_arm(vq->vio)) {
-		vq->flush_later = 0;
-		hv_virtq_flush(vq);
-	}
-}
-
 unsigned hv_virtq_index(const struct hv_virtq *vq)
 {
 	return vq->index;

@@ -278,13 +278,6 @@ void hv_virtq_push(struct hv_virtq *vq, struct hv_virtq_elem *e,
 /* Publish the pushed entries (used idx, release) and interrupt the driver
  * if it asked for one (EVENT_IDX's used_event, or no NO_INTERRUPT flag). */
 void hv_virtq_flush(struct hv_virtq *vq);
-/*
- * hv_virtq_flush(), but at the end of this main-loop round with
- * HV_VIRTIO_NOTIFY_MAIN (at once without it): completions the core
- * delivers together (one batch of AIO events) then cost the driver one
- * interrupt, not one each. For disk completions (main thread).
- */
-void hv_virtq_flush_later(struct hv_virtq *vq);
 /* Return an element not used: it is unmapped and will be popped again
  * (undo pops in reverse order, the last popped first). */
 void hv_virtq_unpop(struct hv_virtq *vq, struct hv_virtq_elem *e);
