@@ -7,6 +7,8 @@
 # "host" row). Sequential 1 MiB and random 4 KiB reads and writes at QD1
 # and QD32, SECS seconds each (default 4). Prints IOPS, MB/s and the
 # ratios hv/QEMU and hv/host per row; a run that failed prints FAILED.
+# A subset: BENCH_CTLS=virtio-scsi,ide BENCH_JOBS="randread:4k:1 randread:4k:32"
+# (jobs as RW:BS:QD, see fio-jobs.sh).
 # usage: bench/storage/run.sh [SECS]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +28,14 @@ cp "$root"/build/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
 cp "$here/inside.sh" "$payload/run-inside.sh"
 cp "$here/fio-jobs.sh" "$payload/"
+jobconf=()
+if [ -n "${BENCH_JOBS:-}${BENCH_DISKSTATS:-}" ]; then
+	{
+		[ -z "${BENCH_JOBS:-}" ] || printf 'FIO_JOBS="%s"\n' "$BENCH_JOBS"
+		[ -z "${BENCH_DISKSTATS:-}" ] || echo FIO_DISKSTATS=1
+	} >"$payload/fio-jobs.conf"
+	jobconf=(--file "$payload/fio-jobs.conf:/etc/fio-jobs.conf")
+fi
 cp "$(command -v fio)" "$payload/bin/"
 cp "$(command -v qemu-system-x86_64)" "$payload/"
 cp /usr/share/seabios/bios-256k.bin "$payload/qemu-fw/"
@@ -37,7 +47,7 @@ for m in ata_piix virtio_scsi virtio_blk; do
 done
 "$root/scripts/mkinitramfs.sh" "$payload/initramfs.cpio" --kver "$kver" \
 	--module libata --module scsi_mod --module sd_mod --module virtio_pci --module virtio_ring \
-	"${drivers[@]}" --file "$(command -v fio)" --file "$here/fio-jobs.sh:/etc/fio-jobs.sh" \
+	"${drivers[@]}" --file "$(command -v fio)" --file "$here/fio-jobs.sh:/etc/fio-jobs.sh" "${jobconf[@]}" \
 	--run "$here/guest.sh"
 # (plain cpio, 1 GiB guests: Debian's fio pulls in ~85 MB of libraries, too
 # much to unpack from a gzip image in 256 MiB)
@@ -77,10 +87,11 @@ INI
 	echo "${qdev[$ctl]}" >"$payload/qemu-$ctl"
 done
 out=$root/build/nested/bench-storage.out
-nested_run --payload "$payload" --mem 3G --timeout 1500 --name bench-storage -- "$secs" | tee "$out"
+nested_run --payload "$payload" --mem 3G --timeout 1500 --name bench-storage -- "$secs" "${BENCH_CTLS:-virtio-blk,virtio-scsi,ide}" | tee "$out"
 awk '
+/^# (hv|qemu) [a-z-]*: no fio result/ { c = $3; sub(/:$/, "", c); ran[c] = 1 }
 /^# row / {
-	who = $3; ctl = $4; job = $5; key = ctl SUBSEP job
+	who = $3; ctl = $4; job = $5; key = ctl SUBSEP job; ran[ctl] = 1
 	if ($6 == "FAILED" || $6 !~ /^iops=/) { v[who, key] = "FAILED"; next }
 	split($6, a, "="); split($7, b, "=")
 	v[who, key] = a[2] " " b[2]
@@ -97,6 +108,7 @@ END {
 		"qemu IOPS", "host IOPS", "hv MB/s", "qemu MB/s", "host MB/s", "hv/qemu", "hv/host"
 	for (c = 1; c <= 3; c++) {
 		ctl = c == 1 ? "virtio-blk" : c == 2 ? "virtio-scsi" : "ide"
+		if (!(ctl in ran)) continue # not in BENCH_CTLS
 		for (j = 1; j <= nj; j++) {
 			job = jobs[j]; h = v["hv", ctl SUBSEP job]; q = v["qemu", ctl SUBSEP job]
 			f = v["host", "file" SUBSEP job]

@@ -9,8 +9,10 @@
  * notification), 1 event (nothing is ever reported: no HOTPLUG or CHANGE
  * feature), 2.. requests. Request slots are preallocated, queue_size per
  * request queue, each with its element, iovecs and struct scsi_req; a
- * notify (vCPU thread) pops chains into free slots and submits them to
- * the unit, which answers inline or from the disk's done() (main thread).
+ * notify pops chains into free slots and submits them to the unit, which
+ * answers inline or from the disk's done(). Both run on the main thread
+ * (HV_VIRTIO_NOTIFY_MAIN: the kicking vCPU returns to the guest at once);
+ * each completion flushes the used ring at once.
  * A queue whose slots are all busy is marked starved and popped again
  * when one frees, so no notify is lost.
  *
@@ -620,6 +622,7 @@ static int vs_create(struct hv_ctx *ctx)
 	struct hv_virtio_info info = {
 		.device_type = HV_VIRTIO_ID_SCSI, .num_queues = (uint16_t)(s->nq + 2),
 		.queue_size_max = (uint16_t)s->qsize, .class_code = 0x010000,
+		.flags = HV_VIRTIO_NOTIFY_MAIN,
 		.config = &s->cfg, .config_size = sizeof(s->cfg),
 		.ops = &vops, .opaque = s,
 	};

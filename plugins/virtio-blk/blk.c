@@ -5,10 +5,13 @@
  *
  * Requests are preallocated slots, queue_size per queue, each holding its
  * element, its data iovecs and its disk request: no malloc per I/O. A
- * notify (vCPU thread) pops chains into free slots and submits; done()
- * (main thread) writes the status byte and pushes. When every slot of a
- * queue is busy the queue is marked starved and done() pops again, so a
- * notify is never lost. Discard and write-zeroes run their segments one
+ * notify pops chains into free slots and submits; done() writes the
+ * status byte and pushes. Both run on the main thread
+ * (HV_VIRTIO_NOTIFY_MAIN: the vCPU that kicked goes straight back to the
+ * guest; each completion flushes at once: deferring the flush to the end
+ * of the loop round cost more than it saved, bench/storage). When every
+ * slot of a queue is busy the queue is marked starved and done() pops
+ * again, so a notify is never lost. Discard and write-zeroes run their segments one
  * disk request after the other in the same slot; write-zeroes is the
  * core's HV_DISK_WRITE_ZEROES (it writes zeroes itself for formats
  * without their own), so VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP is accepted
@@ -414,7 +417,8 @@ static int blk_create(struct hv_ctx *ctx)
 	struct hv_virtio_info info = {
 		.device_type = HV_VIRTIO_ID_BLOCK, .num_queues = (uint16_t)b->nq,
 		.queue_size_max = (uint16_t)b->qsize, .class_code = 0x010000,
-		.features = features(b), .config = &b->cfg, .config_size = sizeof(b->cfg),
+		.flags = HV_VIRTIO_NOTIFY_MAIN, .features = features(b),
+		.config = &b->cfg, .config_size = sizeof(b->cfg),
 		.ops = &vops, .opaque = b,
 	};
 	if ((rc = hv_virtio_pci_create(ctx, &info, &b->vio)))

@@ -7,9 +7,12 @@
  * Register writes arrive on vCPU threads and completions on the main
  * thread, all under the device's domain lock (hv/virtio.h): no locking.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "virtio_int.h"
 
@@ -341,6 +344,88 @@ static uint64_t bar_read(struct hv_ctx *ctx, void *opaque, uint64_t off,
 	return v;
 }
 
+/*
+ * HV_VIRTIO_NOTIFY_MAIN: the vCPU only marks the queue and, once per
+ * round, wakes the main thread through kick_fd. Both sides run under the
+ * domain lock, so the flags need nothing more.
+ */
+/* Wake kick_run once per round: 0, or -1 without the eventfd. */
+static int kick_arm(struct hv_virtio *vio)
+{
+	uint64_t one = 1;
+
+	if (!vio->kick_w)
+		return -1;
+	if (vio->kick_armed)
+		return 0;
+	/* a failure needs 2^64 - 1 writes unread: cannot happen */
+	if (write(vio->kick_fd, &one, sizeof(one)) != sizeof(one))
+		return -1;
+	vio->kick_armed = 1;
+	return 0;
+}
+
+static void kick_later(struct hv_virtio *vio, struct hv_virtq *vq)
+{
+	vq->kicked = 1;
+	if (kick_arm(vio)) {
+		vq->kicked = 0;
+		vio->info.ops->notify(vio->ctx, vio->info.opaque, vq);
+	}
+}
+
+static void kick_run(struct hv_ctx *ctx, void *opaque, unsigned events)
+{
+	struct hv_virtio *vio = opaque;
+	uint64_t n;
+
+	/* EAGAIN (nothing written since the last read) changes nothing */
+	ssize_t r = read(vio->kick_fd, &n, sizeof(n));
+
+	(void)r;
+	vio->kick_armed = 0;
+	for (unsigned i = 0; i < vio->info.num_queues; i++) {
+		struct hv_virtq *vq = &vio->vq[i];
+
+		if (!vq->kicked)
+			continue;
+		vq->kicked = 0;
+		/* what the register write checked may have changed since */
+		if (vq->enabled && !vio->broken && !vio->reset_pending &&
+		    (vio->status & HV_VIRTIO_S_DRIVER_OK))
+			vio->info.ops->notify(ctx, vio->info.opaque, vq);
+	}
+}
+
+/* A host without fd watches (a test's fake core) notifies inline. */
+static int kick_setup(struct hv_virtio *vio)
+{
+	int rc;
+
+	vio->kick_fd = -1;
+	if (!(vio->info.flags & HV_VIRTIO_NOTIFY_MAIN) || !vio->ctx->host->fd_watch)
+		return 0;
+	if ((vio->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -errno;
+	rc = hv_fd_watch(vio->ctx, vio->kick_fd, HV_FD_IN, kick_run, vio, &vio->kick_w);
+	if (rc) {
+		close(vio->kick_fd);
+		vio->kick_fd = -1;
+		vio->kick_w = NULL;
+	}
+	return rc;
+}
+
+static void kick_teardown(struct hv_virtio *vio)
+{
+	if (vio->kick_w)
+		hv_fd_unwatch(vio->ctx, vio->kick_w);
+	if (vio->kick_fd >= 0)
+		close(vio->kick_fd);
+	vio->kick_w = NULL;
+	vio->kick_fd = -1;
+}
+
 static void bar_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 		      unsigned size, uint64_t val)
 {
@@ -358,9 +443,14 @@ static void bar_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 						vio->info.num_queues) {
 		struct hv_virtq *vq = &vio->vq[q];
 
-		if (vq->enabled && !vio->broken && !vio->reset_pending &&
-		    (vio->status & HV_VIRTIO_S_DRIVER_OK))
-			vio->info.ops->notify(ctx, vio->info.opaque, vq);
+		if (!vq->enabled || vio->broken || vio->reset_pending ||
+		    !(vio->status & HV_VIRTIO_S_DRIVER_OK))
+			return;
+		if (vio->kick_w) {
+			kick_later(vio, vq);
+			return;
+		}
+		vio->info.ops->notify(ctx, vio->info.opaque, vq);
 	}
 }
 
@@ -519,11 +609,15 @@ int hv_virtio_pci_create(struct hv_ctx *ctx, const struct hv_virtio_info *info,
 		.cfg_write = cfg_write,
 		.opaque = vio,
 	};
-	if ((rc = hv_pci_register(ctx, &pi, &vio->pci)))
+	if ((rc = kick_setup(vio)))
 		goto out_free;
+	if ((rc = hv_pci_register(ctx, &pi, &vio->pci)))
+		goto out_kick;
 	regs_clear(vio);
 	*out = vio;
 	return 0;
+out_kick:
+	kick_teardown(vio);
 out_free:
 	if (vio)
 		free(vio->vq);
@@ -535,6 +629,7 @@ void hv_virtio_destroy(struct hv_virtio *vio)
 {
 	if (!vio)
 		return;
+	kick_teardown(vio);
 	for (unsigned i = 0; i < vio->info.num_queues; i++)
 		vq_unmap(&vio->vq[i]);
 	free(vio->vq);

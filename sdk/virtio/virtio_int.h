@@ -33,6 +33,7 @@ struct hv_virtq {
 	uint16_t size;   /* queue_size: the driver's choice (or our max) */
 	uint16_t vector; /* queue_msix_vector */
 	uint8_t enabled; /* queue_enable: rings mapped */
+	uint8_t kicked;  /* HV_VIRTIO_NOTIFY_MAIN: notified, not yet served */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* host views of the rings while enabled */
 	struct vq_desc *desc;
@@ -60,6 +61,9 @@ struct hv_virtio {
 	uint8_t pcicfg_bar;    /* VIRTIO_PCI_CAP_PCI_CFG window */
 	uint32_t pcicfg_off, pcicfg_len;
 	uint32_t inflight; /* popped, not yet pushed or unpopped */
+	int kick_fd;       /* HV_VIRTIO_NOTIFY_MAIN: eventfd, or -1 */
+	struct hv_watch *kick_w;
+	uint8_t kick_armed; /* kick_fd written, its callback not yet run */
 	uint8_t cfg[0x60]; /* our capabilities, config space 0x60 .. 0xbf */
 	struct hv_virtq *vq;
 };

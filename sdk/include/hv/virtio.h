@@ -38,7 +38,12 @@
  * Threads and locks (the core's rules, restated for the transport):
  *   - notify runs on the vCPU thread that wrote the queue's notify
  *     address, with the device's domain lock held; hv_virtio_kick() runs
- *     it on the caller's thread (the main thread after a restore).
+ *     it on the caller's thread (the main thread after a restore). With
+ *     HV_VIRTIO_NOTIFY_MAIN it runs on the main thread instead, soon after
+ *     the write (the way an ioeventfd is served): the vCPU goes back to
+ *     the guest at once, notifies that arrive meanwhile collapse into one
+ *     call, and submissions and completions share one thread instead of
+ *     contending for the domain lock.
  *   - reset, features_ok, config_write and driver_ok run on the vCPU
  *     thread of the register write that caused them, lock held (reset
  *     also on the main thread, from hv_virtio_reset in the device's own
@@ -179,6 +184,7 @@ struct hv_virtio_ops {
 
 #define HV_VIRTIO_NO_INDIRECT 0x1u  /* do not offer VIRTIO_F_INDIRECT_DESC */
 #define HV_VIRTIO_NO_EVENT_IDX 0x2u /* do not offer VIRTIO_F_RING_EVENT_IDX */
+#define HV_VIRTIO_NOTIFY_MAIN 0x4u  /* notify on the main thread (see above) */
 
 struct hv_virtio_info {
 	uint16_t device_type;    /* HV_VIRTIO_ID_*: PCI device 0x1040 + it */
