@@ -75,7 +75,7 @@ BLOCKS  equ 2048
         mov esi, cdb_cap
         call pio_cmd
         CHECK al, 0x50, 34
-        CHECK dword [RBUF], (BLOCKS - 1) << 24 | ((BLOCKS - 1) >> 8) << 16, 34
+        CHECK dword [RBUF], ((BLOCKS - 1) & 0xff) << 24 | ((BLOCKS - 1) >> 8) << 16, 34
         CHECK dword [RBUF + 4], 0x00080000, 34
         CHECK dword [xfered], 8, 34
         PUTS32 msg_cap
