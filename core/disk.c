@@ -281,14 +281,18 @@ static void zero_init(void)
  * are): exactly len bytes, freed by zeroes_restore. */
 static int zeroes_to_write(struct hv_disk_req *req)
 {
-	uint64_t n = (req->len + ZERO_CHUNK - 1) / ZERO_CHUNK, left = req->len;
+	/* at least one iovec, so zeroes_restore knows even an empty one */
+	uint64_t n = req->len ? (req->len + ZERO_CHUNK - 1) / ZERO_CHUNK : 1;
 	struct iovec *iov;
 
 	pthread_once(&zero_once, zero_init);
-	if (!zero_buf || !(iov = calloc(n ? n : 1, sizeof(*iov))))
+	if (!zero_buf || !(iov = calloc(n, sizeof(*iov))))
 		return -ENOMEM;
-	for (uint64_t i = 0; i < n; i++, left -= iov[i - 1].iov_len)
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t left = req->len - i * ZERO_CHUNK;
+
 		iov[i] = (struct iovec){ zero_buf, left < ZERO_CHUNK ? left : ZERO_CHUNK };
+	}
 	req->op = HV_DISK_WRITE;
 	req->iov = iov;
 	req->iovcnt = (int)n;

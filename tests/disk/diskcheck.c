@@ -27,7 +27,8 @@ static void submit(struct hv_ctx *ctx, struct dc *s, int op, uint64_t off)
 	s->iov.iov_len = 4096;
 	s->req.op = (uint32_t)op;
 	s->req.offset = off;
-	s->req.len = op == HV_DISK_FLUSH ? 0 : 4096;
+	/* write-zeroes at offset 0 is the empty one (step 4) */
+	s->req.len = op == HV_DISK_FLUSH || (op == HV_DISK_WRITE_ZEROES && !off) ? 0 : 4096;
 	s->req.iov = data ? &s->iov : NULL;
 	s->req.iovcnt = data;
 	s->req.done = next;
@@ -73,6 +74,10 @@ static void next(struct hv_ctx *ctx, struct hv_disk_req *req, int status)
 				return;
 			}
 		hv_info(ctx, "zeroes read back");
+		/* an empty write-zeroes completes too (and leaks nothing) */
+		submit(ctx, s, HV_DISK_WRITE_ZEROES, 0);
+		break;
+	case 5:
 		submit(ctx, s, HV_DISK_FLUSH, 0);
 		break;
 	default:
