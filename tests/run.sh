@@ -11,6 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0
+failed=()
 builds=(build build-san)
 [ -n "${HV_TEST_ONLY_SAN:-}" ] && builds=(build-san)
 [ -n "${HV_TEST_ONLY:-}" ] && builds=("$HV_TEST_ONLY")
@@ -28,13 +29,18 @@ run_one() {
 	n_ok=$(grep -c '^ok ' <<< "$out")
 	n_fail=$(grep -c '^not ok ' <<< "$out")
 	grep -E '^(ok |not ok |# )' <<< "$out" | sed "s|^|[$label] |"
+	while IFS= read -r l; do
+		failed+=("[$label] $l")
+	done < <(grep '^not ok ' <<< "$out")
 	if [ "$rc" -ne 0 ]; then
 		echo "not ok [$label] exited with status $rc (stderr: $log_dir/${label//\//_}.stderr)"
 		tail -5 "$log_dir/${label//\//_}.stderr" | sed 's/^/#   /'
 		n_fail=$((n_fail + 1))
+		failed+=("[$label] exited with status $rc")
 	elif [ $((n_ok + n_fail)) -eq 0 ]; then
 		echo "not ok [$label] printed no test results"
 		n_fail=$((n_fail + 1))
+		failed+=("[$label] printed no test results")
 	fi
 	pass=$((pass + n_ok))
 	fail=$((fail + n_fail))
@@ -44,6 +50,7 @@ for b in "${builds[@]}"; do
 	if [ ! -x "$b/hv" ]; then
 		echo "not ok [$b] not built (run make test)"
 		fail=$((fail + 1))
+		failed+=("[$b] not built")
 		continue
 	fi
 	export BUILD=$b HV=$b/hv HV_PLUGIN_PATH=$b/plugins
@@ -62,6 +69,10 @@ for b in "${builds[@]}"; do
 		name=${t#tests/}
 		run_one "$b/${name%.t}" "${limit:-300}" bash "$t"
 	done
+done
+# The failures again, just above the count, so a log's tail names them.
+for l in "${failed[@]}"; do
+	echo "# failed: $l"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
