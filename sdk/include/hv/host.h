@@ -44,6 +44,7 @@ struct hv_state;
 struct hv_chr;
 struct hv_disk;
 struct hv_net;
+struct hv_net_port;
 struct hv_file;
 struct hv_pci_info;
 struct hv_pci_dev;
@@ -321,7 +322,10 @@ struct hv_host {
 			uint64_t len, uint64_t *pnum, uint32_t *status);
 	int (*config_each)(struct hv_ctx *ctx, const char *pattern,
 			   hv_config_each_fn fn, void *opaque);
-	/* ---- v2.2 and later: new members here, each minor's block marked;
+	/* ---- v2.2 ---- */
+	int (*net_configure)(struct hv_ctx *ctx, struct hv_net *n,
+			     const struct hv_net_port *port);
+	/* ---- v2.3 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
 

@@ -22,7 +22,7 @@
 #include "hv/config.h"
 
 #define HV_ABI_MAJOR 2
-#define HV_ABI_MINOR 1
+#define HV_ABI_MINOR 2
 
 /*
  * A plugin that uses nothing newer than some older minor may say so before

@@ -46,8 +46,8 @@
 
 #include "hv/host.h"
 
-#define HV_POST_MAX (64u * 1024)     /* bytes per message: a jumbo frame */
-#define HV_POST_QUEUE (256u * 1024)  /* bytes of queue per target */
+#define HV_POST_MAX (68u * 1024)     /* bytes per message: a GSO frame (2.1: 64 KiB) */
+#define HV_POST_QUEUE (1024u * 1024) /* bytes of queue per target (2.1: 256 KiB) */
 
 #define HV_POST_CORE 0x80000000u
 /* Between a NIC and a backend of its own domain (a switch port). The
@@ -60,6 +60,9 @@
 #define HV_POST_NET_ATTACH (HV_POST_CORE + 1)
 #define HV_POST_NET_FRAME (HV_POST_CORE + 2)
 #define HV_POST_NET_RX_READY (HV_POST_CORE + 3)
+/* v2.2: the NIC's struct hv_net_port (hv/net.h), after ATTACH and after
+ * every hv_net_configure(); a switch without HV_NET_OFF_HDR gets it too. */
+#define HV_POST_NET_PORT (HV_POST_CORE + 4)
 
 /*
  * The instance the section named by config key `key` became (or will
