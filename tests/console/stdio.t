@@ -19,7 +19,14 @@ plugin = debug-exit
 INI
 # run_tty INPUT: hv in a pty, INPUT typed after the guest is up
 run_tty() {
-	(sleep 1; printf "$1"; sleep 2) |
+	rm -f "$tmp/out"
+	# type only once the guest has said "ready": before hv puts the pty in
+	# raw mode the line discipline would echo the keys itself
+	(for _ in $(seq 150); do
+		grep -q ready "$tmp/out" 2>/dev/null && break
+		sleep 0.1
+	done
+	printf "$1"; sleep 2) |
 		timeout -s KILL 20 script -qfec "$hv run -q $tmp/vm.ini" /dev/null > "$tmp/out" 2>&1
 	echo $?
 }
