@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,14 @@ static struct engine {
 	int stop;
 	int pefd; /* pool completions */
 	struct loop_watch *pw;
-	uint64_t inflight;
-	uint64_t n_aio, n_pool; /* requests per path, for tests */
+	/* submits come from vCPU threads (region handlers) as well as the
+	 * main thread: the counters are atomic, and aio_busy with the wait
+	 * list is under sub_mu */
+	_Atomic uint64_t inflight;
+	_Atomic uint64_t n_aio, n_pool; /* requests per path, for tests */
 } eng;
+
+static pthread_mutex_t sub_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void aio_stats(uint64_t *n_aio, uint64_t *n_pool)
 {
@@ -273,7 +279,9 @@ static void aio_reap(void *opaque, unsigned events)
 		for (int i = 0; i < n; i++) {
 			struct job *j = ev[i].data;
 			long res = (long)ev[i].res;
+			pthread_mutex_lock(&sub_mu);
 			eng.aio_busy--;
+			pthread_mutex_unlock(&sub_mu);
 			j->result = res;
 			/* a short O_DIRECT transfer inside the file: finish it
 			 * with the buffered path */
@@ -286,6 +294,7 @@ static void aio_reap(void *opaque, unsigned events)
 			deliver(j);
 		}
 		/* requests that found the queue full */
+		pthread_mutex_lock(&sub_mu);
 		while (eng.wait_head && eng.aio_busy < AIO_DEPTH) {
 			struct job *j = eng.wait_head;
 			eng.wait_head = j->next;
@@ -296,6 +305,7 @@ static void aio_reap(void *opaque, unsigned events)
 				pool_queue(j);
 			}
 		}
+		pthread_mutex_unlock(&sub_mu);
 		if (n < 64)
 			break;
 	}
@@ -564,18 +574,18 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 		io_prep_pwritev(&j->cb, f->fd, iov, n, (long long)io->offset);
 	io_set_eventfd(&j->cb, eng.efd);
 	j->cb.data = j;
+	pthread_mutex_lock(&sub_mu);
 	if (eng.aio_busy >= AIO_DEPTH || eng.wait_head) {
 		if (eng.wait_tail)
 			eng.wait_tail->next = j;
 		else
 			eng.wait_head = j;
 		eng.wait_tail = j;
-		return 0;
-	}
-	if (aio_push(j)) {
+	} else if (aio_push(j)) {
 		j->use_pool = 1;
 		pool_queue(j);
 	}
+	pthread_mutex_unlock(&sub_mu);
 	return 0;
 }
 
