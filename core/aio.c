@@ -90,10 +90,13 @@ static uint64_t iov_len(const struct iovec *iov, int n)
 	return t;
 }
 
+static void file_put(struct hv_file *f);
+
 static void deliver(struct job *j)
 {
 	struct hv_file_io *io = j->io;
-	struct instance *in = j->f->inst;
+	struct hv_file *f = j->f;
+	struct instance *in = f->inst;
 
 	if (j->bounce && io->op == HV_DISK_READ && j->result > 0) {
 		size_t left = (size_t)j->result;
@@ -119,6 +122,7 @@ static void deliver(struct job *j)
 	} else {
 		io->done(NULL, io, res);
 	}
+	file_put(f);
 }
 
 /*
@@ -452,6 +456,7 @@ int aio_file_open(struct instance *inst, const char *path, unsigned flags,
 		oflags |= O_CREAT | O_EXCL;
 	f->fd = -1;
 	f->inst = inst;
+	atomic_init(&f->refs, 1);
 	f->bfd = open_nonblock(path, oflags, 0644);
 	if (f->bfd < 0) {
 		r = f->bfd;
@@ -496,9 +501,9 @@ out_free:
 	return r;
 }
 
-void aio_file_close(struct hv_file *f)
+static void file_put(struct hv_file *f)
 {
-	if (!f)
+	if (atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	if (f->fd != f->bfd)
 		close(f->fd);
@@ -507,6 +512,14 @@ void aio_file_close(struct hv_file *f)
 	if (f->engine)
 		engine_put();
 	free(f);
+}
+
+/* Requests still in flight complete as usual (done() is called, so their
+ * buffers must live until then); the file goes after the last of them. */
+void aio_file_close(struct hv_file *f)
+{
+	if (f)
+		file_put(f);
 }
 
 static int aligned_iov(const struct hv_file *f, const struct hv_file_io *io,
@@ -538,6 +551,7 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 	j->f = f;
 	j->len = iov_len(io->iov, io->iovcnt);
 	eng.inflight++;
+	atomic_fetch_add(&f->refs, 1);
 	inst_io_begin(f->inst);
 	if (io->op == HV_DISK_FLUSH || io->op == HV_DISK_DISCARD ||
 	    !f->info.direct || !eng.aio_ok ||
@@ -552,6 +566,7 @@ int core_file_submit(struct hv_ctx *ctx, struct hv_file *f,
 		if (posix_memalign(&j->bounce, 4096, j->len ? j->len : 4096)) {
 			free(j);
 			eng.inflight--;
+			atomic_fetch_sub(&f->refs, 1);
 			inst_io_end(f->inst);
 			return -ENOMEM;
 		}

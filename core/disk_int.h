@@ -6,6 +6,7 @@
 #ifndef HV_CORE_DISK_INT_H
 #define HV_CORE_DISK_INT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <hv/hv.h>
@@ -27,6 +28,9 @@ struct hv_file {
 	struct instance *inst; /* whose lock completions take */
 	char *path;
 	int engine; /* holds a reference on the I/O engine */
+	/* the opener's reference plus one per request in flight: a file
+	 * closed with requests in flight goes when the last one completes */
+	_Atomic unsigned refs;
 };
 
 /* Open/close without an instance (probing, hv img's own reads). */

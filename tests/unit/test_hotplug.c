@@ -22,6 +22,7 @@
 #include "vm.h"
 
 #include "../fixtures/hot_dev.h"
+#include "disk.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 /* the sanitizer runtime's (sanitizer/allocator_interface.h, not packaged
@@ -446,6 +447,65 @@ static void destroy_with_io_in_flight(void)
 	vm_down(&h); /* ASan: a completion after the free would be caught */
 }
 
+/* A file closed with requests in flight: they still complete, once, and
+ * the file goes after the last (ASan: no use after free either way). */
+struct close_io {
+	struct hv_file_io io;
+	struct iovec iov;
+	int done;
+	int64_t res;
+};
+
+static void close_io_done(struct hv_ctx *ctx, struct hv_file_io *io, int64_t res)
+{
+	struct close_io *c = (struct close_io *)io;
+
+	c->done++;
+	c->res = res;
+}
+
+static void close_with_io_in_flight(void)
+{
+	struct harness h;
+	struct instance *in;
+	struct hv_file *f = NULL;
+	static struct close_io c[8];
+	static char buf[8][4096] __attribute__((aligned(4096)));
+	char path[128];
+	int fd, left = 200;
+
+	snprintf(path, sizeof(path), "%s/close.img", tmpdir);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	if (fd >= 0)
+		close(fd);
+	vm_up(&h, HEAD HOT);
+	CHECK(h.ok);
+	in = find(&h, "hot");
+	CHECK(in && core_file_open(&in->ctx, path, 0, &f) == 0);
+	if (!f)
+		goto out;
+	for (int i = 0; i < 8; i++) {
+		c[i] = (struct close_io){ .iov = { buf[i], 4096 } };
+		c[i].io = (struct hv_file_io){ .size = sizeof(c[i].io),
+			.op = i & 1 ? HV_DISK_WRITE : HV_DISK_READ,
+			.offset = (uint64_t)i * 4096, .iov = &c[i].iov, .iovcnt = 1,
+			.done = close_io_done };
+		CHECK(core_file_submit(&in->ctx, f, &c[i].io) == 0);
+	}
+	core_file_close(&in->ctx, f);
+	for (int n = 0; left-- > 0 && n < 8;) {
+		loop_once(h.vm.loop, 20);
+		n = 0;
+		for (int i = 0; i < 8; i++)
+			n += c[i].done;
+	}
+	for (int i = 0; i < 8; i++)
+		CHECK(c[i].done == 1 && c[i].res == 4096);
+out:
+	vm_down(&h);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hv-hotplug-XXXXXX");
@@ -461,6 +521,7 @@ int main(void)
 	TEST(reset_waits_for_file_io);
 	TEST(reset_drain_times_out);
 	TEST(destroy_with_io_in_flight);
+	TEST(close_with_io_in_flight);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd)) {

@@ -632,6 +632,9 @@ static inline const char *hv_file_strerror(int r)
 	return r == -EMEDIUMTYPE ? "not a regular file or block device"
 				 : strerror(-r);
 }
+/* Requests still in flight complete as usual (their done() is called, so
+ * their buffers must stay valid until then); the file is released after
+ * the last one. */
 static inline void hv_file_close(struct hv_ctx *ctx, struct hv_file *f)
 {
 	ctx->host->file_close(ctx, f);
