@@ -5,8 +5,10 @@
  * Discard punches holes (fallocate) in files and is off for devices.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hv/hv.h>
 
@@ -20,6 +22,7 @@ struct raw {
 	struct hv_file *f;
 	struct hv_file_info fi;
 	int readonly;
+	int map_fd; /* a regular file's holes (SEEK_DATA/SEEK_HOLE), or -1 */
 };
 
 static int raw_probe(const void *head, size_t len, uint64_t file_size)
@@ -39,6 +42,8 @@ static int raw_open(struct hv_ctx *ctx, const char *path, unsigned flags)
 		return r;
 	}
 	hv_file_info_get(ctx, s->f, &s->fi);
+	/* the same inode's extent map; a device or a failed open maps all data */
+	s->map_fd = s->fi.is_block_device ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -46,6 +51,8 @@ static void raw_close(struct hv_ctx *ctx)
 {
 	struct raw *s = HV_STATE(ctx, struct raw);
 
+	if (s->map_fd >= 0)
+		close(s->map_fd);
 	if (!s->readonly && hv_file_sync(ctx, s->f))
 		hv_warn(ctx, "the last flush before closing the image failed");
 	hv_file_close(ctx, s->f);
@@ -137,11 +144,31 @@ static int raw_create(struct hv_ctx *ctx, const char *path,
 	return r;
 }
 
+/* Holes read as zeroes: what discard (a punched hole) and a sparse file
+ * leave, so GET LBA STATUS and virtio-blk see them deallocated. */
 static int raw_map(struct hv_ctx *ctx, uint64_t offset, uint64_t len,
 		   uint64_t *pnum, uint32_t *status)
 {
+	struct raw *s = HV_STATE(ctx, struct raw);
+	off_t data, hole;
+
 	*pnum = len;
 	*status = HV_DISK_MAP_DATA;
+	if (s->map_fd < 0 || !len)
+		return 0;
+	data = lseek(s->map_fd, (off_t)offset, SEEK_DATA);
+	if (data < 0 && errno != ENXIO)
+		return 0; /* no SEEK_DATA here: all data */
+	if (data < 0 || (uint64_t)data > offset) {
+		/* ENXIO: a hole to the end of the file */
+		if (data >= 0 && (uint64_t)data - offset < len)
+			*pnum = (uint64_t)data - offset;
+		*status = HV_DISK_MAP_ZERO;
+		return 0;
+	}
+	hole = lseek(s->map_fd, (off_t)offset, SEEK_HOLE);
+	if (hole > (off_t)offset && (uint64_t)hole - offset < len)
+		*pnum = (uint64_t)hole - offset;
 	return 0;
 }
 
