@@ -162,14 +162,38 @@ static int parse_ip6(const uint8_t *w, size_t n, struct netoff_frame *f)
 	return 0; /* a chain too long to be what a stack sends: no L4 */
 }
 
+/* The frame's first n bytes in one piece: in place when one iovec holds
+ * them (the usual case: no copy), else copied to buf. */
+static const uint8_t *window(const struct netoff_src *s, size_t n, uint8_t *buf)
+{
+	size_t pos = s->base;
+
+	for (int i = 0; i < s->iovcnt; i++) {
+		size_t l = s->iov[i].iov_len;
+
+		if (pos >= l) {
+			pos -= l;
+			continue;
+		}
+		if (l - pos >= n)
+			return (const uint8_t *)s->iov[i].iov_base + pos;
+		break;
+	}
+	return netoff_copy(s, 0, buf, n) ? NULL : buf;
+}
+
 int netoff_parse(const struct netoff_src *s, struct netoff_frame *f)
 {
-	uint8_t w[WINDOW];
+	uint8_t buf[WINDOW];
 	size_t n = s->len < WINDOW ? s->len : WINDOW;
+	const uint8_t *w;
 	uint16_t type;
 
 	memset(f, 0, sizeof(*f));
-	if (s->len < ETH_HLEN || s->len > UINT32_MAX || netoff_copy(s, 0, w, n))
+	if (s->len < ETH_HLEN || s->len > UINT32_MAX)
+		return -EINVAL;
+	w = window(s, n, buf);
+	if (!w)
 		return -EINVAL;
 	f->len = (uint32_t)s->len;
 	f->l3_off = ETH_HLEN;

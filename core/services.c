@@ -524,6 +524,8 @@ const struct hv_host core_host = {
 	/* v2.1 */
 	.disk_map = core_disk_map,
 	.config_each = svc_config_each,
+	/* v2.2 */
+	.net_configure = svc_net_configure,
 };
 
 const struct inst_env core_env = {
