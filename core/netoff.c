@@ -252,7 +252,10 @@ int netoff_check(const struct hv_net_hdr *h, const struct netoff_frame *f)
 		return -EINVAL;
 	if (h->hdr_len > f->len)
 		return -EINVAL;
-	if (csum && (size_t)h->csum_start + h->csum_offset + 2 > f->len)
+	/* an odd offset would store the sum byte-swapped: no ones'
+	 * complement protocol has one */
+	if (csum && ((size_t)h->csum_start + h->csum_offset + 2 > f->len ||
+		     (h->csum_offset & 1)))
 		return -EINVAL;
 	if (gso == HV_NET_GSO_NONE)
 		return h->gso_type & HV_NET_GSO_ECN ? -EINVAL : 0;

@@ -57,9 +57,9 @@ int netoff_parse(const struct netoff_src *s, struct netoff_frame *f);
  * h as it is; 0 for a header that asks nothing (zero, DATA_VALID). */
 uint32_t netoff_needs(const struct hv_net_hdr *h);
 /* h against the frame f: known flags, csum_start + csum_offset + 2 and
- * hdr_len inside it, a GSO type that matches the headers found (not a
- * fragment), gso_size > 0, ECN only with TSO, a GSO checksum at the L4
- * header. 0 or -EINVAL. */
+ * hdr_len inside it, an even csum_offset, a GSO type that matches the
+ * headers found (not a fragment), gso_size > 0, ECN only with TSO, a GSO
+ * checksum at the L4 header. 0 or -EINVAL. */
 int netoff_check(const struct hv_net_hdr *h, const struct netoff_frame *f);
 
 /* Copy the frame to out (f->len bytes) and finish its NEEDS_CSUM sum:

@@ -183,6 +183,7 @@ def bad_vectors():
     fr = raw(l2(0) / IP(flags="MF", **V4) / TCP() / payload(3000))
     bad("csum-start-past-end", hdr(NEEDS_CSUM, 0, 0, 0, len(b4), 0), b4)
     bad("csum-offset-past-end", hdr(NEEDS_CSUM, 0, 0, 0, s4, len(b4) - s4 - 1), b4)
+    bad("csum-offset-odd", hdr(NEEDS_CSUM, 0, 0, 0, s4, 15), b4)
     bad("hdr-len-past-end", hdr(0, GSO_TCPV4, len(b4) + 1, 1448, s4, o4), b4)
     bad("tcpv4-on-ipv6", hdr(NEEDS_CSUM, GSO_TCPV4, 0, 1440, s6, o6), b6)
     bad("tcpv6-on-ipv4", hdr(NEEDS_CSUM, GSO_TCPV6, 0, 1440, s4, o4), b4)
