@@ -37,6 +37,12 @@ enum hv_key_type {
  * is never applied.
  */
 #define HV_KEY_INDEXED 0x2u
+/*
+ * v2.2: a key the user may change while the VM runs (hv ctl ... set).
+ * The core validates and stores the new value, then calls the device's
+ * config_changed op (hv/device.h), which re-reads it.
+ */
+#define HV_KEY_RUNTIME 0x4u
 
 struct hv_config_key {
 	const char *name;
