@@ -9,8 +9,9 @@
 # libraries. The guest boots to a shell on ttyS0 (HV-LINUX-READY) that the
 # host drives (net-run.sh).
 #
-# net_vm NAME ACCEL MEMORY KERNEL INITRD [CMDLINE-WORDS]: the [vm], serial
-# and console sections of a network test VM; NIC sections follow.
+# net_vm NAME ACCEL MEMORY KERNEL INITRD [CMDLINE-WORDS [VM-KEY-LINES]]: the
+# [vm], serial and console sections of a network test VM; NIC sections
+# follow.
 # net_nic ID NET MAC [KEY=VALUE...]: one virtio-net [device] section.
 # net_hv_plugins HV: the plugins `HV plugins` lists, one a line.
 
@@ -44,6 +45,7 @@ accel = $2
 kernel = $4
 initrd = $5
 cmdline = console=ttyS0 panic=-1 quiet ${6:-}
+${7:-}
 
 [device com1]
 plugin = uart16550
