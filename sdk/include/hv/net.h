@@ -31,7 +31,9 @@
  * untouched. Who sends and receives headers, and which offloads they
  * take, each party says once:
  *   - a NIC device, for the frames it takes (rx), through
- *     hv_net_configure() (below) after hv_net_attach();
+ *     hv_net_configure() (below) after hv_net_attach(); a NIC whose
+ *     port says offloads != 0 also sends every frame with a header
+ *     (a zero one when it asks nothing), one that says 0 sends bare;
  *   - a backend, for the frames its send op takes, in hv_net_ops.offloads
  *     (the frames it hands to hv_net_deliver() then carry a header too);
  *   - a switch (HV_PLUGIN_OWN_DOMAIN) in its hv_net_ops.offloads: with
@@ -42,9 +44,14 @@
  * it sees the frame (a partial checksum is finished, a GSO frame is cut
  * into gso_size segments with their IP/TCP headers and checksums fixed),
  * so a frame never reaches a party with a wrong checksum or a size it did
- * not ask for. A malformed header (GSO type the frame's headers do not
- * match, csum_start/offset past the frame, hdr_len beyond it) drops the
- * frame with a counted, rate-limited warning.
+ * not ask for. A malformed header (unknown flags or GSO type, a GSO type
+ * the frame's headers do not match or an IP fragment, gso_size 0, ECN
+ * without TSO, csum_start/offset past the frame or an odd csum_offset,
+ * hdr_len beyond it) drops the frame with a counted, rate-limited
+ * warning; the sender's send gets -EINVAL. A GSO frame cut for a
+ * receiver that refuses a segment midway loses the rest (TCP resends)
+ * and the send still says 0. What the core produces itself carries a
+ * zero header to a party taking headers.
  */
 struct hv_net_hdr {
 	uint8_t flags;        /* HV_NET_HDR_F_* */
@@ -99,7 +106,10 @@ struct hv_net_port {
  * Describe the NIC's port: call after hv_net_attach() and again whenever
  * the guest renegotiates offloads or the link changes. Any thread of the
  * NIC's (its lock held). 0, -EINVAL (NULL n, a vlan over 4094), -ENOSYS
- * on a core before 2.2 (frames are then bare both ways).
+ * on a core before 2.2 (frames are then bare both ways). Until the first
+ * call the port is offloads 0, link up, MAC, VLAN and MTU 0; a switch
+ * hears that right after ATTACH, then each configured port (a full
+ * queue is retried on the NIC's next frame).
  */
 static inline int hv_net_configure(struct hv_ctx *ctx, struct hv_net *n,
 				   const struct hv_net_port *port)
