@@ -360,6 +360,7 @@ static int join(struct sw *s, int wait)
 		goto out_close;
 	}
 	rc = elect(s, wait);
+	s->joins += rc == 0;
 	flock(lfd, LOCK_UN);
 out_close:
 	close(lfd);

@@ -55,6 +55,7 @@ struct sw {
 	dev_t bound_dev;     /* what the hub bound, to unlink only that */
 	ino_t bound_ino;
 	int link_port;       /* the client's port towards the hub, or -1 */
+	uint32_t joins;      /* elections won or joined: tests watch it */
 	struct hv_timer *retry;
 	uint8_t *rxbuf;      /* HV_NET_FRAME_MAX + 1: one socket message */
 	uint8_t *scratch;    /* HV_NET_FRAME_MAX: a scattered uplink frame */
