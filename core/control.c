@@ -1,0 +1,485 @@
+/*
+ * The control socket (control.h): a listening unix socket and its
+ * connections on the VM's loop, and the commands, one row each in
+ * `commands` below. A reply is written at once with MSG_DONTWAIT: a client
+ * that lets a whole socket buffer of replies pile up unread is cut off
+ * rather than buffered for without bound.
+ *
+ * Run-time key values go into the hot-plug override store (hotplug.c),
+ * which every hv_config_get_* reads first, so a device, `get` and a later
+ * `set` all see the new value.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctlproto.h"
+#include "hotplug.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+#include "vm.h"
+
+#define CTL_MAX_CLIENTS 64 /* a bound on memory: 4 KiB of line each */
+
+struct ctl_client {
+	struct control *ctl;
+	int fd;
+	struct loop_watch *w;
+	struct ctl_in in;
+	struct ctl_client *next;
+};
+
+struct control {
+	struct vm *vm;
+	char *path;
+	int fd;
+	dev_t dev; /* the socket file we bound: unlinked only if still ours */
+	ino_t ino;
+	struct loop_watch *w;
+	struct ctl_client *clients;
+	int nclients;
+	int paused; /* by `pause` (vm->paused also counts resets) */
+	int busy;   /* a command runs the loop (pause drains devices) */
+};
+
+static const struct ctl_cmd commands[];
+
+/* ---- sections and keys ---- */
+
+/* SECTION is "vm", a device's name, KIND:NAME, or a name only one
+ * section of any kind has. */
+static struct cfg_section *find_section(const struct config *cfg,
+					const char *name, char *r, size_t n)
+{
+	const char *colon = strchr(name, ':');
+	struct cfg_section *s = NULL;
+	char kind[16];
+	int hits = 0;
+
+	if (colon) {
+		snprintf(kind, sizeof(kind), "%.*s", (int)(colon - name), name);
+		s = config_section(cfg, kind, colon + 1);
+	} else if (!(s = config_section(cfg, "device", name))) {
+		for (int i = 0; i < cfg->n; i++)
+			if (!strcmp(cfg->s[i].id, name) && hits++ == 0)
+				s = &cfg->s[i];
+	}
+	if (hits > 1) {
+		snprintf(r, n, "'%.64s' names %d sections: say KIND:%.64s", name,
+			 hits, name);
+		return NULL;
+	}
+	if (!s)
+		snprintf(r, n, "there is no section '%.64s' (say vm, a device's name or KIND:NAME)",
+			 name);
+	return s;
+}
+
+static struct instance *instance_of(struct vm *vm, const struct cfg_section *s)
+{
+	for (struct instance *in = vm->instances; in; in = in->next)
+		if (in->sec == s)
+			return in;
+	return NULL;
+}
+
+static const struct hv_config_key *key_of(const struct cfg_section *s,
+					  struct instance *in, const char *key)
+{
+	const struct hv_config_key *k;
+
+	if (in)
+		return inst_config_key(in, key);
+	for (k = cfg_common_keys(s->kind); k->name; k++)
+		if (!strcmp(k->name, key))
+			return k;
+	return s->plugin ? plugin_key(s->plugin, key) : NULL;
+}
+
+/* The checks the INI's values pass (check.c), for one new value. */
+static int value_ok(const struct cfg_section *s, const struct hv_config_key *k,
+		    const char *v, char *r, size_t n)
+{
+	const char *why;
+
+	if (cfg_value_check(k, v, NULL, &why)) {
+		snprintf(r, n, "[%s]: %s = %.256s: %s%s%s", s->name, k->name, v,
+			 why, k->type == HV_KEY_ENUM ? "; choose one of " : "",
+			 k->type == HV_KEY_ENUM ? k->choices : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int cmd_set(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+	const struct config *cfg = ctl->vm->cfg;
+	const char *key = argv[2], *val = argv[3];
+	struct cfg_section *s = find_section(cfg, argv[1], r, n);
+	struct instance *in = s ? instance_of(ctl->vm, s) : NULL;
+	const struct hv_config_key *k = s ? key_of(s, in, key) : NULL;
+	char *old = NULL;
+	int rc;
+
+	if (!s)
+		return -ENOENT;
+	if (!k)
+		return snprintf(r, n, "[%s]: no key '%.64s'", s->name, key), -ENOENT;
+	if (!in || strcmp(s->kind, "device") || !(k->flags & HV_KEY_RUNTIME))
+		return snprintf(r, n, "[%s]: key %s cannot change while the VM runs",
+				s->name, k->name),
+		       -EPERM;
+	if ((rc = value_ok(s, k, val, r, n)))
+		return rc;
+	if (!in->plugin->ops.device.config_changed)
+		return snprintf(r, n, "[%s]: plugin %s takes no run-time changes",
+				s->name, in->plugin->desc.name),
+		       -EOPNOTSUPP;
+	if (hotplug_override(in, key) && !(old = strdup(hotplug_override(in, key))))
+		return -ENOMEM;
+	if ((rc = hotplug_override_set(in, key, val)))
+		goto out;
+	inst_lock(in);
+	rc = in->plugin->ops.device.config_changed(&in->ctx, key);
+	inst_unlock(in);
+	if (rc) {
+		/* the value the device runs with comes back */
+		if (old)
+			hotplug_override_set(in, key, old);
+		else
+			hotplug_override_del(in, key);
+		rc = rc > 0 ? -EINVAL : rc;
+		snprintf(r, n, "[%s]: %s = %s: refused by the device (%s)",
+			 s->name, key, val, strerror(-rc));
+		goto out;
+	}
+	info("control: [%s] %s = %s", s->name, key, val);
+	snprintf(r, n, "%s = %s", key, val);
+out:
+	free(old);
+	return rc;
+}
+
+static int cmd_get(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+	struct cfg_section *s = find_section(ctl->vm->cfg, argv[1], r, n);
+	struct instance *in = s ? instance_of(ctl->vm, s) : NULL;
+	const struct hv_config_key *k = s ? key_of(s, in, argv[2]) : NULL;
+	const char *v;
+
+	if (!s)
+		return -ENOENT;
+	v = in ? inst_config_str(in, argv[2]) : cfg_get(s, argv[2]);
+	if (!v && k)
+		v = k->def;
+	if (!v && !k)
+		return snprintf(r, n, "[%s]: no key '%.64s'", s->name, argv[2]),
+		       -ENOENT;
+	snprintf(r, n, "%s", v ? v : "");
+	return 0;
+}
+
+static int cmd_info(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+	struct vm *vm = ctl->vm;
+	const char *file = strrchr(vm->cfg->path, '/');
+	int len;
+
+	/* [vm] name, else the INI file's name, as name='s help says */
+	file = file ? file + 1 : vm->cfg->path;
+	len = (int)strlen(file);
+	if (len > 4 && !strcmp(file + len - 4, ".ini"))
+		len -= 4;
+	snprintf(r, n, "name=%.*s accel=%s vcpus=%d memory=%lluMiB state=%s",
+		 vm->name ? (int)strlen(vm->name) : len,
+		 vm->name ? vm->name : file, vm->accel->name, vm->ncpus,
+		 (unsigned long long)(vm->ram_size >> 20),
+		 ctl->paused ? "paused" : "running");
+	return 0;
+}
+
+/* While a command runs the loop, no other line may start: watches off. */
+static void hold(struct control *ctl, int on)
+{
+	unsigned ev = on ? 0 : HV_FD_IN;
+
+	ctl->busy = on;
+	loop_watch_modify(ctl->vm->loop, ctl->w,
+			  ctl->nclients < CTL_MAX_CLIENTS ? ev : 0);
+	for (struct ctl_client *c = ctl->clients; c; c = c->next)
+		loop_watch_modify(ctl->vm->loop, c->w, ev);
+}
+
+/* Each device's pause or resume op, under its lock. */
+static void devices_op(struct vm *vm, int resume)
+{
+	for (struct instance *in = vm->instances; in; in = in->next) {
+		const struct hv_device_ops *ops = &in->plugin->ops.device;
+		void (*op)(struct hv_ctx *) = resume ? ops->resume : ops->pause;
+
+		if (in->owner || !in->created ||
+		    in->plugin->desc.kind != HV_KIND_DEVICE || !op)
+			continue;
+		inst_lock(in);
+		op(&in->ctx);
+		inst_unlock(in);
+	}
+}
+
+static int cmd_pause(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+
+	if (ctl->paused)
+		return snprintf(r, n, "paused (already)"), 0;
+	hold(ctl, 1);
+	vm_pause(ctl->vm);
+	devices_op(ctl->vm, 0);
+	/* in-flight disk I/O completes now, not into a paused guest later */
+	if (vm_drain_devices(ctl->vm))
+		warn("control: pause: device I/O still in flight");
+	hold(ctl, 0);
+	ctl->paused = 1;
+	info("control: paused");
+	return snprintf(r, n, "paused"), 0;
+}
+
+static int cmd_resume(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+
+	if (!ctl->paused)
+		return snprintf(r, n, "running (was not paused)"), 0;
+	devices_op(ctl->vm, 1);
+	vm_resume(ctl->vm);
+	ctl->paused = 0;
+	info("control: resumed");
+	return snprintf(r, n, "running"), 0;
+}
+
+static int cmd_quit(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+
+	info("control: quit");
+	vm_request_exit(ctl->vm, VM_EXIT_QUIT, 0);
+	return snprintf(r, n, "quitting"), 0;
+}
+
+static int cmd_help(void *o, int argc, char **argv, char *r, size_t n)
+{
+	size_t used = snprintf(r, n, "commands:");
+
+	for (const struct ctl_cmd *c = commands; c->name && used < n; c++)
+		used += snprintf(r + used, n - used, "%s %s", c == commands ? "" : ";",
+				 c->usage);
+	return 0;
+}
+
+static const struct ctl_cmd commands[] = {
+	{ "set", 3, 3, cmd_set, "set SECTION KEY VALUE" },
+	{ "get", 2, 2, cmd_get, "get SECTION KEY" },
+	{ "info", 0, 0, cmd_info, "info" },
+	{ "pause", 0, 0, cmd_pause, "pause" },
+	{ "resume", 0, 0, cmd_resume, "resume" },
+	{ "quit", 0, 0, cmd_quit, "quit" },
+	{ "help", 0, 0, cmd_help, "help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+/* ---- connections ---- */
+
+static void client_close(struct ctl_client *c)
+{
+	struct control *ctl = c->ctl;
+
+	for (struct ctl_client **pp = &ctl->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	loop_unwatch(ctl->vm->loop, c->w);
+	close(c->fd);
+	free(c);
+	/* the listener may have stopped at the limit */
+	if (ctl->nclients-- == CTL_MAX_CLIENTS && !ctl->busy)
+		loop_watch_modify(ctl->vm->loop, ctl->w, HV_FD_IN);
+}
+
+static int send_line(int fd, const char *line)
+{
+	size_t len = strlen(line);
+	char buf[CTL_REPLY_MAX + 1];
+
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+	return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ?
+		       0 : -EIO;
+}
+
+static int on_line(void *opaque, char *line, size_t len)
+{
+	struct ctl_client *c = opaque;
+	char reply[CTL_REPLY_MAX];
+
+	ctl_dispatch(commands, c->ctl, line, len, reply, sizeof(reply));
+	if (!*reply) /* a blank line */
+		return 0;
+	return send_line(c->fd, reply);
+}
+
+static void on_client(void *opaque, unsigned events)
+{
+	struct ctl_client *c = opaque;
+	char buf[4096];
+	ssize_t got;
+
+	if (c->ctl->busy) /* a hang-up while the loop runs for a command */
+		return;
+	got = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0 || ctl_in_feed(&c->in, buf, (size_t)got, on_line, c))
+		client_close(c);
+}
+
+static void on_accept(void *opaque, unsigned events)
+{
+	struct control *ctl = opaque;
+	struct ctl_client *c;
+	int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		/* out of fds: wait for a client to go rather than spin */
+		if (errno == EMFILE || errno == ENFILE)
+			loop_watch_modify(ctl->vm->loop, ctl->w, 0);
+		return;
+	}
+	if (ctl->nclients >= CTL_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
+		send_line(fd, "error: too many connections");
+		close(fd);
+		return;
+	}
+	*c = (struct ctl_client){ .ctl = ctl, .fd = fd, .next = ctl->clients };
+	if (loop_watch(ctl->vm->loop, fd, HV_FD_IN, on_client, c, &c->w)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	ctl->clients = c;
+	if (++ctl->nclients == CTL_MAX_CLIENTS)
+		loop_watch_modify(ctl->vm->loop, ctl->w, 0);
+}
+
+/* ---- the listening socket ---- */
+
+/* Whatever is at the path may go only if it is a socket nobody serves. */
+static int clear_path(const struct sockaddr_un *sa, const char **why)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : (*why = strerror(errno), -errno);
+	if (!S_ISSOCK(st.st_mode))
+		return *why = "exists and is not a socket", -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return *why = strerror(errno), -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (!rc)
+		return *why = "another VM listens there", -EADDRINUSE;
+	if (errno != ECONNREFUSED)
+		return *why = strerror(errno), -errno;
+	info("control: %s: replacing a stale socket", sa->sun_path);
+	return unlink(sa->sun_path) ? (*why = strerror(errno), -errno) : 0;
+}
+
+static int bind_socket(struct control *ctl, const char **why)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t mask;
+	int rc;
+
+	if (strlen(ctl->path) >= sizeof(sa.sun_path))
+		return *why = "too long for a unix socket address", -ENAMETOOLONG;
+	strcpy(sa.sun_path, ctl->path);
+	if ((rc = clear_path(&sa, why)))
+		return rc;
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0)
+		return *why = strerror(errno), -errno;
+	mask = umask(0177); /* 0600 from the start: no window for others */
+	rc = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(mask);
+	if (rc || stat(ctl->path, &st))
+		return *why = strerror(errno), -errno;
+	ctl->dev = st.st_dev; /* from here on control_close unlinks it */
+	ctl->ino = st.st_ino;
+	return listen(ctl->fd, 16) ? (*why = strerror(errno), -errno) : 0;
+}
+
+int control_open(struct vm *vm, const char *path, const char *where,
+		 struct control **out)
+{
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	const char *why = NULL;
+	int rc = -ENOMEM;
+
+	if (!ctl || !(ctl->path = strdup(path)))
+		goto out_free;
+	ctl->vm = vm;
+	ctl->fd = -1;
+	if ((rc = bind_socket(ctl, &why)))
+		goto out_free;
+	rc = loop_watch(vm->loop, ctl->fd, HV_FD_IN, on_accept, ctl, &ctl->w);
+	if (rc) {
+		why = strerror(-rc);
+		goto out_free;
+	}
+	*out = ctl;
+	return 0;
+out_free:
+	log_err_at("%s: %s", where, why ? why : strerror(-rc));
+	control_close(ctl);
+	return rc;
+}
+
+void control_close(struct control *ctl)
+{
+	struct stat st;
+
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		client_close(ctl->clients);
+	if (ctl->w)
+		loop_unwatch(ctl->vm->loop, ctl->w);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		/* a later hv may have replaced ours: leave its socket alone */
+		if (ctl->ino && !stat(ctl->path, &st) && st.st_ino == ctl->ino &&
+		    st.st_dev == ctl->dev)
+			unlink(ctl->path);
+	}
+	free(ctl->path);
+	free(ctl);
+}
