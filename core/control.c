@@ -1,9 +1,6 @@
 /*
- * The control socket (control.h): a listening unix socket and its
- * connections on the VM's loop, and the commands, one row each in
- * `commands` below. A reply is written at once with MSG_DONTWAIT: a client
- * that lets a whole socket buffer of replies pile up unread is cut off
- * rather than buffered for without bound.
+ * The control socket's commands (control.h), one row each in `commands`
+ * below; the socket itself is ctlsock.c's.
  *
  * Run-time key values go into the hot-plug override store (hotplug.c),
  * which every hv_config_get_* reads first, so a device, `get` and a later
@@ -15,42 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "config.h"
-#include "ctlproto.h"
+#include "ctlsock.h"
 #include "hotplug.h"
 #include "instance.h"
 #include "instcfg.h"
 #include "log.h"
-#include "loop.h"
 #include "plugin.h"
 #include "vm.h"
 
-#define CTL_MAX_CLIENTS 64 /* a bound on memory: 4 KiB of line each */
-
-struct ctl_client {
-	struct control *ctl;
-	int fd;
-	struct loop_watch *w;
-	struct ctl_in in;
-	struct ctl_client *next;
-};
-
 struct control {
 	struct vm *vm;
-	char *path;
-	int fd;
-	dev_t dev; /* the socket file we bound: unlinked only if still ours */
-	ino_t ino;
-	struct loop_watch *w;
-	struct ctl_client *clients;
-	int nclients;
+	struct ctl_server *srv;
 	int paused; /* by `pause` (vm->paused also counts resets) */
-	int busy;   /* a command runs the loop (pause drains devices) */
 };
 
 static const struct ctl_cmd commands[];
@@ -214,18 +189,6 @@ static int cmd_info(void *o, int argc, char **argv, char *r, size_t n)
 	return 0;
 }
 
-/* While a command runs the loop, no other line may start: watches off. */
-static void hold(struct control *ctl, int on)
-{
-	unsigned ev = on ? 0 : HV_FD_IN;
-
-	ctl->busy = on;
-	loop_watch_modify(ctl->vm->loop, ctl->w,
-			  ctl->nclients < CTL_MAX_CLIENTS ? ev : 0);
-	for (struct ctl_client *c = ctl->clients; c; c = c->next)
-		loop_watch_modify(ctl->vm->loop, c->w, ev);
-}
-
 /* Each device's pause or resume op, under its lock. */
 static void devices_op(struct vm *vm, int resume)
 {
@@ -248,13 +211,13 @@ static int cmd_pause(void *o, int argc, char **argv, char *r, size_t n)
 
 	if (ctl->paused)
 		return snprintf(r, n, "paused (already)"), 0;
-	hold(ctl, 1);
+	ctl_server_hold(ctl->srv, 1); /* the drain runs the loop */
 	vm_pause(ctl->vm);
 	devices_op(ctl->vm, 0);
 	/* in-flight disk I/O completes now, not into a paused guest later */
 	if (vm_drain_devices(ctl->vm))
 		warn("control: pause: device I/O still in flight");
-	hold(ctl, 0);
+	ctl_server_hold(ctl->srv, 0);
 	ctl->paused = 1;
 	info("control: paused");
 	return snprintf(r, n, "paused"), 0;
@@ -303,183 +266,31 @@ static const struct ctl_cmd commands[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-/* ---- connections ---- */
-
-static void client_close(struct ctl_client *c)
-{
-	struct control *ctl = c->ctl;
-
-	for (struct ctl_client **pp = &ctl->clients; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	loop_unwatch(ctl->vm->loop, c->w);
-	close(c->fd);
-	free(c);
-	/* the listener may have stopped at the limit */
-	if (ctl->nclients-- == CTL_MAX_CLIENTS && !ctl->busy)
-		loop_watch_modify(ctl->vm->loop, ctl->w, HV_FD_IN);
-}
-
-static int send_line(int fd, const char *line)
-{
-	size_t len = strlen(line);
-	char buf[CTL_REPLY_MAX + 1];
-
-	memcpy(buf, line, len);
-	buf[len++] = '\n';
-	return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ?
-		       0 : -EIO;
-}
-
-static int on_line(void *opaque, char *line, size_t len)
-{
-	struct ctl_client *c = opaque;
-	char reply[CTL_REPLY_MAX];
-
-	ctl_dispatch(commands, c->ctl, line, len, reply, sizeof(reply));
-	if (!*reply) /* a blank line */
-		return 0;
-	return send_line(c->fd, reply);
-}
-
-static void on_client(void *opaque, unsigned events)
-{
-	struct ctl_client *c = opaque;
-	char buf[4096];
-	ssize_t got;
-
-	if (c->ctl->busy) /* a hang-up while the loop runs for a command */
-		return;
-	got = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (got < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (got <= 0 || ctl_in_feed(&c->in, buf, (size_t)got, on_line, c))
-		client_close(c);
-}
-
-static void on_accept(void *opaque, unsigned events)
-{
-	struct control *ctl = opaque;
-	struct ctl_client *c;
-	int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-	if (fd < 0) {
-		/* out of fds: wait for a client to go rather than spin */
-		if (errno == EMFILE || errno == ENFILE)
-			loop_watch_modify(ctl->vm->loop, ctl->w, 0);
-		return;
-	}
-	if (ctl->nclients >= CTL_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
-		send_line(fd, "error: too many connections");
-		close(fd);
-		return;
-	}
-	*c = (struct ctl_client){ .ctl = ctl, .fd = fd, .next = ctl->clients };
-	if (loop_watch(ctl->vm->loop, fd, HV_FD_IN, on_client, c, &c->w)) {
-		close(fd);
-		free(c);
-		return;
-	}
-	ctl->clients = c;
-	if (++ctl->nclients == CTL_MAX_CLIENTS)
-		loop_watch_modify(ctl->vm->loop, ctl->w, 0);
-}
-
-/* ---- the listening socket ---- */
-
-/* Whatever is at the path may go only if it is a socket nobody serves. */
-static int clear_path(const struct sockaddr_un *sa, const char **why)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(sa->sun_path, &st))
-		return errno == ENOENT ? 0 : (*why = strerror(errno), -errno);
-	if (!S_ISSOCK(st.st_mode))
-		return *why = "exists and is not a socket", -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return *why = strerror(errno), -errno;
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (!rc)
-		return *why = "another VM listens there", -EADDRINUSE;
-	if (errno != ECONNREFUSED)
-		return *why = strerror(errno), -errno;
-	info("control: %s: replacing a stale socket", sa->sun_path);
-	return unlink(sa->sun_path) ? (*why = strerror(errno), -errno) : 0;
-}
-
-static int bind_socket(struct control *ctl, const char **why)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t mask;
-	int rc;
-
-	if (strlen(ctl->path) >= sizeof(sa.sun_path))
-		return *why = "too long for a unix socket address", -ENAMETOOLONG;
-	strcpy(sa.sun_path, ctl->path);
-	if ((rc = clear_path(&sa, why)))
-		return rc;
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->fd < 0)
-		return *why = strerror(errno), -errno;
-	mask = umask(0177); /* 0600 from the start: no window for others */
-	rc = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(mask);
-	if (rc || stat(ctl->path, &st))
-		return *why = strerror(errno), -errno;
-	ctl->dev = st.st_dev; /* from here on control_close unlinks it */
-	ctl->ino = st.st_ino;
-	return listen(ctl->fd, 16) ? (*why = strerror(errno), -errno) : 0;
-}
 
 int control_open(struct vm *vm, const char *path, const char *where,
 		 struct control **out)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
-	const char *why = NULL;
+	const char *why = "out of memory";
 	int rc = -ENOMEM;
 
-	if (!ctl || !(ctl->path = strdup(path)))
-		goto out_free;
-	ctl->vm = vm;
-	ctl->fd = -1;
-	if ((rc = bind_socket(ctl, &why)))
-		goto out_free;
-	rc = loop_watch(vm->loop, ctl->fd, HV_FD_IN, on_accept, ctl, &ctl->w);
+	if (ctl) {
+		ctl->vm = vm;
+		rc = ctl_server_open(vm->loop, path, commands, ctl, &ctl->srv, &why);
+	}
 	if (rc) {
-		why = strerror(-rc);
-		goto out_free;
+		log_err_at("%s: %s", where, why);
+		free(ctl);
+		return rc;
 	}
 	*out = ctl;
 	return 0;
-out_free:
-	log_err_at("%s: %s", where, why ? why : strerror(-rc));
-	control_close(ctl);
-	return rc;
 }
 
 void control_close(struct control *ctl)
 {
-	struct stat st;
-
 	if (!ctl)
 		return;
-	while (ctl->clients)
-		client_close(ctl->clients);
-	if (ctl->w)
-		loop_unwatch(ctl->vm->loop, ctl->w);
-	if (ctl->fd >= 0) {
-		close(ctl->fd);
-		/* a later hv may have replaced ours: leave its socket alone */
-		if (ctl->ino && !stat(ctl->path, &st) && st.st_ino == ctl->ino &&
-		    st.st_dev == ctl->dev)
-			unlink(ctl->path);
-	}
-	free(ctl->path);
+	ctl_server_close(ctl->srv);
 	free(ctl);
 }

@@ -104,6 +104,8 @@ static int run(const struct ctl_cmd *table, void *opaque, char *line,
 		return snprintf(text, n, "more than %d words", CTL_MAX_WORDS),
 		       -E2BIG;
 	argv[argc] = NULL;
+	if (!argc) /* only blanks: ctl_dispatch answers none, but be sure */
+		return snprintf(text, n, "no command"), -EINVAL;
 	if (!(c = find(table, argv[0])))
 		return snprintf(text, n, "unknown command '%.64s' (try help)",
 				argv[0]),
