@@ -157,6 +157,8 @@ static const char *check_keys(const struct plugin *p)
 		     k->type == HV_KEY_PATH || k->type == HV_KEY_NEWPATH ||
 		     k->type == HV_KEY_REF))
 			return "a run-time config key must be a device's string, int, bool, size or enum key, not indexed";
+		if ((k->flags & HV_KEY_RUNTIME) && !p->ops.device.config_changed)
+			return "a run-time config key needs the device op config_changed (SDK 2.2)";
 	}
 	return "";
 }

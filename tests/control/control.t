@@ -184,9 +184,10 @@ wait_for "$tmp/out" 'level=07'
 sock=$tmp/stale.sock
 reply stale-socket-replaced 0 '^ok name=knobvm' info
 check control-option-overrides "$([ ! -e "$tmp/ctl.sock" ]; echo $?)" "the INI's socket was made"
-reply quit-again 0 '^ok quitting$' quit
+reply pause-before-quit 0 '^ok paused$' pause
+reply quit-while-paused 0 '^ok quitting$' quit
 stopped
-check stale-run-exits-0 $? "$(cat "$tmp/err")"
+check paused-quit-exits-0 $? "$(cat "$tmp/err")"
 
 # hv check and hv run refuse a bad control path, with the INI's line
 long=$tmp/$(printf 'd%.0s' $(seq 120)).sock
