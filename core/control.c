@@ -99,15 +99,41 @@ static int value_ok(const struct cfg_section *s, const struct hv_config_key *k,
 
 /* ---- commands ---- */
 
+/* Store the new value where hv_config_get_* reads first and tell the
+ * device; a refusal puts back the value it runs with. */
+static int apply(struct instance *in, const char *key, const char *val,
+		 char *r, size_t n)
+{
+	const char *prev = hotplug_override(in, key);
+	char *old = prev ? strdup(prev) : NULL;
+	int rc = prev && !old ? -ENOMEM : hotplug_override_set(in, key, val);
+
+	if (rc)
+		goto out;
+	inst_lock(in);
+	rc = in->plugin->ops.device.config_changed(&in->ctx, key);
+	inst_unlock(in);
+	if (rc) {
+		if (old)
+			hotplug_override_set(in, key, old);
+		else
+			hotplug_override_del(in, key);
+		rc = rc > 0 ? -EINVAL : rc;
+		snprintf(r, n, "[%s]: %s = %s: refused by the device (%s)",
+			 in->sec->name, key, val, strerror(-rc));
+	}
+out:
+	free(old);
+	return rc;
+}
+
 static int cmd_set(void *o, int argc, char **argv, char *r, size_t n)
 {
 	struct control *ctl = o;
-	const struct config *cfg = ctl->vm->cfg;
 	const char *key = argv[2], *val = argv[3];
-	struct cfg_section *s = find_section(cfg, argv[1], r, n);
+	struct cfg_section *s = find_section(ctl->vm->cfg, argv[1], r, n);
 	struct instance *in = s ? instance_of(ctl->vm, s) : NULL;
 	const struct hv_config_key *k = s ? key_of(s, in, key) : NULL;
-	char *old = NULL;
 	int rc;
 
 	if (!s)
@@ -120,33 +146,16 @@ static int cmd_set(void *o, int argc, char **argv, char *r, size_t n)
 		       -EPERM;
 	if ((rc = value_ok(s, k, val, r, n)))
 		return rc;
+	/* the loader refuses such a plugin; a newer core's key flag, say */
 	if (!in->plugin->ops.device.config_changed)
 		return snprintf(r, n, "[%s]: plugin %s takes no run-time changes",
 				s->name, in->plugin->desc.name),
 		       -EOPNOTSUPP;
-	if (hotplug_override(in, key) && !(old = strdup(hotplug_override(in, key))))
-		return -ENOMEM;
-	if ((rc = hotplug_override_set(in, key, val)))
-		goto out;
-	inst_lock(in);
-	rc = in->plugin->ops.device.config_changed(&in->ctx, key);
-	inst_unlock(in);
-	if (rc) {
-		/* the value the device runs with comes back */
-		if (old)
-			hotplug_override_set(in, key, old);
-		else
-			hotplug_override_del(in, key);
-		rc = rc > 0 ? -EINVAL : rc;
-		snprintf(r, n, "[%s]: %s = %s: refused by the device (%s)",
-			 s->name, key, val, strerror(-rc));
-		goto out;
-	}
+	if ((rc = apply(in, key, val, r, n)))
+		return rc;
 	info("control: [%s] %s = %s", s->name, key, val);
 	snprintf(r, n, "%s = %s", key, val);
-out:
-	free(old);
-	return rc;
+	return 0;
 }
 
 static int cmd_get(void *o, int argc, char **argv, char *r, size_t n)
