@@ -86,6 +86,8 @@ noping)
 carrier)
 	tag=$1 want=$3 secs=${4:-20} t0=$(now)
 	ifc=$(if_of "$2") || { nok "$tag" "no NIC $2"; exit 0; }
+	# a NIC that is not up has no carrier file to read
+	ip link set "$ifc" up
 	while :; do
 		got=$(cat "/sys/class/net/$ifc/carrier" 2>/dev/null)
 		st=$(cat "/sys/class/net/$ifc/operstate")
@@ -110,8 +112,11 @@ send)
 	fi
 	;;
 recv)
-	rm -f "/tmp/rx-$2" "/tmp/rx-$2.done"
-	(nc -l -p "$2" >"/tmp/rx-$2" 2>"/tmp/rx-$2.err"; echo $? >"/tmp/rx-$2.done") &
+	rm -f "/tmp/rx-$2" "/tmp/rx-$2.done" "/tmp/hold-$2"
+	# nc -l's stdin must never end: at its EOF busybox nc half-closes,
+	# and the sending nc quits at that FIN with its data unsent
+	mkfifo "/tmp/hold-$2"
+	(nc -l -p "$2" <>"/tmp/hold-$2" >"/tmp/rx-$2" 2>"/tmp/rx-$2.err"; echo $? >"/tmp/rx-$2.done") &
 	echo "HVNET-LISTEN $2"
 	;;
 sha)

@@ -236,7 +236,10 @@ if ((lan)); then
 	fi
 	kib=${NET_TCP_KIB:-4096}
 	rm -f "$d/rx-5001"
-	$IP netns exec "$na" timeout 200 busybox nc -l -p 5001 >"$d/rx-5001" 2>/dev/null &
+	# (a stdin that never ends: see hvnet recv in net-guest.sh)
+	rm -f "$d/hold"
+	mkfifo "$d/hold"
+	$IP netns exec "$na" timeout 200 busybox nc -l -p 5001 <>"$d/hold" >"$d/rx-5001" 2>/dev/null &
 	nc_pid=$!
 	sleep 0.5
 	check a 200 net-internal-tcp-send hvnet send net-internal-tcp-send 10.200.2.1 5001 "$kib"
