@@ -17,6 +17,8 @@
 #                                        the background
 #   hvnet sha TAG PORT SECS              once recv's nc ended: its sha256
 #   hvnet mac TAG MAC                    the NIC exists with that address
+#   hvnet run TAG CMD...                 CMD's output as "HVO TAG line"s,
+#                                        ok when it exits 0 (bench/net)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 ok() { echo "HVT ok $1${2:+ - $2}"; }
 nok() { echo "HVT not ok $1 - $2"; }
@@ -130,6 +132,14 @@ sha)
 	;;
 mac)
 	if ifc=$(if_of "$2"); then ok "$1" "$ifc has MAC $2"; else nok "$1" "no NIC with MAC $2 ($(cat /sys/class/net/*/address | tr '\n' ' '))"; fi
+	;;
+run)
+	tag=$1
+	shift
+	st=0
+	"$@" >/tmp/run-out 2>&1 || st=$?
+	sed "s/^/HVO $tag /" /tmp/run-out
+	if [ $st = 0 ]; then ok "$tag" "$1 exited 0"; else nok "$tag" "$1 exited $st"; fi
 	;;
 *)
 	echo "hvnet: unknown command $cmd" >&2

@@ -70,3 +70,95 @@ net_nic() {
 net_hv_plugins() {
 	"$1" plugins 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
+
+# --- VMs driven over their serial console (bash) ---------------------------
+# NET_DIR holds each VM's NAME.in (a fifo: its console input), NAME.out
+# (console) and NAME.err; NET_IP is the ip binary (default ip).
+#   net_start NAME NS CMD...   CMD (hv run, or QEMU) in namespace NS
+#   net_alive NAME             it still runs
+#   net_con NAME               its console so far, without the prompt
+#   net_wait NAME ERE SECS     0 once a console line matches ERE
+#   net_type NAME LINE         LINE typed on its console
+#   net_check NAME SECS TAG CMD...   types CMD (an hvnet command printing
+#                              HVT ok/not ok TAG), prints the verdict
+#                              without "HVT ", 0 for ok
+#   net_diag NAME              its stderr's and console's tails as # lines
+#   net_stop NAME SECS         types poweroff, waits; CMD's exit status
+#                              (124 if it still ran after SECS, then killed)
+#   net_kill_all               kills every VM still running
+declare -A net_pid=() net_fd=()
+
+net_start() {
+	local v=$1 ns=$2 fd
+	shift 2
+	rm -f "$NET_DIR/$v.in" "$NET_DIR/$v.out"
+	mkfifo "$NET_DIR/$v.in"
+	${NET_IP:-ip} netns exec "$ns" "$@" <"$NET_DIR/$v.in" >"$NET_DIR/$v.out" 2>"$NET_DIR/$v.err" &
+	net_pid[$v]=$!
+	exec {fd}>"$NET_DIR/$v.in"
+	net_fd[$v]=$fd
+}
+
+net_alive() { [[ -n ${net_pid[$1]:-} ]] && kill -0 "${net_pid[$1]}" 2>/dev/null; }
+
+net_con() { tr -d '\r\000' <"$NET_DIR/$1.out" | sed 's|^/ # ||'; }
+
+net_wait() {
+	local i=0
+	while ((i < $3 * 5)); do
+		net_con "$1" | grep -qE -- "$2" && return 0
+		net_alive "$1" || { net_con "$1" | grep -qE -- "$2"; return; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+net_type() { printf '%s\n' "$2" >&"${net_fd[$1]}"; }
+
+net_diag() {
+	echo "# $1: stderr: $(tail -c 400 "$NET_DIR/$1.err" | tr '\n' '|')"
+	net_con "$1" | grep -v '^HV[TO] ' | tail -n 8 | sed "s/^/# $1 console: /"
+}
+
+net_check() {
+	local v=$1 secs=$2 t=$3 line
+	shift 3
+	if ! net_alive "$v"; then
+		echo "not ok $t - VM $v is not running"
+		return 1
+	fi
+	net_type "$v" "$*"
+	if net_wait "$v" "^HVT (not )?ok $t( |\$)" "$secs"; then
+		line=$(net_con "$v" | grep -E "^HVT (not )?ok $t( |\$)" | tail -n 1)
+		echo "${line#HVT }"
+		[[ $line == "HVT ok "* ]]
+	else
+		echo "not ok $t - no answer from VM $v in $secs s"
+		net_diag "$v"
+		return 1
+	fi
+}
+
+net_stop() {
+	local v=$1 i=0 rc
+	net_alive "$v" && net_type "$v" poweroff
+	while net_alive "$v" && ((i < $2 * 5)); do sleep 0.2; i=$((i + 1)); done
+	if net_alive "$v"; then
+		kill -9 "${net_pid[$v]}"
+		wait "${net_pid[$v]}" 2>/dev/null
+		rc=124
+	else
+		rc=0
+		wait "${net_pid[$v]}" || rc=$?
+	fi
+	exec {net_fd[$v]}>&-
+	unset "net_pid[$v]" "net_fd[$v]"
+	return $rc
+}
+
+net_kill_all() {
+	local v
+	for v in "${!net_pid[@]}"; do kill -9 "${net_pid[$v]}" 2>/dev/null; done
+	wait 2>/dev/null
+}

@@ -27,12 +27,10 @@ source "$here/net-lib.sh"
 IP=${NET_IP:-ip}
 tag=hvt-$$
 na=$tag-a nb=$tag-b
-declare -A vm_pid=() vm_fd=()
+NET_DIR=$d
 
 cleanup() {
-	local v
-	for v in "${!vm_pid[@]}"; do kill -9 "${vm_pid[$v]}" 2>/dev/null; done
-	wait 2>/dev/null
+	net_kill_all
 	$IP netns del "$na" 2>/dev/null
 	$IP netns del "$nb" 2>/dev/null
 }
@@ -96,65 +94,11 @@ write_inis() {
 
 have_ctl() { "$hv" ctl --help >/dev/null 2>&1; }
 
-vm_start() { # NAME
-	local v=$1 fd
-	rm -f "$d/$v.in" "$d/$v.out"
-	mkfifo "$d/$v.in"
-	$IP netns exec "$na" "$hv" run "$d/$v.ini" <"$d/$v.in" >"$d/$v.out" 2>"$d/$v.err" &
-	vm_pid[$v]=$!
-	exec {fd}>"$d/$v.in"
-	vm_fd[$v]=$fd
-}
-
-vm_alive() { kill -0 "${vm_pid[$1]}" 2>/dev/null; }
-
-# con NAME: NAME's console so far, one line a line, without the prompt
-con() { tr -d '\r\000' <"$d/$1.out" | sed 's|^/ # ||'; }
-
-# vm_wait NAME ERE SECS: 0 once NAME's console has a line matching ERE
-vm_wait() {
-	local i=0
-	while ((i < $3 * 5)); do
-		con "$1" | grep -qE -- "$2" && return 0
-		vm_alive "$1" || { con "$1" | grep -qE -- "$2"; return; }
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
-
-vm_diag() {
-	echo "# $1: hv stderr: $(tail -c 400 "$d/$1.err" | tr '\n' '|')"
-	con "$1" | grep -v '^HVT' | tail -n 8 | sed "s/^/# $1 console: /"
-}
-
-vm_type() { printf '%s\n' "$2" >&"${vm_fd[$1]}"; }
-
-# check NAME SECS CHECK-TAG COMMAND: types COMMAND, relays its verdict
-check() {
-	local v=$1 secs=$2 t=$3 line
-	shift 3
-	if ! vm_alive "$v"; then
-		echo "not ok $t - VM $v is not running"
-		return 1
-	fi
-	vm_type "$v" "$*"
-	if vm_wait "$v" "^HVT (not )?ok $t( |\$)" "$secs"; then
-		line=$(con "$v" | grep -E "^HVT (not )?ok $t( |\$)" | tail -n 1)
-		echo "${line#HVT }"
-		[[ $line == "HVT ok "* ]]
-	else
-		echo "not ok $t - no answer from VM $v in $secs s"
-		vm_diag "$v"
-		return 1
-	fi
-}
-
 # up NAME MAC ARGS...: hvnet up, waits for its HVNET-UP line
 up() {
 	local v=$1 mac=$2
-	vm_type "$v" "hvnet up $mac ${*:3}"
-	vm_wait "$v" "^HVNET-UP(-FAIL)? $mac" 30 && con "$v" | grep -q "^HVNET-UP $mac"
+	net_type "$v" "hvnet up $mac ${*:3}"
+	net_wait "$v" "^HVNET-UP(-FAIL)? $mac" 30 && net_con "$v" | grep -q "^HVNET-UP $mac"
 }
 
 # --- the checks ----------------------------------------------------------------
@@ -180,42 +124,42 @@ for v in a b; do
 	fi
 done
 echo "ok net-config - hv check accepts both VMs' INIs"
-vm_start b
-vm_start a
+net_start b "$na" "$hv" run "$d/b.ini"
+net_start a "$na" "$hv" run "$d/a.ini"
 for v in a b; do
-	if vm_wait "$v" '^HV-LINUX-READY' "$boot_secs"; then
+	if net_wait "$v" '^HV-LINUX-READY' "$boot_secs"; then
 		echo "ok net-boot-$v - Linux ready $(since "$t_start") s after the start"
 	else
 		echo "not ok net-boot-$v - no HV-LINUX-READY in $boot_secs s"
-		vm_diag "$v"
+		net_diag "$v"
 		exit 0
 	fi
-	vm_type "$v" "stty -echo; PS1="
+	net_type "$v" "stty -echo; PS1="
 done
 up b 52:54:00:00:01:12 10.200.1.12/24 fd00:200::12 fd00:200::11 &&
 	up b 52:54:00:00:04:12 10.200.4.12/24 fd00:200::42 ||
-	{ echo "not ok net-up-b - $(con b | grep HVNET-UP | tr '\n' ' ')"; vm_diag b; }
+	{ echo "not ok net-up-b - $(net_con b | grep HVNET-UP | tr '\n' ' ')"; net_diag b; }
 up a 52:54:00:00:01:11 10.200.1.11/24 fd00:200::11 fd00:200::12 &&
-	vm_type a "hvnet addr 52:54:00:00:01:11 10.200.4.11/24" ||
-	{ echo "not ok net-up-a - $(con a | grep HVNET-UP | tr '\n' ' ')"; vm_diag a; }
+	net_type a "hvnet addr 52:54:00:00:01:11 10.200.4.11/24" ||
+	{ echo "not ok net-up-a - $(net_con a | grep HVNET-UP | tr '\n' ' ')"; net_diag a; }
 ((lan)) && up a 52:54:00:00:02:11 10.200.2.11/24 fd00:200::21 fd00:200::20
 ((ext)) && up a 52:54:00:00:03:11 10.200.3.11/24 fd00:200::31 fd00:200::30
 
 # private switch, across two hv processes
-check a 60 net-private-ping4-a2b hvnet ping net-private-ping4-a2b 10.200.1.12 50
-check b 40 net-private-ping4-b2a hvnet ping net-private-ping4-b2a 10.200.1.11 30
-check a 40 net-private-ping6-a2b hvnet ping net-private-ping6-a2b fd00:200::12 30
-check b 40 net-private-ping6-b2a hvnet ping net-private-ping6-b2a fd00:200::11 30
-check a 20 net-private-no-host hvnet noping net-private-no-host 10.200.1.1 6
-check a 20 net-link-ini-off hvnet carrier net-link-ini-off 52:54:00:00:05:11 0 3
+net_check a 60 net-private-ping4-a2b hvnet ping net-private-ping4-a2b 10.200.1.12 50
+net_check b 40 net-private-ping4-b2a hvnet ping net-private-ping4-b2a 10.200.1.11 30
+net_check a 40 net-private-ping6-a2b hvnet ping net-private-ping6-a2b fd00:200::12 30
+net_check b 40 net-private-ping6-b2a hvnet ping net-private-ping6-b2a fd00:200::11 30
+net_check a 20 net-private-no-host hvnet noping net-private-no-host 10.200.1.1 6
+net_check a 20 net-link-ini-off hvnet carrier net-link-ini-off 52:54:00:00:05:11 0 3
 
 # B's nic1 has offloads = off: A's TSO frames are cut in software for it
-check a 40 net-offloads-off-ping4 hvnet ping net-offloads-off-ping4 10.200.4.12 30
-vm_type b "hvnet recv x 5003"
-vm_wait b '^HVNET-LISTEN 5003' 20
-check a 120 net-offloads-off-tcp-send hvnet send net-offloads-off-tcp-send 10.200.4.12 5003 1024
-if check b 120 net-offloads-off-tcp-recv hvnet sha net-offloads-off-tcp-recv 5003 100 >"$d/r5003"; then
-	sent=$(con a | sed -n 's/^HVNET-SENT net-offloads-off-tcp-send //p')
+net_check a 40 net-offloads-off-ping4 hvnet ping net-offloads-off-ping4 10.200.4.12 30
+net_type b "hvnet recv x 5003"
+net_wait b '^HVNET-LISTEN 5003' 20
+net_check a 120 net-offloads-off-tcp-send hvnet send net-offloads-off-tcp-send 10.200.4.12 5003 1024
+if net_check b 120 net-offloads-off-tcp-recv hvnet sha net-offloads-off-tcp-recv 5003 100 >"$d/r5003"; then
+	sent=$(net_con a | sed -n 's/^HVNET-SENT net-offloads-off-tcp-send //p')
 	if grep -q "sha256 $sent\$" "$d/r5003" && grep -q ' 1048576 bytes' "$d/r5003"; then
 		echo "ok net-offloads-off-tcp - 1 MiB from A (offloads on) to B's nic1 (offloads off), sha256 matches"
 	else
@@ -227,8 +171,8 @@ fi
 
 # internal switch: the host's tap
 if ((lan)); then
-	check a 40 net-internal-ping4 hvnet ping net-internal-ping4 10.200.2.1 30
-	check a 40 net-internal-ping6 hvnet ping net-internal-ping6 fd00:200::20 30
+	net_check a 40 net-internal-ping4 hvnet ping net-internal-ping4 10.200.2.1 30
+	net_check a 40 net-internal-ping6 hvnet ping net-internal-ping6 fd00:200::20 30
 	if out=$($IP netns exec "$na" busybox ping -c 2 -W 5 10.200.2.11 2>&1); then
 		echo "ok net-internal-host-ping4 - the host pings the VM: $(tail -n 1 <<<"$out")"
 	else
@@ -242,9 +186,9 @@ if ((lan)); then
 	$IP netns exec "$na" timeout 200 busybox nc -l -p 5001 <>"$d/hold" >"$d/rx-5001" 2>/dev/null &
 	nc_pid=$!
 	sleep 0.5
-	check a 200 net-internal-tcp-send hvnet send net-internal-tcp-send 10.200.2.1 5001 "$kib"
+	net_check a 200 net-internal-tcp-send hvnet send net-internal-tcp-send 10.200.2.1 5001 "$kib"
 	wait $nc_pid
-	sent=$(con a | sed -n 's/^HVNET-SENT net-internal-tcp-send //p')
+	sent=$(net_con a | sed -n 's/^HVNET-SENT net-internal-tcp-send //p')
 	got=$(sha256sum <"$d/rx-5001" | cut -d' ' -f1)
 	if [[ -n $sent && $got == "$sent" ]]; then
 		echo "ok net-internal-tcp-vm2host - $kib KiB over TCP to the tap's address, sha256 matches"
@@ -253,12 +197,12 @@ if ((lan)); then
 	fi
 	head -c $((kib * 1024)) /dev/urandom >"$d/tx-5002"
 	want=$(sha256sum <"$d/tx-5002" | cut -d' ' -f1)
-	vm_type a "hvnet recv x 5002"
-	vm_wait a '^HVNET-LISTEN 5002' 20
+	net_type a "hvnet recv x 5002"
+	net_wait a '^HVNET-LISTEN 5002' 20
 	sleep 0.5
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	$IP netns exec "$na" timeout 200 busybox nc 10.200.2.11 5002 <"$d/tx-5002" >/dev/null 2>&1
-	if check a 200 net-internal-tcp-recv hvnet sha net-internal-tcp-recv 5002 190 >"$d/r5002" &&
+	if net_check a 200 net-internal-tcp-recv hvnet sha net-internal-tcp-recv 5002 190 >"$d/r5002" &&
 		grep -q "sha256 $want\$" "$d/r5002"; then
 		echo "ok net-internal-tcp-host2vm - $kib KiB over TCP from the tap's host in $(since "$t0") s, sha256 matches"
 	else
@@ -268,8 +212,8 @@ fi
 
 # external switch: pcap on a veth, a host in another namespace
 if ((ext)); then
-	check a 40 net-external-ping4 hvnet ping net-external-ping4 10.200.3.1 30
-	check a 40 net-external-ping6 hvnet ping net-external-ping6 fd00:200::30 30
+	net_check a 40 net-external-ping4 hvnet ping net-external-ping4 10.200.3.1 30
+	net_check a 40 net-external-ping6 hvnet ping net-external-ping6 fd00:200::30 30
 	neigh=$($IP -n "$nb" neigh show 10.200.3.11 dev hvt-b)
 	if grep -q 'lladdr 52:54:00:00:03:11' <<<"$neigh"; then
 		echo "ok net-external-neigh - ns b's neighbour table: $neigh"
@@ -283,37 +227,29 @@ if ! have_ctl; then
 	echo "not ok net-link-ctl - no 'hv ctl' in this build: run-time link changes not tested"
 elif ((lan)); then
 	if err=$("$hv" ctl "$d/a.sock" set nic1 link off 2>&1); then
-		check a 30 net-link-ctl-off hvnet carrier net-link-ctl-off 52:54:00:00:02:11 0 20
+		net_check a 30 net-link-ctl-off hvnet carrier net-link-ctl-off 52:54:00:00:02:11 0 20
 	else
 		echo "not ok net-link-ctl-off - hv ctl set nic1 link off: $err"
 	fi
 	if err=$("$hv" ctl "$d/a.sock" set nic1 link on 2>&1); then
-		check a 30 net-link-ctl-on hvnet carrier net-link-ctl-on 52:54:00:00:02:11 1 20 &&
-			check a 40 net-link-ctl-ping4 hvnet ping net-link-ctl-ping4 10.200.2.1 30
+		net_check a 30 net-link-ctl-on hvnet carrier net-link-ctl-on 52:54:00:00:02:11 1 20 &&
+			net_check a 40 net-link-ctl-ping4 hvnet ping net-link-ctl-ping4 10.200.2.1 30
 	else
 		echo "not ok net-link-ctl-on - hv ctl set nic1 link on: $err"
 	fi
 fi
 
 for v in a b; do
-	vm_type "$v" poweroff
-done
-for v in a b; do
-	i=0
-	while vm_alive "$v" && ((i < 300)); do sleep 0.2; i=$((i + 1)); done
-	if vm_alive "$v"; then
-		echo "not ok net-poweroff-$v - hv still runs 60 s after poweroff"
-		vm_diag "$v"
-		continue
-	fi
-	wait "${vm_pid[$v]}"
-	rc=$?
-	unset "vm_pid[$v]"
+	rc=0
+	net_stop "$v" 60 || rc=$?
 	if ((rc == 0)); then
-		echo "ok net-poweroff-$v - hv exited 0; $(since "$t_start") s in all"
+		echo "ok net-poweroff-$v - hv exited 0 after poweroff; $(since "$t_start") s in all"
+	elif ((rc == 124)); then
+		echo "not ok net-poweroff-$v - hv still ran 60 s after poweroff"
+		net_diag "$v"
 	else
 		echo "not ok net-poweroff-$v - hv exited $rc"
-		vm_diag "$v"
+		net_diag "$v"
 	fi
 done
 grep -h -iE 'warn|error|drop' "$d/a.err" "$d/b.err" | sort | uniq -c | head -n 8 | sed 's/^/# hv stderr: /'
