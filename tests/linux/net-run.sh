@@ -178,7 +178,7 @@ if ((lan)); then
 	else
 		echo "not ok net-internal-host-ping4 - $(tail -n 2 <<<"$out" | tr '\n' ' ')"
 	fi
-	kib=${NET_TCP_KIB:-4096}
+	kib=${NET_TCP_KIB:-2048}
 	rm -f "$d/rx-5001"
 	# (a stdin that never ends: see hvnet recv in net-guest.sh)
 	rm -f "$d/hold"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # hv-test: once
-# hv-test: timeout=420
+# hv-test: timeout=600
 # Networking under Linux on the interpreter (accel=emu): two VMs in two
 # hv processes on one private switch (its unix socket), an internal switch
 # to a tap in a namespace, an external switch through pcap on a veth whose
