@@ -333,7 +333,7 @@ static int tap_create(struct hv_ctx *ctx)
 			 t->ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	t->buf = malloc(HV_NET_FRAME_MAX);
+	t->buf = calloc(1, HV_NET_FRAME_MAX); /* vnet_hdr = off: a zero header */
 	if (!t->buf)
 		goto out;
 	for (unsigned i = 0; i < t->nq; i++) {
