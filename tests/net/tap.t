@@ -55,6 +55,14 @@ if start user "${asuser[@]}"; then
 else
 	notok tap-user "hv as nobody did not start: $(tr '\n' '|' < "$tmp/user.log")"
 fi
+# the same tap with vnet_hdr = on: the offloads pass for the user too
+vm uservnet 1 'plugin = tap' 'ifname = hvtap1'
+if start uservnet "${asuser[@]}"; then
+	DRIVE_ARGS="--host-ip 10.200.3.1 --vm-ip 10.200.3.2" drive uservnet hvtap1 tap-user-vnet 1 icmp tcp
+	finish || notok tap-user-vnet-poweroff "status $?"
+else
+	notok tap-user-vnet "hv as nobody did not start: $(tr '\n' '|' < "$tmp/uservnet.log")"
+fi
 ipn -d link show hvtap1 2>&1 | grep -q 'persist on' && ok tap-persistent-kept ||
 	notok tap-persistent-kept "hvtap1 gone after hv exited"
 
