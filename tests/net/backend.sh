@@ -113,3 +113,15 @@ expect_fail() {
 		ok "$name"
 	fi
 }
+
+# quit NAME: power the VM off through its NIC (frame_dev's 'Q')
+quit() {
+	"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"Q", sys.argv[1])' "$tmp/$1.sock"
+}
+
+# cpu_ticks PID: user + system clock ticks the process used so far
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2> /dev/null || echo 0
+}

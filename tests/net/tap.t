@@ -41,6 +41,29 @@ grep -Eq 'be: hvtap0: [1-9][0-9]* frames to the host, [1-9][0-9]* from it, [01] 
 ipn link show hvtap0 > /dev/null 2>&1 && notok tap-created-vanishes "hvtap0 outlived hv" ||
 	ok tap-created-vanishes
 
+# 1b. the tap deleted under a running hv: one warning, no busy loop
+vm gone 1 'plugin = tap' 'ifname = hvtap5'
+if start gone; then
+	for i in $(seq 1 50); do ipn link show hvtap5 > /dev/null 2>&1 && break; sleep 0.1; done
+	ipn link set hvtap5 up
+	ipn link del hvtap5
+	sleep 0.5
+	t0=$(cpu_ticks "$hv_pid")
+	sleep 1
+	t1=$(cpu_ticks "$hv_pid")
+	quit gone
+	finish
+	rc=$?
+	n=$(grep -c 'the tap no longer works' "$tmp/gone.log")
+	if [ $rc = 0 ] && [ "$n" = 1 ] && [ $((t1 - t0)) -lt 30 ]; then
+		ok tap-deleted-under-hv
+	else
+		notok tap-deleted-under-hv "status $rc, $n warnings, $((t1 - t0)) ticks in 1 s: $(tr '\n' '|' < "$tmp/gone.log")"
+	fi
+else
+	notok tap-deleted-under-hv "hv did not start: $(tr '\n' '|' < "$tmp/gone.log")"
+fi
+
 # 2. a persistent tap made for nobody; hv runs as nobody; bare frames
 ipn tuntap add mode tap user nobody name hvtap1
 ipn addr add 10.200.3.1/24 dev hvtap1
