@@ -20,11 +20,12 @@ import time
 
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import ARP, ICMP, IP, TCP, Ether, Raw, checksum, raw  # noqa: E402
+from scapy.all import (ARP, ICMP, IP, TCP, Ether, ICMPv6ND_NA, ICMPv6ND_NS,  # noqa: E402
+                       ICMPv6NDOptDstLLAddr, IPv6, Raw, checksum, raw)
 
 VM_MAC = "52:54:00:12:34:56"
 HDR = struct.Struct("<BBHHHHH")  # struct hv_net_hdr / virtio_net_hdr_v1
-NEEDS_CSUM, GSO_TCPV4 = 1, 1
+NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6 = 1, 1, 4
 
 
 def ok(name):
@@ -81,6 +82,11 @@ class Nic:
                 self.send(Ether(dst=e.src, src=VM_MAC) /
                           ARP(op=2, hwsrc=VM_MAC, psrc=self.a.vm_ip,
                               hwdst=e[ARP].hwsrc, pdst=e[ARP].psrc))
+            if ICMPv6ND_NS in e and e[ICMPv6ND_NS].tgt == self.a.vm_ip6:
+                self.send(Ether(dst=e.src, src=VM_MAC) /
+                          IPv6(src=self.a.vm_ip6, dst=e[IPv6].src) /
+                          ICMPv6ND_NA(tgt=self.a.vm_ip6, R=0, S=1, O=1) /
+                          ICMPv6NDOptDstLLAddr(lladdr=VM_MAC))
             yield h, e, b
 
     def wait(self, pred, timeout=3.0):
@@ -124,7 +130,8 @@ def is_reply(ident, seq):
 def valid_sums(e):
     """Whether the IPv4 and ICMP/TCP checksums of e are what scapy computes."""
     c = e.copy()
-    del c[IP].chksum
+    if IP in c:
+        del c[IP].chksum
     for l4 in (ICMP, TCP):
         if l4 in c:
             del c[l4].chksum
@@ -184,38 +191,60 @@ def snmp_tcp(field):
     return int(rows[1][rows[0].index(field)])
 
 
-def pseudo_sum(src, dst, length):
-    """The folded (not inverted) pseudo-header sum Linux leaves in the TCP
-    checksum field of a CHECKSUM_PARTIAL frame."""
-    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, length)
-    return ~checksum(ph) & 0xffff
+class Fam:
+    """IPv4 or IPv6: addresses, header sizes and the GSO type of a flow."""
 
+    def __init__(self, a, v6):
+        self.v6 = v6
+        self.host = a.host_ip6 if v6 else a.host_ip
+        self.vm = a.vm_ip6 if v6 else a.vm_ip
+        self.l4 = 14 + (40 if v6 else 20)  # csum_start of TCP
+        self.gso = GSO_TCPV6 if v6 else GSO_TCPV4
+        self.mss = 1440 if v6 else 1460
+        self.af = socket.AF_INET6 if v6 else socket.AF_INET
 
-def with_tcp_sum(frame, value):
-    b = bytearray(raw(frame))
-    b[14 + 20 + 16:14 + 20 + 18] = struct.pack("!H", value)
-    return Ether(bytes(b))
+    def ip(self, ident):
+        if self.v6:
+            return IPv6(src=self.vm, dst=self.host)
+        return IP(src=self.vm, dst=self.host, id=ident)
+
+    def pseudo_sum(self, length):
+        """The folded (not inverted) pseudo-header sum Linux leaves in the
+        TCP checksum field of a CHECKSUM_PARTIAL frame."""
+        if self.v6:
+            ph = socket.inet_pton(self.af, self.vm) + socket.inet_pton(self.af, self.host) + \
+                struct.pack("!IxxxB", length, 6)
+        else:
+            ph = socket.inet_aton(self.vm) + socket.inet_aton(self.host) + \
+                struct.pack("!BBH", 0, 6, length)
+        return ~checksum(ph) & 0xffff
+
+    def with_tcp_sum(self, frame, value):
+        b = bytearray(raw(frame))
+        b[self.l4 + 16:self.l4 + 18] = struct.pack("!H", value)
+        return Ether(bytes(b))
+
+    def partial(self, frame):
+        """frame with its TCP checksum left to the receiver (NEEDS_CSUM)."""
+        return self.with_tcp_sum(frame, self.pseudo_sum(len(raw(frame)) - self.l4))
+
+    def hdr(self, gso_size=0):
+        return (NEEDS_CSUM, self.gso if gso_size else 0, self.l4 + 20 if gso_size else 0,
+                gso_size, self.l4, 16, 0)
 
 
 class Tcp:
-    def __init__(self, n, a, sport):
-        self.n, self.a, self.sport, self.seq = n, a, sport, 1000
+    def __init__(self, n, a, fam, sport):
+        self.n, self.a, self.f, self.sport, self.seq = n, a, fam, sport, 1000
 
     def seg(self, flags, ack=0, payload=b"", opts=None):
-        return Ether(dst=host_mac(self.a), src=VM_MAC) / \
-            IP(src=self.a.vm_ip, dst=self.a.host_ip, id=self.seq & 0xffff) / \
+        return Ether(dst=host_mac(self.a), src=VM_MAC) / self.f.ip(self.seq & 0xffff) / \
             TCP(sport=self.sport, dport=self.a.port, flags=flags, seq=self.seq,
                 ack=ack, window=65535, options=opts or []) / Raw(payload)
 
     def from_host(self, flags):
         return lambda h, e: TCP in e and e[TCP].dport == self.sport and \
             (e[TCP].flags & flags) == flags
-
-
-def partial(frame):
-    """frame with its TCP checksum left to the receiver (NEEDS_CSUM)."""
-    ip_len = len(raw(frame)) - 14 - 20
-    return with_tcp_sum(frame, pseudo_sum(frame[IP].src, frame[IP].dst, ip_len))
 
 
 def complete_partial(h, b):
@@ -228,23 +257,22 @@ def complete_partial(h, b):
     return bytes(b)
 
 
-def check_tcp(n, a):
-    """The host kernel checks TCP checksums of frames from the tap: a SYN
-    with a bad checksum and no header is dropped (TcpInCsumErrors), the
-    same SYN with the sum left to it (NEEDS_CSUM) is answered; then a TSO
-    frame of 3 segments' data reaches the listening socket intact."""
-    srv = socket.socket()
+def listener(f, a, want):
+    """A socket of the host's stack on (host, port) reading want bytes of
+    its first connection in a thread; the results land in the dict."""
+    srv = socket.socket(f.af)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((a.host_ip, a.port))
+    srv.bind((f.host, a.port))
     srv.listen(4)
-    got = {}
+    got = {"srv": srv}
 
     def serve():
         c, _ = srv.accept()
         c.settimeout(5)
+        got["conn"] = c
         data = b""
         try:
-            while len(data) < 3000:
+            while len(data) < want:
                 d = c.recv(65536)
                 if not d:
                     break
@@ -252,17 +280,30 @@ def check_tcp(n, a):
         except OSError:
             pass
         got["data"] = data
-        got["conn"] = c
     t = threading.Thread(target=serve, daemon=True)
     t.start()
+    got["thread"] = t
+    return got
 
-    bad = Tcp(n, a, 40000)
-    syn = bad.seg("S", opts=[("MSS", 1460)])
+
+def check_tcp_family(n, a, v6):
+    """The host kernel checks TCP checksums of frames from the tap: a SYN
+    with a bad checksum and no header is dropped (TcpInCsumErrors), the
+    same SYN with the sum left to it (NEEDS_CSUM) is answered; then a TSO
+    frame of 3 segments' data reaches the listening socket intact, and the
+    kernel's own TSO comes up as GSO frames."""
+    f = Fam(a, v6)
+    pre = a.prefix + ("-v6" if v6 else "")
+    got = listener(f, a, 3000)
+    sport = 40100 if v6 else 40000
+
+    bad = Tcp(n, a, f, sport)
+    syn = bad.seg("S", opts=[("MSS", f.mss)])
     good_sum = Ether(raw(syn))[TCP].chksum
     errs = snmp_tcp("InCsumErrors")
-    n.send(with_tcp_sum(syn, good_sum ^ 0x5a5a))
+    n.send(f.with_tcp_sum(syn, good_sum ^ 0x5a5a))
     r = n.wait(bad.from_host("SA"), timeout=1.5)
-    name = f"{a.prefix}-bad-csum-dropped"
+    name = f"{pre}-bad-csum-dropped"
     if r:
         notok(name, "the kernel answered a SYN with a bad checksum")
     elif snmp_tcp("InCsumErrors") != errs + 1:
@@ -270,20 +311,19 @@ def check_tcp(n, a):
     else:
         ok(name)
 
-    c = Tcp(n, a, 40001)
-    syn = partial(c.seg("S", opts=[("MSS", 1460)]))
-    n.send(syn, (NEEDS_CSUM, 0, 0, 0, 34, 16, 0))
+    c = Tcp(n, a, f, sport + 1)
+    n.send(f.partial(c.seg("S", opts=[("MSS", f.mss)])), f.hdr())
     r = n.wait(c.from_host("SA"))
-    name = f"{a.prefix}-partial-csum-syn"
+    name = f"{pre}-partial-csum-syn"
     if not r:
         return notok(name, "no SYN/ACK for a SYN with NEEDS_CSUM")
     if snmp_tcp("InCsumErrors") != errs + 1:
         return notok(name, "the NEEDS_CSUM SYN counted as a checksum error")
     ok(name)
     h, e, b = r
-    name = f"{a.prefix}-rx-header"
+    name = f"{pre}-rx-header"
     full = Ether(complete_partial(h, b))
-    if a.offload_up and not (h and h[0] & NEEDS_CSUM and h[4] == 34 and h[5] == 16):
+    if a.offload_up and not (h and h[0] & NEEDS_CSUM and h[4] == f.l4 and h[5] == 16):
         notok(name, f"SYN/ACK header {h}: the kernel's partial checksum did not come up")
     elif not valid_sums(full):
         notok(name, f"SYN/ACK header {h}: checksums wrong once completed")
@@ -294,12 +334,11 @@ def check_tcp(n, a):
     isn = e[TCP].seq
     n.send(c.seg("A", ack=isn + 1))
     payload = os.urandom(3000)
-    tso = partial(c.seg("PA", ack=isn + 1, payload=payload))
-    n.send(tso, (NEEDS_CSUM, GSO_TCPV4, 54, 1000, 34, 16, 0))
-    ack = n.wait(lambda h, e: TCP in e and e[TCP].dport == 40001 and
+    n.send(f.partial(c.seg("PA", ack=isn + 1, payload=payload)), f.hdr(1000))
+    ack = n.wait(lambda h, e: TCP in e and e[TCP].dport == c.sport and
                  e[TCP].ack == c.seq + 3000)
-    t.join(5)
-    name = f"{a.prefix}-tso-frame"
+    got["thread"].join(5)
+    name = f"{pre}-tso-frame"
     if got.get("data") != payload:
         return notok(name, f"the socket read {len(got.get('data', b''))} bytes, not the 3000 sent")
     if not ack:
@@ -311,18 +350,26 @@ def check_tcp(n, a):
     # come as GSO frames of MSS-sized segments
     conn = got["conn"]
     conn.sendall(os.urandom(20000))
-    gso = n.wait(lambda h, e: h is not None and h[1] & 0x7f == GSO_TCPV4 and
-                 TCP in e and e[TCP].dport == 40001)
-    name = f"{a.prefix}-gso-up"
+    gso = n.wait(lambda h, e: h is not None and h[1] & 0x7f == f.gso and
+                 TCP in e and e[TCP].dport == c.sport)
+    name = f"{pre}-gso-up"
     if not gso:
-        notok(name, "no TCPV4 GSO frame from the kernel")
-    elif gso[0][3] != 1460 or len(gso[2]) <= 1514:
+        notok(name, f"no GSO frame of type {f.gso} from the kernel")
+    elif gso[0][3] != f.mss or len(gso[2]) <= f.l4 + 20 + f.mss:
         notok(name, f"GSO frame of {len(gso[2])} bytes, gso_size {gso[0][3]}")
     else:
         ok(name)
     n.send(c.seg("R", ack=0))
     conn.close()
-    srv.close()
+    got["srv"].close()
+
+
+def check_tcp(n, a):
+    check_tcp_family(n, a, False)
+
+
+def check_tcp6(n, a):
+    check_tcp_family(n, a, True)
 
 
 def check_runt(n, a):
@@ -349,7 +396,7 @@ def check_oversize(n, a):
 
 
 CHECKS = {"arp": check_arp, "icmp": check_icmp, "pause": check_pause,
-          "tcp": check_tcp, "runt": check_runt, "oversize": check_oversize,
+          "tcp": check_tcp, "tcp6": check_tcp6, "runt": check_runt, "oversize": check_oversize,
           "noecho": check_no_echo_back}
 
 
@@ -360,6 +407,8 @@ def main():
     p.add_argument("--iface", required=True, help="the host's interface")
     p.add_argument("--host-ip", default="10.200.1.1")
     p.add_argument("--vm-ip", default="10.200.1.2")
+    p.add_argument("--host-ip6", default="fd00:200::1")
+    p.add_argument("--vm-ip6", default="fd00:200::2")
     p.add_argument("--port", type=int, default=5001)
     p.add_argument("--mtu", type=int, default=1500)
     p.add_argument("--prefix", required=True)

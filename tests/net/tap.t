@@ -1,10 +1,10 @@
 #!/bin/bash
 # hv-test: timeout=240
 # The tap backend against the host kernel, in a namespace of the test's
-# own: ARP and ICMP echo answered by Linux's stack; a partial-checksum SYN
-# and a TSO frame taken by the kernel (a bad checksum without the header
-# is dropped and counted: TcpInCsumErrors), the kernel's own GSO frames
-# handed up with their header; the NIC refusing frames (rx_ready); a tap
+# own: ARP and ICMP echo answered by Linux's stack; over IPv4 and IPv6 a
+# partial-checksum SYN and a TSO frame taken by the kernel (a bad checksum
+# without the header is dropped and counted: TcpInCsumErrors), the
+# kernel's own GSO frames handed up with their header; the NIC refusing frames (rx_ready); a tap
 # hv creates is left down without an address and vanishes with hv; a
 # persistent tap made for an unprivileged user (docs/network.md's recipe)
 # with vnet_hdr = off; two queues; the errors, one line each.
@@ -28,8 +28,9 @@ if grep -q 'state DOWN' <<< "$info" && ! ipn -o addr show dev hvtap0 | grep -q '
 	ok tap-left-unconfigured
 else notok tap-left-unconfigured "$info $(ipn -o addr show dev hvtap0)"; fi
 ipn addr add 10.200.1.1/24 dev hvtap0
+ipn addr add fd00:200::1/64 dev hvtap0 nodad
 ipn link set hvtap0 up
-drive created hvtap0 tap 1 arp icmp pause tcp runt
+drive created hvtap0 tap 1 arp icmp pause tcp tcp6 runt
 finish
 rc=$?
 [ $rc = 0 ] && ok tap-poweroff || notok tap-poweroff "hv exit status $rc: $(tail -3 "$tmp/created.log" | tr '\n' '|')"
