@@ -17,7 +17,18 @@ ipn() { ip -n "$ns" "$@"; }
 vm created 1 'plugin = tap' 'ifname = hvtap0'
 if ! start created; then
 	notok tap-create "hv did not start: $(tr '\n' '|' < "$tmp/created.log")"
-	exit 0
+	# hv check validates the section without opening anything
+vm checked 1 'plugin = tap' 'ifname = hvtap7' 'queues = 2'
+out=$(ip netns exec "$ns" "$HV" check "$tmp/checked.ini" 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q 'hvtap7' <<< "$out" && ! ipn link show hvtap7 > /dev/null 2>&1; then
+	ok tap-check-opens-nothing
+else notok tap-check-opens-nothing "status $rc: $(tr '\n' '|' <<< "$out")"; fi
+vm badq 1 'plugin = tap' 'ifname = hvtap7' 'queues = 17'
+out=$("$HV" check "$tmp/badq.ini" 2>&1) && notok tap-queues-range "hv check took queues = 17" ||
+	{ grep -q 'badq.ini:1[0-9]: \[net be\]: .*queues' <<< "$out" && ok tap-queues-range ||
+		notok tap-queues-range "$(tr '\n' '|' <<< "$out")"; }
+exit 0
 fi
 for i in $(seq 1 50); do ipn link show hvtap0 > /dev/null 2>&1 && break; sleep 0.1; done
 info=$(ipn -d -o link show hvtap0 2>&1)
@@ -114,4 +125,15 @@ vm long 1 'plugin = tap' 'ifname = abcdefghijklmnopq'
 expect_fail tap-bad-ifname "long.ini:1[0-9]: \[net be\]: ifname = abcdefghijklmnopq: not an interface name" long
 vm noname 1 'plugin = tap'
 expect_fail tap-ifname-required "noname.ini:[0-9]+: \[net be\]: .*ifname" noname
+# hv check validates the section without opening anything
+vm checked 1 'plugin = tap' 'ifname = hvtap7' 'queues = 2'
+out=$(ip netns exec "$ns" "$HV" check "$tmp/checked.ini" 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q 'hvtap7' <<< "$out" && ! ipn link show hvtap7 > /dev/null 2>&1; then
+	ok tap-check-opens-nothing
+else notok tap-check-opens-nothing "status $rc: $(tr '\n' '|' <<< "$out")"; fi
+vm badq 1 'plugin = tap' 'ifname = hvtap7' 'queues = 17'
+out=$("$HV" check "$tmp/badq.ini" 2>&1) && notok tap-queues-range "hv check took queues = 17" ||
+	{ grep -q 'badq.ini:1[0-9]: \[net be\]: .*queues' <<< "$out" && ok tap-queues-range ||
+		notok tap-queues-range "$(tr '\n' '|' <<< "$out")"; }
 exit 0
