@@ -16,10 +16,12 @@ packages=(
 	# tests' tools (xorriso .. hdparm: tests/linux/storage*.t, bench/storage)
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm
-	# tests/net: namespaces, taps, veth; byte-exact frames
-	iproute2 python3-scapy
+	# offload vectors and checksum checks (tests/net/vectors.py)
+	python3-scapy
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
+	# tests/net/tap.t, pcap.t: namespaces, taps, veth (frames built by scapy)
+	iproute2
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"
