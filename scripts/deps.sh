@@ -22,6 +22,9 @@ packages=(
 	python3-scapy
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
+	# tests/net/tap.t, pcap.t: namespaces, taps, veth (frames built by
+	# scapy); setcap for pcap as a user
+	iproute2 libcap2-bin
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

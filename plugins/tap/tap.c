@@ -198,15 +198,50 @@ static unsigned tap_queue_of(const uint8_t *f, size_t len, unsigned nq)
 	return h % nq;
 }
 
-/* A frame from the NIC: header + frame (the core adds the header). */
+/* vnet_hdr = off: the frame in out[] without the header the core put in
+ * front of it; the count of pieces, or -errno (dropped). */
+static int tap_bare(struct hv_ctx *ctx, struct tap *t, const uint8_t *peek,
+		    const struct iovec *iov, int iovcnt, struct iovec *out)
+{
+	struct hv_net_hdr h;
+	size_t skip = HV_NET_HDR_LEN;
+	int n = 0;
+
+	/* A bare tap cannot finish a checksum or cut a TSO frame, and the
+	 * core gives every instance of this plugin what ops.offloads says:
+	 * such frames are dropped. */
+	memcpy(&h, peek, sizeof(h));
+	if (h.flags & HV_NET_HDR_F_NEEDS_CSUM || h.gso_type != HV_NET_GSO_NONE) {
+		net_drop(ctx, &t->tx_drops,
+			 "%s: vnet_hdr = off: a frame needing a checksum or segmentation",
+			 t->ifname);
+		return -EOPNOTSUPP;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		if (n == TAP_IOV_MAX) {
+			net_drop(ctx, &t->tx_drops, "%s: frame in more than %d pieces",
+				 t->ifname, TAP_IOV_MAX);
+			return -EINVAL;
+		}
+		out[n].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		out[n++].iov_len = iov[i].iov_len - skip;
+		skip = 0;
+	}
+	return n;
+}
+
+/* A frame from the NIC, behind its header. With vnet_hdr the header goes
+ * to the tap as it is: tun ignores num_buffers. */
 static int tap_send(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 {
 	struct tap *t = HV_STATE(ctx, struct tap);
 	uint8_t peek[HV_NET_HDR_LEN + 14 + 60];
-	struct hv_net_hdr h;
 	struct iovec out[TAP_IOV_MAX];
 	size_t len = 0, got;
-	int n = 0;
 	struct tap_q *q;
 
 	for (int i = 0; i < iovcnt; i++)
@@ -218,53 +253,26 @@ static int tap_send(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 	}
 	got = iov_peek(iov, iovcnt, 0, peek, sizeof(peek));
 	q = &t->q[tap_queue_of(peek + HV_NET_HDR_LEN, got - HV_NET_HDR_LEN, t->nq)];
-	if (t->vnet_hdr) {
-		if (iovcnt > TAP_IOV_MAX)
-			goto too_many;
-		memcpy(out, iov, sizeof(*iov) * (size_t)iovcnt);
-		n = iovcnt;
-		/* the core's num_buffers is ours to ignore; tun ignores it */
-	} else {
-		/* A bare tap cannot finish a checksum or cut a TSO frame and
-		 * the core gives this plugin what ops.offloads says, for
-		 * every instance alike: such frames are dropped. */
-		memcpy(&h, peek, sizeof(h));
-		if (h.flags & HV_NET_HDR_F_NEEDS_CSUM || h.gso_type != HV_NET_GSO_NONE) {
-			net_drop(ctx, &t->tx_drops,
-				 "%s: vnet_hdr = off: a frame needing a checksum or segmentation",
-				 t->ifname);
-			return -EOPNOTSUPP;
-		}
-		size_t skip = HV_NET_HDR_LEN;
-		for (int i = 0; i < iovcnt; i++) {
-			if (skip >= iov[i].iov_len) {
-				skip -= iov[i].iov_len;
-				continue;
-			}
-			if (n == TAP_IOV_MAX)
-				goto too_many;
-			out[n].iov_base = (uint8_t *)iov[i].iov_base + skip;
-			out[n++].iov_len = iov[i].iov_len - skip;
-			skip = 0;
-		}
-	}
 	if (q->gone) {
 		net_drop(ctx, &t->tx_drops, "%s: the tap is gone", t->ifname);
 		return -ENOTCONN;
 	}
-	if (writev(q->fd, out, n) < 0) {
+	if (!t->vnet_hdr) {
+		iovcnt = tap_bare(ctx, t, peek, iov, iovcnt, out);
+		if (iovcnt < 0)
+			return iovcnt;
+		iov = out;
+	}
+	if (writev(q->fd, iov, iovcnt) < 0) {
 		int e = errno;
 
-		/* EAGAIN: the host does not keep up; EIO: the tap is down */
+		/* EAGAIN: the host does not keep up; EIO: the tap is down;
+		 * EINVAL: a header the kernel refuses, or too many pieces */
 		net_drop(ctx, &t->tx_drops, "%s: write: %s", t->ifname, strerror(e));
 		return -e;
 	}
 	t->tx_frames++;
 	return 0;
-too_many:
-	net_drop(ctx, &t->tx_drops, "%s: frame in more than %d pieces", t->ifname,
-		 TAP_IOV_MAX);
-	return -EINVAL;
 }
 
 /* One queue's fd, attached to the tap: 0, or -errno after one error line. */
@@ -333,7 +341,7 @@ static int tap_create(struct hv_ctx *ctx)
 			 t->ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	t->buf = malloc(HV_NET_FRAME_MAX);
+	t->buf = calloc(1, HV_NET_FRAME_MAX); /* vnet_hdr = off: a zero header */
 	if (!t->buf)
 		goto out;
 	for (unsigned i = 0; i < t->nq; i++) {
