@@ -17,5 +17,8 @@
  * held, main thread. */
 struct instance *backend_attach(struct instance *dev, const char *key,
 				const char *kind, int *err);
+/* A net backend's check op (v2.2), in hv check and before its create:
+ * 0, or -errno after the plugin's line (or one naming the section). */
+int backend_check(struct instance *in);
 
 #endif

@@ -376,6 +376,8 @@ static void svc_vm_info(struct hv_ctx *ctx, struct hv_vm_info *info,
 		}
 		v.cpus = (uint32_t)vm->ncpus;
 		v.machine = vm->pci ? HV_MACHINE_PC : HV_MACHINE_NONE;
+		if (vm->name)
+			snprintf(v.name, sizeof(v.name), "%s", vm->name);
 	}
 	memcpy(info, &v, info_size < sizeof(v) ? info_size : sizeof(v));
 }

@@ -16,10 +16,15 @@ packages=(
 	# tests' tools (xorriso .. hdparm: tests/linux/storage*.t, bench/storage)
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm
+	# the network tests and bench/net (namespaces, veth, tuntap; iperf3)
+	iproute2 iperf3
 	# offload vectors and checksum checks (tests/net/vectors.py)
 	python3-scapy
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
+	# tests/net/tap.t, pcap.t: namespaces, taps, veth (frames built by
+	# scapy); setcap for pcap as a user
+	iproute2 libcap2-bin
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

@@ -83,6 +83,21 @@ static void bad_key_default(void)
 	CHECK_CONTAINS(out, "bad_keys.so: a config key's default does not fit its type");
 }
 
+/* SDK 2.2: a run-time key is a plain value of a device that hears of it. */
+static void bad_runtime_keys(void)
+{
+	int rc;
+	const char *out = load(fx("bad_runtime_ref"), &rc);
+
+	CHECK(rc == -1);
+	CHECK_CONTAINS(out, "bad_runtime_ref.so: a run-time config key must be a device's string, int, bool, size or enum key");
+	out = load(fx("bad_runtime_op"), &rc);
+	CHECK(rc == -1);
+	CHECK_CONTAINS(out, "bad_runtime_op.so: a run-time config key needs the device op config_changed");
+	out = load(fx("runtime_dev"), &rc);
+	CHECK(rc == 0);
+}
+
 static void duplicate_names(void)
 {
 	struct plugin_set set = { 0 };
@@ -155,6 +170,7 @@ int main(void)
 	TEST(abi_major_mismatch);
 	TEST(newer_minor_refused);
 	TEST(bad_key_default);
+	TEST(bad_runtime_keys);
 	TEST(duplicate_names);
 	TEST(frozen_v1_refused);
 	TEST(frozen_v2_loads);

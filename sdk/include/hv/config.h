@@ -37,6 +37,13 @@ enum hv_key_type {
  * is never applied.
  */
 #define HV_KEY_INDEXED 0x2u
+/*
+ * v2.2: may change while the VM runs (`hv ctl SOCK set SECTION KEY VALUE`).
+ * The core validates the new value as it validates the INI, stores it and
+ * calls the device's config_changed (hv/device.h), which may refuse it;
+ * a key without this flag is refused with one error line naming it.
+ */
+#define HV_KEY_RUNTIME 0x4u
 
 struct hv_config_key {
 	const char *name;

@@ -492,6 +492,8 @@ struct hv_vm_info {
 	uint64_t ram_above_4g; /* bytes of RAM from 4 GiB up */
 	uint32_t cpus;         /* vCPUs */
 	uint32_t machine;      /* HV_MACHINE_* */
+	/* ---- v2.2 ---- */
+	char name[64];         /* [vm] name (NUL-terminated, cut at 63) */
 	/* grows at the end: a core fills what both it and the plugin know */
 };
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Network benchmark (not part of make test): inside the nested VM of
+# tests/nested (real KVM), iperf3 TCP throughput (guest -> host and host
+# -> guest) and ping RTT (100 pings, mean), guest <-> host through a tap
+# and VM <-> VM (hv: a private switch across two hv processes; QEMU: two
+# taps on a Linux bridge), hv beside QEMU's virtio-net-pci with -netdev tap
+# (vhost=off, and vhost=on when the nested kernel has /dev/vhost-net) in
+# the same run, and a veth pair between two namespaces as the ceiling.
+# bench/net/inside.sh does the work; this builds its payload and prints
+# the table with the ratios hv/QEMU (higher is better for hv on
+# throughput, lower on RTT).
+# usage: bench/net/run.sh [SECS]   (iperf3's -t, default 10)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/tests/nested/lib.sh"
+source "$root/tests/linux/net-lib.sh"
+secs=${1:-10}
+kernel=$(nested_kernel)
+kver=$(nested_kver "$kernel")
+payload=$root/build/nested/bench-net.payload
+make -C "$root" -s all
+rm -rf "$payload"
+mkdir -p "$payload/plugins" "$payload/bin" "$payload/mod" "$payload/qemu-fw" "$payload/st"
+cp "$root/build/hv" "$payload/"
+cp "$root"/build/plugins/*.so "$payload/plugins/"
+cp "$kernel" "$payload/vmlinuz"
+cp "$here/inside.sh" "$payload/run-inside.sh"
+cp "$root/tests/linux/net-lib.sh" "$root/tests/linux/net-guest.sh" "$payload/"
+for b in ip bash iperf3 qemu-system-x86_64; do cp "$(command -v $b)" "$payload/bin/"; done
+cp /usr/share/seabios/bios-256k.bin "$payload/qemu-fw/"
+for f in linuxboot_dma.bin kvmvapic.bin; do cp -L "/usr/share/qemu/$f" "$payload/qemu-fw/"; done
+# the host side's modules, dependencies first
+for m in tun veth llc stp bridge tap vhost_iotlb vhost vhost_net; do
+	p=$(grep -oE "^[^:]*/$m\.ko:" "/lib/modules/$kver/modules.dep") || continue
+	cp "/lib/modules/$kver/${p%:}" "$payload/mod/"
+	echo "$m.ko" >>"$payload/mod/order"
+done
+net_prepare "$payload/st" "$kver" --iperf
+out=$root/build/nested/bench-net.out
+nested_run --payload "$payload" --timeout 1200 --name bench-net -- "$secs" | tee "$out"
+awk '
+/^# row / {
+	n = $3
+	if ($4 == "FAILED") { bad[n] = substr($0, index($0, "FAILED")); next }
+	for (i = 4; i <= NF; i++) { split($i, kv, "="); v[n, kv[1]] = kv[2] }
+	ok[n] = 1
+}
+function cell(n, k) { return (n in ok) ? sprintf("%9.2f", v[n, k]) : sprintf("%9s", "-") }
+function rtt(n) { return (n in ok) ? sprintf("%9.0f", v[n, "rtt"]) : sprintf("%9s", "-") }
+function ratio(a, b, k) { return (a in ok && b in ok && v[b, k] > 0) ? sprintf("%7.2f", v[a, k] / v[b, k]) : sprintf("%7s", "-") }
+END {
+	printf "\n%-18s %9s %9s %9s   %s\n", "row", "tx Gb/s", "rx Gb/s", "RTT us", "hv/this tx, rx, RTT"
+	split("tap-hv tap-qemu tap-qemu-vhost vm2vm-hv vm2vm-qemu vm2vm-qemu-vhost veth", rows, " ")
+	for (i = 1; i <= 7; i++) {
+		n = rows[i]
+		hv = (n ~ /^tap/) ? "tap-hv" : "vm2vm-hv"
+		if (n in bad) { printf "%-18s %s\n", n, bad[n]; continue }
+		if (!(n in ok)) { printf "%-18s FAILED (no row printed)\n", n; continue }
+		r = (n ~ /qemu|veth/) ? ratio(hv, n, "tx") " " ratio(hv, n, "rx") " " ratio(hv, n, "rtt") : ""
+		if (n == "veth") r = ratio("tap-hv", n, "tx") " " ratio("tap-hv", n, "rx") " " ratio("tap-hv", n, "rtt") "  (tap-hv/veth)"
+		printf "%-18s %s %s %s   %s\n", n, cell(n, "tx"), cell(n, "rx"), rtt(n), r
+	}
+	print "(tx: from the VM, rx: to it; iperf3 receiver side, 1 TCP stream; RTT: mean of 100 pings)"
+}' "$out"

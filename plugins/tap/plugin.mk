@@ -1,0 +1,2 @@
+PLUGINS += tap
+tap_SRCS := plugins/tap/tap.c

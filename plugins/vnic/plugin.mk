@@ -1,0 +1,3 @@
+PLUGINS += virtio-net
+virtio-net_SRCS := plugins/vnic/vnic.c
+virtio-net_LIBS := $(VIRTIO_LIB)

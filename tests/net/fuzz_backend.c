@@ -1,0 +1,240 @@
+/*
+ * libFuzzer over the guest- and wire-facing paths of a network backend,
+ * the plugin's own source compiled in (FUZZ_TAP: plugins/tap/tap.c,
+ * FUZZ_PCAP: plugins/pcap/pcap.c) on a fake core that has only what the
+ * paths call. The input is a script of operations:
+ *   0 LEN16 CUTS  a frame from the NIC (send), cut into pieces at CUTS
+ *   1 LEN16       a frame from the host (tap: through a socketpair the
+ *                 tap's fd is one end of; pcap: the capture callback)
+ *   2 RC          what the NIC's receive answers from now on
+ *   3             the NIC calls rx_ready
+ * and the fake checks what the plugin does with them: a frame reaches the
+ * tap's fd only whole and unchanged (vnet_hdr = on) or without its header
+ * (off), a frame reaches the NIC only within [14, HV_NET_FRAME_MAX] bytes,
+ * the MTU for pcap, and with a zero header from a bare tap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#define hv_plugin_entry fuzzed_plugin_entry
+#ifdef FUZZ_TAP
+#include "../../plugins/tap/tap.c"
+#define STATE struct tap
+#else
+#include "../../plugins/pcap/pcap.c"
+#define STATE struct pc
+#endif
+
+static STATE st;
+static struct hv_ctx fctx;
+static int rx_rc;         /* the NIC's answer */
+static uint8_t *last_sent; /* the frame the fuzzer handed to send */
+static size_t last_len;
+
+static void f_log(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
+{
+}
+
+static int f_fd_watch(struct hv_ctx *ctx, int fd, unsigned events, hv_fd_cb cb,
+		      void *opaque, struct hv_watch **out)
+{
+	*out = (struct hv_watch *)opaque; /* any non-NULL token */
+	return 0;
+}
+
+static void f_fd_unwatch(struct hv_ctx *ctx, struct hv_watch *w)
+{
+}
+
+static int f_deliver(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+#ifdef FUZZ_TAP
+	uint8_t zero[HV_NET_HDR_LEN] = { 0 };
+
+	if (len < HV_NET_HDR_LEN + 14 || len > HV_NET_FRAME_MAX)
+		__builtin_trap();
+	if (!st.vnet_hdr && memcmp(iov[0].iov_base, zero, HV_NET_HDR_LEN))
+		__builtin_trap(); /* a bare tap's frames get a zero header */
+#else
+	if (len < 14 || len > st.mtu + 18u)
+		__builtin_trap();
+#endif
+	return rx_rc;
+}
+
+static const struct hv_host fhost = {
+	.size = sizeof(struct hv_host),
+	.abi_major = HV_ABI_MAJOR,
+	.abi_minor = HV_ABI_MINOR,
+	.log_write = f_log,
+	.fd_watch = f_fd_watch,
+	.fd_unwatch = f_fd_unwatch,
+	.net_deliver = f_deliver,
+};
+
+#ifdef FUZZ_TAP
+static int wire[2]; /* [0]: the tap's fd, [1]: the host kernel's side */
+
+static void setup(uint8_t mode)
+{
+	static uint8_t *buf;
+
+	if (!buf) {
+		buf = calloc(1, HV_NET_FRAME_MAX);
+		if (!buf || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, wire))
+			abort();
+		int sz = 4 << 20;
+		setsockopt(wire[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(wire[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	memset(&st, 0, sizeof(st));
+	memset(buf, 0, HV_NET_FRAME_MAX);
+	st.buf = buf;
+	st.ifname = "fuzz0";
+	st.vnet_hdr = mode & 1;
+	st.nq = 1 + (mode >> 1) % TAP_QUEUES_MAX;
+	for (unsigned i = 0; i < st.nq; i++)
+		st.q[i] = (struct tap_q){ .t = &st, .fd = wire[0] };
+	tap_watch(&fctx, &st, 1);
+}
+
+/* What reached the host: the frame as sent, less the header when bare. */
+static void check_wire(int sent_ok)
+{
+	static uint8_t got[HV_NET_FRAME_MAX + 1];
+	ssize_t n = recv(wire[1], got, sizeof(got), MSG_DONTWAIT);
+	size_t skip = st.vnet_hdr ? 0 : HV_NET_HDR_LEN;
+
+	if (n < 0) {
+		if (sent_ok)
+			__builtin_trap(); /* send said 0 and nothing was written */
+		return;
+	}
+	if (!sent_ok || (size_t)n + skip != last_len ||
+	    memcmp(got, last_sent + skip, (size_t)n))
+		__builtin_trap();
+}
+
+static int do_send(const struct iovec *iov, int n)
+{
+	return tap_send(&fctx, iov, n);
+}
+
+static void from_host(const uint8_t *f, size_t len)
+{
+	if (send(wire[1], f, len, MSG_DONTWAIT) < 0)
+		return;
+	uint8_t none;
+
+	tap_rx(&fctx, &st.q[0], HV_FD_IN);
+	while (recv(wire[0], &none, 0, MSG_DONTWAIT) >= 0)
+		; /* what the tap left unread while paused */
+}
+
+static void rx_ready(void)
+{
+	tap_rx_ready(&fctx);
+}
+#else
+static void setup(uint8_t mode)
+{
+	static uint8_t *held, *txbuf;
+	static pcap_t *dead;
+
+	if (!held) {
+		held = malloc(HV_NET_FRAME_MAX);
+		txbuf = malloc(HV_NET_FRAME_MAX);
+		dead = pcap_open_dead(DLT_EN10MB, HV_NET_FRAME_MAX);
+		if (!held || !txbuf || !dead)
+			abort();
+	}
+	memset(&st, 0, sizeof(st));
+	st = (struct pc){ .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
+			  .ifname = "nohere0", .ctx = &fctx,
+			  .mtu = 68 + (unsigned)mode * 16 };
+}
+
+static void check_wire(int sent_ok)
+{
+}
+
+static int do_send(const struct iovec *iov, int n)
+{
+	return pc_send(&fctx, iov, n);
+}
+
+static void from_host(const uint8_t *f, size_t len)
+{
+	/* an even length claims a few bytes more than captured: truncated */
+	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len,
+				 .len = (bpf_u_int32)len + (len && !(len & 1) ? (f[0] & 3) : 0) };
+
+	pc_frame((u_char *)&st, &h, f);
+}
+
+static void rx_ready(void)
+{
+	pc_rx_ready(&fctx);
+}
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct iovec iov[8];
+	size_t i = 1;
+
+	if (size < 1)
+		return 0;
+	fctx = (struct hv_ctx){ .host = &fhost, .state = &st, .name = "fuzz" };
+	setup(data[0]);
+	rx_rc = 0;
+	while (i < size) {
+		uint8_t op = data[i++] & 3;
+		size_t len;
+
+		if (op == 2 && i < size) {
+			uint8_t r = data[i++];
+			rx_rc = r & 1 ? -EAGAIN : r & 2 ? -EINVAL : 0;
+			continue;
+		}
+		if (op == 3) {
+			rx_ready();
+			continue;
+		}
+		if (i + 2 > size)
+			break;
+		len = (size_t)data[i] | (size_t)data[i + 1] << 8;
+		i += 2;
+		if (len > size - i)
+			len = size - i;
+		if (op == 1) {
+			from_host(data + i, len);
+		} else {
+			/* cut the frame where the next bytes say (up to 8 pieces) */
+			size_t at = 0;
+			int n = 0;
+
+			last_sent = (uint8_t *)data + i;
+			last_len = len;
+			while (n < 7 && at < len) {
+				size_t piece = 1 + data[i + at] % 64;
+
+				if (piece > len - at)
+					piece = len - at;
+				iov[n].iov_base = (uint8_t *)data + i + at;
+				iov[n++].iov_len = piece;
+				at += piece;
+			}
+			iov[n].iov_base = (uint8_t *)data + i + at;
+			iov[n++].iov_len = len - at;
+			check_wire(do_send(iov, n) == 0);
+		}
+		i += len;
+	}
+	return 0;
+}
