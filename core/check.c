@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -102,6 +103,20 @@ static const char *newpath_problem(const char *path, char *why, size_t n)
 	return why;
 }
 
+/* What bind() would refuse in a control socket's path, before anything
+ * runs: control.c replaces a stale socket there, never another file. */
+static const char *control_path_problem(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return "too long for a unix socket address";
+	if (!lstat(path, &st) && !S_ISSOCK(st.st_mode))
+		return "exists and is not a socket";
+	return NULL;
+}
+
 static int check_entry(const struct config *c, const struct cfg_section *s,
 		       struct cfg_entry *e)
 {
@@ -143,6 +158,12 @@ static int check_entry(const struct config *c, const struct cfg_section *s,
 	}
 	if (k->type == HV_KEY_PATH || k->type == HV_KEY_NEWPATH)
 		resolve_path(c, e);
+	if (!strcmp(s->kind, "vm") && !strcmp(e->key, "control") &&
+	    (why = control_path_problem(e->value))) {
+		fprintf(stderr, "%s:%d: [%s]: control = %s: %s\n", c->path,
+			e->line, s->name, e->value, why);
+		return -1;
+	}
 	if (k->type == HV_KEY_PATH && access(e->value, F_OK)) {
 		fprintf(stderr, "%s:%d: [%s]: %s = %s: %s\n", c->path, e->line,
 			s->name, e->key, e->value, strerror(errno));

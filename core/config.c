@@ -684,6 +684,8 @@ const struct hv_config_key vm_keys[] = {
 	HV_KEY_CHOICE("machine", "pc", "pc|none",
 		      "pc: PCI host bridge, ACPI tables and PM block, CMOS/RTC and i8042 (implicit); none: only the configured devices"),
 	HV_KEY_STR("plugin_path", NULL, "':'-separated directories searched first for plugins"),
+	HV_KEY_OUTFILE("control", 0,
+		       "a unix socket the running VM takes commands on (hv ctl PATH help); made at start, removed at exit"),
 	HV_KEYS_END
 };
 

@@ -110,6 +110,16 @@ static int override_set(struct instance *in, const char *key, const char *val)
 	return 0;
 }
 
+int hotplug_override_set(struct instance *in, const char *key, const char *val)
+{
+	return override_set(in, key, val);
+}
+
+void hotplug_override_del(struct instance *in, const char *key)
+{
+	override_del(in, key);
+}
+
 void hotplug_forget(struct instance *in)
 {
 	while (in->overrides)

@@ -1,10 +1,11 @@
 /*
  * Hot-plug readiness: backends attached to and detached from a running
  * device, and the wait for a device's in-flight I/O that reset, detach
- * and teardown do first (docs/hotplug.md). There is no control plane yet:
- * the core's own callers (and the unit tests) drive these. Everything here
- * runs on the main thread without any domain lock held; the waits run the
- * main loop, so completions keep arriving while they wait.
+ * and teardown do first (docs/hotplug.md). The core's own callers, the
+ * control socket (control.c, for run-time key values) and the unit tests
+ * drive these. Everything here runs on the main thread without any domain
+ * lock held; the waits run the main loop, so completions keep arriving
+ * while they wait.
  */
 #ifndef HV_CORE_HOTPLUG_H
 #define HV_CORE_HOTPLUG_H
@@ -34,8 +35,14 @@ int hotplug_attach(struct instance *dev, const char *key, const char *id);
  * -ETIMEDOUT (I/O still in flight; nothing was changed). */
 int hotplug_detach(struct instance *dev, const char *key);
 
-/* The value a run-time attach gave key, else NULL (config lookups). */
+/* The value a run-time attach or `hv ctl set` gave key, else NULL
+ * (config lookups). */
 const char *hotplug_override(const struct instance *in, const char *key);
+/* Give key a run-time value (copied) that config lookups see first, or
+ * drop it so the section's value (or the default) shows again: the store
+ * control.c's `set` writes. 0 or -ENOMEM (nothing changed). */
+int hotplug_override_set(struct instance *in, const char *key, const char *val);
+void hotplug_override_del(struct instance *in, const char *key);
 /* instance_free: what hot-plug kept for the instance. */
 void hotplug_forget(struct instance *in);
 

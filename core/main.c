@@ -1,9 +1,10 @@
 /*
- * hv's command line: run, check, plugins, img. Everything that can be
+ * hv's command line: run, check, ctl, plugins, accel, img. Everything that can be
  * wrong with a config or a plugin is found before a guest instruction runs.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "accel/select.h"
 #include "check.h"
 #include "config.h"
+#include "control.h"
 #include "disk.h"
 #include "log.h"
 #include "plugin.h"
@@ -23,6 +25,7 @@ static const char usage_main[] =
 	"commands:\n"
 	"  run VM.ini       boot the VM the file describes\n"
 	"  check VM.ini     validate the file and print the effective config\n"
+	"  ctl SOCK CMD...  send a command to a running VM's control socket\n"
 	"  plugins          list the plugins found, with kinds and versions\n"
 	"  accel            which vCPU backend runs VMs here, and why\n"
 	"  img ...          create, inspect, convert disk images (hv img --help)\n"
@@ -31,8 +34,9 @@ static const char usage_main[] =
 	"$HV_PLUGIN_PATH, the directory beside hv, and the install directory.\n";
 
 static const char usage_run[] =
-	"usage: hv run [--accel=auto|kvm|emu] [-v|-q] VM.ini\n"
+	"usage: hv run [--accel=auto|kvm|emu] [--control=SOCK] [-v|-q] VM.ini\n"
 	"  --accel   override the [vm] accel key\n"
+	"  --control override the [vm] control key: a unix socket hv ctl talks to\n"
 	"  -v        verbose: core and plugin information messages\n"
 	"  -q        quiet: errors only\n"
 	"Exit status: the guest's (power-off, debug-exit port), 128+N after\n"
@@ -132,16 +136,36 @@ static int build(const char *ini, const char *accel_opt, int dry,
 	return vm_build(vm) ? -1 : 0;
 }
 
+/* The control socket [vm] control = or --control= asks for; 0 when none
+ * is asked for or it listens, -1 after its one error line. */
+static int open_control(struct vm *vm, const struct config *cfg,
+			const char *opt, struct control **out)
+{
+	const struct cfg_entry *e = cfg_entry(config_section(cfg, "vm", "vm"), "control");
+	char where[PATH_MAX + 160];
+
+	if (!opt && !e)
+		return 0;
+	if (opt)
+		snprintf(where, sizeof(where), "hv: --control=%.*s", PATH_MAX, opt);
+	else
+		snprintf(where, sizeof(where), "%s:%d: [vm]: control = %.*s",
+			 cfg->path, e->line, PATH_MAX, e->value);
+	return control_open(vm, opt ? opt : e->value, where, out) ? -1 : 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "accel", required_argument, 0, 'a' },
+		{ "control", required_argument, 0, 'c' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *accel_opt = NULL;
+	const char *accel_opt = NULL, *control_opt = NULL;
 	struct config cfg;
 	struct plugin_set set = { 0 };
+	struct control *ctl = NULL;
 	char why[160];
 	struct vm vm = { 0 };
 	int c, status = 1;
@@ -149,6 +173,7 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': accel_opt = optarg; break;
+		case 'c': control_opt = optarg; break;
 		case 'v': log_level = LOG_DEBUG; break;
 		case 'q': log_level = LOG_ERR; break;
 		case 'h': fputs(usage_run, stdout); return 0;
@@ -159,7 +184,8 @@ static int cmd_run(int argc, char **argv)
 		fputs(usage_run, stderr);
 		return 2;
 	}
-	if (build(argv[optind], accel_opt, 0, &cfg, &set, &vm, why, sizeof(why)) == 0) {
+	if (build(argv[optind], accel_opt, 0, &cfg, &set, &vm, why, sizeof(why)) == 0 &&
+	    open_control(&vm, &cfg, control_opt, &ctl) == 0) {
 		/* the reason for a fallback rides on the line every run prints */
 		if (log_level >= LOG_WARN)
 			fprintf(stderr, "hv: %s: accel=%s%s%s%s, %d vCPU%s, %llu MiB\n",
@@ -175,6 +201,7 @@ static int cmd_run(int argc, char **argv)
 			vm_run(&vm);
 		}
 	}
+	control_close(ctl);
 	if (vm.cfg)
 		vm_destroy(&vm);
 	config_free(&cfg);
@@ -316,6 +343,8 @@ static void print_plugin_keys(const struct plugin *p)
 			printf(" [%s]", k->choices);
 		if (k->flags & HV_KEY_INDEXED)
 			print_index_ranges(k);
+		if (k->flags & HV_KEY_RUNTIME)
+			printf(" (runtime: hv ctl set)");
 		putchar('\n');
 	}
 }
@@ -371,6 +400,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plugins"))
 		return cmd_plugins(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "accel"))

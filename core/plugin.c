@@ -152,6 +152,11 @@ static const char *check_keys(const struct plugin *p)
 		    (!hashes(k->name) || hashes(k->name) > 2 ||
 		     (k->flags & HV_KEY_REQUIRED)))
 			return "an indexed config key needs one or two '#' and no HV_KEY_REQUIRED";
+		if ((k->flags & HV_KEY_RUNTIME) &&
+		    ((k->flags & HV_KEY_INDEXED) || p->desc.kind != HV_KIND_DEVICE ||
+		     k->type == HV_KEY_PATH || k->type == HV_KEY_NEWPATH ||
+		     k->type == HV_KEY_REF))
+			return "a run-time config key must be a device's string, int, bool, size or enum key, not indexed";
 	}
 	return "";
 }

@@ -38,9 +38,10 @@ enum hv_key_type {
  */
 #define HV_KEY_INDEXED 0x2u
 /*
- * v2.2: a key the user may change while the VM runs (hv ctl ... set).
- * The core validates and stores the new value, then calls the device's
- * config_changed op (hv/device.h), which re-reads it.
+ * v2.2: may change while the VM runs (`hv ctl SOCK set SECTION KEY VALUE`).
+ * The core validates the new value as it validates the INI, stores it and
+ * calls the device's config_changed (hv/device.h), which may refuse it;
+ * a key without this flag is refused with one error line naming it.
  */
 #define HV_KEY_RUNTIME 0x4u
 

@@ -55,14 +55,18 @@ struct hv_device_ops {
 	 * since also completed). Main thread, domain lock held. A device
 	 * without this op keeps its backends until it is destroyed. */
 	void (*backend_detach)(struct hv_ctx *ctx, const char *key);
-	/* ---- v2.2 ---- */
-	/* The HV_KEY_RUNTIME key `key` changed at run time: the core has
-	 * validated and stored the new value; re-read it with hv_config_get_*.
-	 * Main thread, domain lock held, vCPUs may be running. 0, or -errno:
-	 * the core then restores the old value. Optional. */
-	int (*config_changed)(struct hv_ctx *ctx, const char *key);
-	/* ---- v2.3 and later: new ops here, each minor's block marked; the
+	/* ---- v2.1 and later: new ops here, each minor's block marked; the
 	 * core calls one only when the plugin's ops_size covers it ---- */
+	/* ---- v2.2 ---- */
+	/* A HV_KEY_RUNTIME key of the device's section changed while the VM
+	 * runs (`hv ctl SOCK set SECTION KEY VALUE`). The core has validated
+	 * the new value with the code that validates the INI (type, range,
+	 * choices) and stored it: hv_config_get_*(ctx, key) returns it now.
+	 * Main thread, domain lock held; vCPUs may be running. 0 to take it,
+	 * or -errno to refuse: the core then restores the old value and the
+	 * client gets the error. A device without this op refuses every
+	 * run-time change (-ENOTSUP). */
+	int (*config_changed)(struct hv_ctx *ctx, const char *key);
 };
 
 #endif

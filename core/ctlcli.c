@@ -1,0 +1,129 @@
+/*
+ * `hv ctl`: the control socket's command-line client. It sends one line
+ * and prints the one reply line, so a shell script gets each command's
+ * answer and its status without a protocol library.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlproto.h"
+
+#define CTL_REPLY_WAIT_MS 60000 /* a pause waits for device I/O to drain */
+
+static const char usage_ctl[] =
+	"usage: hv ctl SOCKET COMMAND [ARGS...]\n"
+	"Sends one command to the VM whose [vm] control = (or hv run --control=)\n"
+	"names SOCKET and prints its reply. Commands:\n"
+	"  set SECTION KEY VALUE  change a run-time key (hv plugins --keys: 'runtime')\n"
+	"  get SECTION KEY        a key's value now\n"
+	"  info                   name, accel, vCPUs, memory, state\n"
+	"  pause | resume         stop and restart the vCPUs and devices\n"
+	"  quit                   power the VM off (hv run exits with 0)\n"
+	"  help                   the VM's own list of commands\n"
+	"SECTION is vm, a device's name (nic0), or KIND:NAME (net:lan).\n"
+	"Exit status 0 for an 'ok' reply, 1 for 'error', 2 when no VM answered.\n";
+
+/* The command's words as one line; -1 when they do not fit or hold a
+ * line break (the VM would read two commands). */
+static int join(int argc, char **argv, char *line, size_t n)
+{
+	size_t used = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int w = snprintf(line + used, n - used, "%s%s", i ? " " : "", argv[i]);
+
+		if (w < 0 || (size_t)w >= n - used || strpbrk(argv[i], "\r\n"))
+			return -1;
+		used += (size_t)w;
+	}
+	if (used + 1 >= n)
+		return -1;
+	line[used++] = '\n';
+	line[used] = 0;
+	return (int)used;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "hv: ctl: %s: too long for a unix socket address\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		fprintf(stderr, "hv: ctl: %s: no VM listens there\n", path);
+	else
+		fprintf(stderr, "hv: ctl: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Read up to the first '\n': its length, or -1. */
+static int read_reply(int fd, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	while (used + 1 < n) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+		char *nl;
+
+		if (poll(&p, 1, CTL_REPLY_WAIT_MS) <= 0)
+			return -1;
+		got = recv(fd, buf + used, n - 1 - used, 0);
+		if (got <= 0)
+			return -1;
+		used += (size_t)got;
+		buf[used] = 0;
+		if ((nl = strchr(buf, '\n'))) {
+			*nl = 0;
+			return (int)(nl - buf);
+		}
+	}
+	return -1;
+}
+
+int ctl_main(int argc, char **argv)
+{
+	char line[CTL_LINE_MAX + 2], reply[CTL_REPLY_MAX + 2];
+	int fd, len, ok;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_ctl, stdout);
+		return 0;
+	}
+	if (argc < 3) {
+		fputs(usage_ctl, stderr);
+		return 2;
+	}
+	if ((len = join(argc - 2, argv + 2, line, sizeof(line))) < 0) {
+		fprintf(stderr, "hv: ctl: the command is longer than %d bytes or holds a line break\n",
+			CTL_LINE_MAX);
+		return 2;
+	}
+	if ((fd = connect_to(argv[1])) < 0)
+		return 2;
+	if (send(fd, line, (size_t)len, MSG_NOSIGNAL) != len ||
+	    read_reply(fd, reply, sizeof(reply)) < 0) {
+		fprintf(stderr, "hv: ctl: %s: no reply from the VM\n", argv[1]);
+		close(fd);
+		return 2;
+	}
+	close(fd);
+	ok = !strncmp(reply, "ok", 2) && (!reply[2] || reply[2] == ' ');
+	fprintf(ok ? stdout : stderr, "%s\n", reply);
+	return ok ? 0 : 1;
+}

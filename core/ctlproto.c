@@ -1,0 +1,139 @@
+/*
+ * The control protocol's framing and dispatch (ctlproto.h). Nothing here
+ * allocates: a connection's partial line lives in its struct ctl_in, the
+ * words point into the line, and a reply is built in the caller's buffer.
+ */
+#include "ctlproto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One line ends at buf[len]; a '\r' before the '\n' goes with it. */
+static int deliver(struct ctl_in *in, size_t len, ctl_line_fn fn, void *opaque)
+{
+	if (len && in->buf[len - 1] == '\r')
+		len--;
+	in->buf[len] = 0;
+	return fn(opaque, in->buf, len);
+}
+
+int ctl_in_feed(struct ctl_in *in, const char *data, size_t n, ctl_line_fn fn,
+		void *opaque)
+{
+	while (n) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl ? (size_t)(nl - data) : n;
+		int rc = 0;
+
+		if (in->skipping) {
+			/* the rest of an over-long line: dropped, already answered */
+			in->skipping = !nl;
+		} else if (in->len + take > CTL_LINE_MAX) {
+			in->len = 0;
+			in->skipping = !nl;
+			rc = fn(opaque, NULL, 0);
+		} else {
+			memcpy(in->buf + in->len, data, take);
+			in->len += take;
+			if (nl) {
+				size_t len = in->len;
+
+				in->len = 0;
+				rc = deliver(in, len, fn, opaque);
+			}
+		}
+		if (rc)
+			return rc;
+		if (!nl)
+			break;
+		data = nl + 1;
+		n -= take + 1;
+	}
+	return 0;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int ctl_split(char *line, size_t len, char **argv, int max)
+{
+	int argc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 && !is_space(line[i]))
+			return -EINVAL;
+		else if (line[i] == 0x7f)
+			return -EINVAL;
+	for (char *p = line; *p;) {
+		while (is_space(*p))
+			*p++ = 0;
+		if (!*p)
+			break;
+		if (argc == max)
+			return -E2BIG;
+		argv[argc++] = p;
+		while (*p && !is_space(*p))
+			p++;
+	}
+	return argc;
+}
+
+static const struct ctl_cmd *find(const struct ctl_cmd *t, const char *name)
+{
+	for (; t->name; t++)
+		if (!strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+/* The handler's answer, or why the line never reached one, in text. */
+static int run(const struct ctl_cmd *table, void *opaque, char *line,
+	       size_t len, char *text, size_t n)
+{
+	char *argv[CTL_MAX_WORDS + 1];
+	const struct ctl_cmd *c;
+	int argc = ctl_split(line, len, argv, CTL_MAX_WORDS);
+
+	if (argc == -EINVAL)
+		return snprintf(text, n, "the line holds a control character"),
+		       -EINVAL;
+	if (argc < 0)
+		return snprintf(text, n, "more than %d words", CTL_MAX_WORDS),
+		       -E2BIG;
+	argv[argc] = NULL;
+	if (!argc) /* only blanks: ctl_dispatch answers none, but be sure */
+		return snprintf(text, n, "no command"), -EINVAL;
+	if (!(c = find(table, argv[0])))
+		return snprintf(text, n, "unknown command '%.64s' (try help)",
+				argv[0]),
+		       -ENOENT;
+	if (argc - 1 < c->min_args || argc - 1 > c->max_args)
+		return snprintf(text, n, "usage: %s", c->usage), -EINVAL;
+	return c->fn(opaque, argc, argv, text, n);
+}
+
+int ctl_dispatch(const struct ctl_cmd *table, void *opaque, char *line,
+		 size_t len, char *reply, size_t n)
+{
+	char text[CTL_REPLY_MAX];
+	int rc;
+
+	reply[0] = 0;
+	text[0] = 0;
+	if (!line) {
+		snprintf(reply, n, "error: line longer than %d bytes",
+			 CTL_LINE_MAX);
+		return -E2BIG;
+	}
+	if (strspn(line, " \t") == len) /* blank: no command, no reply */
+		return 0;
+	rc = run(table, opaque, line, len, text, sizeof(text));
+	if (rc)
+		snprintf(reply, n, "error: %s", *text ? text : strerror(-rc));
+	else
+		snprintf(reply, n, "ok%s%s", *text ? " " : "", text);
+	return rc;
+}
