@@ -20,6 +20,7 @@
 #include "loop.h"
 #include "plugin.h"
 #include "instcfg.h"
+#include "services.h"
 #include "vm.h"
 
 #define DRAIN_BUDGET 64
@@ -397,6 +398,9 @@ int post_create_shared(struct vm *vm)
 		while (*tail)
 			tail = &(*tail)->next;
 		*tail = in;
+		rc = backend_check(in); /* hv check too: it creates nothing */
+		if (rc)
+			return rc;
 		if (vm->dry)
 			continue;
 		rc = instance_create(in);

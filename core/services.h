@@ -17,5 +17,8 @@ extern const struct inst_env core_env;
  * key is unset; NULL with *err < 0 after an error message. */
 struct instance *backend_attach(struct instance *dev, const char *key,
 				const char *kind, int *err);
+/* A net backend's check op (v2.2), in hv check and before its create:
+ * 0, or -errno after the plugin's line (or one naming the section). */
+int backend_check(struct instance *in);
 
 #endif

@@ -131,6 +131,11 @@ struct hv_net_ops {
 	uint32_t reserved;
 	/* The attached NIC called hv_net_configure(); may be NULL. */
 	void (*port_changed)(struct hv_ctx *ctx, const struct hv_net_port *p);
+	/* What the key table cannot say (keys that go together: a switch's
+	 * type and uplink): 0, or -EINVAL after one hv_error() line. Runs in
+	 * hv check and before create, touches nothing outside the instance
+	 * (no socket, no file); may be NULL. */
+	int (*check)(struct hv_ctx *ctx);
 };
 
 #endif

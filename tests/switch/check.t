@@ -1,0 +1,56 @@
+# hv check refuses a switch's keys that do not go together, each with one
+# line naming the file, the line and the section, before anything runs;
+# a good switch passes and prints its effective keys.
+set -u
+HV=${HV:-build/hv}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+# expect NAME WANT INI-BODY: hv check fails with a line containing WANT
+expect() {
+	local name=$1 want=$2 out
+	printf '[vm]\nkernel = /bin/sh\nmachine = none\n%b' "$3" > "$dir/vm.ini"
+	if out=$("$HV" check "$dir/vm.ini" 2>&1); then
+		echo "not ok $name - hv check accepted it"
+	elif ! grep -qF -- "$want" <<< "$out"; then
+		echo "not ok $name - got: $(head -2 <<< "$out" | tr '\n' ' ')"
+	elif [ "$(grep -c . <<< "$out")" -ne 1 ]; then
+		echo "not ok $name - more than one line: $(tr '\n' ' ' <<< "$out")"
+	else
+		echo "ok $name"
+	fi
+}
+
+expect private-takes-no-uplink "vm.ini:4: [net lan]: type = private takes no uplink (uplink = up)" \
+	'[net lan]\nplugin = switch\ntype = private\nuplink = up\n[net up]\nplugin = switch\ntype = private\n'
+expect internal-needs-uplink "vm.ini:4: [net lan]: type = internal needs uplink" \
+	'[net lan]\nplugin = switch\ntype = internal\n'
+expect external-needs-uplink "vm.ini:4: [net lan]: type = external needs uplink" \
+	'[net lan]\nplugin = switch\ntype = external\n'
+expect type-required "vm.ini:4: [net lan]: 'type' is required" \
+	'[net lan]\nplugin = switch\n'
+expect type-choice "vm.ini:6: [net lan]: type = public:" \
+	'[net lan]\nplugin = switch\ntype = public\n'
+expect uplink-exists "vm.ini:7: [net lan]: uplink = nope: there is no [net nope] section" \
+	'[net lan]\nplugin = switch\ntype = internal\nuplink = nope\n'
+expect mac-table-range "vm.ini:7: [net lan]: mac_table = 8:" \
+	'[net lan]\nplugin = switch\ntype = private\nmac_table = 8\n'
+expect port-macs-over-table "vm.ini:4: [net lan]: port_macs = 512 is more than mac_table = 256" \
+	'[net lan]\nplugin = switch\ntype = private\nmac_table = 256\nport_macs = 512\n'
+expect aging-range "vm.ini:7: [net lan]: aging = 0:" \
+	'[net lan]\nplugin = switch\ntype = private\naging = 0\n'
+expect socket-dir "vm.ini:7: [net lan]: socket = /nonexistent-dir/lan.sock: directory /nonexistent-dir" \
+	'[net lan]\nplugin = switch\ntype = private\nsocket = /nonexistent-dir/lan.sock\n'
+long=$(printf 'x%.0s' $(seq 120))
+expect socket-too-long "vm.ini:4: [net lan]: socket = $dir/$long: longer than 107 bytes" \
+	"[net lan]\nplugin = switch\ntype = private\nsocket = $dir/$long\n"
+expect unknown-key "vm.ini:7: [net lan]: unknown key 'vlan'" \
+	'[net lan]\nplugin = switch\ntype = private\nvlan = 3\n'
+
+printf '[vm]\nkernel = /bin/sh\nmachine = none\n[net lan]\nplugin = switch\ntype = private\nsocket = %s/lan.sock\naging = 30\n' "$dir" > "$dir/vm.ini"
+if out=$("$HV" check "$dir/vm.ini" 2>&1) && grep -q '^mac_table = 4096    ; default' <<< "$out" &&
+	grep -q '^aging = 30$' <<< "$out" && [ ! -e "$dir/lan.sock" ]; then
+	echo "ok good-switch-passes (and binds nothing)"
+else
+	echo "not ok good-switch-passes - $(tr '\n' ' ' <<< "$out")"
+fi
