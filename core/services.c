@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend.h"
 #include "config.h"
 #include "devmem.h"
 #include "disk.h"
@@ -19,6 +20,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 #include "pc/pci.h"
 #include "plugin.h"
 #include "post.h"
@@ -47,21 +49,6 @@ struct hv_chr {
 	struct hv_chr_cbs own; /* the plugin's, as far as both know them */
 	void *opaque;
 };
-
-struct hv_net {
-	struct instance *dev, *be;
-	const struct hv_net_cbs *cbs; /* &own */
-	struct hv_net_cbs own; /* the plugin's, as far as both know them */
-	void *opaque;
-	struct hv_peer *port; /* be has its own domain: frames are posted */
-	struct hv_net *next;  /* in dev->ports when port is set */
-};
-
-/* A callback table the plugin compiled at cbs_size bytes: the members both
- * sides know, the rest zero (a newer plugin's extra members are unseen). */
-#define COPY_CBS(dst, src, src_size)                                          \
-	memcpy(&(dst), (src), (src_size) < sizeof(dst) ? (src_size) : sizeof(dst))
-
 
 static const char *svc_config_str(struct hv_ctx *ctx, const char *key)
 {
@@ -299,11 +286,7 @@ static void defer_unlink(struct deferred_call *d)
 
 void services_release(struct instance *in)
 {
-	while (in->ports) {
-		struct hv_net *n = in->ports;
-		in->ports = n->next;
-		free(n);
-	}
+	net_release(in);
 	while (in->watches)
 		svc_fd_unwatch(&in->ctx, in->watches);
 	while (in->timers)
@@ -413,103 +396,6 @@ static void svc_vm_request(struct hv_ctx *ctx, int request, int status)
 	}
 }
 
-/* Console and network backends run their create only in a VM that runs:
- * hv check (vm->dry) must not bind sockets, write files or take the
- * terminal, so there the instance exists, attached, but is not created. */
-int backend_check(struct instance *in)
-{
-	const struct plugin *p = in->plugin;
-	int rc, errors = log_errors;
-
-	if (p->desc.kind != HV_KIND_NET || !p->ops.net.check)
-		return 0;
-	rc = p->ops.net.check(&in->ctx);
-	if (rc && log_errors == errors)
-		inst_err(in, NULL, "plugin %s refused its configuration",
-			 p->desc.name);
-	return rc ? (rc < 0 ? rc : -EINVAL) : 0;
-}
-
-static int backend_create(struct instance *in)
-{
-	const struct plugin *p = in->plugin;
-	int rc = backend_check(in);
-
-	if (rc || in->vm->dry)
-		return rc;
-	if (p->desc.kind == HV_KIND_CONSOLE && p->ops.console.create)
-		return p->ops.console.create(&in->ctx);
-	if (p->desc.kind == HV_KIND_NET && p->ops.net.create)
-		return p->ops.net.create(&in->ctx);
-	return 0;
-}
-
-struct instance *backend_attach(struct instance *dev, const char *key,
-				const char *kind, int *err)
-{
-	const char *id = inst_config_str(dev, key);
-	const struct config *cfg = dev->vm ? dev->vm->cfg : NULL;
-	struct cfg_section *sec;
-	struct instance *in;
-	int rc, errors = log_errors;
-
-	*err = 0;
-	if (!id || !*id || !cfg)
-		return NULL;
-	sec = config_section(cfg, kind, id);
-	*err = -ENOENT;
-	if (!sec || !sec->plugin) {
-		inst_err(dev, key, "%s = %s: there is no [%s %s] section", key,
-			 id, kind, id);
-		return NULL;
-	}
-	if (sec->plugin->desc.flags & HV_PLUGIN_OWN_DOMAIN) {
-		inst_err(dev, key, "%s = %s: plugin %s of [%s] has a lock domain of its own: it is reached with hv_post, not attached",
-			 key, id, sec->plugin->desc.name, sec->name);
-		*err = -EINVAL;
-		return NULL;
-	}
-	for (in = dev->vm->instances; in; in = in->next) {
-		if (in->sec == sec) {
-			inst_err(dev, key, "%s = %s: [%s] is already attached to [%s]",
-				 key, id, sec->name,
-				 in->owner && in->owner->sec ? in->owner->sec->name : "?");
-			*err = -EBUSY;
-			return NULL;
-		}
-	}
-	in = instance_new(dev->env, dev->vm, dev->loop, dev->plugins,
-			  sec->plugin, sec, dev);
-	*err = -ENOMEM;
-	if (!in)
-		return NULL;
-	in->attach_key = strdup(key);
-	if (!in->attach_key) {
-		pthread_mutex_unlock(in->lock); /* instance_free takes it */
-		instance_free(in);
-		pthread_mutex_lock(dev->lock);
-		return NULL;
-	}
-	/* the domain lock is already ours: create directly */
-	rc = backend_create(in);
-	if (rc) {
-		if (log_errors == errors) /* the plugin did not say why */
-			inst_err(in, NULL, "plugin %s failed to start (%s)",
-				 sec->plugin->desc.name, strerror(rc < 0 ? -rc : EINVAL));
-		in->created = 0;
-		pthread_mutex_unlock(in->lock); /* instance_free takes it */
-		instance_free(in);
-		pthread_mutex_lock(dev->lock);
-		*err = rc < 0 ? rc : -EINVAL;
-		return NULL;
-	}
-	in->created = !dev->vm->dry;
-	in->next = dev->vm->instances;
-	dev->vm->instances = in;
-	*err = 0;
-	return in;
-}
-
 static struct hv_chr *svc_chr_attach(struct hv_ctx *ctx, const char *key,
 				     const struct hv_chr_cbs *cbs, size_t cbs_size,
 				     void *opaque)
@@ -561,120 +447,6 @@ static size_t svc_console_input(struct hv_ctx *ctx, const void *buf, size_t len)
 	if (!c || !c->cbs || !c->cbs->receive)
 		return len; /* nothing to type into: swallow */
 	return c->cbs->receive(&c->dev->ctx, c->opaque, buf, len);
-}
-
-/* The own-domain [net] instance (a switch) dev's key names, or NULL. */
-static struct instance *net_shared(struct instance *dev, const char *key)
-{
-	const char *id = inst_config_str(dev, key);
-	const struct cfg_section *sec;
-
-	if (!id || !*id || !dev->vm)
-		return NULL;
-	sec = config_section(dev->vm->cfg, "net", id);
-	if (!sec || !sec->plugin ||
-	    !(sec->plugin->desc.flags & HV_PLUGIN_OWN_DOMAIN))
-		return NULL;
-	for (struct instance *in = dev->vm->instances; in; in = in->next)
-		if (in->sec == sec)
-			return in;
-	return NULL;
-}
-
-/* A frame the switch posted to this port: the NIC's lock is held. */
-static void net_port_rx(void *arg, const void *msg, size_t len)
-{
-	struct hv_net *n = arg;
-	struct iovec iov = { (void *)msg, len };
-
-	if (n->cbs && n->cbs->receive)
-		n->cbs->receive(&n->dev->ctx, n->opaque, &iov, 1);
-}
-
-/* The NIC's end of a switch port; freed with the NIC's links below. */
-static struct hv_net *net_port_open(struct instance *dev, struct instance *sw,
-				    const struct hv_net_cbs *cbs, size_t cbs_size,
-				    void *opaque)
-{
-	struct hv_net *n = calloc(1, sizeof(*n));
-
-	if (!n)
-		return NULL;
-	*n = (struct hv_net){ .dev = dev, .be = sw, .opaque = opaque };
-	if (cbs)
-		COPY_CBS(n->own, cbs, cbs_size);
-	n->cbs = &n->own;
-	n->port = post_port_open(dev, sw, net_port_rx, n);
-	if (!n->port) {
-		free(n);
-		return NULL;
-	}
-	n->next = dev->ports;
-	dev->ports = n;
-	return n;
-}
-
-static struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
-				     const struct hv_net_cbs *cbs, size_t cbs_size,
-				     void *opaque)
-{
-	struct instance *dev = inst_of(ctx), *be;
-	struct hv_net *n;
-	int e;
-
-	be = net_shared(dev, key);
-	if (be)
-		return net_port_open(dev, be, cbs, cbs_size, opaque);
-	be = backend_attach(dev, key, "net", &e);
-	if (!be)
-		return NULL;
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	*n = (struct hv_net){ .dev = dev, .be = be, .opaque = opaque };
-	if (cbs)
-		COPY_CBS(n->own, cbs, cbs_size);
-	n->cbs = &n->own;
-	be->link = n;
-	return n;
-}
-
-static int svc_net_send(struct hv_ctx *ctx, struct hv_net *n,
-			const struct iovec *iov, int iovcnt)
-{
-	const struct hv_net_ops *ops;
-
-	if (n && n->port)
-		return post_sendv(n->port, HV_POST_NET_FRAME, iov, iovcnt);
-	if (!n || !n->be->created)
-		return -ENOTCONN;
-	ops = &n->be->plugin->ops.net;
-	return ops->send ? ops->send(&n->be->ctx, iov, iovcnt) : -ENOSYS;
-}
-
-static void svc_net_rx_ready(struct hv_ctx *ctx, struct hv_net *n)
-{
-	const struct hv_net_ops *ops;
-
-	if (n && n->port) {
-		post_sendv(n->port, HV_POST_NET_RX_READY, NULL, 0);
-		return;
-	}
-	if (!n || !n->be->created)
-		return;
-	ops = &n->be->plugin->ops.net;
-	if (ops->rx_ready)
-		ops->rx_ready(&n->be->ctx);
-}
-
-static int svc_net_deliver(struct hv_ctx *ctx, const struct iovec *iov,
-			   int iovcnt)
-{
-	struct hv_net *n = inst_of(ctx)->link;
-
-	if (!n || !n->cbs || !n->cbs->receive)
-		return 0; /* no NIC: the frame is dropped like on a cut cable */
-	return n->cbs->receive(&n->dev->ctx, n->opaque, iov, iovcnt);
 }
 
 static int svc_vga_window(struct hv_ctx *ctx, int mode, void **ram)
@@ -754,6 +526,8 @@ const struct hv_host core_host = {
 	/* v2.1 */
 	.disk_map = core_disk_map,
 	.config_each = svc_config_each,
+	/* v2.2 */
+	.net_configure = svc_net_configure,
 };
 
 const struct inst_env core_env = {

@@ -16,6 +16,8 @@ packages=(
 	# tests' tools (xorriso .. hdparm: tests/linux/storage*.t, bench/storage)
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm
+	# offload vectors and checksum checks (tests/net/vectors.py)
+	python3-scapy
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)
 	gdb
 )
