@@ -11,9 +11,6 @@
 #                          "; hv-ini: [device t]", "; hv-ini: plugin = x"
 #   ; hv-test: disk=F:KIB  a zeroed KIB KiB file F beside the INI (a [disk]
 #                          section's `path = F` finds it)
-#   ; hv-test: fixtures    the test fixture plugins (fixtures/ beside the
-#                          hv binary's plugins/) join HV_PLUGIN_PATH; not
-#                          run where there are none (the nested payload)
 # Prints one line: "ok NAME (accel)" or "not ok NAME (accel) - why".
 # POSIX sh: it also runs inside the nested VM's busybox.
 hv=$1 bin=$2 accel=$3
@@ -25,11 +22,6 @@ expect=$src/$name.expect
 grep -q '^; hv-test: interactive' "$asm" && exit 0
 only=$(sed -n 's/^; hv-test: accel=\([a-z]*\).*/\1/p' "$asm")
 [ -n "$only" ] && [ "$only" != "$accel" ] && exit 0
-if grep -q '^; hv-test: fixtures' "$asm"; then
-	fx=$(dirname "$hv")/fixtures
-	[ -d "$fx" ] || { echo "ok guest-$name ($accel) # skip: no $fx"; exit 0; }
-	export HV_PLUGIN_PATH="${HV_PLUGIN_PATH:+$HV_PLUGIN_PATH:}$fx"
-fi
 want_err=$(sed -n 's/^; hv-test: stderr=//p' "$asm")
 tmp=${TMPDIR:-/tmp}/hv-guest-$name-$accel-$$
 mkdir -p "$tmp"

@@ -1,21 +1,21 @@
 ; hv-test: exit=0
-; hv-test: fixtures
-; hv-ini: [net hub]
-; hv-ini: plugin = post-hub
+; hv-ini: [net lan]
+; hv-ini: plugin = switch
+; hv-ini: type = private
 ; hv-ini: [device nic_a]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
+; hv-ini: net = lan
 ; hv-ini: mac = 52:54:00:12:34:01
 ; hv-ini: [device nic_b]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
+; hv-ini: net = lan
 ; hv-ini: mac = 52:54:00:12:34:02
 ; hv-ini: link = off
 ; hv-ini: [device nic_c]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
+; hv-ini: net = lan
 ; hv-ini: mac = 52:54:00:12:34:03
-; Faults and a cut cable on three virtio-net NICs on a flooding hub: B has
+; Faults and a cut cable on three virtio-net NICs on a private switch: B has
 ; link = off in the INI, so its status lacks LINK_UP, it receives nothing
 ; and what it sends goes nowhere; A sends a chain whose buffer is outside
 ; guest RAM: the chain comes back with length 0, A enters

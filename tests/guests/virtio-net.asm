@@ -1,21 +1,21 @@
 ; hv-test: exit=0
-; hv-test: fixtures
-; hv-ini: [net hub]
-; hv-ini: plugin = post-hub
+; hv-ini: [net lan]
+; hv-ini: plugin = switch
+; hv-ini: type = private
 ; hv-ini: [device nic_a]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
+; hv-ini: net = lan
 ; hv-ini: mac = 52:54:00:12:34:01
 ; hv-ini: [device nic_b]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
+; hv-ini: net = lan
 ; hv-ini: mac = 52:54:00:12:34:02
 ; hv-ini: mtu = 9000
 ; hv-ini: [device nic_c]
 ; hv-ini: plugin = virtio-net
-; hv-ini: net = hub
-; Three virtio-net NICs on one hub (a fixture that floods every frame to
-; the other ports), driven by a polling driver written from the virtio
+; hv-ini: net = lan
+; Three virtio-net NICs on one private switch (B's MAC unknown to it:
+; A's frames to B are flooded to B and C), driven by a polling driver written from the virtio
 ; 1.x spec (vnet.inc): the config (MACs from the INI and the default one,
 ; LINK_UP, MTU); a frame from A arrives on B byte-exact, spread over three
 ; 32-byte rx buffers (MRG_RXBUF, num_buffers = 3); C never posts an rx
