@@ -124,7 +124,7 @@ struct vnic {
 	struct txq *tx;
 	struct hv_virtq_elem ctrl;
 	struct iovec ctrl_iov[CTRL_IOV];
-	uint64_t drops[D_N], warned[D_N], last_warn;
+	uint64_t drops[D_N], last_warn;
 	uint64_t rx_frames, tx_frames;
 };
 
@@ -530,6 +530,16 @@ static int vnic_features_ok(struct hv_ctx *ctx, void *opaque, uint64_t f)
 	return 0;
 }
 
+/* The backend hears of the new buffers on the main thread, where
+ * backends run (driver_ok comes on a vCPU thread). */
+static void rx_kick(struct hv_ctx *ctx, void *opaque)
+{
+	struct vnic *n = opaque;
+
+	if (n->live)
+		hv_net_rx_ready(ctx, n->net);
+}
+
 static void vnic_driver_ok(struct hv_ctx *ctx, void *opaque)
 {
 	struct vnic *n = opaque;
@@ -540,7 +550,8 @@ static void vnic_driver_ok(struct hv_ctx *ctx, void *opaque)
 	n->active = 1; /* spec 5.1.6.5.5: until VQ_PAIRS_SET */
 	n->live = 1;
 	port_configure(n);
-	hv_net_rx_ready(ctx, n->net);
+	if (hv_loop_defer(ctx, rx_kick, n))
+		hv_net_rx_ready(ctx, n->net);
 }
 
 /* The driver reset the device: nothing is held, only forget the driver. */
