@@ -118,12 +118,13 @@ struct vnic {
 	unsigned npairs, active, qsize, mtu, vlan;
 	int link, can_hdr; /* can_hdr: offloads = on on a 2.2 core */
 	int live, hdr;     /* hdr: frames to and from the port carry one */
+	int paused;        /* pause op: no frame in or out until resume */
 	uint64_t feat, guest_off; /* negotiated; GUEST_* in force (CTRL) */
 	struct rxq *rx;
 	struct txq *tx;
 	struct hv_virtq_elem ctrl;
 	struct iovec ctrl_iov[CTRL_IOV];
-	uint64_t drops[D_N], warned[D_N], last_warn;
+	uint64_t drops[D_N], last_warn;
 	uint64_t rx_frames, tx_frames;
 };
 
@@ -308,6 +309,8 @@ static int nic_receive(struct hv_ctx *ctx, void *opaque,
 
 	if (!n->live || !n->link)
 		return 0; /* no driver or no carrier: lost, as on a wire */
+	if (n->paused)
+		return -EAGAIN; /* resume calls rx_ready */
 	if (total < off + ETH_MIN || total - off > ETH_MAX) {
 		drop(n, D_RX_RUNT);
 		return 0;
@@ -388,7 +391,9 @@ static void tx_one(struct vnic *n, struct txq *t)
 		return;
 	}
 	hv_iov_to_buf(e->out, e->out_num, 0, &t->hdr, HDR);
-	if (!tx_hdr_ok(n, &t->hdr, flen)) {
+	/* a port without headers cannot finish a checksum or cut a GSO frame */
+	if (!tx_hdr_ok(n, &t->hdr, flen) ||
+	    (!n->hdr && (t->hdr.flags & HV_NET_HDR_F_NEEDS_CSUM || t->hdr.gso_type))) {
 		drop(n, (t->hdr.gso_type || t->hdr.flags) ? D_HDR : D_BIG);
 		return;
 	}
@@ -484,6 +489,8 @@ static void vnic_notify(struct hv_ctx *ctx, void *opaque, struct hv_virtq *vq)
 	struct vnic *n = opaque;
 	unsigned i = hv_virtq_index(vq);
 
+	if (n->paused)
+		return; /* resume kicks every queue */
 	if (i == 2 * n->npairs)
 		ctrl_run(n, vq);
 	else if (i & 1)
@@ -500,7 +507,7 @@ static void tx_again(struct hv_ctx *ctx, void *opaque)
 	struct vnic *n = HV_STATE(ctx, struct vnic);
 
 	t->deferred = 0;
-	if (n->live)
+	if (n->live && !n->paused)
 		tx_run(n, hv_virtio_queue(n->vio, 2 * (unsigned)(t - n->tx) + 1));
 }
 
@@ -523,6 +530,16 @@ static int vnic_features_ok(struct hv_ctx *ctx, void *opaque, uint64_t f)
 	return 0;
 }
 
+/* The backend hears of the new buffers on the main thread, where
+ * backends run (driver_ok comes on a vCPU thread). */
+static void rx_kick(struct hv_ctx *ctx, void *opaque)
+{
+	struct vnic *n = opaque;
+
+	if (n->live)
+		hv_net_rx_ready(ctx, n->net);
+}
+
 static void vnic_driver_ok(struct hv_ctx *ctx, void *opaque)
 {
 	struct vnic *n = opaque;
@@ -533,7 +550,8 @@ static void vnic_driver_ok(struct hv_ctx *ctx, void *opaque)
 	n->active = 1; /* spec 5.1.6.5.5: until VQ_PAIRS_SET */
 	n->live = 1;
 	port_configure(n);
-	hv_net_rx_ready(ctx, n->net);
+	if (hv_loop_defer(ctx, rx_kick, n))
+		hv_net_rx_ready(ctx, n->net);
 }
 
 /* The driver reset the device: nothing is held, only forget the driver. */
@@ -703,6 +721,23 @@ static void vnic_reset(struct hv_ctx *ctx)
 
 	hv_virtio_reset(n->vio); /* calls vnic_vreset */
 	queues_init(n);
+	n->paused = 0;
+}
+
+static void vnic_pause(struct hv_ctx *ctx)
+{
+	HV_STATE(ctx, struct vnic)->paused = 1;
+}
+
+/* No notify or rx_ready is lost across a pause: every queue is run again. */
+static void vnic_resume(struct hv_ctx *ctx)
+{
+	struct vnic *n = HV_STATE(ctx, struct vnic);
+
+	n->paused = 0;
+	hv_virtio_kick(n->vio);
+	if (n->live)
+		hv_net_rx_ready(ctx, n->net);
 }
 
 /* link = on|off while the VM runs (hv ctl SOCK set nic0 link off). */
@@ -772,6 +807,8 @@ static const struct hv_device_ops ops = {
 	.create = vnic_create,
 	.destroy = vnic_destroy,
 	.reset = vnic_reset,
+	.pause = vnic_pause,
+	.resume = vnic_resume,
 	.save = vnic_save,
 	.restore = vnic_restore,
 	.config_changed = vnic_config_changed,

@@ -180,7 +180,9 @@ static void flooding(void)
 	send_raw(&t.h, 0x210, HV_NET_HDR_LEN + 10); /* runt */
 	pump(&t.h, 50);
 	CHECK(t.a->rx == 0 && t.c->rx == 2);
-	CHECK(sw_of(&t.h)->fwd.st.bad_src == 1 && sw_of(&t.h)->st.runt == 1);
+	/* the runt is stopped by the core's header check at the post crossing
+	 * (core/net.c) or, on a core without it, by the switch */
+	CHECK(sw_of(&t.h)->fwd.st.bad_src == 1 && sw_of(&t.h)->st.runt <= 1);
 	vm_down(&t.h);
 }
 
