@@ -172,7 +172,7 @@ static int hello_check(struct sw *s, int p, const void *msg, ssize_t n)
 	if (h.type != s->type) {
 		if (s->role == ROLE_HUB) {
 			send_hello(s, s->port[p].fd); /* the other side says why */
-			hv_warn(s->ctx, "process %u asked to join as a %s switch: this one is %s, refused",
+			hv_warn(s->ctx, "process %u asked to join with type = %s: this one is type = %s, refused",
 				h.pid, h.type < 3 ? type_names[h.type] : "?",
 				type_names[s->type]);
 		} else {

@@ -488,6 +488,51 @@ static void hub_takeover(void)
 	unlink(sock_path);
 }
 
+/* A process whose switch says another type refuses to join, in one line,
+ * before its guest would start. */
+static void type_mismatch_refused(void)
+{
+	struct harness h;
+	const char *out;
+	char ini[1024], lock[128], c;
+	int p[2];
+	pid_t hub;
+
+	snprintf(sock_path, sizeof(sock_path), "/tmp/hv-sw-m%d.sock", getpid());
+	if (pipe(p))
+		return;
+	hub = fork();
+	if (hub == 0) {
+		struct harness hh;
+
+		close(p[0]);
+		if (!one_up(&hh, "h", MAC(7), &out))
+			_exit(2);
+		if (write(p[1], "u", 1) != 1)
+			_exit(3);
+		for (;;)
+			pump(&hh, 100);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &c, 1) == 1);
+	close(p[0]);
+	snprintf(ini, sizeof(ini), "[vm]\nkernel = /bin/sh\nmachine = none\n"
+		 "[net lan]\nplugin = switch\ntype = internal\nuplink = up\nsocket = %s\n"
+		 "[net up]\nplugin = switch\ntype = private\n"
+		 "[device a]\nplugin = net-nic\nport = 0x200\nnet = lan\n", sock_path);
+	out = vm_up(&h, ini);
+	CHECK(!h.ok);
+	CHECK_CONTAINS(out, "t.ini:4: [net lan]: the switch at ");
+	CHECK_CONTAINS(out, " is type = private, this one says type = internal: not joining");
+	CHECK(!strstr(out, "failed to start")); /* one line, not two */
+	vm_down(&h);
+	kill(hub, SIGKILL);
+	waitpid(hub, NULL, 0);
+	snprintf(lock, sizeof(lock), "%s.lock", sock_path);
+	unlink(lock);
+	unlink(sock_path);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -499,5 +544,6 @@ int main(void)
 	TEST(link_down);
 	TEST(two_processes);
 	TEST(hub_takeover);
+	TEST(type_mismatch_refused);
 	return unit_failed_total ? 1 : 0;
 }
