@@ -33,20 +33,6 @@ int backend_check(struct instance *in)
 /* Console and network backends run their create only in a VM that runs:
  * hv check (vm->dry) must not bind sockets, write files or take the
  * terminal, so there the instance exists, attached, but is not created. */
-int backend_check(struct instance *in)
-{
-	const struct plugin *p = in->plugin;
-	int rc, errors = log_errors;
-
-	if (p->desc.kind != HV_KIND_NET || !p->ops.net.check)
-		return 0;
-	rc = p->ops.net.check(&in->ctx);
-	if (rc && log_errors == errors)
-		inst_err(in, NULL, "plugin %s refused its configuration",
-			 p->desc.name);
-	return rc ? (rc < 0 ? rc : -EINVAL) : 0;
-}
-
 static int backend_create(struct instance *in)
 {
 	const struct plugin *p = in->plugin;
