@@ -282,11 +282,13 @@ static int rx_take(struct vnic *n, struct hv_virtq *vq, struct rxq *q,
 			q->starved = 1;
 			return -EAGAIN;
 		}
-		if (!q->elem[k].in_len || q->elem[k].out_num) {
+		/* spec 5.1.6.3.1: every rx buffer is writable and holds at
+		 * least the header */
+		if (q->elem[k].in_len < HDR || q->elem[k].out_num) {
 			for (int i = 0; i <= k; i++)
 				hv_virtq_push(vq, &q->elem[i], 0);
 			hv_virtq_flush(vq);
-			hv_virtio_needs_reset(n->vio, "virtio-net: an rx buffer that is not (only) device-writable");
+			hv_virtio_needs_reset(n->vio, "virtio-net: an rx buffer that is readable or shorter than the header");
 			return 0;
 		}
 		have += q->elem[k++].in_len;

@@ -8,7 +8,8 @@
  * anything the real one would have to refuse from a device: a frame sent
  * that is shorter than an Ethernet header or longer than HV_NET_FRAME_MAX,
  * iovecs outside guest RAM (but the device's own 12-byte header copy), a
- * port description out of range, a mapping left behind; ASan catches any
+ * port description out of range, a push marking more written than the
+ * buffers hold, a mapping left behind; ASan catches any
  * byte touched outside RAM or the instance.
  *
  *   make fuzz-vnic; build/fuzz/fuzz_vnic -runs=N CORPUS
@@ -122,6 +123,14 @@ static void defer_run(void)
 		defer[i].cb(&fake_ctx, defer[i].opaque);
 }
 
+/* A push may mark written no more than the chain's buffers hold. */
+static void v_dma_unmap(struct hv_ctx *ctx, struct hv_dma *dma, uint64_t written)
+{
+	if (written > dma->len)
+		abort();
+	f_dma_unmap(ctx, dma, written);
+}
+
 static struct hv_host vnic_host;
 
 static void host_init(void)
@@ -135,6 +144,7 @@ static void host_init(void)
 	vnic_host.net_configure = v_net_configure;
 	vnic_host.clock_now = v_clock;
 	vnic_host.loop_defer = v_defer;
+	vnic_host.dma_unmap = v_dma_unmap;
 	fake_ctx.host = &vnic_host;
 }
 
