@@ -190,7 +190,7 @@ int netoff_parse(const struct netoff_src *s, struct netoff_frame *f)
 	uint16_t type;
 
 	memset(f, 0, sizeof(*f));
-	if (s->len < ETH_HLEN || s->len > UINT32_MAX)
+	if (s->len < ETH_HLEN || s->len > HV_NET_FRAME_MAX - HV_NET_HDR_LEN)
 		return -EINVAL;
 	w = window(s, n, buf);
 	if (!w)

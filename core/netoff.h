@@ -50,7 +50,9 @@ int netoff_hdr_get(const struct netoff_src *s, struct hv_net_hdr *h);
 
 /* Ethernet (+ one 802.1Q tag), IPv4 or IPv6 (skipping hop-by-hop,
  * routing and destination options), TCP or UDP. 0, or -EINVAL for a runt
- * (< 14 bytes) or an IP/TCP header that claims more than the frame has;
+ * (< 14 bytes), a frame over HV_NET_FRAME_MAX with its header (so what
+ * parsed fits the buffers below) or an IP/TCP header that claims more
+ * than the frame has;
  * a frame that is not IP parses with l3 = 0. */
 int netoff_parse(const struct netoff_src *s, struct netoff_frame *f);
 /* The HV_NET_OFF_* bits a receiver must take to get the frame with header

@@ -1,7 +1,7 @@
 /*
  * libFuzzer over core/netoff: input byte 0 says how to cut the rest into
- * iovecs (0: one; n: the 12-byte header alone, then n-byte pieces for a
- * while), the rest is a struct hv_net_hdr and a frame. A header the
+ * iovecs (0: one; n: n-byte pieces, the header's too, for 62 of them,
+ * then the rest), the rest is a struct hv_net_hdr and a frame. A header the
  * checker takes is completed or segmented, and every produced frame must
  * hold up: it parses as the same L3/L4, its IPv4 header sum and its
  * TCP/UDP sum verify (with the pseudo-header computed here), no segment
@@ -92,8 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!step) {
 		iov[n++] = (struct iovec){ (void *)(data + 1), size - 1 };
 	} else {
-		iov[n++] = (struct iovec){ (void *)(data + 1), HV_NET_HDR_LEN };
-		pos += HV_NET_HDR_LEN;
 		while (pos < size && n < 63) {
 			size_t k = size - pos < step ? size - pos : step;
 

@@ -63,8 +63,9 @@ static void got_free(struct got *g)
 	g->n = 0;
 }
 
-/* Cut buf into iovecs: the header alone, then `step`-byte pieces for the
- * first 300 bytes (odd steps split 16-bit words), then the rest. */
+/* Cut buf into iovecs: `step`-byte pieces for the first 300 bytes (odd
+ * steps split 16-bit words; steps under 12 split the header too, larger
+ * ones start with the header alone), then the rest. */
 static int cut(const uint8_t *buf, size_t len, size_t step, struct iovec *iov)
 {
 	size_t pos = 0;
@@ -74,8 +75,11 @@ static int cut(const uint8_t *buf, size_t len, size_t step, struct iovec *iov)
 		iov[0] = (struct iovec){ (void *)buf, len };
 		return 1;
 	}
-	iov[n++] = (struct iovec){ (void *)buf, len < HV_NET_HDR_LEN ? len : HV_NET_HDR_LEN };
-	pos = iov[0].iov_len;
+	if (step >= HV_NET_HDR_LEN) {
+		iov[n++] = (struct iovec){ (void *)buf,
+					   len < HV_NET_HDR_LEN ? len : HV_NET_HDR_LEN };
+		pos = iov[0].iov_len;
+	}
 	while (pos < len && pos < 300) {
 		size_t k = len - pos < step ? len - pos : step;
 		iov[n++] = (struct iovec){ (void *)(buf + pos), k };
