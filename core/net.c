@@ -52,6 +52,7 @@ struct hv_net {
 	uint8_t *scratch[2];    /* NET_TX, NET_RX: HV_NET_FRAME_MAX each */
 	unsigned long dropped;
 	uint64_t warned_ns;
+	uint32_t be_offloads; /* the backend's, fixed when the link is made */
 };
 
 /* Where a crossing's frames go, once adapted. */
@@ -76,7 +77,7 @@ static uint32_t nic_off(const struct hv_net *n)
  * copied its ops at the size it was built with). */
 static uint32_t be_off(const struct hv_net *n)
 {
-	return off_norm(n->be->plugin->ops.net.offloads);
+	return n->be_offloads;
 }
 
 static void net_drop(struct hv_net *n, const char *why)
@@ -289,6 +290,12 @@ static void net_init(struct hv_net *n, struct instance *dev,
 		COPY_CBS(n->own, cbs, cbs_size);
 	n->cbs = &n->own;
 	n->cfg = (struct hv_net_port){ .size = sizeof(n->cfg), .link_up = 1 };
+	/* a backend whose keys decide (a tap with vnet_hdr = off) says so per
+	 * instance; created by now, except in hv check */
+	n->be_offloads = be->plugin->ops.net.offloads;
+	if (be->plugin->ops.net.offloads_get && be->created)
+		n->be_offloads = be->plugin->ops.net.offloads_get(&be->ctx);
+	n->be_offloads = off_norm(n->be_offloads);
 }
 
 static void net_free(struct hv_net *n)

@@ -13,7 +13,8 @@
  * sets it: the same bytes as struct hv_net_hdr (num_buffers is ignored by
  * tun), so headers pass through unconverted and the host kernel takes and
  * hands up partial checksums and TSO frames. With vnet_hdr = off the tap
- * carries bare frames; see tap_send for what that costs today.
+ * carries bare frames, and says so (offloads_get): the core then finishes
+ * checksums and cuts TSO frames before they reach it.
  *
  * Every callback runs on the main thread under the attached NIC's (or
  * switch's) domain lock. Frames are read into one preallocated buffer; a
@@ -36,7 +37,6 @@
 
 #define TAP_QUEUES_MAX 16
 #define TAP_RX_BUDGET 64 /* frames per wake-up: other fds get their turn */
-#define TAP_IOV_MAX 64   /* iovecs of a frame to send (the core uses few) */
 #define TAP_OFFLOADS (HV_NET_OFF_CSUM | HV_NET_OFF_TSO4 | HV_NET_OFF_TSO6 | HV_NET_OFF_ECN)
 #define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 #define ETH_HLEN_MIN 14u
@@ -117,12 +117,9 @@ static void tap_rx(struct hv_ctx *ctx, void *opaque, unsigned ev)
 {
 	struct tap_q *q = opaque;
 	struct tap *t = q->t;
-	/* without IFF_VNET_HDR the frame goes after a zero header: the core
-	 * takes headers from a backend whose offloads are not 0 */
-	size_t off = t->vnet_hdr ? 0 : HV_NET_HDR_LEN;
 
 	for (int i = 0; i < TAP_RX_BUDGET && !t->paused; i++) {
-		ssize_t n = read(q->fd, t->buf + off, HV_NET_FRAME_MAX - off);
+		ssize_t n = read(q->fd, t->buf, HV_NET_FRAME_MAX);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -135,8 +132,9 @@ static void tap_rx(struct hv_ctx *ctx, void *opaque, unsigned ev)
 			continue;
 		}
 		/* tun writes 10 header bytes and skips num_buffers */
-		memset(t->buf + 10, 0, 2);
-		tap_deliver(ctx, t, (size_t)n + off);
+		if (t->vnet_hdr)
+			memset(t->buf + 10, 0, 2);
+		tap_deliver(ctx, t, (size_t)n);
 	}
 	if (ev & HV_FD_ERR && !t->paused && !q->gone)
 		tap_gone(ctx, q, EIO);
@@ -198,70 +196,27 @@ static unsigned tap_queue_of(const uint8_t *f, size_t len, unsigned nq)
 	return h % nq;
 }
 
-/* vnet_hdr = off: the frame in out[] without the header the core put in
- * front of it; the count of pieces, or -errno (dropped). */
-static int tap_bare(struct hv_ctx *ctx, struct tap *t, const uint8_t *peek,
-		    const struct iovec *iov, int iovcnt, struct iovec *out)
-{
-	struct hv_net_hdr h;
-	size_t skip = HV_NET_HDR_LEN;
-	int n = 0;
-
-	/* A bare tap cannot finish a checksum or cut a TSO frame, and the
-	 * core gives every instance of this plugin what ops.offloads says:
-	 * such frames are dropped. */
-	memcpy(&h, peek, sizeof(h));
-	if (h.flags & HV_NET_HDR_F_NEEDS_CSUM || h.gso_type != HV_NET_GSO_NONE) {
-		net_drop(ctx, &t->tx_drops,
-			 "%s: vnet_hdr = off: a frame needing a checksum or segmentation",
-			 t->ifname);
-		return -EOPNOTSUPP;
-	}
-	for (int i = 0; i < iovcnt; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		if (n == TAP_IOV_MAX) {
-			net_drop(ctx, &t->tx_drops, "%s: frame in more than %d pieces",
-				 t->ifname, TAP_IOV_MAX);
-			return -EINVAL;
-		}
-		out[n].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		out[n++].iov_len = iov[i].iov_len - skip;
-		skip = 0;
-	}
-	return n;
-}
-
-/* A frame from the NIC, behind its header. With vnet_hdr the header goes
- * to the tap as it is: tun ignores num_buffers. */
+/* A frame from the NIC, behind its header with vnet_hdr (it goes to the
+ * tap as it is: tun ignores num_buffers), bare without. */
 static int tap_send(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 {
 	struct tap *t = HV_STATE(ctx, struct tap);
 	uint8_t peek[HV_NET_HDR_LEN + 14 + 60];
-	struct iovec out[TAP_IOV_MAX];
-	size_t len = 0, got;
+	size_t hl = t->vnet_hdr ? HV_NET_HDR_LEN : 0, len = 0, got;
 	struct tap_q *q;
 
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (len < HV_NET_HDR_LEN + ETH_HLEN_MIN || len > HV_NET_FRAME_MAX) {
-		net_drop(ctx, &t->tx_drops, "%s: frame of %zu bytes with its header",
-			 t->ifname, len);
+	if (len < hl + ETH_HLEN_MIN || len > HV_NET_FRAME_MAX) {
+		net_drop(ctx, &t->tx_drops, "%s: frame of %zu bytes%s", t->ifname,
+			 len, hl ? " with its header" : "");
 		return -EINVAL;
 	}
 	got = iov_peek(iov, iovcnt, 0, peek, sizeof(peek));
-	q = &t->q[tap_queue_of(peek + HV_NET_HDR_LEN, got - HV_NET_HDR_LEN, t->nq)];
+	q = &t->q[tap_queue_of(peek + hl, got - hl, t->nq)];
 	if (q->gone) {
 		net_drop(ctx, &t->tx_drops, "%s: the tap is gone", t->ifname);
 		return -ENOTCONN;
-	}
-	if (!t->vnet_hdr) {
-		iovcnt = tap_bare(ctx, t, peek, iov, iovcnt, out);
-		if (iovcnt < 0)
-			return iovcnt;
-		iov = out;
 	}
 	if (writev(q->fd, iov, iovcnt) < 0) {
 		int e = errno;
@@ -341,7 +296,7 @@ static int tap_create(struct hv_ctx *ctx)
 			 t->ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	t->buf = calloc(1, HV_NET_FRAME_MAX); /* vnet_hdr = off: a zero header */
+	t->buf = calloc(1, HV_NET_FRAME_MAX);
 	if (!t->buf)
 		goto out;
 	for (unsigned i = 0; i < t->nq; i++) {
@@ -371,13 +326,18 @@ static void tap_destroy(struct hv_ctx *ctx)
 	tap_close(ctx, t);
 }
 
+static uint32_t tap_offloads(struct hv_ctx *ctx)
+{
+	return HV_STATE(ctx, struct tap)->vnet_hdr ? TAP_OFFLOADS : 0;
+}
+
 static const struct hv_net_ops ops = {
 	.create = tap_create,
 	.destroy = tap_destroy,
 	.send = tap_send,
 	.rx_ready = tap_rx_ready,
-	/* the same for vnet_hdr = off: see tap_send */
-	.offloads = TAP_OFFLOADS,
+	.offloads = TAP_OFFLOADS, /* vnet_hdr = on; offloads_get says per tap */
+	.offloads_get = tap_offloads,
 };
 
 static const struct hv_config_key keys[] = {

@@ -350,6 +350,21 @@ def check_tcp_family(n, a, v6):
     # come as GSO frames of MSS-sized segments
     conn = got["conn"]
     conn.sendall(os.urandom(20000))
+    if not a.offload_up:
+        # a bare tap: the kernel cuts its TSO itself, frames of an MSS
+        seg = n.wait(lambda h, e: TCP in e and e[TCP].dport == c.sport and
+                     len(e[TCP].payload) > 0)
+        name = f"{pre}-segments-up"
+        if not seg:
+            notok(name, "no data segment from the kernel")
+        elif len(seg[2]) > 14 + f.l4 + 20 + f.mss + 40 or not valid_sums(seg[1]):
+            notok(name, f"a frame of {len(seg[2])} bytes, or its sums wrong")
+        else:
+            ok(name)
+        n.send(c.seg("R", ack=0))
+        conn.close()
+        got["srv"].close()
+        return
     gso = n.wait(lambda h, e: h is not None and h[1] & 0x7f == f.gso and
                  TCP in e and e[TCP].dport == c.sport)
     name = f"{pre}-gso-up"

@@ -7,7 +7,9 @@
 # kernel's own GSO frames handed up with their header; the NIC refusing frames (rx_ready); a tap
 # hv creates is left down without an address and vanishes with hv; a
 # persistent tap made for an unprivileged user (docs/network.md's recipe)
-# with vnet_hdr = off; two queues; the errors, one line each.
+# with vnet_hdr = off (the same partial-checksum SYN and TSO frame, finished
+# and cut by the core, since such a tap says it takes no offloads); two
+# queues; the errors, one line each.
 NET_TEST=tap
 . "$(dirname "$0")/backend.sh"
 need tap
@@ -83,7 +85,7 @@ ipn link set hvtap1 up
 vm user 1 'plugin = tap' 'ifname = hvtap1' 'vnet_hdr = off'
 asuser=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 if start user "${asuser[@]}"; then
-	DRIVE_ARGS="--host-ip 10.200.3.1 --vm-ip 10.200.3.2" drive user hvtap1 tap-user 1 arp icmp
+	DRIVE_ARGS="--host-ip 10.200.3.1 --vm-ip 10.200.3.2 --offload-up 0" drive user hvtap1 tap-user 1 arp icmp tcp
 	finish
 	rc=$?
 	[ $rc = 0 ] && ok tap-user-poweroff || notok tap-user-poweroff "status $rc: $(tail -3 "$tmp/user.log" | tr '\n' '|')"

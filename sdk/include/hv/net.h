@@ -146,6 +146,10 @@ struct hv_net_ops {
 	 * hv check and before create, touches nothing outside the instance
 	 * (no socket, no file); may be NULL. */
 	int (*check)(struct hv_ctx *ctx);
+	/* Per instance, when the keys decide (a tap's vnet_hdr): replaces
+	 * .offloads for this instance. Asked once, after create, on the main
+	 * thread; may be NULL. */
+	uint32_t (*offloads_get)(struct hv_ctx *ctx);
 };
 
 #endif
