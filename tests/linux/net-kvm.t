@@ -36,7 +36,7 @@ if ! err=$(net_prepare "$payload/st" "$kver" 2>&1); then
 fi
 cat >"$payload/run-inside.sh" <<'INSIDE'
 #!/bin/sh
-export PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
+export PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip NET_WIRE=0
 for m in tun veth; do insmod /hv/mod/$m.ko || echo "# insmod $m.ko failed"; done
 /hv/bin/bash /hv/net-run.sh /hv/st /hv/hv kvm /hv/vmlinuz "${1:-120}"
 INSIDE
