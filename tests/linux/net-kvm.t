@@ -24,7 +24,7 @@ cp "$build/hv" "$payload/hv"
 cp "$build"/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
 cp "$here/net-run.sh" "$here/net-lib.sh" "$here/net-guest.sh" "$payload/"
-for b in ip bash; do cp "$(command -v $b)" "$payload/bin/"; done
+for b in ip bash ethtool; do cp "$(command -v $b)" "$payload/bin/"; done
 for m in tun veth; do
 	p=$(grep -oE "^[^:]*/$m\.ko:" "/lib/modules/$kver/modules.dep") ||
 		{ echo "not ok net-kvm-prepare - no $m.ko in /lib/modules/$kver"; exit 1; }
