@@ -17,7 +17,7 @@ packages=(
 	socat bzip2 xz-utils zstd pciutils bc python3 strace openssl util-linux
 	libvhdi-utils xorriso fio e2fsprogs sg3-utils hdparm
 	# the network tests and bench/net (namespaces, veth, tuntap; iperf3)
-	iproute2 iperf3
+	iproute2 iperf3 ethtool
 	# offload vectors and checksum checks (tests/net/vectors.py)
 	python3-scapy
 	# the nested harness's snapshot of a frozen QEMU (tests/nested/run.sh)

@@ -25,7 +25,9 @@ mkdir -p "$payload/plugins" "$payload/bin" "$payload/mod" "$payload/qemu-fw" "$p
 cp "$root/build/hv" "$payload/"
 cp "$root"/build/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
-cp "$here/inside.sh" "$payload/run-inside.sh"
+cp "$here/inside.sh" "$payload/inside.sh"
+# the nested VM runs run-inside.sh with busybox sh; inside.sh is bash
+printf '#!/bin/sh\nexec /hv/bin/bash /hv/inside.sh "$@"\n' >"$payload/run-inside.sh"
 cp "$root/tests/linux/net-lib.sh" "$root/tests/linux/net-guest.sh" "$payload/"
 for b in ip bash iperf3 qemu-system-x86_64; do cp "$(command -v $b)" "$payload/bin/"; done
 cp /usr/share/seabios/bios-256k.bin "$payload/qemu-fw/"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # hv-test: once
-# hv-test: timeout=480
+# hv-test: timeout=720
 # tests/linux/net.t's two VMs, switches and checks under hv's KVM backend
 # in the nested VM (tests/nested): the same guest initramfs (net-lib.sh),
 # the same scenario (net-run.sh, accel=kvm). The nested VM gets what the
@@ -24,7 +24,7 @@ cp "$build/hv" "$payload/hv"
 cp "$build"/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
 cp "$here/net-run.sh" "$here/net-lib.sh" "$here/net-guest.sh" "$payload/"
-for b in ip bash; do cp "$(command -v $b)" "$payload/bin/"; done
+for b in ip bash ethtool; do cp "$(command -v $b)" "$payload/bin/"; done
 for m in tun veth; do
 	p=$(grep -oE "^[^:]*/$m\.ko:" "/lib/modules/$kver/modules.dep") ||
 		{ echo "not ok net-kvm-prepare - no $m.ko in /lib/modules/$kver"; exit 1; }
@@ -36,10 +36,10 @@ if ! err=$(net_prepare "$payload/st" "$kver" 2>&1); then
 fi
 cat >"$payload/run-inside.sh" <<'INSIDE'
 #!/bin/sh
-export PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
+export PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip NET_WIRE=0
 for m in tun veth; do insmod /hv/mod/$m.ko || echo "# insmod $m.ko failed"; done
 /hv/bin/bash /hv/net-run.sh /hv/st /hv/hv kvm /hv/vmlinuz "${1:-120}"
 INSIDE
-nested_run --payload "$payload" --timeout "${HV_NET_KVM_TIMEOUT:-420}" \
-	--name net -- 120 | sed 's/^\(\(not \)\{0,1\}ok \)net-/\1net-kvm-/'
+nested_run --payload "$payload" --timeout "${HV_NET_KVM_TIMEOUT:-660}" \
+	--name net -- 240 | sed 's/^\(\(not \)\{0,1\}ok \)net-/\1net-kvm-/'
 exit "${PIPESTATUS[0]}"

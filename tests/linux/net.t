@@ -21,7 +21,7 @@ if [[ -z $kernel || ! -r $kernel ]]; then
 	echo "not ok net - no readable /boot/vmlinuz-* (linux-image-amd64, root)"
 	exit 0
 fi
-for c in ip busybox; do
+for c in ip busybox ethtool; do
 	command -v $c >/dev/null || { echo "not ok net - $c missing (scripts/deps.sh)"; exit 0; }
 done
 t=$(mktemp -d "$root/build/net.XXXXXX")
