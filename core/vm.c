@@ -113,6 +113,25 @@ int vm_init(struct vm *vm, const struct config *cfg,
 
 /* Every [device] in file order; backends come up as devices attach them.
  * One line per failure: the plugin's own error, or ours when it gave none. */
+/* Whether some section's reference key (HV_KEY_REF of s's kind) names s. */
+static int section_named(const struct config *c, const struct cfg_section *s)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct cfg_section *t = &c->s[i];
+
+		for (int j = 0; t != s && t->plugin && j < t->n; j++) {
+			const struct hv_config_key *k =
+				plugin_key(t->plugin, t->e[j].key);
+
+			if (k && k->type == HV_KEY_REF && k->choices &&
+			    !strcmp(k->choices, s->kind) &&
+			    !strcmp(t->e[j].value, s->id))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
@@ -154,6 +173,10 @@ int vm_create_devices(struct vm *vm)
 
 		for (struct instance *in = vm->instances; in && !used; in = in->next)
 			used = in->sec == s;
+		/* named by a section that attaches it itself, later or only
+		 * sometimes (a switch's uplink: in hv check, or in a process
+		 * that is not the switch's hub) */
+		used = used || section_named(c, s);
 		if (!used)
 			warn("%s:%d: [%s] is not attached to any device", c->path,
 			     s->line, s->name);

@@ -170,6 +170,23 @@ xorriso -as mkisofs -quiet -o "$tmp/cd.iso" "$guest" 2> /dev/null
   "$hv" img create -f vhd "$tmp/g.vhd" 16M > /dev/null; printf '[disk g]\npath = %s\n' "$tmp/g.vhd"
   dev ide0 ide primary_master=d secondary_master=cd; dev s virtio-scsi target0=e target0.lun1=g
   dev b virtio-blk disk=f; exitdev; } | good storage-controllers
+# the README's networking example (one NIC per kind of switch): hv check
+# takes it as written, less the boot lines and host names only a real
+# machine has (booting it would make a tap in this namespace: net.t does)
+readme=$(dirname "$0")/../../README.md
+ex=$(awk '/^## Networking: virtual switches/ { sec = 1 }
+	sec && /^```$/ && ini { exit } ini { print } sec && /^```ini$/ { ini = 1 }' "$readme")
+f=$tmp/readme-net.ini
+{ vm; sed -e '/^\[vm\]$/,/^$/d' -e "s|/run/hv/|$tmp/|" -e 's|= enp3s0|= lo|' <<< "$ex"
+  exitdev; } > "$f"
+if [ "$(grep -c '^plugin = switch' "$f")" != 3 ]; then
+	echo "not ok check-readme-networking - the example was not found in README.md"
+elif "$hv" check "$f" > /dev/null 2> "$tmp/c.err" < /dev/null && ! [ -s "$tmp/c.err" ] &&
+	! ls "$tmp"/*.sock > /dev/null 2>&1; then
+	echo "ok check-readme-networking"
+else
+	echo "not ok check-readme-networking - $(head -c 300 "$tmp/c.err" | tr '\n' '|')"
+fi
 { vm "cpu = qemu64,+popcnt,-nx
 "; exitdev; } | good cpu-model-features
 { vm "machine = none
