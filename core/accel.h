@@ -71,14 +71,6 @@ struct accel_ops {
 	int (*dirty_log_get)(struct vm *vm, struct mem_region *r,
 			     uint64_t *bitmap);
 	void (*dirty_log_stop)(struct vm *vm, struct mem_region *r);
-
-	/* ---- doorbells (core/pc/pci.c, hv_pci_bar_eventfd) ---- */
-	/* From now on a guest write of any width at addr (port addr when pio)
-	 * signals fd in the kernel instead of exiting (assign), or no longer
-	 * does. Optional: without it, writes exit and reach the bus. Any
-	 * thread. 0, or -errno (the write then exits as before). */
-	int (*ioeventfd)(struct vm *vm, int pio, uint64_t addr, int fd,
-			 int assign);
 };
 
 extern const struct accel_ops accel_kvm;

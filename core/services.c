@@ -519,7 +519,6 @@ const struct hv_host core_host = {
 	.dma_add = dma_svc_add,
 	.dma_unmap = dma_svc_unmap,
 	.pci_bar_ram_get = pci_bar_ram,
-	.pci_bar_eventfd = pci_bar_eventfd,
 	.pci_bar_dirty_get = pci_bar_dirty,
 	.vga_window_set = svc_vga_window,
 	.vga_dirty_get = svc_vga_dirty,

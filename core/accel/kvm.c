@@ -670,37 +670,6 @@ static int kvm_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	return ioctl(k->fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
 }
 
-/* Width 0 is "any width" (KVM_CAP_IOEVENTFD_ANY_LENGTH); a kernel without
- * it gets the two widths drivers use for doorbells (virtio: 2; others 4),
- * and any other width still exits to the bus. */
-static int ioev(struct kvm_vm *k, int pio, uint64_t addr, uint32_t len, int fd,
-		int assign)
-{
-	struct kvm_ioeventfd e = {
-		.addr = addr, .len = len, .fd = fd,
-		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
-			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
-	};
-
-	return ioctl(k->fd, KVM_IOEVENTFD, &e) ? -errno : 0;
-}
-
-static int kvm_ioeventfd(struct vm *vm, int pio, uint64_t addr, int fd,
-			 int assign)
-{
-	struct kvm_vm *k = vm->accel_priv;
-	int rc;
-
-	if (!k || k->fd < 0)
-		return -ENODEV;
-	if (!ioev(k, pio, addr, 0, fd, assign))
-		return 0;
-	rc = ioev(k, pio, addr, 2, fd, assign);
-	if (!rc && (rc = ioev(k, pio, addr, 4, fd, assign)) && assign)
-		ioev(k, pio, addr, 2, fd, 0);
-	return rc;
-}
-
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.vm_create = kvm_vm_create,
@@ -718,5 +687,4 @@ const struct accel_ops accel_kvm = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.irq_line = kvm_irq_line,
 	.msi = kvm_msi,
-	.ioeventfd = kvm_ioeventfd,
 };

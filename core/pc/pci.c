@@ -45,14 +45,6 @@ struct bar {
 	int mem; /* HV_PCI_BAR_RAM: the BAR's entry in vm->mem */
 };
 
-/* A doorbell the accelerator serves in the kernel (hv_pci_bar_eventfd). */
-struct pci_efd {
-	unsigned bar;
-	uint64_t off;
-	int fd;
-	uint64_t at; /* where it is assigned now; 0: nowhere */
-};
-
 struct msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;
 };
@@ -69,8 +61,6 @@ struct hv_pci_dev {
 	uint64_t pba[32];
 	uint32_t pba_off;
 	int intx, intx_out;
-	struct pci_efd *efd;
-	unsigned n_efd;
 };
 
 struct pci_host {
@@ -285,68 +275,6 @@ static void decode_ram(struct hv_pci_dev *d, int i, int on, uint64_t a)
 		    d->slot, i, (unsigned long long)a);
 }
 
-/* Move e to where its BAR decodes now (nowhere when parked or off). An
- * address the accelerator refuses stays with the bus: writes still work. */
-static void efd_off(struct hv_pci_dev *d, struct pci_efd *e)
-{
-	const struct accel_ops *a = d->h->vm->accel;
-
-	if (e->at && a && a->ioeventfd)
-		a->ioeventfd(d->h->vm, !!(d->bar[e->bar].flags & HV_PCI_BAR_IO),
-			     e->at, e->fd, 0);
-	e->at = 0;
-}
-
-static void efd_sync(struct hv_pci_dev *d, struct pci_efd *e)
-{
-	const struct accel_ops *a = d->h->vm->accel;
-	struct bar *b = &d->bar[e->bar];
-	uint64_t want = b->r && !b->r->parked ? b->r->base + e->off : 0;
-
-	if (!a || !a->ioeventfd || e->at == want)
-		return;
-	efd_off(d, e);
-	if (want && e->fd >= 0 &&
-	    !a->ioeventfd(d->h->vm, !!(b->flags & HV_PCI_BAR_IO), want, e->fd, 1))
-		e->at = want;
-}
-
-int pci_bar_eventfd(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar,
-		    uint64_t off, int fd)
-{
-	struct pci_efd *e = NULL, *n;
-	unsigned i;
-
-	if (!d || !d->in || bar >= 6 || !d->bar[bar].flags ||
-	    (d->bar[bar].flags & HV_PCI_BAR_RAM) || off >= d->bar[bar].size)
-		return -EINVAL;
-	for (i = 0; i < d->n_efd && !e; i++)
-		if (d->efd[i].bar == bar && d->efd[i].off == off)
-			e = &d->efd[i];
-	if (!e) {
-		if (fd < 0)
-			return 0;
-		if (d->n_efd >= 4096)
-			return -ENOSPC;
-		n = realloc(d->efd, (d->n_efd + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		d->efd = n;
-		e = &d->efd[d->n_efd++];
-		*e = (struct pci_efd){ .bar = bar, .off = off, .fd = -1 };
-	}
-	efd_off(d, e); /* off its old fd, then onto the new one */
-	e->fd = fd;
-	if (fd < 0) {
-		*e = d->efd[--d->n_efd];
-		return 0;
-	}
-	devmem_lock();
-	efd_sync(d, e);
-	devmem_unlock();
-	return 0;
-}
-
 /* Put each BAR where the guest says, or park it. Device lock held; the
  * map lock keeps the RAM-versus-MMIO checks true until the BAR is in. */
 static void decode_bars(struct hv_pci_dev *d)
@@ -378,8 +306,6 @@ static void decode_bars(struct hv_pci_dev *d)
 			bus_park(b->bus, b->r);
 		}
 	}
-	for (unsigned i = 0; i < d->n_efd; i++)
-		efd_sync(d, &d->efd[i]);
 	devmem_unlock();
 }
 
@@ -637,7 +563,6 @@ void pci_host_free(struct pci_host *h)
 		return;
 	for (int i = 1; i < NSLOTS; i++) {
 		if (h->dev[i]) {
-			free(h->dev[i]->efd);
 			free(h->dev[i]->msix);
 			free(h->dev[i]);
 		}

@@ -43,8 +43,6 @@ void pci_intx(struct hv_ctx *ctx, struct hv_pci_dev *d, int level);
 int pci_msi(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned vector);
 uint16_t pci_command(struct hv_ctx *ctx, struct hv_pci_dev *d);
 void *pci_bar_ram(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar);
-int pci_bar_eventfd(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar,
-		    uint64_t off, int fd);
 int pci_bar_dirty(struct hv_ctx *ctx, struct hv_pci_dev *d, unsigned bar,
 		  uint64_t *bitmap, size_t bitmap_bytes);
 

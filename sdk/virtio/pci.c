@@ -397,71 +397,6 @@ static void kick_run(struct hv_ctx *ctx, void *opaque, unsigned events)
 	}
 }
 
-/* A write to queue vq's notify address that the accelerator turned into
- * an eventfd signal in the kernel (hv_pci_bar_eventfd): the vCPU never
- * left the guest for it. */
-static void bell_run(struct hv_ctx *ctx, void *opaque, unsigned events)
-{
-	struct hv_virtq *vq = opaque;
-	struct hv_virtio *vio = vq->vio;
-	uint64_t n;
-	ssize_t r = read(vq->bell_fd, &n, sizeof(n));
-
-	(void)r;
-	if (vq->enabled && !vio->broken && !vio->reset_pending &&
-	    (vio->status & HV_VIRTIO_S_DRIVER_OK))
-		vio->info.ops->notify(ctx, vio->info.opaque, vq);
-}
-
-static void bell_close(struct hv_virtq *vq)
-{
-	if (vq->bell_w)
-		hv_fd_unwatch(vq->vio->ctx, vq->bell_w);
-	if (vq->bell_fd >= 0)
-		close(vq->bell_fd);
-	vq->bell_w = NULL;
-	vq->bell_fd = -1;
-}
-
-/* One doorbell per queue, after hv_pci_register. Best effort: a queue
- * without one is notified through bar_write as before. */
-static void bells_setup(struct hv_virtio *vio)
-{
-	for (unsigned i = 0; i < vio->info.num_queues; i++)
-		vio->vq[i].bell_fd = -1;
-	if (!vio->kick_w)
-		return;
-	for (unsigned i = 0; i < vio->info.num_queues; i++) {
-		struct hv_virtq *vq = &vio->vq[i];
-		uint64_t off = VIO_NOTIFY + (uint64_t)i * VIO_NOTIFY_MULT;
-
-		vq->bell_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (vq->bell_fd < 0)
-			return;
-		if (hv_fd_watch(vio->ctx, vq->bell_fd, HV_FD_IN, bell_run, vq,
-				&vq->bell_w) ||
-		    hv_pci_bar_eventfd(vio->ctx, vio->pci, VIO_BAR, off,
-				       vq->bell_fd)) {
-			bell_close(vq);
-			return; /* an older core (-ENOSYS): none at all */
-		}
-	}
-}
-
-static void bells_teardown(struct hv_virtio *vio)
-{
-	for (unsigned i = 0; i < vio->info.num_queues; i++) {
-		struct hv_virtq *vq = &vio->vq[i];
-
-		if (vq->bell_fd < 0)
-			continue;
-		if (hv_pci_bar_eventfd(vio->ctx, vio->pci, VIO_BAR,
-				       VIO_NOTIFY + (uint64_t)i * VIO_NOTIFY_MULT, -1))
-			hv_warn(vio->ctx, "virtio: queue %u's doorbell stays registered", i);
-		bell_close(vq);
-	}
-}
-
 /* A host without fd watches (a test's fake core) notifies inline. */
 static int kick_setup(struct hv_virtio *vio)
 {
@@ -678,7 +613,6 @@ int hv_virtio_pci_create(struct hv_ctx *ctx, const struct hv_virtio_info *info,
 		goto out_free;
 	if ((rc = hv_pci_register(ctx, &pi, &vio->pci)))
 		goto out_kick;
-	bells_setup(vio);
 	regs_clear(vio);
 	*out = vio;
 	return 0;
@@ -695,7 +629,6 @@ void hv_virtio_destroy(struct hv_virtio *vio)
 {
 	if (!vio)
 		return;
-	bells_teardown(vio);
 	kick_teardown(vio);
 	for (unsigned i = 0; i < vio->info.num_queues; i++)
 		vq_unmap(&vio->vq[i]);

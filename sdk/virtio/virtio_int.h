@@ -46,8 +46,6 @@ struct hv_virtq {
 	uint16_t published;  /* used idx the driver can see */
 	uint32_t gen;        /* bumped at every reset: older elements are stale */
 	void *opaque;
-	int bell_fd; /* NOTIFY_MAIN: the doorbell's eventfd (KVM's ioeventfd), or -1 */
-	struct hv_watch *bell_w;
 };
 
 struct hv_virtio {

@@ -543,77 +543,6 @@ static void implicit_devices_in_check(void)
 	plugin_set_free(&set);
 }
 
-/* hv_pci_bar_eventfd: the accelerator's doorbells follow the BAR. */
-struct ev {
-	int pio, fd, assign;
-	uint64_t addr;
-};
-static struct ev evs[16];
-static int n_evs, refuse_evs;
-
-static int fake_ioeventfd(struct vm *vm, int pio, uint64_t addr, int fd, int assign)
-{
-	if (n_evs < 16)
-		evs[n_evs++] = (struct ev){ pio, fd, assign, addr };
-	return refuse_evs && assign ? -EEXIST : 0;
-}
-
-static int saw(int pio, uint64_t addr, int assign)
-{
-	for (int i = 0; i < n_evs; i++)
-		if (evs[i].pio == pio && evs[i].addr == addr &&
-		    evs[i].assign == assign && evs[i].fd > 2)
-			return 1;
-	return 0;
-}
-
-static void doorbells_follow_bars(void)
-{
-	static const char *const fixtures[] = { "pci_test", NULL };
-	struct accel_ops fake = accel_kvm;
-	struct harness h;
-	uint32_t b1;
-
-	fake.ioeventfd = fake_ioeventfd;
-	n_evs = refuse_evs = 0;
-	unit_capture_begin();
-	harness_load(&h, 1, fixtures);
-	harness_build(&h, HEAD PCIDEV, &fake);
-	if (h.ok) {
-		vm_reset_devices(&h.vm);
-		h.ok = pc_power_on(&h.vm) == 0;
-	}
-	unit_capture_end();
-	CHECK(h.ok);
-	b1 = cfg1(&h, 1, 0x14, 4);
-	/* placed by the firmware: both doorbells in */
-	CHECK(saw(0, b1 + 0x10, 1));
-	CHECK(saw(1, PC_PCI_IO + 4, 1));
-	/* moved: off the old address, on at the new */
-	n_evs = 0;
-	cfg1_w(&h, 1, 0x14, 4, 0xd0000000);
-	CHECK(saw(0, b1 + 0x10, 0) && saw(0, 0xd0000010, 1));
-	CHECK(n_evs == 2); /* the I/O BAR did not move: left alone */
-	/* memory decode off: out; on: back */
-	n_evs = 0;
-	cfg1_w(&h, 1, 4, 2, HV_PCI_CMD_IO);
-	CHECK(saw(0, 0xd0000010, 0) && n_evs == 1);
-	cfg1_w(&h, 1, 4, 2, HV_PCI_CMD_IO | HV_PCI_CMD_MEMORY);
-	CHECK(saw(0, 0xd0000010, 1) && n_evs == 2);
-	/* a refusing accelerator: the write reaches the device as before */
-	refuse_evs = 1, n_evs = 0;
-	cfg1_w(&h, 1, 0x14, 4, 0xd0100000);
-	CHECK(saw(0, 0xd0000010, 0) && saw(0, 0xd0100010, 1));
-	mmio_w(&h, 0xd0100010, 2, 0x77);
-	CHECK(((struct pt { void *d; uint64_t last[3]; } *)
-	       find(&h, "t")->ctx.state)->last[1] == 0x77);
-	/* the next move does not try to take back what was refused */
-	n_evs = 0;
-	cfg1_w(&h, 1, 0x14, 4, 0xd0200000);
-	CHECK(!saw(0, 0xd0100010, 0) && saw(0, 0xd0200010, 1));
-	vm_down(&h);
-}
-
 int main(void)
 {
 	TEST(host_bridge_both_mechanisms);
@@ -628,6 +557,5 @@ int main(void)
 	TEST(cmos_clock);
 	TEST(cmos_vm_facts);
 	TEST(implicit_devices_in_check);
-	TEST(doorbells_follow_bars);
 	return 0;
 }

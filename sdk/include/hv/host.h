@@ -325,8 +325,6 @@ struct hv_host {
 	/* ---- v2.2 ---- */
 	int (*net_configure)(struct hv_ctx *ctx, struct hv_net *n,
 			     const struct hv_net_port *port);
-	int (*pci_bar_eventfd)(struct hv_ctx *ctx, struct hv_pci_dev *d,
-			       unsigned bar, uint64_t offset, int fd);
 	/* ---- v2.3 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };

@@ -118,29 +118,4 @@ static inline uint16_t hv_pci_command_get(struct hv_ctx *ctx, struct hv_pci_dev 
 	return ctx->host->pci_command_get(ctx, d);
 }
 
-/*
- * v2.2: guest writes of any width at `offset` of BAR `bar` (a memory or
- * I/O BAR with ops, not HV_PCI_BAR_RAM) signal eventfd `fd` instead of
- * reaching the region's write op, where the accelerator can do that
- * without leaving the kernel (KVM's ioeventfd); the written value is
- * lost, so use it only for doorbells whose value says nothing (virtio's
- * queue notify). The core keeps the registration where the guest puts
- * the BAR, across moves and decode toggles, until the device is gone or
- * the call is repeated with fd -1. Where the accelerator cannot (the
- * interpreter, an address KVM refuses) writes still go to the write op,
- * so a device must treat both the same. The device keeps fd open for as
- * long as it is registered. Main thread or the device's callbacks.
- * 0 (also "registered, served by the write op"), -EINVAL (no such BAR,
- * offset past it, a RAM BAR), -ENOSPC, -ENOSYS on an older core.
- */
-HV_MUST_CHECK static inline int hv_pci_bar_eventfd(struct hv_ctx *ctx,
-						   struct hv_pci_dev *d,
-						   unsigned bar,
-						   uint64_t offset, int fd)
-{
-	if (!HV_HOST_HAS(ctx, pci_bar_eventfd))
-		return -ENOSYS;
-	return ctx->host->pci_bar_eventfd(ctx, d, bar, offset, fd);
-}
-
 #endif

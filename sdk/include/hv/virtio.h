@@ -40,9 +40,7 @@
  *     address, with the device's domain lock held; hv_virtio_kick() runs
  *     it on the caller's thread (the main thread after a restore). With
  *     HV_VIRTIO_NOTIFY_MAIN it runs on the main thread instead, soon after
- *     the write (each queue's doorbell is an eventfd the core registers
- *     with the accelerator: on KVM the write never leaves the kernel, an
- *     ioeventfd; elsewhere the bus writes it): the vCPU goes back to
+ *     the write (the way an ioeventfd is served): the vCPU goes back to
  *     the guest at once, notifies that arrive meanwhile collapse into one
  *     call, and submissions and completions share one thread instead of
  *     contending for the domain lock.
