@@ -95,6 +95,9 @@ struct emu_insn {
 	int64_t disp;
 	uint64_t imm, imm2;
 	emu_fast_fn fast; /* fast.c's handler, or NULL */
+	/* in a block (block.c): what runs it, and the RIP after it */
+	emu_fast_fn bfn;
+	uint64_t nrip;
 };
 
 struct emu_cpu {
@@ -163,7 +166,12 @@ struct emu_cpu {
 	void *cache;       /* decoded-instruction cache */
 	void *blocks;      /* decoded straight-line blocks (block.c) */
 	uint64_t blk_page; /* linear page of the running block */
-	int blk_stop;      /* a store hit blk_page: end the block */
+	/* why the running block ends after this instruction: BLK_STORE,
+	 * BLK_JUMP (RIP is next_rip), BLK_DIRTY (not a fast instruction) */
+	int blk_stop;
+	/* the block instruction running, and the block's first one with
+	 * icount before it: a fault's RIP and icount come from these */
+	const struct emu_insn *blk_cur, *blk_first;
 	uint64_t page_gen_base;
 };
 
@@ -243,6 +251,10 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 
 /* fast.c: a specialized handler for the decoded instruction, or NULL */
 emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode);
+#define EMU_FL_C 1 /* CF */
+#define EMU_FL_O 2 /* OF, SF, ZF, AF, PF */
+emu_fast_fn emu_fast_noflags(const struct emu_insn *in, int mode,
+			     unsigned *rd, unsigned *wr);
 
 /* mmu.c */
 uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,

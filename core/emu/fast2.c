@@ -38,7 +38,7 @@ static inline uint64_t rm_get(struct emu_cpu *cpu, const struct emu_insn *in,
 			      unsigned sz)
 {
 	if (in->mod != 3)
-		return mem_read(cpu, in->seg, cpu->ea, sz);
+		return mem_read(cpu, in->seg, ea_of(cpu, in), sz);
 	if (sz == 1)
 		return breg_get(cpu, in, in->rm);
 	return cpu->gpr[in->rm] & size_mask(sz);
@@ -60,10 +60,10 @@ alu_to_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
 		return;
 	}
 	if (op == ALU_CMP) {
-		alu_inline(cpu, op, sz, mem_read(cpu, in->seg, cpu->ea, sz), src);
+		alu_inline(cpu, op, sz, mem_read(cpu, in->seg, ea_of(cpu, in), sz), src);
 		return;
 	}
-	lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
+	lin = emu_seg_addr(cpu, in->seg, ea_of(cpu, in), sz, 1);
 	r = alu_inline(cpu, op, sz, read_lin(cpu, lin, sz), src);
 	write_lin(cpu, lin, sz, r);
 }
@@ -124,10 +124,10 @@ alu_b_to_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op,
 		return;
 	}
 	if (op == ALU_CMP) {
-		alu_inline(cpu, op, 1, mem_read(cpu, in->seg, cpu->ea, 1), src);
+		alu_inline(cpu, op, 1, mem_read(cpu, in->seg, ea_of(cpu, in), 1), src);
 		return;
 	}
-	lin = emu_seg_addr(cpu, in->seg, cpu->ea, 1, 1);
+	lin = emu_seg_addr(cpu, in->seg, ea_of(cpu, in), 1, 1);
 	r = alu_inline(cpu, op, 1, emu_read_lin(cpu, lin, 1), src);
 	write_lin(cpu, lin, 1, r);
 }
@@ -176,7 +176,7 @@ static void mov_b(struct emu_cpu *cpu, const struct emu_insn *in)
 		if (in->mod == 3)
 			breg_set(cpu, in, in->rm, breg_get(cpu, in, in->reg));
 		else
-			mem_write(cpu, in->seg, cpu->ea, 1, breg_get(cpu, in, in->reg));
+			mem_write(cpu, in->seg, ea_of(cpu, in), 1, breg_get(cpu, in, in->reg));
 		break;
 	case 0x8a:
 		breg_set(cpu, in, in->reg, rm_get(cpu, in, 1));
@@ -185,7 +185,7 @@ static void mov_b(struct emu_cpu *cpu, const struct emu_insn *in)
 		if (in->mod == 3)
 			breg_set(cpu, in, in->rm, in->imm);
 		else
-			mem_write(cpu, in->seg, cpu->ea, 1, in->imm);
+			mem_write(cpu, in->seg, ea_of(cpu, in), 1, in->imm);
 	}
 }
 
@@ -241,7 +241,7 @@ static void movsxd(struct emu_cpu *cpu, const struct emu_insn *in)
 
 static void lea(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[in->reg] = cpu->ea & size_mask(in->osize);
+	cpu->gpr[in->reg] = ea_of(cpu, in) & size_mask(in->osize);
 }
 
 static void mov_imm(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -249,7 +249,7 @@ static void mov_imm(struct emu_cpu *cpu, const struct emu_insn *in)
 	if (in->mod == 3)
 		cpu->gpr[in->rm] = in->imm & size_mask(in->osize);
 	else
-		mem_write(cpu, in->seg, cpu->ea, in->osize, in->imm);
+		mem_write(cpu, in->seg, ea_of(cpu, in), in->osize, in->imm);
 }
 
 static void setcc(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -259,7 +259,7 @@ static void setcc(struct emu_cpu *cpu, const struct emu_insn *in)
 	if (in->mod == 3)
 		breg_set(cpu, in, in->rm, c);
 	else
-		mem_write(cpu, in->seg, cpu->ea, 1, c);
+		mem_write(cpu, in->seg, ea_of(cpu, in), 1, c);
 }
 
 static void cmovcc(struct emu_cpu *cpu, const struct emu_insn *in)
