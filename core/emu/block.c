@@ -251,8 +251,8 @@ static int blk_transparent(const struct emu_insn *in)
  * not computed: walking back from the block's end, where all of them are
  * live, an instruction that may fault or leave the block needs all of
  * them right before it (and a Jcc after it too, when taken); a register
- * ALU op whose flags are all dead there gets its emu_fast_noflags()
- * handler. The block runs whole or not at all (emu_block_run()), so no
+ * ALU op whose flags are all dead there gets its emu_fast_flags()
+ * handler that sets none. The block runs whole or not at all (emu_block_run()), so no
  * run stops between an instruction and the one that sets its flags again.
  */
 static void drop_dead_flags(struct blk *b, int mode)
@@ -279,12 +279,11 @@ static void drop_dead_flags(struct blk *b, int mode)
 			live = EMU_FL_C | EMU_FL_O;
 			continue;
 		}
-		nf = emu_fast_noflags(in, mode, &rd, &wr);
-		if (!nf) {
+		if (!emu_fast_flags(in, mode, &rd, &wr, &nf)) {
 			live = EMU_FL_C | EMU_FL_O;
 			continue;
 		}
-		if (!(live & wr))
+		if (nf && !(live & wr))
 			in->bfn = nf;
 		else
 			live = (live & ~wr) | rd;

@@ -253,8 +253,8 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode);
 #define EMU_FL_C 1 /* CF */
 #define EMU_FL_O 2 /* OF, SF, ZF, AF, PF */
-emu_fast_fn emu_fast_noflags(const struct emu_insn *in, int mode,
-			     unsigned *rd, unsigned *wr);
+int emu_fast_flags(const struct emu_insn *in, int mode, unsigned *rd,
+		   unsigned *wr, emu_fast_fn *nf);
 
 /* mmu.c */
 uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,

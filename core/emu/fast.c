@@ -12,6 +12,8 @@
 
 void emu_jump(struct emu_cpu *cpu, uint64_t target, unsigned osize);
 emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode); /* fast2.c */
+int emu_fast_flags2(const struct emu_insn *in, int mode, unsigned *rd,
+		    emu_fast_fn *nf);
 
 static inline __attribute__((always_inline)) void
 alu_rr(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
@@ -307,41 +309,53 @@ grp1_nf(struct emu_cpu *cpu, const struct emu_insn *in, unsigned sz)
 static void grp1_4nf(struct emu_cpu *cpu, const struct emu_insn *in) { grp1_nf(cpu, in, 4); }
 static void grp1_8nf(struct emu_cpu *cpu, const struct emu_insn *in) { grp1_nf(cpu, in, 8); }
 
-/* The handler that does what in's does but set OSZAPC, or NULL. Only
- * register forms, which cannot fault: *wr is what in's sets (EMU_FL_C for
- * CF, EMU_FL_O for the others), *rd what it reads (INC and DEC keep CF). */
-emu_fast_fn emu_fast_noflags(const struct emu_insn *in, int mode,
-			     unsigned *rd, unsigned *wr)
+/*
+ * 1 when in is a register form that cannot fault or leave a block and sets
+ * flags: *wr what it sets (EMU_FL_C for CF, EMU_FL_O for the others), *rd
+ * what it reads (INC and DEC keep CF, ADC and SBB add it), *nf a handler
+ * that does the same but set them, or NULL.
+ */
+int emu_fast_flags(const struct emu_insn *in, int mode, unsigned *rd,
+		   unsigned *wr, emu_fast_fn *nf)
 {
 	unsigned op = in->op, sz = in->osize, alu = (op >> 3) & 7;
 	int w8 = sz == 8;
 
 	*rd = 0;
 	*wr = EMU_FL_C | EMU_FL_O;
+	*nf = NULL;
 	if (in->lock || (in->has_modrm && in->mod != 3) || (sz != 4 && sz != 8) ||
-	    in->fast != emu_fast_pick(in, mode))
-		return NULL;
-	if (op < 0x40 && (op & 5) == 1 && alu != ALU_ADC && alu != ALU_SBB)
-		return alu_nf_tab[alu][(op >> 1) & 1][w8];
+	    !in->fast || in->fast != emu_fast_pick(in, mode))
+		return 0;
+	if (op < 0x40 && (op & 5) == 1 && alu != ALU_ADC && alu != ALU_SBB) {
+		*nf = alu_nf_tab[alu][(op >> 1) & 1][w8];
+		return 1;
+	}
 	switch (op) {
 	case 0x40 ... 0x4f:
 		if ((mode & 0xff) != 32)
-			return NULL;
+			return 0;
 		*rd = EMU_FL_C;
 		*wr = EMU_FL_O;
-		return op < 0x48 ? inc4_op_nf : dec4_op_nf;
+		*nf = op < 0x48 ? inc4_op_nf : dec4_op_nf;
+		return 1;
 	case 0x81: case 0x83:
-		if ((in->reg & 7) == ALU_ADC || (in->reg & 7) == ALU_SBB)
-			return NULL;
-		return w8 ? grp1_8nf : grp1_4nf;
+		if ((in->reg & 7) == ALU_ADC || (in->reg & 7) == ALU_SBB) {
+			*rd = EMU_FL_C;
+			return 1;
+		}
+		*nf = w8 ? grp1_8nf : grp1_4nf;
+		return 1;
 	case 0xff:
 		if ((in->reg & 7) > 1)
-			return NULL;
+			return 0;
 		*rd = EMU_FL_C;
 		*wr = EMU_FL_O;
 		if (in->reg & 7)
-			return w8 ? dec8_rm_nf : dec4_rm_nf;
-		return w8 ? inc8_rm_nf : inc4_rm_nf;
+			*nf = w8 ? dec8_rm_nf : dec4_rm_nf;
+		else
+			*nf = w8 ? inc8_rm_nf : inc4_rm_nf;
+		return 1;
 	}
-	return NULL;
+	return emu_fast_flags2(in, mode, rd, nf);
 }

@@ -392,3 +392,72 @@ emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode)
 	}
 	return NULL;
 }
+
+/* ---- without their flags (emu_fast_flags(), fast.c) ---- */
+/* SHL, SHR, SAL, SAR with a count that is not 0 */
+static inline __attribute__((always_inline)) void
+shift_nf(struct emu_cpu *cpu, const struct emu_insn *in, unsigned sz,
+	 unsigned cnt)
+{
+	uint64_t v = cpu->gpr[in->rm] & size_mask(sz);
+
+	switch (in->reg & 7) {
+	case 5: v >>= cnt; break;
+	case 7: v = (uint64_t)(sext(v, sz) >> cnt); break;
+	default: v <<= cnt; break;
+	}
+	cpu->gpr[in->rm] = v & size_mask(sz);
+}
+
+static void shi4_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 4, in->imm & 0x1f); }
+static void shi8_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 8, in->imm & 0x3f); }
+static void sh1_4_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 4, 1); }
+static void sh1_8_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 8, 1); }
+
+/* the low half of the product is the same signed or not */
+static void imul4_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->gpr[in->reg] = (uint32_t)(cpu->gpr[in->reg] * cpu->gpr[in->rm]);
+}
+
+static void imul8_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->gpr[in->reg] *= cpu->gpr[in->rm];
+}
+
+static void test_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+}
+
+/* emu_fast_flags() for fast2.c's register forms */
+int emu_fast_flags2(const struct emu_insn *in, int mode, unsigned *rd,
+		    emu_fast_fn *nf)
+{
+	unsigned op = in->op, sz = in->osize, w8 = sz == 8, cnt;
+
+	*rd = 0;
+	*nf = NULL;
+	if (op < 0x40 && ((op & 7) == 1 || (op & 7) == 3)) {
+		/* ADC, SBB r, r (fast.c has the others) */
+		*rd = EMU_FL_C;
+		return 1;
+	}
+	switch (op) {
+	case 0x85:
+		*nf = test_nf;
+		return 1;
+	case 0xc1: case 0xd1:
+		cnt = op == 0xd1 ? 1 : (unsigned)in->imm & (w8 ? 0x3f : 0x1f);
+		if ((in->reg & 7) < 4 || !cnt)
+			return 0; /* rotates keep OSZAP; a count of 0 keeps all */
+		if (op == 0xd1)
+			*nf = w8 ? sh1_8_nf : sh1_4_nf;
+		else
+			*nf = w8 ? shi8_nf : shi4_nf;
+		return 1;
+	case 0x1af:
+		*nf = w8 ? imul8_nf : imul4_nf;
+		return 1;
+	}
+	return 0;
+}
