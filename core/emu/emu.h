@@ -257,8 +257,21 @@ int emu_fast_flags(const struct emu_insn *in, int mode, unsigned *rd,
 		   unsigned *wr, emu_fast_fn *nf);
 
 /* mmu.c */
-uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,
-		      unsigned size, int write);
+uint64_t emu_seg_addr_slow(struct emu_cpu *cpu, int sreg, uint64_t off,
+			   unsigned size, int write);
+/* The linear address of off in sreg, or the fault. 64-bit code's flat
+ * segments inline: a range canonical in 48 bits is canonical in 57 too. */
+static inline uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg,
+				    uint64_t off, unsigned size, int write)
+{
+	uint64_t last = off + size - 1;
+
+	if (cpu->long64 && sreg < X86_FS &&
+	    (int64_t)(off << 16) >> 16 == (int64_t)off &&
+	    (int64_t)(last << 16) >> 16 == (int64_t)last)
+		return off;
+	return emu_seg_addr_slow(cpu, sreg, off, size, write);
+}
 uint64_t emu_read_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size);
 void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 		   uint64_t val);
