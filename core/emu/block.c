@@ -1,13 +1,22 @@
 /*
  * Straight-line blocks: up to BLK_MAX decoded instructions, looked up by
- * the linear address of the first one and checked against all of their
- * code bytes in guest memory before each run, as the per-instruction
- * cache is, so code changed by any vCPU or DMA never runs stale. A block
- * runs fast.c handlers and, through emu_exec(), the instructions that
- * cannot change what struct fetch_ctx holds (blk_plain()); it goes on past
- * a conditional branch not taken and ends at a taken branch, at an
- * unconditional one, at any other instruction (run as its last), at the
- * page's end, or after a store into its own page (blk_note_write()).
+ * the linear address of the first one (with the decode mode and CS's base
+ * and limit) and checked against all of their code bytes in guest memory
+ * before each run, as the per-instruction cache is, so code changed by
+ * any vCPU or DMA never runs stale. A block runs fast.c handlers and,
+ * through emu_exec(), the instructions that cannot change what struct
+ * fetch_ctx holds (blk_plain()); it goes on past a conditional branch not
+ * taken and ends at a taken branch, at an unconditional one, at any other
+ * instruction (run as its last), at the page's end, or after a store into
+ * its own page (blk_note_write()).
+ *
+ * Threaded: what an instruction's position decides is resolved when the
+ * block is built (the RIP after it, a Jcc's target, a RIP-relative
+ * address), so the run loop is one store (blk_cur, for a fault), one
+ * indirect call and one test per instruction; RIP and icount are written
+ * once, when the block is left. A handler that ends the block says so in
+ * blk_stop. A fault unwinds to emu_run(), which takes RIP and icount from
+ * blk_cur and blk_first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +27,13 @@
 /* 40 instructions: the inner loop of Linux's RSA (mpihelp_submul_1, 37
  * instructions, 128 bytes) is one block. 8192 slots of ~2.4 KiB: 20 MiB
  * per vCPU. */
-#define BLK_MAX 40
+#define BLK_MAX EMU_BLK_MAX
 #define BLK_BYTES 192
 #define BLK_SLOTS 8192
 
 struct blk {
-	uint64_t lin;
+	uint64_t lin, cs_base;
+	uint32_t cs_limit;
 	int mode;
 	uint8_t n, nbytes; /* nbytes <= BLK_BYTES < 256 */
 	/* where the next block probably starts: after the last
@@ -124,15 +134,167 @@ static int blk_last(const struct emu_insn *in)
 	return 0;
 }
 
-static void run_plain(struct emu_cpu *cpu, const struct emu_insn *in)
+/* A Jcc whose target was checked against CS when the block was built */
+static void jcc_blk(struct emu_cpu *cpu, const struct emu_insn *in)
 {
+	if (emu_cond_inline(cpu, in->op & 0xf)) {
+		cpu->next_rip = in->imm2;
+		cpu->blk_stop |= BLK_JUMP;
+	}
+}
+
+/* A fast handler that reads RIP (CALL, RET, JMP, a Jcc the build could
+ * not resolve) */
+static void run_flow(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->rip = in->nrip - in->len;
+	cpu->next_rip = in->nrip;
+	in->fast(cpu, in);
+	if (cpu->next_rip != in->nrip)
+		cpu->blk_stop |= BLK_JUMP;
+}
+
+static void exec_at(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->rip = in->nrip - in->len;
+	cpu->next_rip = in->nrip;
+	if (in->has_modrm && in->mod != 3)
+		cpu->ea = ea_of(cpu, in);
 	cpu->in = *in;
 	emu_exec(cpu);
 }
 
-static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
+/* blk_plain(): a string op that is not done runs again, a near branch
+ * leaves */
+static void run_plain(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	exec_at(cpu, in);
+	if (cpu->next_rip != in->nrip)
+		cpu->blk_stop |= BLK_JUMP;
+}
+
+/* Any other instruction, the block's last: as step() runs it */
+static void run_slow(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	exec_at(cpu, in);
+	if (cpu->shadow && !--cpu->shadow)
+		cpu->shadow_ss = 0;
+	cpu->exc_first = -1;
+	cpu->blk_stop |= BLK_JUMP | BLK_DIRTY;
+}
+
+/* What runs in in a block, rip being the RIP before it */
+static void resolve(struct emu_insn *in, uint64_t rip, uint64_t ipm,
+		    uint32_t limit, int mode)
+{
+	uint64_t t;
+
+	in->nrip = (rip + in->len) & ipm;
+	if (in->riprel) { /* 64-bit code: RIP is the linear address */
+		in->disp += (int64_t)in->nrip;
+		in->riprel = 0;
+	}
+	in->bfn = in->fast;
+	if (!in->fast) {
+		in->bfn = run_slow;
+		return;
+	}
+	if (in->fast == run_plain)
+		return;
+	switch (in->op) {
+	case 0x70 ... 0x7f: case 0x180 ... 0x18f:
+		in->bfn = run_flow;
+		t = in->nrip + in->imm;
+		if ((mode & 0xff) == 64) {
+			if ((int64_t)(t << 16) >> 16 != (int64_t)t)
+				return; /* not canonical: #GP at run time */
+		} else {
+			t &= size_mask(in->osize);
+			if (t > limit)
+				return;
+		}
+		in->imm2 = t;
+		in->bfn = jcc_blk;
+		return;
+	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb: case 0xff:
+		in->bfn = run_flow;
+	}
+}
+
+/* What a Jcc, SETcc or CMOVcc with condition cc reads */
+static unsigned cc_reads(unsigned cc)
+{
+	switch (cc >> 1) {
+	case 1: return EMU_FL_C;            /* B, AE */
+	case 3: return EMU_FL_C | EMU_FL_O; /* BE, A */
+	}
+	return EMU_FL_O;
+}
+
+/* Neither reads nor writes flags, cannot fault, cannot leave the block */
+static int blk_transparent(const struct emu_insn *in)
+{
+	if (in->fast == run_plain || !in->fast)
+		return 0;
+	switch (in->op) {
+	case 0x89: case 0x8b: case 0x63: case 0x1b6: case 0x1b7: case 0x1be:
+	case 0x1bf: case 0xc7:
+		return in->mod == 3;
+	case 0x8d: case 0x11f: case 0x90: case 0xb8 ... 0xbf:
+		return 1; /* LEA only computes; NOP r/m reads nothing */
+	}
+	return 0;
+}
+
+/*
+ * Flags a later instruction of the block sets before any reads them are
+ * not computed: walking back from the block's end, where all of them are
+ * live, an instruction that may fault or leave the block needs all of
+ * them right before it (and a Jcc after it too, when taken); a register
+ * ALU op whose flags are all dead there gets its emu_fast_flags()
+ * handler that sets none. The block runs whole or not at all (emu_block_run()), so no
+ * run stops between an instruction and the one that sets its flags again.
+ */
+static void drop_dead_flags(struct blk *b, int mode)
+{
+	unsigned live = EMU_FL_C | EMU_FL_O, rd, wr;
+	int i;
+
+	for (i = b->n - 1; i >= 0; i--) {
+		struct emu_insn *in = &b->in[i];
+		emu_fast_fn nf;
+
+		if (in->bfn == jcc_blk) {
+			live = EMU_FL_C | EMU_FL_O;
+			continue;
+		}
+		if (blk_transparent(in))
+			continue;
+		if ((in->op >= 0x140 && in->op <= 0x14f && in->mod == 3) ||
+		    (in->op >= 0x190 && in->op <= 0x19f && in->mod == 3)) {
+			live |= cc_reads(in->op & 0xf); /* CMOVcc, SETcc */
+			continue;
+		}
+		if (in->bfn != in->fast || in->fast == run_plain) {
+			live = EMU_FL_C | EMU_FL_O;
+			continue;
+		}
+		if (!emu_fast_flags(in, mode, &rd, &wr, &nf)) {
+			live = EMU_FL_C | EMU_FL_O;
+			continue;
+		}
+		if (nf && !(live & wr))
+			in->bfn = nf;
+		else
+			live = (live & ~wr) | rd;
+	}
+}
+
+static int build(struct blk *b, uint64_t lin, const uint8_t *p,
+		 const struct fetch_ctx *f, uint64_t rip)
 {
 	unsigned off = 0, avail = 4096 - (lin & 0xfff), n = 0;
+	int mode = f->mode;
 
 	while (n < BLK_MAX && off < avail) {
 		struct emu_insn *in = &b->in[n];
@@ -148,6 +310,7 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 		in->fast = emu_fast_pick(in, mode);
 		if (!in->fast && blk_plain(in) && !(mode & EMU_DEC_286))
 			in->fast = run_plain;
+		resolve(in, rip + off, f->ip_mask, (uint32_t)f->cs_limit, mode);
 		off += in->len;
 		n++;
 		/* an instruction that may change anything runs last */
@@ -160,6 +323,7 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 	}
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
+	drop_dead_flags(b, mode);
 	b->succ[0] = b->succ[1] = lin + off;
 	switch (b->in[n - 1].op) {
 	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
@@ -170,6 +334,8 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p, int mode)
 	memcpy(b->bytes, p, off);
 	b->lin = lin;
 	b->mode = mode;
+	b->cs_base = f->cs_base;
+	b->cs_limit = (uint32_t)f->cs_limit;
 	return 1;
 }
 
@@ -198,53 +364,39 @@ static int same_bytes(const struct blk *b, const uint8_t *p, uint64_t lin)
 	return 1;
 }
 
-/* Run up to budget instructions of b (found for lin): how many retired;
- * *stop = 1 when the run must not go on to another block. */
-static unsigned run_one(struct emu_cpu *cpu, const struct fetch_ctx *f,
-			const struct blk *b, uint64_t budget, int *dirty,
+/* Run b: how many instructions retired; *stop = 1 when the run must not
+ * go on to another block. */
+static unsigned run_one(struct emu_cpu *cpu, const struct blk *b, int *dirty,
 			int *stop)
 {
-	uint64_t rip = cpu->rip, ipm = f->ip_mask;
-	const struct emu_insn *in, *end;
+	const struct emu_insn *in, *end = b->in + b->n;
+	unsigned n;
+	int why;
 
-	/* a budget that ends inside the block runs part of it: a block
-	 * started at the next instruction would be one more to keep */
-	end = b->in + (b->n < budget ? b->n : budget);
-	for (in = b->in; in < end; in++) {
-		uint64_t next = (rip + in->len) & ipm;
-
-		cpu->rip = rip; /* where a fault is reported */
-		cpu->next_rip = next;
-		if (in->has_modrm && in->mod != 3)
-			cpu->ea = ea_of(cpu, in);
-		if (!in->fast) {
-			cpu->in = *in;
-			emu_exec(cpu);
-			cpu->rip = cpu->next_rip;
-			cpu->icount++;
-			if (cpu->shadow && !--cpu->shadow)
-				cpu->shadow_ss = 0;
-			cpu->exc_first = -1;
-			*dirty = *stop = 1;
-			return (unsigned)(in - b->in) + 1;
-		}
-		in->fast(cpu, in);
-		cpu->icount++;
-		rip = cpu->next_rip;
-		/* a taken branch, or a store into this page */
-		if (rip != next || cpu->blk_stop) {
-			in++;
+	cpu->blk_first = b->in;
+	cpu->blk_stop = 0;
+	for (in = b->in; in < end;) {
+		cpu->blk_cur = in;
+		in->bfn(cpu, in);
+		in++;
+		if (cpu->blk_stop)
 			break;
-		}
 	}
-	cpu->rip = rip;
-	*stop = cpu->blk_stop;
-	return (unsigned)(in - b->in);
+	cpu->blk_cur = NULL;
+	n = (unsigned)(in - b->in);
+	cpu->icount += n;
+	why = cpu->blk_stop;
+	cpu->rip = (why & BLK_JUMP) ? cpu->next_rip : in[-1].nrip;
+	if (why & BLK_DIRTY)
+		*dirty = 1;
+	/* a taken branch goes on to the next block in the page */
+	*stop = (why & (BLK_STORE | BLK_DIRTY)) != 0;
+	return n;
 }
 
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		       uint64_t lin, const uint8_t *p, uint64_t budget,
-		       int *dirty)
+		       int hard, int *dirty)
 {
 	uint64_t page = lin & ~0xfffull;
 	const struct blk *prev = NULL;
@@ -254,7 +406,6 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 	if (!cpu->blocks)
 		return 0;
 	cpu->blk_page = page;
-	cpu->blk_stop = 0;
 	/* from block to block while the code stays in this page: its TLB
 	 * entry and f hold until a non-fast instruction runs */
 	for (;;) {
@@ -263,7 +414,10 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		/* the block that just ran is unchanged: no store hit the page */
 		if (b != prev) {
 			if ((b->lin != lin || b->mode != f->mode ||
-			     !same_bytes(b, p, lin)) && !build(b, lin, p, f->mode))
+			     b->cs_base != f->cs_base ||
+			     b->cs_limit != (uint32_t)f->cs_limit ||
+			     !same_bytes(b, p, lin)) &&
+			    !build(b, lin, p, f, cpu->rip))
 				break;
 			/* the next lookup is a cache miss unless started now */
 			__builtin_prefetch(slot(cpu->blocks, b->succ[0]));
@@ -271,9 +425,12 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		}
 		if (cpu->rip + b->nbytes > f->rip_max)
 			break;
-		done += run_one(cpu, f, b, budget - done, dirty, &stop);
-		if (stop || done >= budget ||
-		    atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed))
+		/* whole blocks only (drop_dead_flags()): a hard budget
+		 * that ends inside this one leaves it to step() */
+		if (hard && b->n > budget - done)
+			break;
+		done += run_one(cpu, b, dirty, &stop);
+		if (stop || done >= budget || emu_irq_ready(cpu))
 			break;
 		lin = (f->cs_base + cpu->rip) & f->lin_mask;
 		if ((lin & ~0xfffull) != page)

@@ -10,18 +10,31 @@
 /* Fixed until an instruction other than a fast.c one runs: only those
  * change CS, the mode, CPL, TF or the interrupt shadow. */
 struct fetch_ctx {
-	uint64_t cs_base, lin_mask, ip_mask, rip_max;
+	uint64_t cs_base, cs_limit, lin_mask, ip_mask, rip_max;
 	int mode, user;
 };
 
+/* An interrupt emu_run() could take now. With IF=0 a pending one waits:
+ * inside a block and a burst only CLI changes IF, and every instruction
+ * that sets it ends both. */
+static inline int emu_irq_ready(const struct emu_cpu *cpu)
+{
+	return atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed) &&
+	       ((cpu->flags & FL_IF) || cpu->nmi_pending);
+}
+
 void emu_block_init(struct emu_cpu *cpu);
 void emu_block_free(struct emu_cpu *cpu);
-/* Run the block at lin (p: its host address, a TLB hit), at most budget
- * (>= 1) instructions of it: the number of instructions retired, or 0
- * when there is none to run (the caller steps). *dirty = 1 when its last
- * instruction was not a fast one, so f must be computed again. */
+#define EMU_BLK_MAX 40
+
+/* Run blocks from the one at lin (p: its host address, a TLB hit) while
+ * fewer than budget (>= 1) instructions retired: how many did, or 0 when
+ * there is none to run (the caller steps). Blocks run whole: past budget
+ * by less than EMU_BLK_MAX, or, when hard, not at all if they would go
+ * past it. *dirty = 1 when the last instruction was not a fast one, so f
+ * must be computed again. */
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		       uint64_t lin, const uint8_t *p, uint64_t budget,
-		       int *dirty);
+		       int hard, int *dirty);
 
 #endif

@@ -456,13 +456,14 @@ static int fetch_ctx(struct emu_cpu *cpu, struct fetch_ctx *f)
 	f->mode = code_mode(cpu);
 	f->user = cpu->cpl == 3;
 	if (cpu->long64) {
-		f->cs_base = 0;
+		f->cs_base = f->cs_limit = 0;
 		f->lin_mask = f->ip_mask = ~0ull;
 		f->rip_max = ~0ull - 16;
 		return 1;
 	}
 	lim = cpu->seg[X86_CS].limit;
 	f->cs_base = cpu->seg[X86_CS].base;
+	f->cs_limit = lim;
 	f->lin_mask = 0xffffffffull;
 	f->ip_mask = cpu->seg[X86_CS].db ? 0xffffffffull : 0xffff;
 	/* step() decodes byte by byte past limit - 14 */
@@ -474,7 +475,7 @@ static int fetch_ctx(struct emu_cpu *cpu, struct fetch_ctx *f)
 
 /* Up to n instructions; the common case (a TLB hit on a block of cached
  * decodes) runs blocks, everything else goes through step(). */
-static void burst(struct emu_cpu *cpu, uint64_t n)
+static void burst(struct emu_cpu *cpu, uint64_t n, int hard)
 {
 	struct fetch_ctx f;
 	int ok = fetch_ctx(cpu, &f);
@@ -493,10 +494,10 @@ static void burst(struct emu_cpu *cpu, uint64_t n)
 			goto slow;
 		k = emu_block_run(cpu, &f, lin,
 				  (const uint8_t *)(uintptr_t)(lin + te->addend),
-				  n, &dirty);
+				  n, hard, &dirty);
 		if (!k)
 			goto slow;
-		n -= k;
+		n = k < n ? n - k : 0;
 		if (dirty)
 			ok = fetch_ctx(cpu, &f);
 		continue;
@@ -505,8 +506,7 @@ slow:
 		cpu->exc_first = -1;
 		ok = fetch_ctx(cpu, &f);
 		n--;
-	} while (n && !cpu->halted &&
-		 !atomic_load_explicit(&cpu->irq_pending, memory_order_relaxed));
+	} while (n && !cpu->halted && !emu_irq_ready(cpu));
 }
 
 static int take_interrupt(struct emu_cpu *cpu)
@@ -540,6 +540,13 @@ int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 {
 	cpu->limit = max_insns ? cpu->icount + max_insns : ~0ull;
 	if (setjmp(cpu->jb)) {
+		/* a fault inside a block: its instructions before the
+		 * faulting one retired, RIP is the faulting one's */
+		if (cpu->blk_cur) {
+			cpu->rip = cpu->blk_cur->nrip - cpu->blk_cur->len;
+			cpu->icount += (uint64_t)(cpu->blk_cur - cpu->blk_first);
+			cpu->blk_cur = NULL;
+		}
 		cpu->blk_page = ~0ull; /* the fault may have left a block */
 		if (deliver_exception(cpu)) {
 			cpu->shutdown = 1;
@@ -566,10 +573,12 @@ int emu_run(struct emu_cpu *cpu, uint64_t max_insns)
 		 * within BURST instructions, like any asynchronous event */
 		{
 			uint64_t n = cpu->limit - cpu->icount;
+			/* blocks may overrun a burst, not the limit */
+			int hard = n < BURST + EMU_BLK_MAX;
 
 			if (n > BURST)
 				n = BURST;
-			burst(cpu, n);
+			burst(cpu, n, hard);
 		}
 	}
 }

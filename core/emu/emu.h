@@ -95,6 +95,9 @@ struct emu_insn {
 	int64_t disp;
 	uint64_t imm, imm2;
 	emu_fast_fn fast; /* fast.c's handler, or NULL */
+	/* in a block (block.c): what runs it, and the RIP after it */
+	emu_fast_fn bfn;
+	uint64_t nrip;
 };
 
 struct emu_cpu {
@@ -163,7 +166,12 @@ struct emu_cpu {
 	void *cache;       /* decoded-instruction cache */
 	void *blocks;      /* decoded straight-line blocks (block.c) */
 	uint64_t blk_page; /* linear page of the running block */
-	int blk_stop;      /* a store hit blk_page: end the block */
+	/* why the running block ends after this instruction: BLK_STORE,
+	 * BLK_JUMP (RIP is next_rip), BLK_DIRTY (not a fast instruction) */
+	int blk_stop;
+	/* the block instruction running, and the block's first one with
+	 * icount before it: a fault's RIP and icount come from these */
+	const struct emu_insn *blk_cur, *blk_first;
 	uint64_t page_gen_base;
 };
 
@@ -243,10 +251,27 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned avail,
 
 /* fast.c: a specialized handler for the decoded instruction, or NULL */
 emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode);
+#define EMU_FL_C 1 /* CF */
+#define EMU_FL_O 2 /* OF, SF, ZF, AF, PF */
+int emu_fast_flags(const struct emu_insn *in, int mode, unsigned *rd,
+		   unsigned *wr, emu_fast_fn *nf);
 
 /* mmu.c */
-uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,
-		      unsigned size, int write);
+uint64_t emu_seg_addr_slow(struct emu_cpu *cpu, int sreg, uint64_t off,
+			   unsigned size, int write);
+/* The linear address of off in sreg, or the fault. 64-bit code's flat
+ * segments inline: a range canonical in 48 bits is canonical in 57 too. */
+static inline uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg,
+				    uint64_t off, unsigned size, int write)
+{
+	uint64_t last = off + size - 1;
+
+	if (cpu->long64 && sreg < X86_FS &&
+	    (int64_t)(off << 16) >> 16 == (int64_t)off &&
+	    (int64_t)(last << 16) >> 16 == (int64_t)last)
+		return off;
+	return emu_seg_addr_slow(cpu, sreg, off, size, write);
+}
 uint64_t emu_read_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size);
 void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,
 		   uint64_t val);

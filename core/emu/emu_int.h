@@ -151,6 +151,10 @@ static inline uint64_t read_lin(struct emu_cpu *cpu, uint64_t lin,
 	return emu_read_lin(cpu, lin, size);
 }
 
+#define BLK_STORE 1
+#define BLK_JUMP 2
+#define BLK_DIRTY 4
+
 /* A store into the page the running block (block.c) was decoded from
  * ends the block after the storing instruction; blk_page is ~0 outside a
  * block, so this never matches there. Every store path calls it. */
@@ -159,7 +163,7 @@ static inline void blk_note_write(struct emu_cpu *cpu, uint64_t lin,
 {
 	if (__builtin_expect(((lin ^ cpu->blk_page) & ~0xfffull) == 0 ||
 			     (((lin + size - 1) ^ cpu->blk_page) & ~0xfffull) == 0, 0))
-		cpu->blk_stop = 1;
+		cpu->blk_stop |= BLK_STORE;
 }
 
 static inline void write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned size,

@@ -12,6 +12,8 @@
 
 void emu_jump(struct emu_cpu *cpu, uint64_t target, unsigned osize);
 emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode); /* fast2.c */
+int emu_fast_flags2(const struct emu_insn *in, int mode, unsigned *rd,
+		    emu_fast_fn *nf);
 
 static inline __attribute__((always_inline)) void
 alu_rr(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
@@ -55,7 +57,7 @@ static inline __attribute__((always_inline)) void
 alu_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz)
 {
 	uint64_t m = size_mask(sz), a = cpu->gpr[in->reg] & m, r;
-	uint64_t b = mem_read(cpu, in->seg, cpu->ea, sz);
+	uint64_t b = mem_read(cpu, in->seg, ea_of(cpu, in), sz);
 
 	switch (op) {
 	case ALU_ADD:
@@ -137,18 +139,18 @@ static void mov_rr8(struct emu_cpu *cpu, const struct emu_insn *in)
 
 static void mov_load4(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, cpu->ea, 4);
+	cpu->gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, ea_of(cpu, in), 4);
 }
 
 static void mov_load8(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[in->reg] = mem_read(cpu, in->seg, cpu->ea, 8);
+	cpu->gpr[in->reg] = mem_read(cpu, in->seg, ea_of(cpu, in), 8);
 }
 
 static inline void store(struct emu_cpu *cpu, const struct emu_insn *in,
 			 unsigned sz, uint64_t v)
 {
-	uint64_t lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
+	uint64_t lin = emu_seg_addr(cpu, in->seg, ea_of(cpu, in), sz, 1);
 
 	write_lin(cpu, lin, sz, v); /* ends a block that stores into itself */
 }
@@ -228,4 +230,132 @@ emu_fast_fn emu_fast_pick(const struct emu_insn *in, int mode)
 		return w8 ? inc8_rm : inc4_rm;
 	}
 	return emu_fast_pick2(in, mode);
+}
+
+/* ---- the same without their flags, for blocks (block.c) where a later
+ * instruction sets them before anything reads them or can fault ---- */
+static inline __attribute__((always_inline)) void
+alu_rr_nf(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
+	  int to_reg)
+{
+	unsigned d = to_reg ? in->reg : in->rm, s = to_reg ? in->rm : in->reg;
+	uint64_t m = size_mask(sz), a = cpu->gpr[d], b = cpu->gpr[s], r;
+
+	switch (op) {
+	case ALU_ADD: r = a + b; break;
+	case ALU_SUB: r = a - b; break;
+	case ALU_OR: r = a | b; break;
+	case ALU_AND: r = a & b; break;
+	default: r = a ^ b; break;
+	}
+	cpu->gpr[d] = r & m;
+}
+
+#define ALU_RR_NF(name, op, sz, dir) \
+	static void name(struct emu_cpu *cpu, const struct emu_insn *in) \
+	{ alu_rr_nf(cpu, in, op, sz, dir); }
+#define ALU_SET_NF(o, n) \
+	ALU_RR_NF(n##_m4nf, o, 4, 0) ALU_RR_NF(n##_r4nf, o, 4, 1) \
+	ALU_RR_NF(n##_m8nf, o, 8, 0) ALU_RR_NF(n##_r8nf, o, 8, 1)
+ALU_SET_NF(ALU_ADD, add)
+ALU_SET_NF(ALU_OR, or)
+ALU_SET_NF(ALU_AND, and)
+ALU_SET_NF(ALU_SUB, sub)
+ALU_SET_NF(ALU_XOR, xor)
+
+static void cmp_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+}
+
+static const emu_fast_fn alu_nf_tab[8][2][2] = {
+	[ALU_ADD] = { { add_m4nf, add_m8nf }, { add_r4nf, add_r8nf } },
+	[ALU_OR] = { { or_m4nf, or_m8nf }, { or_r4nf, or_r8nf } },
+	[ALU_AND] = { { and_m4nf, and_m8nf }, { and_r4nf, and_r8nf } },
+	[ALU_SUB] = { { sub_m4nf, sub_m8nf }, { sub_r4nf, sub_r8nf } },
+	[ALU_XOR] = { { xor_m4nf, xor_m8nf }, { xor_r4nf, xor_r8nf } },
+	[ALU_CMP] = { { cmp_nf, cmp_nf }, { cmp_nf, cmp_nf } },
+};
+
+static inline __attribute__((always_inline)) void
+incdec_nf(struct emu_cpu *cpu, unsigned r, unsigned sz, int dec)
+{
+	cpu->gpr[r] = (cpu->gpr[r] + (dec ? -1ull : 1)) & size_mask(sz);
+}
+
+static void inc4_op_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->op & 7, 4, 0); }
+static void dec4_op_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->op & 7, 4, 1); }
+static void inc4_rm_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->rm, 4, 0); }
+static void dec4_rm_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->rm, 4, 1); }
+static void inc8_rm_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->rm, 8, 0); }
+static void dec8_rm_nf(struct emu_cpu *cpu, const struct emu_insn *in) { incdec_nf(cpu, in->rm, 8, 1); }
+
+/* 81 and 83 with a register, no ADC or SBB (they read CF) */
+static inline __attribute__((always_inline)) void
+grp1_nf(struct emu_cpu *cpu, const struct emu_insn *in, unsigned sz)
+{
+	uint64_t a = cpu->gpr[in->rm], b = in->imm, r;
+
+	switch (in->reg & 7) {
+	case ALU_ADD: r = a + b; break;
+	case ALU_SUB: r = a - b; break;
+	case ALU_OR: r = a | b; break;
+	case ALU_AND: r = a & b; break;
+	case ALU_XOR: r = a ^ b; break;
+	default: return; /* CMP */
+	}
+	cpu->gpr[in->rm] = r & size_mask(sz);
+}
+
+static void grp1_4nf(struct emu_cpu *cpu, const struct emu_insn *in) { grp1_nf(cpu, in, 4); }
+static void grp1_8nf(struct emu_cpu *cpu, const struct emu_insn *in) { grp1_nf(cpu, in, 8); }
+
+/*
+ * 1 when in is a register form that cannot fault or leave a block and sets
+ * flags: *wr what it sets (EMU_FL_C for CF, EMU_FL_O for the others), *rd
+ * what it reads (INC and DEC keep CF, ADC and SBB add it), *nf a handler
+ * that does the same but set them, or NULL.
+ */
+int emu_fast_flags(const struct emu_insn *in, int mode, unsigned *rd,
+		   unsigned *wr, emu_fast_fn *nf)
+{
+	unsigned op = in->op, sz = in->osize, alu = (op >> 3) & 7;
+	int w8 = sz == 8;
+
+	*rd = 0;
+	*wr = EMU_FL_C | EMU_FL_O;
+	*nf = NULL;
+	if (in->lock || (in->has_modrm && in->mod != 3) || (sz != 4 && sz != 8) ||
+	    !in->fast || in->fast != emu_fast_pick(in, mode))
+		return 0;
+	if (op < 0x40 && (op & 5) == 1 && alu != ALU_ADC && alu != ALU_SBB) {
+		*nf = alu_nf_tab[alu][(op >> 1) & 1][w8];
+		return 1;
+	}
+	switch (op) {
+	case 0x40 ... 0x4f:
+		if ((mode & 0xff) != 32)
+			return 0;
+		*rd = EMU_FL_C;
+		*wr = EMU_FL_O;
+		*nf = op < 0x48 ? inc4_op_nf : dec4_op_nf;
+		return 1;
+	case 0x81: case 0x83:
+		if ((in->reg & 7) == ALU_ADC || (in->reg & 7) == ALU_SBB) {
+			*rd = EMU_FL_C;
+			return 1;
+		}
+		*nf = w8 ? grp1_8nf : grp1_4nf;
+		return 1;
+	case 0xff:
+		if ((in->reg & 7) > 1)
+			return 0;
+		*rd = EMU_FL_C;
+		*wr = EMU_FL_O;
+		if (in->reg & 7)
+			*nf = w8 ? dec8_rm_nf : dec4_rm_nf;
+		else
+			*nf = w8 ? inc8_rm_nf : inc4_rm_nf;
+		return 1;
+	}
+	return emu_fast_flags2(in, mode, rd, nf);
 }

@@ -38,7 +38,7 @@ static inline uint64_t rm_get(struct emu_cpu *cpu, const struct emu_insn *in,
 			      unsigned sz)
 {
 	if (in->mod != 3)
-		return mem_read(cpu, in->seg, cpu->ea, sz);
+		return mem_read(cpu, in->seg, ea_of(cpu, in), sz);
 	if (sz == 1)
 		return breg_get(cpu, in, in->rm);
 	return cpu->gpr[in->rm] & size_mask(sz);
@@ -60,10 +60,10 @@ alu_to_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op, unsigned sz,
 		return;
 	}
 	if (op == ALU_CMP) {
-		alu_inline(cpu, op, sz, mem_read(cpu, in->seg, cpu->ea, sz), src);
+		alu_inline(cpu, op, sz, mem_read(cpu, in->seg, ea_of(cpu, in), sz), src);
 		return;
 	}
-	lin = emu_seg_addr(cpu, in->seg, cpu->ea, sz, 1);
+	lin = emu_seg_addr(cpu, in->seg, ea_of(cpu, in), sz, 1);
 	r = alu_inline(cpu, op, sz, read_lin(cpu, lin, sz), src);
 	write_lin(cpu, lin, sz, r);
 }
@@ -124,10 +124,10 @@ alu_b_to_rm(struct emu_cpu *cpu, const struct emu_insn *in, int op,
 		return;
 	}
 	if (op == ALU_CMP) {
-		alu_inline(cpu, op, 1, mem_read(cpu, in->seg, cpu->ea, 1), src);
+		alu_inline(cpu, op, 1, mem_read(cpu, in->seg, ea_of(cpu, in), 1), src);
 		return;
 	}
-	lin = emu_seg_addr(cpu, in->seg, cpu->ea, 1, 1);
+	lin = emu_seg_addr(cpu, in->seg, ea_of(cpu, in), 1, 1);
 	r = alu_inline(cpu, op, 1, emu_read_lin(cpu, lin, 1), src);
 	write_lin(cpu, lin, 1, r);
 }
@@ -176,7 +176,7 @@ static void mov_b(struct emu_cpu *cpu, const struct emu_insn *in)
 		if (in->mod == 3)
 			breg_set(cpu, in, in->rm, breg_get(cpu, in, in->reg));
 		else
-			mem_write(cpu, in->seg, cpu->ea, 1, breg_get(cpu, in, in->reg));
+			mem_write(cpu, in->seg, ea_of(cpu, in), 1, breg_get(cpu, in, in->reg));
 		break;
 	case 0x8a:
 		breg_set(cpu, in, in->reg, rm_get(cpu, in, 1));
@@ -185,7 +185,7 @@ static void mov_b(struct emu_cpu *cpu, const struct emu_insn *in)
 		if (in->mod == 3)
 			breg_set(cpu, in, in->rm, in->imm);
 		else
-			mem_write(cpu, in->seg, cpu->ea, 1, in->imm);
+			mem_write(cpu, in->seg, ea_of(cpu, in), 1, in->imm);
 	}
 }
 
@@ -241,7 +241,7 @@ static void movsxd(struct emu_cpu *cpu, const struct emu_insn *in)
 
 static void lea(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	cpu->gpr[in->reg] = cpu->ea & size_mask(in->osize);
+	cpu->gpr[in->reg] = ea_of(cpu, in) & size_mask(in->osize);
 }
 
 static void mov_imm(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -249,7 +249,7 @@ static void mov_imm(struct emu_cpu *cpu, const struct emu_insn *in)
 	if (in->mod == 3)
 		cpu->gpr[in->rm] = in->imm & size_mask(in->osize);
 	else
-		mem_write(cpu, in->seg, cpu->ea, in->osize, in->imm);
+		mem_write(cpu, in->seg, ea_of(cpu, in), in->osize, in->imm);
 }
 
 static void setcc(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -259,7 +259,7 @@ static void setcc(struct emu_cpu *cpu, const struct emu_insn *in)
 	if (in->mod == 3)
 		breg_set(cpu, in, in->rm, c);
 	else
-		mem_write(cpu, in->seg, cpu->ea, 1, c);
+		mem_write(cpu, in->seg, ea_of(cpu, in), 1, c);
 }
 
 static void cmovcc(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -391,4 +391,73 @@ emu_fast_fn emu_fast_pick2(const struct emu_insn *in, int mode)
 		return movx;
 	}
 	return NULL;
+}
+
+/* ---- without their flags (emu_fast_flags(), fast.c) ---- */
+/* SHL, SHR, SAL, SAR with a count that is not 0 */
+static inline __attribute__((always_inline)) void
+shift_nf(struct emu_cpu *cpu, const struct emu_insn *in, unsigned sz,
+	 unsigned cnt)
+{
+	uint64_t v = cpu->gpr[in->rm] & size_mask(sz);
+
+	switch (in->reg & 7) {
+	case 5: v >>= cnt; break;
+	case 7: v = (uint64_t)(sext(v, sz) >> cnt); break;
+	default: v <<= cnt; break;
+	}
+	cpu->gpr[in->rm] = v & size_mask(sz);
+}
+
+static void shi4_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 4, in->imm & 0x1f); }
+static void shi8_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 8, in->imm & 0x3f); }
+static void sh1_4_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 4, 1); }
+static void sh1_8_nf(struct emu_cpu *cpu, const struct emu_insn *in) { shift_nf(cpu, in, 8, 1); }
+
+/* the low half of the product is the same signed or not */
+static void imul4_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->gpr[in->reg] = (uint32_t)(cpu->gpr[in->reg] * cpu->gpr[in->rm]);
+}
+
+static void imul8_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->gpr[in->reg] *= cpu->gpr[in->rm];
+}
+
+static void test_nf(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+}
+
+/* emu_fast_flags() for fast2.c's register forms */
+int emu_fast_flags2(const struct emu_insn *in, int mode, unsigned *rd,
+		    emu_fast_fn *nf)
+{
+	unsigned op = in->op, sz = in->osize, w8 = sz == 8, cnt;
+
+	*rd = 0;
+	*nf = NULL;
+	if (op < 0x40 && ((op & 7) == 1 || (op & 7) == 3)) {
+		/* ADC, SBB r, r (fast.c has the others) */
+		*rd = EMU_FL_C;
+		return 1;
+	}
+	switch (op) {
+	case 0x85:
+		*nf = test_nf;
+		return 1;
+	case 0xc1: case 0xd1:
+		cnt = op == 0xd1 ? 1 : (unsigned)in->imm & (w8 ? 0x3f : 0x1f);
+		if ((in->reg & 7) < 4 || !cnt)
+			return 0; /* rotates keep OSZAP; a count of 0 keeps all */
+		if (op == 0xd1)
+			*nf = w8 ? sh1_8_nf : sh1_4_nf;
+		else
+			*nf = w8 ? shi8_nf : shi4_nf;
+		return 1;
+	case 0x1af:
+		*nf = w8 ? imul8_nf : imul4_nf;
+		return 1;
+	}
+	return 0;
 }

@@ -517,8 +517,8 @@ static int canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-uint64_t emu_seg_addr(struct emu_cpu *cpu, int sreg, uint64_t off,
-		      unsigned size, int write)
+uint64_t emu_seg_addr_slow(struct emu_cpu *cpu, int sreg, uint64_t off,
+			   unsigned size, int write)
 {
 	const struct x86_seg *s = &cpu->seg[sreg];
 	uint64_t last;

@@ -49,7 +49,7 @@ void emu_cpuid_raw(uint32_t apic, uint32_t leaf, uint32_t sub,
 	memset(out, 0, 16);
 	switch (leaf) {
 	case 0:
-		out[0] = 7;
+		out[0] = 0x16;
 		memcpy(&out[1], "Genu", 4);
 		memcpy(&out[3], "ineI", 4);
 		memcpy(&out[2], "ntel", 4);
@@ -59,6 +59,18 @@ void emu_cpuid_raw(uint32_t apic, uint32_t leaf, uint32_t sub,
 		out[1] = apic_id << 24 | 1u << 16 | 8u << 8;
 		out[2] = CPUID1_ECX;
 		out[3] = CPUID1_EDX;
+		break;
+	case 0x15:
+		/* The TSC and the crystal the local APIC timer counts are the
+		 * guest clock, 1 GHz: Linux takes the TSC's frequency (and the
+		 * APIC timer's) from here, known, instead of calibrating it
+		 * against the PIT and refining it a second later */
+		out[0] = 1;
+		out[1] = 1;
+		out[2] = 1000000000;
+		break;
+	case 0x16: /* base, maximum and bus frequency in MHz */
+		out[0] = out[1] = out[2] = 1000;
 		break;
 	case 0x40000000:
 		/* KVM's signature, as on accel=kvm: VMCALL/VMMCALL answer as
