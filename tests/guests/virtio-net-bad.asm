@@ -33,7 +33,6 @@ NIC_C    equ 0x10200
 TXBUF    equ 0x30000
 RXB      equ 0x32000
 RXC      equ 0x33000
-VNET_ID  equ 0x10411af4
 FEAT     equ VN_F_MAC | VN_F_STATUS | VN_F_MTU | VN_F_MRG
 FRAME    equ 60
 
@@ -48,21 +47,8 @@ FRAME    equ 60
         rep stosd
         xor esi, esi
 .probe: mov ebp, [nics + esi * 4]
-        mov eax, esi
-        shl eax, 16
-        add eax, 0xc2000000
-        mov [ebp + N_BAR], eax
-        mov eax, esi
-        shl eax, 13
-        add eax, 0x20000
-        mov [ebp + N_RINGS], eax
-        push esi
-        mov eax, VNET_ID
-        mov ecx, esi
-        call vn_probe
         mov eax, FEAT
-        call vn_init
-        pop esi
+        call vn_setup
         inc esi
         cmp esi, 3
         jb .probe
@@ -139,23 +125,6 @@ FRAME    equ 60
 .good:  PUTS32 msg_back
         EXIT 0
 
-; TXBUF = a zero header and a broadcast frame, its payload a pattern
-; that starts with al
-frame_make:
-        mov edi, TXBUF
-        push eax
-        mov ecx, VN_HDR
-        xor eax, eax
-        rep stosb
-        mov esi, frame_hdr
-        mov ecx, 14
-        rep movsb
-        pop eax
-        mov ecx, FRAME - 14
-.pat:   stosb
-        add al, 13
-        loop .pat
-        ret
 
 fail:   mov dx, EXITPORT
         out dx, eax
@@ -163,6 +132,7 @@ fail:   mov dx, EXITPORT
 
 PCI_CFG_FUNCS
 VNET_FUNCS
+VNET_FRAME_MAKE
 align 4
 cfg_dev: dd 0
 nics:    dd NIC_A, NIC_B, NIC_C

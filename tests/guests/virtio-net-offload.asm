@@ -35,7 +35,6 @@ NIC_C    equ 0x10200
 TXBUF    equ 0x40000
 RXB      equ 0x50000
 RXC      equ 0x60000                    ; four 2 KiB buffers
-VNET_ID  equ 0x10411af4
 FEAT     equ VN_F_MAC | VN_F_STATUS | VN_F_MTU | VN_F_MRG
 F_CSUM   equ 1 << 0
 F_GCSUM  equ 1 << 1
@@ -56,23 +55,8 @@ SEGLEN   equ 54 + 1000
         rep stosd
         xor esi, esi
 .probe: mov ebp, [nics + esi * 4]
-        mov eax, esi
-        shl eax, 16
-        add eax, 0xc2000000
-        mov [ebp + N_BAR], eax
-        mov eax, esi
-        shl eax, 13
-        add eax, 0x20000
-        mov [ebp + N_RINGS], eax
-        push esi
-        mov eax, VNET_ID
-        mov ecx, esi
-        call vn_probe
-        pop esi
-        push esi
         mov eax, [feats + esi * 4]
-        call vn_init
-        pop esi
+        call vn_setup
         mov eax, [ebp + N_DEVF]
         mov ebx, [feats + esi * 4]
         and eax, ebx

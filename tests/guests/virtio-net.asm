@@ -36,7 +36,6 @@ TXBUF    equ 0x30000
 RXS      equ 0x31000                    ; three small buffers, 0x100 apart
 RXBIG    equ 0x32000
 BIGTX    equ 0x34000
-VNET_ID  equ 0x10411af4
 FEAT     equ VN_F_MAC | VN_F_STATUS | VN_F_MTU | VN_F_MRG
 FRAME    equ 60                         ; bytes after the header
 
@@ -49,24 +48,10 @@ FRAME    equ 60                         ; bytes after the header
         mov ecx, 3 * 0x100 / 4
         xor eax, eax
         rep stosd
-        mov ebp, NIC_A
-        mov dword [ebp + N_BAR], 0xc2000000
-        mov dword [ebp + N_RINGS], 0x20000
-        mov ebp, NIC_B
-        mov dword [ebp + N_BAR], 0xc2010000
-        mov dword [ebp + N_RINGS], 0x22000
-        mov ebp, NIC_C
-        mov dword [ebp + N_BAR], 0xc2020000
-        mov dword [ebp + N_RINGS], 0x24000
         xor esi, esi
 .probe: mov ebp, [nics + esi * 4]
-        push esi
-        mov eax, VNET_ID
-        mov ecx, esi
-        call vn_probe
         mov eax, FEAT
-        call vn_init
-        pop esi
+        call vn_setup
         mov eax, [ebp + N_DEVF]
         and eax, FEAT
         CHECK eax, FEAT, 10
@@ -214,23 +199,6 @@ rx_one:
         CHECK ecx, 0, 29
         ret
 
-; TXBUF = a zero header and a frame to B from A, ethertype 0x88b5, its
-; payload a pattern that starts with al
-frame_make:
-        mov edi, TXBUF
-        push eax
-        mov ecx, VN_HDR
-        xor eax, eax
-        rep stosb
-        mov esi, frame_hdr
-        mov ecx, 14
-        rep movsb
-        pop eax
-        mov ecx, FRAME - 14
-.pat:   stosb
-        add al, 13
-        loop .pat
-        ret
 
 fail:   mov dx, EXITPORT
         out dx, eax
@@ -238,6 +206,7 @@ fail:   mov dx, EXITPORT
 
 PCI_CFG_FUNCS
 VNET_FUNCS
+VNET_FRAME_MAKE
 align 4
 cfg_dev: dd 0
 round:   dd 0
