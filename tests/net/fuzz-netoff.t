@@ -1,12 +1,12 @@
 # hv-test: once
-# hv-test: timeout=200
+# hv-test: timeout=400
 # libFuzzer over core/netoff (make fuzz-netoff): header checks, checksum
 # completion and segmentation of random frames cut into random iovecs,
 # every produced frame re-verified (tests/net/fuzz_netoff.c). Seeds:
 # scapy's vectors (tests/net/vectors.py), whole and cut in 7-byte pieces.
 # Artifacts: build/fuzz/artifacts.
 set -u
-runs=${HV_FUZZ_RUNS:-400000}
+runs=${HV_FUZZ_RUNS:-150000}
 if ! command -v clang > /dev/null; then
 	echo "not ok fuzz-netoff - clang missing (scripts/deps.sh installs it)"
 	exit 0
