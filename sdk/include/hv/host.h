@@ -325,7 +325,13 @@ struct hv_host {
 	/* ---- v2.2 ---- */
 	int (*net_configure)(struct hv_ctx *ctx, struct hv_net *n,
 			     const struct hv_net_port *port);
-	/* ---- v2.3 and later: new members here, each minor's block marked;
+	/* ---- v2.3 ---- */
+	struct hv_net *(*net_attach_plugin)(struct hv_ctx *ctx, const char *name,
+					    const char *plugin,
+					    const char *const *kv,
+					    const struct hv_net_cbs *cbs,
+					    size_t cbs_size, void *opaque);
+	/* ---- v2.4 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
 
@@ -600,6 +606,32 @@ static inline struct hv_net *hv_net_attach(struct hv_ctx *ctx, const char *key,
 					   void *opaque)
 {
 	return ctx->host->net_attach(ctx, key, cbs, sizeof(*cbs), opaque);
+}
+
+/*
+ * v2.3: attach a network backend that no [net] section describes, as a
+ * switch does for `adapter = IF`: an instance of plugin `plugin` (its
+ * `plugin =` name) with the keys in kv, "key", "value" pairs ending at a
+ * NULL key, checked against the plugin's key table as a section's would
+ * be (a wrong key or value: NULL after one line naming the caller's
+ * section and `name`). `name` is what messages and `hv ctl status` call
+ * it ("uplink"): the instance shows as "[net OWNER.NAME]". Otherwise as
+ * hv_net_attach(): the backend runs in the caller's domain, its check op
+ * and then create are run, NULL on failure. NULL (errno ENOSYS) on a core
+ * before 2.3.
+ */
+static inline struct hv_net *hv_net_attach_plugin(struct hv_ctx *ctx, const char *name,
+						  const char *plugin,
+						  const char *const *kv,
+						  const struct hv_net_cbs *cbs,
+						  void *opaque)
+{
+	if (!HV_HOST_HAS(ctx, net_attach_plugin)) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return ctx->host->net_attach_plugin(ctx, name, plugin, kv, cbs,
+					    sizeof(*cbs), opaque);
 }
 /* A frame from the guest to the backend: 0 or -errno (dropped). */
 static inline int hv_net_send(struct hv_ctx *ctx, struct hv_net *n,

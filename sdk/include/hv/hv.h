@@ -13,6 +13,7 @@
 #include "hv/post.h"
 #include "hv/dma.h"
 #include "hv/devmem.h"
+#include "hv/out.h"
 #include "hv/plugin.h"
 
 #endif

@@ -21,6 +21,9 @@
 
 #include "hv/config.h"
 
+struct hv_ctx;
+struct hv_out;
+
 #define HV_ABI_MAJOR 2
 #define HV_ABI_MINOR 2
 
@@ -64,8 +67,17 @@ struct hv_plugin_desc {
 	const void *ops;         /* struct hv_{device,disk,net,console}_ops */
 	const struct hv_config_key *keys; /* config keys, ends at name == NULL */
 	uint32_t flags; /* HV_PLUGIN_* below */
-	/* ---- v2.1 and later: new members here, each minor's block marked ---- */
+	/* ---- v2.3 ---- */
+	/* What `hv ctl SOCK status SECTION` shows of one instance (counters,
+	 * tables): the plugin writes it into out with hv_out_printf() (hv/out.h),
+	 * as lines for a person, or with HV_STATUS_JSON as one JSON object
+	 * (no trailing newline). Main thread, the instance's domain lock held;
+	 * must not block. May be NULL (the core then shows only its own facts). */
+	void (*status)(struct hv_ctx *ctx, struct hv_out *out, unsigned flags);
+	/* ---- v2.4 and later: new members here, each minor's block marked ---- */
 };
+
+#define HV_STATUS_JSON 0x1u /* status: one JSON object, not text lines */
 
 /*
  * Net and console backends: each section of this plugin is one instance
