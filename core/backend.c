@@ -233,6 +233,7 @@ struct instance *backend_attach_plugin(struct instance *dev, const char *name,
 	sec = synth_section(dev, name, plugin, kv, err);
 	if (!sec)
 		return NULL;
+	*err = -EINVAL;
 	if (name_taken(dev, sec->id)) {
 		inst_err(dev, NULL, "[%s]: the name is taken (a section of the file, or attached already)",
 			 sec->name);
