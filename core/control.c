@@ -71,6 +71,19 @@ static struct instance *instance_of(struct vm *vm, const struct cfg_section *s)
 	return NULL;
 }
 
+/* A backend hv_net_attach_plugin made ([net lan.uplink]): no section of
+ * the file, so find_section does not know it. */
+static struct instance *attached_of(struct vm *vm, const char *name)
+{
+	if (!strncmp(name, "net:", 4))
+		name += 4;
+	for (struct instance *in = vm->instances; in; in = in->next)
+		if (in->sec && in->sec->implicit == CFG_IMPLICIT_ATTACH &&
+		    !strcmp(in->sec->id, name))
+			return in;
+	return NULL;
+}
+
 static const struct hv_config_key *key_of(const struct cfg_section *s,
 					  struct instance *in, const char *key)
 {
@@ -163,13 +176,17 @@ static int cmd_set(void *o, int argc, char **argv, char *r, size_t n)
 static int cmd_get(void *o, int argc, char **argv, char *r, size_t n)
 {
 	struct control *ctl = o;
-	struct cfg_section *s = find_section(ctl->vm->cfg, argv[1], r, n);
-	struct instance *in = s ? instance_of(ctl->vm, s) : NULL;
-	const struct hv_config_key *k = s ? key_of(s, in, argv[2]) : NULL;
+	struct instance *in = attached_of(ctl->vm, argv[1]);
+	const struct cfg_section *s = in ? in->sec :
+		find_section(ctl->vm->cfg, argv[1], r, n);
+	const struct hv_config_key *k;
 	const char *v;
 
 	if (!s)
 		return -ENOENT;
+	if (!in)
+		in = instance_of(ctl->vm, s);
+	k = key_of(s, in, argv[2]);
 	v = in ? inst_config_str(in, argv[2]) : cfg_get(s, argv[2]);
 	if (!v && k)
 		v = k->def;
@@ -259,19 +276,6 @@ static int cmd_quit(void *o, int argc, char **argv, char *r, size_t n)
 /* ---- status (SDK 2.3): an instance's report ---- */
 
 #define STATUS_FIRST (64u * 1024) /* the first buffer; HV_OUT_MAX at most */
-
-/* A backend hv_net_attach_plugin made ([net lan.uplink]): no section of
- * the file, so find_section does not know it. */
-static struct instance *attached_of(struct vm *vm, const char *name)
-{
-	if (!strncmp(name, "net:", 4))
-		name += 4;
-	for (struct instance *in = vm->instances; in; in = in->next)
-		if (in->sec && in->sec->implicit == CFG_IMPLICIT_ATTACH &&
-		    !strcmp(in->sec->id, name))
-			return in;
-	return NULL;
-}
 
 /* What the core knows of an instance, for one without a status op. */
 static void core_facts(struct instance *in, struct hv_out *o, int json)
