@@ -32,7 +32,7 @@ struct wifi_vec {
 #include "../../tests/unit/wifi_vectors.h"
 
 #define MTU_FRAME 1514
-#define MIX_MAX   32
+#define MIX_MAX	  32
 
 struct frame {
 	uint8_t data[MTU_FRAME];
@@ -107,13 +107,14 @@ static double run(struct wb *b, const struct frame *mix, unsigned n,
 
 int main(int argc, char **argv)
 {
-	static const char *const tcp[] = { "tcp4_out", "tcp4_in", "tcp6_out",
-					   "tcp6_in" };
-	struct wb_params p = { .adapter_mac = WV_ADAPTER,
-			       .max_entries = 1024,
-			       .per_mac = 32,
-			       .aging_ns = 300000000000ull };
-	unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000;
+	static const char *const tcp[] = {"tcp4_out", "tcp4_in", "tcp6_out",
+					  "tcp6_in"};
+	struct wb_params p = {.adapter_mac = WV_ADAPTER,
+			      .max_entries = 1024,
+			      .per_mac = 32,
+			      .aging_ns = 300000000000ull};
+	unsigned rounds =
+		argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000;
 	struct frame *mix = calloc(MIX_MAX, sizeof(*mix));
 	unsigned n = 0, bad = 0, i;
 	uint8_t f[2048];
@@ -143,18 +144,22 @@ int main(int argc, char **argv)
 	base_in = run(b, mix, n, rounds, 0, 0, &bad);
 	in = run(b, mix, n, rounds, 1, 0, &bad);
 	if (bad) {
-		fprintf(stderr, "wifi-xlate: %u frames dropped: the mix is wrong\n", bad);
+		fprintf(stderr,
+			"wifi-xlate: %u frames dropped: the mix is wrong\n",
+			bad);
 		return 1;
 	}
-	printf("wifi-xlate: %u rounds of %u frames (16 TCP 1514 B both ways, ARP and NS both ways)\n",
+	printf("wifi-xlate: %u rounds of %u frames (16 TCP 1514 B both ways, "
+	       "ARP and NS both ways)\n",
 	       rounds, n);
-	printf("%-10s %12s %14s %8s %10s\n", "frames", "memcpy ns", "memcpy+wb ns",
-	       "ratio", "wb alone");
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "all", base, all, all / base, all - base);
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_out", base_out, out, out / base_out,
-	       out - base_out);
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_in", base_in, in, in / base_in,
-	       in - base_in);
+	printf("%-10s %12s %14s %8s %10s\n", "frames", "memcpy ns",
+	       "memcpy+wb ns", "ratio", "wb alone");
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "all", base, all,
+	       all / base, all - base);
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_out", base_out, out,
+	       out / base_out, out - base_out);
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_in", base_in, in,
+	       in / base_in, in - base_in);
 	wb_free(b);
 	free(mix);
 	return 0;

@@ -35,28 +35,28 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define ETH_HLEN      14
-#define ET_IPV4       0x0800
-#define ET_ARP        0x0806
-#define ET_IPV6       0x86dd
-#define ARP_LEN       28
-#define IP_UDP        17
-#define IP_ICMPV6     58
-#define ND_RS         133
-#define ND_REDIRECT   137
-#define ND_NS         135
-#define ND_OPT_SLLA   1
-#define ND_OPT_TLLA   2
-#define IP6_EXT_MAX   8
-#define BOOTP_LEN     236 /* op .. file: the fixed part */
-#define BOOTP_FLAGS   10
-#define BOOTP_YIADDR  16
-#define BOOTP_CHADDR  28
-#define BOOTP_BCAST   0x80
-#define DHCP_COOKIE   0x63825363u
-#define DHCP_ACK      5
-#define HOST_MAX      64
-#define ENTRIES_MAX   (1u << 20)
+#define ETH_HLEN     14
+#define ET_IPV4	     0x0800
+#define ET_ARP	     0x0806
+#define ET_IPV6	     0x86dd
+#define ARP_LEN	     28
+#define IP_UDP	     17
+#define IP_ICMPV6    58
+#define ND_RS	     133
+#define ND_REDIRECT  137
+#define ND_NS	     135
+#define ND_OPT_SLLA  1
+#define ND_OPT_TLLA  2
+#define IP6_EXT_MAX  8
+#define BOOTP_LEN    236 /* op .. file: the fixed part */
+#define BOOTP_FLAGS  10
+#define BOOTP_YIADDR 16
+#define BOOTP_CHADDR 28
+#define BOOTP_BCAST  0x80
+#define DHCP_COOKIE  0x63825363u
+#define DHCP_ACK     5
+#define HOST_MAX     64
+#define ENTRIES_MAX  (1u << 20)
 
 struct slot {
 	struct wb_entry e;
@@ -73,10 +73,10 @@ struct macrec {
 
 struct wb {
 	struct wb_params p;
-	uint64_t k0, k1;     /* the hash seed */
-	unsigned mask;       /* slots - 1: at least twice max_entries */
-	unsigned count;      /* used slots, live or not yet aged */
-	unsigned nmacs;      /* used macrecs */
+	uint64_t k0, k1; /* the hash seed */
+	unsigned mask;	 /* slots - 1: at least twice max_entries */
+	unsigned count;	 /* used slots, live or not yet aged */
+	unsigned nmacs;	 /* used macrecs */
 	unsigned nhost;
 	struct wb_addr host[HOST_MAX];
 	struct wb_stats st;
@@ -138,7 +138,7 @@ static void addr6(struct wb_addr *a, const uint8_t *ip)
  * multicast, broadcast and class E. */
 static bool learnable(const struct wb_addr *a)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	const uint8_t *ip = a->ip;
 	int i;
 
@@ -347,8 +347,7 @@ out_full:
 }
 
 /* May c's MAC use c's address? 0, or why not. */
-static enum wb_verdict claim_check(struct wb *b, struct claim *c,
-				   uint64_t now)
+static enum wb_verdict claim_check(struct wb *b, struct claim *c, uint64_t now)
 {
 	const uint8_t *o;
 
@@ -433,7 +432,7 @@ static enum wb_verdict arp_check(const uint8_t *f, size_t len)
 static enum wb_verdict out_arp(struct wb *b, uint8_t *f, size_t len,
 			       uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_ARP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_ARP};
 	enum wb_verdict v = arp_check(f, len);
 
 	if (v)
@@ -497,8 +496,8 @@ static bool bootp_ether(const uint8_t *m)
 /* A DHCP client's request: ask for a broadcast reply (RFC 2131 §4.1) so
  * that it reaches the station whatever chaddr says; chaddr and the
  * client-id stay, so each VM keeps its own lease. */
-static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m,
-		     size_t blen, const uint8_t *src, uint64_t now)
+static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m, size_t blen,
+		     const uint8_t *src, uint64_t now)
 {
 	uint8_t *u = m - 8;
 	struct macrec *r;
@@ -520,7 +519,7 @@ static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m,
 static enum wb_verdict out_ipv4(struct wb *b, uint8_t *f, size_t len,
 				uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_IP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_IP};
 	enum wb_verdict v;
 	struct ip4 h;
 	uint8_t *m;
@@ -571,7 +570,7 @@ static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 			       uint64_t now)
 {
 	struct macrec *r;
-	struct claim c = { .how = WB_LEARN_DHCP };
+	struct claim c = {.how = WB_LEARN_DHCP};
 	int type = dhcp_type(m, blen);
 
 	if (type < 0)
@@ -594,7 +593,7 @@ static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 struct ip6 {
 	uint8_t *ip;
 	size_t off, end; /* the upper layer's start and end in ip */
-	uint8_t nh;      /* its protocol; 59 when not reached */
+	uint8_t nh;	 /* its protocol; 59 when not reached */
 	bool routed;
 };
 
@@ -647,7 +646,7 @@ static enum wb_verdict ip6_check(uint8_t *f, size_t len, struct ip6 *h)
  * every option's length. NULL if not ND; *v says why a bad one fails. */
 static uint8_t *nd_find(const struct ip6 *h, size_t *opts, enum wb_verdict *v)
 {
-	static const uint8_t fixed[] = { 8, 16, 24, 24, 40 };
+	static const uint8_t fixed[] = {8, 16, 24, 24, 40};
 	uint8_t *m = h->ip + h->off;
 	size_t n = h->end - h->off, o;
 
@@ -700,8 +699,8 @@ static bool unspecified(const uint8_t *ip)
 static enum wb_verdict out_ipv6(struct wb *b, uint8_t *f, size_t len,
 				uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_IP };
-	struct claim t = { .mac = f + 6, .how = WB_LEARN_NDP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_IP};
+	struct claim t = {.mac = f + 6, .how = WB_LEARN_NDP};
 	enum wb_verdict v;
 	struct ip6 h;
 	uint8_t *m;
@@ -982,7 +981,8 @@ void wb_age(struct wb *b, uint64_t now_ns)
 
 	for (i = 0; i <= b->mask; i++) {
 		/* a deletion pulls a later record into i: look again */
-		while (b->slot[i].used && !fresh(b, b->slot[i].e.seen_ns, now_ns)) {
+		while (b->slot[i].used &&
+		       !fresh(b, b->slot[i].e.seen_ns, now_ns)) {
 			slot_del(b, i, now_ns);
 			b->st.aged++;
 		}
@@ -1013,7 +1013,8 @@ const char *wb_reason(enum wb_verdict v)
 		[WB_PASS] = "passed",
 		[WB_DROP_RUNT] = "shorter than its headers say",
 		[WB_DROP_PROTO] = "a protocol the bridge cannot translate",
-		[WB_DROP_MALFORMED] = "malformed (lengths, options or checksum)",
+		[WB_DROP_MALFORMED] =
+			"malformed (lengths, options or checksum)",
 		[WB_DROP_UNKNOWN] = "for an address no VM holds",
 		[WB_DROP_HOST] = "the host's own address",
 		[WB_DROP_LOOP] = "the adapter's own frame",

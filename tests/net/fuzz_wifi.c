@@ -28,7 +28,7 @@
 
 #define AGING 6400u
 
-static const uint8_t adapter[6] = { 0x02, 0x00, 0x00, 0xaa, 0x00, 0x01 };
+static const uint8_t adapter[6] = {0x02, 0x00, 0x00, 0xaa, 0x00, 0x01};
 
 /* the step being checked, for the report */
 static const uint8_t *cur_in, *cur_out;
@@ -42,13 +42,13 @@ static void dump(const char *what, const uint8_t *f)
 	fputc('\n', stderr);
 }
 
-#define FAIL(...)                                                             \
-	do {                                                                  \
-		fprintf(stderr, "fuzz_wifi: " __VA_ARGS__);                   \
-		fputc('\n', stderr);                                          \
-		dump("frame in ", cur_in);                                    \
-		dump("frame out", cur_out);                                   \
-		abort();                                                      \
+#define FAIL(...)                                           \
+	do {                                                \
+		fprintf(stderr, "fuzz_wifi: " __VA_ARGS__); \
+		fputc('\n', stderr);                        \
+		dump("frame in ", cur_in);                  \
+		dump("frame out", cur_out);                 \
+		abort();                                    \
 	} while (0)
 
 struct live {
@@ -99,7 +99,7 @@ static void check_nd_out(const uint8_t *f, size_t len)
 		return; /* no ICMPv6 message at all: nothing to translate */
 	if (sum_icmp6(ip, m, n) != 0xffff)
 		FAIL("an outbound ND message with a wrong checksum");
-	for (o = (size_t[]){ 8, 16, 24, 24, 40 }[m[0] - 133]; o + 2 <= n;
+	for (o = (size_t[]){8, 16, 24, 24, 40}[m[0] - 133]; o + 2 <= n;
 	     o += (size_t)m[o + 1] * 8) {
 		if (!m[o + 1])
 			FAIL("an outbound ND option of length 0 passed");
@@ -112,7 +112,7 @@ static void step(struct wb *b, int way, const uint8_t *data, size_t len,
 		 uint64_t now)
 {
 	uint8_t *f = malloc(len ? len : 1), *orig = malloc(len ? len : 1);
-	struct live l = { .b = b };
+	struct live l = {.b = b};
 	enum wb_verdict v;
 
 	memcpy(f, data, len);
@@ -151,7 +151,7 @@ static void step(struct wb *b, int way, const uint8_t *data, size_t len,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wb_params p = { .aging_ns = AGING };
+	struct wb_params p = {.aging_ns = AGING};
 	uint64_t now = 1;
 	const char *bad;
 	struct wb *b;
