@@ -25,7 +25,10 @@
  *   per_mac share, or a full table, refuses new addresses (table_full)
  *   while the frame itself still passes. No live entry is ever evicted.
  * - Every unicast inbound frame passed has a destination MAC taken from
- *   a live entry; everything else passed is multicast and unchanged.
+ *   a live entry, or (a DHCP reply to the station, for an address no VM
+ *   holds yet) the chaddr of a VM that sent a DHCP request through us
+ *   within the aging time; everything else passed is multicast and
+ *   unchanged.
  */
 #include "xlate.h"
 
@@ -780,6 +783,7 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 {
 	enum wb_verdict v;
 	struct wb_addr dst;
+	struct macrec *r;
 	struct ip4 h;
 	uint8_t *m;
 	size_t blen;
@@ -795,7 +799,15 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 	if (f[0] & 1)
 		return WB_PASS;
 	addr4(&dst, h.ip + 16);
-	return in_deliver(b, f, &dst, NULL, now);
+	v = in_deliver(b, f, &dst, NULL, now);
+	/* a server that ignores the broadcast flag and unicasts an offer
+	 * to the station: the client that asked through us lately */
+	if (v == WB_DROP_UNKNOWN && m && m[0] == 2 && bootp_ether(m) &&
+	    (r = mac_find(b, m + BOOTP_CHADDR)) && marked(b, r, now)) {
+		memcpy(f, r->mac, 6);
+		v = WB_PASS;
+	}
+	return v;
 }
 
 static enum wb_verdict in_ipv6(struct wb *b, uint8_t *f, size_t len,

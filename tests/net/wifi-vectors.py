@@ -81,6 +81,9 @@ def build():
         dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0, "0.0.0.0", "discover", chksum=0),
         dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "discover",
              chksum=0))
+    vec("dhcp_offer_unicast_in", "in",  # to the station, for the VM that asked
+        dhcp(2, LAN, ADAPTER, LAN4, "10.200.7.120", 67, 68, 0, "10.200.7.120", "offer"),
+        dhcp(2, LAN, VM1, LAN4, "10.200.7.120", 67, 68, 0, "10.200.7.120", "offer"))
     vec("dhcp_ack_in", "in",
         dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, VM1_4, "ack"))
     # --- ARP both ways

@@ -92,6 +92,15 @@ static const struct wb_entry *entry(struct wb *b, const char *s, uint64_t now,
 	return f.e;
 }
 
+static const struct wifi_vec *vector(const char *name)
+{
+	for (size_t i = 0; i < sizeof(wifi_vecs) / sizeof(wifi_vecs[0]); i++)
+		if (!strcmp(wifi_vecs[i].name, name))
+			return &wifi_vecs[i];
+	printf("# no vector %s\n", name);
+	exit(1);
+}
+
 static void hexdiff(const char *name, const uint8_t *got, const uint8_t *want,
 		    size_t len)
 {
@@ -319,20 +328,27 @@ static void test_dhcp_learning(void)
 {
 	struct wb *b = bridge(64, 8);
 	uint8_t f[1024];
-	const struct wifi_vec *disc = &wifi_vecs[0], *ack = &wifi_vecs[2];
+	const struct wifi_vec *disc = vector("dhcp_discover_out"),
+			      *ack = vector("dhcp_ack_in"),
+			      *offer = vector("dhcp_offer_unicast_in");
 
-	CHECK(!strcmp(disc->name, "dhcp_discover_out"));
-	CHECK(!strcmp(ack->name, "dhcp_ack_in"));
+	/* an offer unicast to the station reaches no one who did not ask */
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, MS) == WB_DROP_UNKNOWN);
 	memcpy(f, ack->in, ack->len);
 	CHECK(wb_in(b, f, ack->len, MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, MS, NULL) && !b->nmacs);
 	memcpy(f, disc->in, disc->len);
 	CHECK(wb_out(b, f, disc->len, 2 * MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, 2 * MS, NULL) && b->nmacs == 1);
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, 3 * MS) == WB_PASS && !memcmp(f, vm1, 6));
 	/* the request's mark lasts the aging time */
 	memcpy(f, ack->in, ack->len);
 	CHECK(wb_in(b, f, ack->len, AGING + 3 * MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, AGING + 3 * MS, NULL));
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, AGING + 3 * MS) == WB_DROP_UNKNOWN);
 	wb_age(b, AGING + 3 * MS);
 	CHECK(!b->nmacs);
 	memcpy(f, disc->in, disc->len);
