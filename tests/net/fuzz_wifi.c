@@ -163,6 +163,19 @@ static void step(struct wb *b, int way, const uint8_t *data, size_t len,
 	free(orig);
 }
 
+/* Up to 4 host addresses, 17 bytes each: family (odd: 6), address. */
+static void host_addrs(struct wb *b, const uint8_t *d, size_t len)
+{
+	struct wb_addr h[4];
+	unsigned n = 0;
+
+	for (; n < 4 && (n + 1) * 17 <= len; n++) {
+		h[n].family = d[n * 17] & 1 ? 6 : 4;
+		memcpy(h[n].ip, d + n * 17 + 1, 16);
+	}
+	wb_host_addrs(b, h, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wb_params p = {.aging_ns = AGING};
@@ -204,17 +217,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wb_age(b, now);
 			len = 0;
 			break;
-		case 6: {
-			struct wb_addr h[4];
-			unsigned n = 0;
-
-			for (; n < 4 && (n + 1) * 17 <= len; n++) {
-				h[n].family = data[i + n * 17] & 1 ? 6 : 4;
-				memcpy(h[n].ip, data + i + n * 17 + 1, 16);
-			}
-			wb_host_addrs(b, h, n);
+		case 6:
+			host_addrs(b, data + i, len);
 			break;
-		}
 		default:
 			step(b, 1, data + i, len, now);
 			step(b, 0, data + i, len, now);
