@@ -159,6 +159,14 @@ def build():
         dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0, "0.0.0.0", "request", ipopts=True),
         dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request",
              ipopts=True))
+    vec("dhcp_bcast_set_out", "out",  # the flag already set: only the MAC changes
+        dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request"),
+        dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request"))
+    vec("udp6_fragment_out", "out",  # a first fragment of UDP: not ND, passes
+        Ether(src=VM2, dst=LAN) / IPv6(src=VM2_6, dst=LAN6) / IPv6ExtHdrFragment(m=1, id=3) /
+        UDP(sport=5000, dport=5001) / PAYLOAD,
+        Ether(src=ADAPTER, dst=LAN) / IPv6(src=VM2_6, dst=LAN6) / IPv6ExtHdrFragment(m=1, id=3) /
+        UDP(sport=5000, dport=5001) / PAYLOAD)
     # --- IPv6 unicast
     vec("tcp6_out", "out", tcp6(VM2, LAN, VM2_6, LAN6), tcp6(ADAPTER, LAN, VM2_6, LAN6))
     vec("tcp6_in", "in", tcp6(LAN, ADAPTER, LAN6, VM2_6), tcp6(LAN, VM2, LAN6, VM2_6))
@@ -219,6 +227,12 @@ def build():
         Raw(b"\x01\x01\x06\x00" + b"\0" * 100), verdict="WB_DROP_MALFORMED")
     vec("vlan_in", "in", Ether(src=LAN, dst=BCAST) / Dot1Q(vlan=5) / ARP(op=1, hwsrc=LAN, psrc=LAN4, pdst=VM1_4),
         verdict="WB_DROP_PROTO")
+    ack = raw(dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, VM1_4, "ack"))
+    vec("dhcp_badopts_in", "in",  # option 61 claims 255 bytes: past the end
+        Ether(src=LAN, dst=BCAST) / IP(src=LAN4, dst="255.255.255.255", id=7) / UDP(sport=67, dport=68) /
+        Raw(ack[42:42 + 236 + 4] + b"\x35\x01\x05\x3d\xff\x01"), verdict="WB_DROP_MALFORMED")
+    vec("ip4_runt_out", "out", Raw(raw(tcp4(VM2, LAN, VM2_4, LAN4))[:50]), verdict="WB_DROP_RUNT")
+    vec("ip6_runt_in", "in", Raw(raw(tcp6(LAN, ADAPTER, LAN6, VM2_6))[:80]), verdict="WB_DROP_RUNT")
     vec("vlan_out", "out", Ether(src=VM1, dst=LAN) / Dot1Q(vlan=5) / IP(src=VM1_4, dst=LAN4) / UDP(),
         verdict="WB_DROP_PROTO")
     vec("lldp_out", "out", Ether(src=VM1, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x02\x07\x04" + b"\0" * 6),
