@@ -126,6 +126,12 @@ def build():
     vec("ns_solicited_in", "in",
         nd(LAN, sn1mac, LAN6, sn1, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)),
         nd(LAN, VM1, LAN6, sn1, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)))
+    vec("ns_unicast_in", "in",  # NUD: unicast to the VM's address
+        nd(LAN, ADAPTER, LAN6, VM1_6, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)),
+        nd(LAN, VM1, LAN6, VM1_6, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)))
+    vec("dad_ns_in", "in",  # a LAN host probing a VM's address: that VM defends
+        nd(LAN, sn1mac, "::", sn1, ICMPv6ND_NS(tgt=VM1_6)),
+        nd(LAN, VM1, "::", sn1, ICMPv6ND_NS(tgt=VM1_6)))
     vec("na_out", "out",
         nd(VM1, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=VM1)),
         nd(ADAPTER, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=ADAPTER)))

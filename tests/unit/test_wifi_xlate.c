@@ -404,6 +404,13 @@ static void test_params(void)
 
 	b = wb_new(&p);
 	CHECK(b && b->p.per_mac == 16 && b->mask + 1 >= 32);
+	/* each instance hashes with its own seed */
+	{
+		struct wb *c = wb_new(&p);
+
+		CHECK(c && (c->k0 != b->k0 || c->k1 != b->k1));
+		wb_free(c);
+	}
 	wb_free(b);
 	q = p, q.max_entries = 0;
 	CHECK(!wb_new(&q));
