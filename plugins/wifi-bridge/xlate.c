@@ -16,19 +16,32 @@
  * - Router Advertisements get their SLLA rewritten like RS/NS/NA/
  *   Redirect (a VM acting as a router leaks no MAC either). ND behind a
  *   routing header, or in a first fragment (RFC 6980), is malformed.
+ * - Link-local addresses (fe80::/10, 169.254/16) are learned like any
+ *   other: a VM's comes from DAD or its first frame, first live owner
+ *   and per_mac apply, so DHCPv6 replies and NAs to it are delivered.
+ *   Unspecified, loopback, multicast, broadcast, class E and IPv4-mapped
+ *   addresses are never learned. The host's link-local addresses must be
+ *   in wb_host_addrs() like its others.
  * - Entries are refreshed by outbound frames and DHCP ACKs only, never
  *   by inbound traffic: the LAN cannot keep a departed VM's address
- *   alive. A DHCP ACK teaches yiaddr → chaddr only for a MAC that holds
- *   entries or sent a DHCP request through us within the aging time, so
- *   the wire cannot fill the table with MACs no VM has.
+ *   alive. A DHCP ACK teaches yiaddr → chaddr only when it answers a
+ *   request (same xid) that chaddr's VM sent through us within the aging
+ *   time, and only the first ACK per request: a forged ACK from the LAN
+ *   cannot hand a VM addresses it never asked for.
+ * - No frame from the wire may name a VM's MAC (one the table holds
+ *   entries or a DHCP request for) as its Ethernet source, ARP sender
+ *   or ND link-layer option: every VM frame leaves with the adapter's
+ *   MAC, so such a frame is forged, and would teach the switch that the
+ *   VM is on the wire or point a VM's neighbour cache at another VM. It
+ *   is WB_DROP_SPOOF.
  * - An address whose owner is live is never taken over; a VM at its
  *   per_mac share, or a full table, refuses new addresses (table_full)
  *   while the frame itself still passes. No live entry is ever evicted.
  * - Every unicast inbound frame passed has a destination MAC taken from
  *   a live entry, or (a DHCP reply to the station, for an address no VM
- *   holds yet) the chaddr of a VM that sent a DHCP request through us
- *   within the aging time; everything else passed is multicast and
- *   unchanged.
+ *   holds yet) the chaddr of a VM whose request with that xid went
+ *   through us within the aging time; everything else passed is
+ *   multicast and unchanged.
  */
 #include "xlate.h"
 
@@ -52,6 +65,7 @@
 #define ND_OPT_TLLA  2
 #define IP6_EXT_MAX  8
 #define BOOTP_LEN    236 /* op .. file: the fixed part */
+#define BOOTP_XID    4
 #define BOOTP_FLAGS  10
 #define BOOTP_YIADDR 16
 #define BOOTP_CHADDR 28
@@ -66,11 +80,14 @@ struct slot {
 	bool used;
 };
 
-/* A VM MAC's share: its entry count, and when it last asked DHCP. */
+/* A VM MAC's share: its entry count, and when it last asked DHCP with
+ * which transaction id (and whether an ACK has answered it yet). */
 struct macrec {
 	uint8_t mac[6];
 	bool used;
+	bool acked;
 	uint32_t n;
+	uint32_t xid;
 	uint64_t dhcp_ns;
 };
 
@@ -98,6 +115,11 @@ struct claim {
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
 }
 
 static void wr16(uint8_t *p, uint16_t v)
@@ -137,8 +159,10 @@ static void addr6(struct wb_addr *a, const uint8_t *ip)
 	a->family = 6;
 }
 
-/* Addresses no VM can own alone: unspecified, loopback, link-local,
- * multicast, broadcast and class E. */
+/* Addresses no VM can own alone: unspecified, loopback, multicast,
+ * broadcast and class E, and IPv4-mapped IPv6 (never on the wire).
+ * Link-local ones (fe80::/10, 169.254/16) are a VM's like any other: a
+ * DHCPv6 server answers to them and NDP resolves them. */
 static bool learnable(const struct wb_addr *a)
 {
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
@@ -146,9 +170,8 @@ static bool learnable(const struct wb_addr *a)
 	int i;
 
 	if (a->family == 4)
-		return ip[12] != 0 && ip[12] != 127 && ip[12] < 224 &&
-		       !(ip[12] == 169 && ip[13] == 254);
-	if (ip[0] == 0xff || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80))
+		return ip[12] != 0 && ip[12] != 127 && ip[12] < 224;
+	if (ip[0] == 0xff)
 		return false;
 	if (memcmp(ip, mapped, 12) == 0)
 		return false;
@@ -234,9 +257,29 @@ static struct macrec *mac_get(struct wb *b, const uint8_t *m)
 	return &b->mac[i];
 }
 
+static bool bootp_ether(const uint8_t *m)
+{
+	return m[1] == 1 && m[2] == 6;
+}
+
 static bool marked(const struct wb *b, const struct macrec *r, uint64_t now)
 {
 	return r->dhcp_ns && fresh(b, r->dhcp_ns, now);
+}
+
+/* The record of the VM whose DHCP transaction the reply m answers: its
+ * chaddr asked through us within the aging time, with m's xid. */
+static struct macrec *dhcp_asker(const struct wb *b, const uint8_t *m,
+				 uint64_t now)
+{
+	struct macrec *r;
+
+	if (m[0] != 2 || !bootp_ether(m))
+		return NULL;
+	r = mac_find(b, m + BOOTP_CHADDR);
+	if (!r || !marked(b, r, now) || r->xid != rd32(m + BOOTP_XID))
+		return NULL;
+	return r;
 }
 
 /* Drop r if it holds nothing and asked DHCP nothing lately. Moves
@@ -491,11 +534,6 @@ static uint8_t *dhcp_find(const struct ip4 *h, uint16_t sport, uint16_t dport,
 	return u + 8;
 }
 
-static bool bootp_ether(const uint8_t *m)
-{
-	return m[1] == 1 && m[2] == 6;
-}
-
 /* A DHCP client's request: ask for a broadcast reply (RFC 2131 §4.1) so
  * that it reaches the station whatever chaddr says; chaddr and the
  * client-id stay, so each VM keeps its own lease. */
@@ -509,8 +547,11 @@ static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m, size_t blen,
 		return;
 	if (bootp_ether(m) && mac_eq(m + BOOTP_CHADDR, src)) {
 		r = mac_get(b, src);
-		if (r)
+		if (r) {
 			r->dhcp_ns = now ? now : 1;
+			r->xid = rd32(m + BOOTP_XID);
+			r->acked = false;
+		}
 	}
 	if (m[BOOTP_FLAGS] & BOOTP_BCAST)
 		return;
@@ -551,8 +592,7 @@ static int dhcp_type(const uint8_t *m, size_t blen)
 	size_t o = BOOTP_LEN + 4;
 	int type = 0;
 
-	if (blen < o || ((uint32_t)rd16(m + BOOTP_LEN) << 16 |
-			 rd16(m + BOOTP_LEN + 2)) != DHCP_COOKIE)
+	if (blen < o || rd32(m + BOOTP_LEN) != DHCP_COOKIE)
 		return 0;
 	while (o < blen && m[o] != 255) {
 		if (m[o] == 0) {
@@ -568,7 +608,10 @@ static int dhcp_type(const uint8_t *m, size_t blen)
 	return type;
 }
 
-/* A server's ACK teaches yiaddr → chaddr, for a MAC we know is a VM's. */
+/* A server's ACK teaches yiaddr → chaddr, once per transaction a VM
+ * started through us: anyone on the LAN can forge an ACK, so one that
+ * answers no request of that VM (its xid), or a second one, teaches
+ * nothing (it would give the VM an address another VM is about to use). */
 static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 			       uint64_t now)
 {
@@ -578,13 +621,13 @@ static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 
 	if (type < 0)
 		return WB_DROP_MALFORMED;
-	if (type != DHCP_ACK || m[0] != 2 || !bootp_ether(m))
+	if (type != DHCP_ACK)
 		return WB_PASS;
-	c.mac = m + BOOTP_CHADDR;
-	r = mac_find(b, c.mac);
-	if (!mac_unicast(c.mac) || mac_eq(c.mac, b->p.adapter_mac) || !r ||
-	    !(r->n || marked(b, r, now)))
+	r = dhcp_asker(b, m, now);
+	if (!r || r->acked)
 		return WB_PASS;
+	r->acked = true;
+	c.mac = m + BOOTP_CHADDR; /* a record's: a VM's unicast MAC */
 	addr4(&c.a, m + BOOTP_YIADDR);
 	if (claim_check(b, &c, now) == WB_PASS)
 		claim_commit(b, &c, now);
@@ -770,6 +813,8 @@ static enum wb_verdict in_arp(struct wb *b, uint8_t *f, size_t len,
 
 	if (v)
 		return v;
+	if (mac_find(b, a + 8))
+		return WB_DROP_SPOOF; /* see vm_mac_named() */
 	addr4(&tpa, a + 24);
 	/* a reply's target is us by construction; a request's only when
 	 * it is unicast (Linux's NUD re-checks) */
@@ -801,13 +846,30 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 	addr4(&dst, h.ip + 16);
 	v = in_deliver(b, f, &dst, NULL, now);
 	/* a server that ignores the broadcast flag and unicasts an offer
-	 * to the station: the client that asked through us lately */
-	if (v == WB_DROP_UNKNOWN && m && m[0] == 2 && bootp_ether(m) &&
-	    (r = mac_find(b, m + BOOTP_CHADDR)) && marked(b, r, now)) {
+	 * to the station: the client whose transaction it answers */
+	if (v == WB_DROP_UNKNOWN && m && (r = dhcp_asker(b, m, now))) {
 		memcpy(f, r->mac, 6);
 		v = WB_PASS;
 	}
 	return v;
+}
+
+/* Does any link-layer option of the checked ND message m name a VM's
+ * MAC? No frame from the wire may: every frame of a VM leaves with the
+ * adapter's MAC, so a wire host naming a VM's MAC (an NA, an NS's SLLA,
+ * a Redirect's target) would point another VM's traffic at that VM, or
+ * an Ethernet source one would teach the switch that the VM is out on
+ * the wire. */
+static bool vm_mac_named(const struct wb *b, const struct ip6 *h,
+			 const uint8_t *m, size_t o)
+{
+	size_t n = h->end - h->off;
+
+	for (; o < n; o += (size_t)m[o + 1] * 8)
+		if ((m[o] == ND_OPT_SLLA || m[o] == ND_OPT_TLLA) &&
+		    mac_find(b, m + o + 2))
+			return true;
+	return false;
 }
 
 static enum wb_verdict in_ipv6(struct wb *b, uint8_t *f, size_t len,
@@ -825,6 +887,8 @@ static enum wb_verdict in_ipv6(struct wb *b, uint8_t *f, size_t len,
 	m = nd_find(&h, &opts, &v);
 	if (v)
 		return v;
+	if (m && vm_mac_named(b, &h, m, opts))
+		return WB_DROP_SPOOF;
 	if (m && m[0] == ND_NS && (f[0] & 1)) {
 		addr6(&a, m + 8); /* to a solicited-node group: its target */
 		return in_deliver(b, f, &a, NULL, now);
@@ -868,6 +932,8 @@ static enum wb_verdict in_frame(struct wb *b, uint8_t *f, size_t len,
 		return WB_DROP_RUNT;
 	if (mac_eq(f + 6, b->p.adapter_mac))
 		return WB_DROP_LOOP;
+	if (mac_find(b, f + 6))
+		return WB_DROP_SPOOF; /* see vm_mac_named() */
 	if (!(f[0] & 1) && !mac_eq(f, b->p.adapter_mac))
 		return WB_DROP_UNKNOWN; /* not the station's: no VM's either */
 	et = rd16(f + 12);

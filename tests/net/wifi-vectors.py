@@ -19,6 +19,8 @@ from scapy.all import (ARP, BOOTP, DHCP, ICMPv6EchoRequest, ICMPv6ND_NA,
                        ICMPv6NDOptSrcLLAddr, IP, IPOption_RR, IPv6ExtHdrFragment,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, TCP, UDP, Dot1Q, Ether, IPv6,
                        Raw, raw)
+from scapy.layers.dhcp6 import (DHCP6_Advertise, DHCP6_Reply, DHCP6OptClientId,
+                                DHCP6OptServerId, DUID_LL)
 
 ADAPTER = "02:00:00:aa:00:01"   # the station's (the wireless adapter's) MAC
 VM1, VM2 = "52:54:00:00:00:01", "52:54:00:00:00:02"
@@ -27,6 +29,8 @@ BCAST = "ff:ff:ff:ff:ff:ff"
 LAN4, HOST4 = "10.200.7.1", "10.200.7.50"
 VM1_4, VM2_4 = "10.200.7.101", "10.200.7.102"
 LAN6, HOST6 = "fd00:200::1", "fd00:200::50"
+LAN_LL, HOST_LL = "fe80::1", "fe80::50"   # the host's link-local is a host address too
+VM2_LL4, LAN_LL4 = "169.254.7.2", "169.254.7.1"
 VM1_6, VM2_6 = "fd00:200::101", "fd00:200::102"
 VM1_LL, VM2_LL = "fe80::5054:ff:fe00:1", "fe80::5054:ff:fe00:2"
 PAYLOAD = Raw(b"hv wifi bridge vector\n")
@@ -49,13 +53,13 @@ def solicited(ip6):
 
 
 def dhcp(op, src_mac, dst_mac, sip, dip, sport, dport, flags, yiaddr, mtype,
-         chksum=None, ipopts=False):
+         chksum=None, ipopts=False, xid=0x12345678):
     opts = [("message-type", mtype), ("client_id", b"\x01" + bytes.fromhex(VM1.replace(":", ""))),
             "end"]
     udp = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
     ip = IP(src=sip, dst=dip, id=7, options=[IPOption_RR(routers=["0.0.0.0"])] if ipopts else [])
     return (Ether(src=src_mac, dst=dst_mac) / ip / udp /
-            BOOTP(op=op, xid=0x12345678, flags=flags, yiaddr=yiaddr,
+            BOOTP(op=op, xid=xid, flags=flags, yiaddr=yiaddr,
                   chaddr=bytes.fromhex(VM1.replace(":", "")) + b"\0" * 10) / DHCP(options=opts))
 
 
@@ -88,6 +92,15 @@ def build():
         dhcp(2, LAN, VM1, LAN4, "10.200.7.120", 67, 68, 0, "10.200.7.120", "offer"))
     vec("dhcp_ack_in", "in",
         dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, VM1_4, "ack"))
+    # forged ACKs from the LAN (flooded as broadcast, but teaching nothing):
+    # one answering no request of VM1's, one after the ACK VM1 already had
+    vec("dhcp_ack_forged_in", "in",
+        dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, "10.200.7.103", "ack", xid=0x5eed))
+    vec("dhcp_ack_again_in", "in",
+        dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, "10.200.7.104", "ack"))
+    vec("dhcp_offer_forged_in", "in",  # unicast to the station, no such xid asked
+        dhcp(2, LAN, ADAPTER, LAN4, "10.200.7.121", 67, 68, 0, "10.200.7.121", "offer", xid=0x5eed),
+        verdict="WB_DROP_UNKNOWN")
     # --- ARP both ways
     vec("arp_request_out", "out",
         Ether(src=VM1, dst=BCAST) / ARP(op=1, hwsrc=VM1, psrc=VM1_4, pdst=LAN4),
@@ -135,6 +148,10 @@ def build():
     vec("na_out", "out",
         nd(VM1, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=VM1)),
         nd(ADAPTER, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=ADAPTER)))
+    sn2ll, sn2llmac = solicited(VM2_LL)
+    vec("dad_ll_out", "out",  # a link-local's DAD teaches it like any other
+        nd(VM2, sn2llmac, "::", sn2ll, ICMPv6ND_NS(tgt=VM2_LL)),
+        nd(ADAPTER, sn2llmac, "::", sn2ll, ICMPv6ND_NS(tgt=VM2_LL)))
     vec("rs_out", "out",
         nd(VM2, "33:33:00:00:00:02", VM2_LL, "ff02::2", ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr=VM2)),
         nd(ADAPTER, "33:33:00:00:00:02", VM2_LL, "ff02::2", ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr=ADAPTER)))
@@ -184,6 +201,37 @@ def build():
         UDP(sport=546, dport=547) / Raw(bytes.fromhex("01abcdef0001000a00030001525400000001")),
         Ether(src=ADAPTER, dst="33:33:00:01:00:02") / IPv6(src=VM1_LL, dst="ff02::1:2") /
         UDP(sport=546, dport=547) / Raw(bytes.fromhex("01abcdef0001000a00030001525400000001")))
+    # --- link-local unicast: learned from the VMs' own frames above
+    def dhcp6(msg, dmac):
+        return (Ether(src=LAN, dst=dmac) / IPv6(src=LAN_LL, dst=VM1_LL) / UDP(sport=547, dport=546) /
+                msg(trid=0xabcdef) / DHCP6OptClientId(duid=DUID_LL(lladdr=VM1)) /
+                DHCP6OptServerId(duid=DUID_LL(lladdr=LAN)))
+    vec("dhcpv6_advertise_in", "in", dhcp6(DHCP6_Advertise, ADAPTER), dhcp6(DHCP6_Advertise, VM1))
+    vec("dhcpv6_reply_in", "in", dhcp6(DHCP6_Reply, ADAPTER), dhcp6(DHCP6_Reply, VM1))
+    snll, snllmac = solicited(LAN_LL)
+    vec("ns_ll_out", "out",
+        nd(VM2, snllmac, VM2_LL, snll, ICMPv6ND_NS(tgt=LAN_LL) / ICMPv6NDOptSrcLLAddr(lladdr=VM2)),
+        nd(ADAPTER, snllmac, VM2_LL, snll, ICMPv6ND_NS(tgt=LAN_LL) / ICMPv6NDOptSrcLLAddr(lladdr=ADAPTER)))
+    vec("na_ll_in", "in",  # the answer to it, unicast to VM2's link-local
+        nd(LAN, ADAPTER, LAN_LL, VM2_LL, ICMPv6ND_NA(tgt=LAN_LL, R=1, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=LAN)),
+        nd(LAN, VM2, LAN_LL, VM2_LL, ICMPv6ND_NA(tgt=LAN_LL, R=1, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=LAN)))
+    sn1ll, sn1llmac = solicited(VM1_LL)
+    vec("ns_ll_solicited_in", "in",  # the LAN resolving VM1's link-local: VM1 only
+        nd(LAN, sn1llmac, LAN_LL, sn1ll, ICMPv6ND_NS(tgt=VM1_LL) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)),
+        nd(LAN, VM1, LAN_LL, sn1ll, ICMPv6ND_NS(tgt=VM1_LL) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)))
+    vec("tcp6_ll_in", "in", tcp6(LAN, ADAPTER, LAN_LL, VM1_LL), tcp6(LAN, VM1, LAN_LL, VM1_LL))
+    vec("arp_ll4_out", "out",  # an IPv4 link-local announced (RFC 3927)
+        Ether(src=VM2, dst=BCAST) / ARP(op=1, hwsrc=VM2, psrc=VM2_LL4, pdst=VM2_LL4),
+        Ether(src=ADAPTER, dst=BCAST) / ARP(op=1, hwsrc=ADAPTER, psrc=VM2_LL4, pdst=VM2_LL4))
+    vec("tcp4_ll_in", "in", tcp4(LAN, ADAPTER, LAN_LL4, VM2_LL4), tcp4(LAN, VM2, LAN_LL4, VM2_LL4))
+    # sources no VM owns: they pass, and teach nothing
+    vec("mcast_src6_out", "out", tcp6(VM2, LAN, "ff02::1", LAN6), tcp6(ADAPTER, LAN, "ff02::1", LAN6))
+    vec("loopback_src6_out", "out", tcp6(VM2, LAN, "::1", LAN6), tcp6(ADAPTER, LAN, "::1", LAN6))
+    vec("unspec_src6_out", "out", tcp6(VM2, LAN, "::", LAN6), tcp6(ADAPTER, LAN, "::", LAN6))
+    vec("bcast_src4_out", "out", tcp4(VM2, LAN, "255.255.255.255", LAN4),
+        tcp4(ADAPTER, LAN, "255.255.255.255", LAN4))
+    vec("mcast_src4_out", "out", tcp4(VM2, LAN, "224.0.0.1", LAN4), tcp4(ADAPTER, LAN, "224.0.0.1", LAN4))
+    vec("loopback_src4_out", "out", tcp4(VM2, LAN, "127.0.0.1", LAN4), tcp4(ADAPTER, LAN, "127.0.0.1", LAN4))
 
     # --- hostile input: the verdict, the frame left as it came
     arp = raw(Ether(src=VM2, dst=BCAST) / ARP(op=1, hwsrc=VM2, psrc=VM2_4, pdst=LAN4))
@@ -217,6 +265,27 @@ def build():
     vec("other_vm_arp_out", "out", Ether(src=VM2, dst=BCAST) / ARP(op=2, hwsrc=VM2, psrc=VM1_4, pdst=LAN4),
         verdict="WB_DROP_SPOOF")
     vec("other_vm_addr6_out", "out", tcp6(VM2, LAN, VM1_6, LAN6), verdict="WB_DROP_SPOOF")
+    vec("other_vm_ll_out", "out", tcp6(VM2, LAN, VM1_LL, LAN6), verdict="WB_DROP_SPOOF")
+    vec("host_ll_out", "out", tcp6(VM2, LAN, HOST_LL, LAN6), verdict="WB_DROP_HOST")
+    # the wire naming a VM's MAC: forged (every VM frame leaves with the adapter's)
+    vec("vm_src_in", "in", Ether(src=VM2, dst=BCAST) / ARP(op=1, hwsrc=LAN, psrc=LAN4, pdst=VM1_4),
+        verdict="WB_DROP_SPOOF")
+    vec("vm_src_unicast_in", "in", tcp4(VM1, ADAPTER, LAN4, VM1_4), verdict="WB_DROP_SPOOF")
+    vec("arp_vm_sha_in", "in",  # "LAN4 is at VM2": VM1 would send LAN4's frames to VM2
+        Ether(src=LAN, dst=BCAST) / ARP(op=1, hwsrc=VM2, psrc=LAN4, pdst=VM1_4), verdict="WB_DROP_SPOOF")
+    vec("arp_vm_sha_reply_in", "in",
+        Ether(src=LAN, dst=ADAPTER) / ARP(op=2, hwsrc=VM2, psrc=LAN4, hwdst=ADAPTER, pdst=VM1_4),
+        verdict="WB_DROP_SPOOF")
+    vec("na_vm_tlla_in", "in",
+        nd(LAN, ADAPTER, LAN6, VM1_6, ICMPv6ND_NA(tgt=LAN6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=VM2)),
+        verdict="WB_DROP_SPOOF")
+    vec("ns_vm_slla_in", "in",
+        nd(LAN, sn1mac, LAN6, sn1, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=VM2)),
+        verdict="WB_DROP_SPOOF")
+    vec("redirect_vm_in", "in",  # "reach fd00:200::99 through VM2's MAC"
+        nd(LAN, ADAPTER, LAN_LL, VM1_6,
+           ICMPv6ND_Redirect(tgt=LAN_LL, dst="fd00:200::99") / ICMPv6NDOptDstLLAddr(lladdr=VM2)),
+        verdict="WB_DROP_SPOOF")
     vec("nd_fragment_out", "out",  # RFC 6980: no ND in fragments
         Ether(src=VM2, dst=snlmac) / IPv6(src=VM2_6, dst=snl, hlim=255) / IPv6ExtHdrFragment(m=1, id=9) /
         ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=VM2), verdict="WB_DROP_MALFORMED")
@@ -248,6 +317,9 @@ def build():
     vec("unknown6_in", "in", tcp6(LAN, ADAPTER, LAN6, "fd00:200::200"), verdict="WB_DROP_UNKNOWN")
     vec("host_in", "in", tcp4(LAN, ADAPTER, LAN4, HOST4), verdict="WB_DROP_HOST")
     vec("host6_in", "in", tcp6(LAN, ADAPTER, LAN6, HOST6), verdict="WB_DROP_HOST")
+    vec("host_ll_in", "in", tcp6(LAN, ADAPTER, LAN_LL, HOST_LL), verdict="WB_DROP_HOST")
+    vec("unknown_ll_in", "in", tcp6(LAN, ADAPTER, LAN_LL, "fe80::5054:ff:fe00:99"), verdict="WB_DROP_UNKNOWN")
+    vec("unknown_ll4_in", "in", tcp4(LAN, ADAPTER, LAN_LL4, "169.254.7.99"), verdict="WB_DROP_UNKNOWN")
     vec("other_unicast_in", "in", tcp4(LAN, VM1, LAN4, VM1_4), verdict="WB_DROP_UNKNOWN")
 
 
@@ -270,7 +342,8 @@ def main():
     for n, v in (("ADAPTER", ADAPTER), ("VM1", VM1), ("VM2", VM2), ("LAN", LAN)):
         w("#define WV_%s %s\n" % (n, mac(v)))
     for n, v in (("LAN4", LAN4), ("HOST4", HOST4), ("VM1_4", VM1_4), ("VM2_4", VM2_4),
-                 ("LAN6", LAN6), ("HOST6", HOST6), ("VM1_6", VM1_6), ("VM2_6", VM2_6)):
+                 ("LAN6", LAN6), ("HOST6", HOST6), ("VM1_6", VM1_6), ("VM2_6", VM2_6),
+                 ("HOST_LL", HOST_LL), ("VM1_LL", VM1_LL), ("VM2_LL", VM2_LL), ("VM2_LL4", VM2_LL4)):
         w('#define WV_%s "%s"\n' % (n, v))
     for name, way, verdict, a, b in vectors:
         w(carray("wv_%s_in" % name, a))

@@ -42,14 +42,15 @@ static struct wb *bridge(unsigned entries, unsigned per_mac)
 			      .max_entries = entries,
 			      .per_mac = per_mac,
 			      .aging_ns = AGING};
-	struct wb_addr host[2] = {{.family = 4}, {.family = 6}};
+	struct wb_addr host[3] = {{.family = 4}, {.family = 6}, {.family = 6}};
 	struct wb *b = wb_new(&p);
 
 	if (!b)
 		return NULL;
 	inet_pton(AF_INET, WV_HOST4, host[0].ip + 12);
 	inet_pton(AF_INET6, WV_HOST6, host[1].ip);
-	wb_host_addrs(b, host, 2);
+	inet_pton(AF_INET6, WV_HOST_LL, host[2].ip);
+	wb_host_addrs(b, host, 3);
 	return b;
 }
 
@@ -185,8 +186,10 @@ static void test_vectors(void)
 		conflicts += v->verdict == WB_DROP_SPOOF &&
 			     strstr(v->name, "other_vm") != NULL;
 	}
-	/* the table is what the vectors taught, nothing else: no link-local,
-	 * no host address, the DAD of a taken address refused */
+	/* the table is what the vectors taught, nothing else: the VMs'
+	 * link-local addresses too, no host address, no multicast, loopback,
+	 * broadcast or unspecified source, no forged ACK's address, the DAD
+	 * of a taken address refused */
 	e = entry(b, WV_VM1_4, now, &n);
 	CHECK(e && mac_eq(e->mac, vm1) && e->how == WB_LEARN_IP);
 	e = entry(b, WV_VM1_6, now, NULL);
@@ -195,9 +198,17 @@ static void test_vectors(void)
 	CHECK(e && mac_eq(e->mac, vm2));
 	e = entry(b, WV_VM2_6, now, NULL);
 	CHECK(e && mac_eq(e->mac, vm2) && e->how == WB_LEARN_IP);
-	CHECK(n == 4);
+	e = entry(b, WV_VM1_LL, now, NULL); /* redirect, RA, then DHCPv6 */
+	CHECK(e && mac_eq(e->mac, vm1) && e->how == WB_LEARN_IP);
+	e = entry(b, WV_VM2_LL, now, NULL); /* its DAD, RS, NS */
+	CHECK(e && mac_eq(e->mac, vm2) && e->how == WB_LEARN_NDP);
+	e = entry(b, WV_VM2_LL4, now, NULL);
+	CHECK(e && mac_eq(e->mac, vm2) && e->how == WB_LEARN_ARP);
+	CHECK(!entry(b, "10.200.7.103", now, NULL));
+	CHECK(!entry(b, "10.200.7.104", now, NULL));
+	CHECK(n == 7);
 	st = wb_stats(b);
-	CHECK(st->learned == 4);
+	CHECK(st->learned == 7);
 	CHECK(st->conflicts == conflicts + 1); /* + the taken DAD */
 	for (i = 1; i < WB_VERDICTS; i++) {
 		CHECK(st->out_drops[i] == drops[1][i]);
@@ -323,7 +334,8 @@ static void test_full_and_aging(void)
 	wb_free(b);
 }
 
-/* An ACK teaches yiaddr → chaddr only for a MAC that asked through us. */
+/* An ACK teaches yiaddr → chaddr only once per request its VM sent
+ * through us (the xid): the LAN may forge ACKs. */
 static void test_dhcp_learning(void)
 {
 	struct wb *b = bridge(64, 8);
@@ -331,6 +343,7 @@ static void test_dhcp_learning(void)
 	const struct wifi_vec *disc = vector("dhcp_discover_out"),
 			      *ack = vector("dhcp_ack_in"),
 			      *offer = vector("dhcp_offer_unicast_in");
+	size_t len;
 
 	/* an offer unicast to the station reaches no one who did not ask */
 	memcpy(f, offer->in, offer->len);
@@ -341,6 +354,9 @@ static void test_dhcp_learning(void)
 	memcpy(f, disc->in, disc->len);
 	CHECK(wb_out(b, f, disc->len, 2 * MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, 2 * MS, NULL) && b->nmacs == 1);
+	/* a VM that only asked DHCP is a VM: the wire may not use its MAC */
+	len = tcp4(f, adapter, vm1, WV_LAN4, WV_VM2_4);
+	CHECK(wb_in(b, f, len, 2 * MS) == WB_DROP_SPOOF);
 	memcpy(f, offer->in, offer->len);
 	CHECK(wb_in(b, f, offer->len, 3 * MS) == WB_PASS && !memcmp(f, vm1, 6));
 	/* the request's mark lasts the aging time */
@@ -357,6 +373,17 @@ static void test_dhcp_learning(void)
 	CHECK(wb_in(b, f, ack->len, AGING + 5 * MS) == WB_PASS);
 	CHECK(entry(b, WV_VM1_4, AGING + 5 * MS, NULL) &&
 	      entry(b, WV_VM1_4, AGING + 5 * MS, NULL)->how == WB_LEARN_DHCP);
+	CHECK(!wb_check(b));
+	wb_free(b);
+	/* a VM that holds addresses but asked nothing learns nothing */
+	b = bridge(64, 8);
+	len = tcp4(f, lan, vm1, "10.200.7.9", WV_LAN4);
+	CHECK(wb_out(b, f, len, MS) == WB_PASS && b->nmacs == 1);
+	memcpy(f, ack->in, ack->len);
+	CHECK(wb_in(b, f, ack->len, 2 * MS) == WB_PASS);
+	CHECK(!entry(b, WV_VM1_4, 2 * MS, NULL) && b->count == 1);
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, 2 * MS) == WB_DROP_UNKNOWN);
 	CHECK(!wb_check(b));
 	wb_free(b);
 }
