@@ -31,9 +31,14 @@
  * - No frame from the wire may name a VM's MAC (one the table holds
  *   entries or a DHCP request for) as its Ethernet source, ARP sender
  *   or ND link-layer option: every VM frame leaves with the adapter's
- *   MAC, so such a frame is forged, and would teach the switch that the
- *   VM is on the wire or point a VM's neighbour cache at another VM. It
- *   is WB_DROP_SPOOF.
+ *   MAC, so such a frame is forged (the LAN sees VM MACs in chaddr and
+ *   EUI-64 addresses), and would teach the switch that the VM is out on
+ *   the wire (its traffic from other VMs then leaves) or point a VM's
+ *   neighbour cache at another VM. It is WB_DROP_SPOOF and a conflict.
+ *   The other side of it: a VM that takes a LAN host's MAC has that
+ *   host's frames dropped while it holds entries; such a VM already
+ *   steals that host's frames in the switch (MAC spoofing is the
+ *   switch's to stop, the bridge sees no ports).
  * - An address whose owner is live is never taken over; a VM at its
  *   per_mac share, or a full table, refuses new addresses (table_full)
  *   while the frame itself still passes. No live entry is ever evicted.
@@ -783,6 +788,16 @@ static enum wb_verdict out_ipv6(struct wb *b, uint8_t *f, size_t len,
 
 /* ---- inbound */
 
+/* Does a wire frame name m, a VM's MAC (see the header comment)? A
+ * conflict the user should hear of, as two VMs on one address are. */
+static bool vm_mac(struct wb *b, const uint8_t *m)
+{
+	if (!mac_find(b, m))
+		return false;
+	b->st.conflicts++;
+	return true;
+}
+
 /* Point the frame at a's VM: its destination MAC, and optionally a
  * hardware address field. Unicast to the host or nobody is dropped;
  * multicast left for the switch to flood. */
@@ -813,8 +828,8 @@ static enum wb_verdict in_arp(struct wb *b, uint8_t *f, size_t len,
 
 	if (v)
 		return v;
-	if (mac_find(b, a + 8))
-		return WB_DROP_SPOOF; /* see vm_mac_named() */
+	if (vm_mac(b, a + 8))
+		return WB_DROP_SPOOF;
 	addr4(&tpa, a + 24);
 	/* a reply's target is us by construction; a request's only when
 	 * it is unicast (Linux's NUD re-checks) */
@@ -855,19 +870,15 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 }
 
 /* Does any link-layer option of the checked ND message m name a VM's
- * MAC? No frame from the wire may: every frame of a VM leaves with the
- * adapter's MAC, so a wire host naming a VM's MAC (an NA, an NS's SLLA,
- * a Redirect's target) would point another VM's traffic at that VM, or
- * an Ethernet source one would teach the switch that the VM is out on
- * the wire. */
-static bool vm_mac_named(const struct wb *b, const struct ip6 *h,
-			 const uint8_t *m, size_t o)
+ * MAC (an NA's TLLA, an NS's SLLA, a Redirect's target)? */
+static bool vm_mac_named(struct wb *b, const struct ip6 *h, const uint8_t *m,
+			 size_t o)
 {
 	size_t n = h->end - h->off;
 
 	for (; o < n; o += (size_t)m[o + 1] * 8)
 		if ((m[o] == ND_OPT_SLLA || m[o] == ND_OPT_TLLA) &&
-		    mac_find(b, m + o + 2))
+		    vm_mac(b, m + o + 2))
 			return true;
 	return false;
 }
@@ -932,8 +943,8 @@ static enum wb_verdict in_frame(struct wb *b, uint8_t *f, size_t len,
 		return WB_DROP_RUNT;
 	if (mac_eq(f + 6, b->p.adapter_mac))
 		return WB_DROP_LOOP;
-	if (mac_find(b, f + 6))
-		return WB_DROP_SPOOF; /* see vm_mac_named() */
+	if (vm_mac(b, f + 6))
+		return WB_DROP_SPOOF;
 	if (!(f[0] & 1) && !mac_eq(f, b->p.adapter_mac))
 		return WB_DROP_UNKNOWN; /* not the station's: no VM's either */
 	et = rd16(f + 12);
