@@ -208,6 +208,31 @@ static const uint8_t *dhcp_chaddr(const uint8_t *f, size_t len)
 	return f + 14 + ihl + 8 + 28;
 }
 
+/* An outbound frame f passed (orig before): nothing names a VM. */
+static void check_out(const uint8_t *f, const uint8_t *orig, size_t len,
+		      struct live *l)
+{
+	if (memcmp(f + 6, adapter, 6))
+		FAIL("an outbound frame left with a VM's MAC");
+	if (len >= 42 && f[12] == 8 && f[13] == 6 && memcmp(f + 22, adapter, 6))
+		FAIL("an outbound ARP names a VM's MAC");
+	check_nd_out(f, len);
+	if (out_src(orig, len, &l->src))
+		l->src_mac = orig + 6;
+}
+
+/* Before an inbound frame: may it teach the table (the first ACK to a
+ * VM's request), does it name a VM's MAC? */
+static void in_before(const struct wb *b, const uint8_t *f, size_t len,
+		      uint64_t now, int *named, int *asked)
+{
+	const uint8_t *ch = dhcp_chaddr(f, len);
+	const struct macrec *r = ch ? mac_find(b, ch) : NULL;
+
+	*named = names_vm(b, f, len);
+	*asked = dhcp_client(b, ch, now, f, len) && !r->acked;
+}
+
 static void step(struct wb *b, int way, const uint8_t *data, size_t len,
 		 uint64_t now)
 {
@@ -220,29 +245,15 @@ static void step(struct wb *b, int way, const uint8_t *data, size_t len,
 	memcpy(f, data, len);
 	memcpy(orig, data, len);
 	cur_in = orig, cur_out = f, cur_len = len;
-	if (!way) {
-		const uint8_t *ch = dhcp_chaddr(orig, len);
-		const struct macrec *r = ch ? mac_find(b, ch) : NULL;
-
-		named = names_vm(b, orig, len);
-		/* the ACK may teach only if this request was not answered */
-		asked = dhcp_client(b, ch, now, orig, len) && !r->acked;
-	}
+	if (!way)
+		in_before(b, orig, len, now, &named, &asked);
 	v = way ? wb_out(b, f, len, now) : wb_in(b, f, len, now);
 	if ((unsigned)v >= WB_VERDICTS)
 		FAIL("verdict %d", v);
 	if (v != WB_PASS && memcmp(f, orig, len))
 		FAIL("a dropped frame (%s) was changed", wb_reason(v));
-	if (v == WB_PASS && way) {
-		if (memcmp(f + 6, adapter, 6))
-			FAIL("an outbound frame left with a VM's MAC");
-		if (len >= 42 && f[12] == 8 && f[13] == 6 &&
-		    memcmp(f + 22, adapter, 6))
-			FAIL("an outbound ARP names a VM's MAC");
-		check_nd_out(f, len);
-		if (out_src(orig, len, &l.src))
-			l.src_mac = orig + 6;
-	}
+	if (v == WB_PASS && way)
+		check_out(f, orig, len, &l);
 	if (v == WB_PASS && !way) {
 		if (f[0] & 1) {
 			if (memcmp(f, orig, len))
