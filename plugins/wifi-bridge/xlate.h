@@ -36,6 +36,7 @@ enum wb_verdict {
 	WB_DROP_HOST,       /* inbound for the host itself, or a VM using the host's address */
 	WB_DROP_LOOP,       /* inbound with the adapter's own source MAC */
 	WB_DROP_SPOOF,      /* outbound source not a unicast MAC, or an address another VM owns */
+			    /* ... or inbound naming a VM's MAC (source, ARP sender, ND option) */
 	WB_VERDICTS
 };
 
@@ -65,8 +66,9 @@ struct wb_stats {
 /* NULL on bad params (no adapter MAC, 0 entries) or no memory. */
 struct wb *wb_new(const struct wb_params *p);
 void wb_free(struct wb *b);
-/* The host's own addresses on the adapter (replaces the list; n ≤ 64):
- * never learned for a VM, inbound frames to them are WB_DROP_HOST. */
+/* The host's own addresses on the adapter, link-local ones included
+ * (replaces the list; n ≤ 64): never learned for a VM, inbound frames to
+ * them are WB_DROP_HOST. */
 void wb_host_addrs(struct wb *b, const struct wb_addr *a, unsigned n);
 
 /* Outbound: learn from f, rewrite it in place for the wire. */
