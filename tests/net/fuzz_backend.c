@@ -1,7 +1,7 @@
 /*
  * libFuzzer over the guest- and wire-facing paths of a network backend,
  * the plugin's own source compiled in (FUZZ_TAP: plugins/tap/tap.c,
- * FUZZ_PCAP: plugins/pcap/pcap.c) on a fake core that has only what the
+ * FUZZ_PCAP: plugins/pcap/pcap.c with plugins/common/pcapio.c) on a fake core that has only what the
  * paths call. The input is a script of operations:
  *   0 LEN16 CUTS  a frame from the NIC (send), cut into pieces at CUTS
  *   1 LEN16       a frame from the host (tap: through a socketpair the
@@ -24,6 +24,7 @@
 #include "../../plugins/tap/tap.c"
 #define STATE struct tap
 #else
+#include "../../plugins/common/pcapio.c"
 #include "../../plugins/pcap/pcap.c"
 #define STATE struct pc
 #endif
@@ -59,7 +60,7 @@ static int f_deliver(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 	if (len < (st.vnet_hdr ? HV_NET_HDR_LEN : 0) + 14 || len > HV_NET_FRAME_MAX)
 		__builtin_trap();
 #else
-	if (len < 14 || len > st.mtu + 18u)
+	if (len < 14 || len > st.io.mtu + 18u)
 		__builtin_trap();
 #endif
 	return rx_rc;
@@ -150,9 +151,9 @@ static void setup(uint8_t mode)
 			abort();
 	}
 	memset(&st, 0, sizeof(st));
-	st = (struct pc){ .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
-			  .ifname = "nohere0", .ctx = &fctx,
-			  .mtu = 68 + (unsigned)mode * 16 };
+	st = (struct pc){ .io = { .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
+				  .ifname = "nohere0", .ctx = &fctx,
+				  .mtu = 68 + (unsigned)mode * 16 } };
 }
 
 static void check_wire(int sent_ok)
@@ -170,7 +171,7 @@ static void from_host(const uint8_t *f, size_t len)
 	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len,
 				 .len = (bpf_u_int32)len + (len && !(len & 1) ? (f[0] & 3) : 0) };
 
-	pc_frame((u_char *)&st, &h, f);
+	pio_frame((u_char *)&st.io, &h, f);
 }
 
 static void rx_ready(void)
