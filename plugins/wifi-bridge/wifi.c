@@ -174,7 +174,9 @@ static void wbp_addr_tick(struct hv_ctx *ctx, void *opaque)
 }
 
 /* pcapio's hook: a captured frame, rewritten for its VM or dropped. The
- * host's own traffic (WB_DROP_HOST) is the common case, not worth a word. */
+ * host's own traffic (WB_DROP_HOST) and frames for the LAN's other hosts
+ * (WB_DROP_UNKNOWN: an AP sends every multicast NS to every station) are
+ * what a shared medium carries: counted (status), not worth a word. */
 static int wbp_in(void *opaque, uint8_t *f, size_t len)
 {
 	struct wbp *s = opaque;
@@ -182,7 +184,7 @@ static int wbp_in(void *opaque, uint8_t *f, size_t len)
 
 	if (v == WB_PASS)
 		return 0;
-	if (v != WB_DROP_HOST)
+	if (v != WB_DROP_HOST && v != WB_DROP_UNKNOWN)
 		net_drop(s->ctx, &s->in_warn, "%s: inbound frame of %zu bytes: %s",
 			 s->io.ifname, len, wb_reason(v));
 	return -1;
