@@ -45,7 +45,7 @@ struct wbp {
 	uint8_t mac[6];
 	uint64_t aging_ns;
 	uint64_t conflicts_seen, full_seen; /* wb_stats values already logged */
-	uint64_t status_now;                /* see wbp_status */
+	uint64_t status_now, status_last;   /* see wbp_status */
 	struct net_drops out_warn, in_warn, conflict_warn, full_warn;
 	struct wb_addr host[WBP_HOST_MAX];
 	unsigned nhost;
@@ -261,7 +261,8 @@ static void wbp_drops_text(struct hv_out *o, const char *name, uint64_t pass,
 /*
  * The core may ask twice within one `hv ctl status` (a report longer than
  * its first buffer) and wants the same text both times, so the entries'
- * ages are computed against one clock reading for calls close together.
+ * ages (and which are live) are computed against one clock reading for a
+ * run of calls each within 100 ms of the last (for at most a second).
  */
 static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 {
@@ -273,8 +274,9 @@ static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 
 	if (!s->wb)
 		return; /* hv check: never created */
-	if (now - s->status_now > WBP_NS / 10)
+	if (now - s->status_last > WBP_NS / 10 || now - s->status_now > WBP_NS)
 		s->status_now = now;
+	s->status_last = now;
 	w.now = s->status_now;
 	st = wb_stats(s->wb);
 	mac_str(m, s->mac);
