@@ -33,3 +33,13 @@ fuzz-net-backends: $(BUILD)/fuzz/fuzz_tap $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/
 # tests/fixtures/frame_dev.c: the NIC of tap.t and pcap.t (built here, not
 # in fixtures.mk's list, so that list stays one line others extend)
 EXTRA_BINS += $(BUILD)/fixtures/frame_dev.so
+
+# The Wi-Fi bridge's translation fuzzer (clang, not part of the gcc builds):
+#   make fuzz-wifi -> $(BUILD)/fuzz/fuzz_wifi
+# xlate.c alone, compiled in: it does no I/O and needs no hv service.
+$(BUILD)/fuzz/fuzz_wifi: tests/net/fuzz_wifi.c tests/net/wifi_check.h plugins/wifi-bridge/xlate.c plugins/wifi-bridge/xlate.h
+	@mkdir -p $(@D)
+	clang $(NET_FUZZ_FLAGS) -o $@ $<
+
+.PHONY: fuzz-wifi
+fuzz-wifi: $(BUILD)/fuzz/fuzz_wifi
