@@ -19,3 +19,11 @@ $(BENCH_EXIT)/bare: bench/exit/bare.c
 
 .PHONY: bench-exit
 bench-exit: $(BENCH_EXIT)/plugins/exitbench.so $(BENCH_EXIT)/exit.bin $(BENCH_EXIT)/bare
+
+# bench/net/wifi-xlate.sh's program (built by test-build so that it keeps
+# compiling; not a test): the Wi-Fi bridge's per-frame translation cost,
+# xlate.c compiled in, over scapy's frames.
+EXTRA_BINS += $(BUILD)/bench/wifi-xlate
+$(BUILD)/bench/wifi-xlate: bench/net/wifi-xlate.c plugins/wifi-bridge/xlate.c plugins/wifi-bridge/xlate.h tests/unit/wifi_vectors.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SDK_INC) -o $@ $<

@@ -25,6 +25,8 @@ packages=(
 	# tests/net/tap.t, pcap.t: namespaces, taps, veth (frames built by
 	# scapy); setcap for pcap as a user
 	iproute2 libcap2-bin
+	# tests/net/wifi.t: the access point's drop rule, the LAN's DHCP and RA
+	nftables dnsmasq-base
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"
