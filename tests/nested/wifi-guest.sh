@@ -9,7 +9,8 @@
 #   hvwifi slaac TAG NIC PREFIX SECS    a global IPv6 address in PREFIX
 #                                       (SLAAC from router advertisements)
 #                                       whose DAD is done; HVWIFI-ADDR6 TAG ADDR
-#   hvwifi static TAG NIC CIDR4 CIDR6   addresses set by hand, no DAD
+#   hvwifi static TAG NIC CIDR4 CIDR6   addresses set by hand, no DAD, no
+#                                       router advertisements taken
 # Each check prints "HVT ok TAG - what" or "HVT not ok TAG - why".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 ok() { echo "HVT ok $1${2:+ - $2}"; }
@@ -76,10 +77,11 @@ static)
 	echo 0 >"/proc/sys/net/ipv6/conf/$ifc/accept_dad"
 	echo 0 >"/proc/sys/net/ipv6/conf/$ifc/accept_ra"
 	ip link set "$ifc" up
-	if ip addr add "$3" dev "$ifc" && ip -6 addr add "$4" dev "$ifc" nodad; then
+	# accept_dad = 0 above: busybox ip has no nodad
+	if err=$(ip addr add "$3" dev "$ifc" 2>&1 && ip -6 addr add "$4" dev "$ifc" 2>&1); then
 		ok "$tag" "$ifc has $3 and $4"
 	else
-		nok "$tag" "cannot address $ifc"
+		nok "$tag" "cannot address $ifc: $err"
 	fi
 	;;
 *)

@@ -185,22 +185,42 @@ if ! grep -qx wifi-bridge <<<"$plugins"; then
 	exit 0
 fi
 
-# guest_ini NAME MAC BRIDGE: a Linux guest on [net lan] external, adapter = wlan1
+# guest_ini NAME MAC BRIDGE: a Linux guest on [net lan] external, adapter =
+# wlan1; with explicit=1 (a core without adapter =) the uplink section
+# adapter = stands for, as [net wl]
+explicit=0 status_sec=lan.uplink
 guest_ini() {
 	net_vm "$1" kvm 256M "$kernel" "$d/st/initramfs.cpio.gz" "" "control = $w/$1.sock"
-	printf '[net lan]\nplugin = switch\ntype = external\nadapter = wlan1\nbridge = %s\n\n' "$3"
+	printf '[net lan]\nplugin = switch\ntype = external\n'
+	if ((explicit)); then
+		printf 'uplink = wl\n\n[net wl]\n'
+		case $3 in
+		plain) printf 'plugin = pcap\nifname = wlan1\npromisc = on\n\n' ;;
+		*) printf 'plugin = wifi-bridge\nifname = wlan1\n\n' ;;
+		esac
+	else
+		printf 'adapter = wlan1\nbridge = %s\n\n' "$3"
+	fi
 	net_nic nic0 lan "$2"
 }
 # boot NAME MAC BRIDGE: checks the INI, starts hv in the station's namespace
-# and waits for the guest's shell
+# (-v: the start's info lines say which uplink the switch took) and waits
+# for the guest's shell
 boot() {
 	local v=$1 err
 	guest_ini "$@" >"$w/$v.ini"
-	if ! err=$("$hv" check "$w/$v.ini" 2>&1 >/dev/null); then
+	if ! err=$(nsx $sta "$hv" check "$w/$v.ini" 2>&1 >/dev/null) && ((!explicit)) &&
+		grep -q adapter <<<"$err"; then
+		# the rest still tests the bridge, through the uplink adapter = stands for
+		echo "not ok wifi-adapter-key - hv check refuses adapter =: $(tail -n 1 <<<"$err") # TODO the switch's adapter = (branch wbsdk) is not in this build"
+		explicit=1 status_sec=wl
+		guest_ini "$@" >"$w/$v.ini"
+	fi
+	if ! err=$(nsx $sta "$hv" check "$w/$v.ini" 2>&1 >/dev/null); then
 		echo "not ok wifi-$v-config - hv check: $(tail -n 2 <<<"$err" | tr '\n' ' ')"
 		return 1
 	fi
-	net_start "$v" $sta "$hv" run "$w/$v.ini"
+	net_start "$v" $sta "$hv" run -v "$w/$v.ini"
 	if net_wait "$v" '^HV-LINUX-READY' "$boot_secs"; then
 		echo "# $v: Linux ready $(since "$t_start") s after the start"
 	else
@@ -219,10 +239,17 @@ neigh_mac() { $IP -n "$1" neigh show to "$2" | sed -n 's/.* lladdr \([0-9a-f:]*\
 g_mac=52:54:00:08:00:21
 if boot g "$g_mac" auto; then
 	want="[net lan]: adapter wlan1 is wireless: uplink through the Wi-Fi bridge (bridge = auto)"
-	if grep -qF -- "$want" "$w/g.err"; then
+	if ((explicit)); then
+		echo "not ok wifi-bridge-auto - no adapter = in this build: the uplink is [net wl] plugin = wifi-bridge # TODO branch wbsdk"
+	elif grep -qF -- "$want" "$w/g.err"; then
 		echo "ok wifi-bridge-auto - wlan1 is wireless: $want"
 	else
 		echo "not ok wifi-bridge-auto - no line \"$want\" from hv: $(grep -F '[net lan' "$w/g.err" | head -n 3 | tr '\n' '|')"
+	fi
+	if grep -q "wlan1: Wi-Fi bridge, station MAC $sta_mac" "$w/g.err"; then
+		echo "ok wifi-bridge-start - $(grep -h 'Wi-Fi bridge, station' "$w/g.err" | head -n 1)"
+	else
+		echo "not ok wifi-bridge-start - no 'wlan1: Wi-Fi bridge, station MAC $sta_mac' line: $(head -c 600 "$w/g.err" | tr '\n' '|')"
 	fi
 	gcheck g 60 guest-dhcp4 hvwifi dhcp guest-dhcp4 $g_mac 50
 	gcheck g 60 guest-slaac hvwifi slaac guest-slaac $g_mac $pfx6 50
@@ -250,15 +277,15 @@ if boot g "$g_mac" auto; then
 	else
 		echo "not ok wifi-guest-lease - no lease of ${g4:-?} to $g_mac: $(tr '\n' ';' <"$w/leases")"
 	fi
-	if st=$("$hv" ctl "$w/g.sock" status lan.uplink 2>&1); then
+	if st=$("$hv" ctl "$w/g.sock" status $status_sec 2>&1); then
 		sed 's/^/# status: /' <<<"$st"
 		if [[ -n $g4 ]] && grep -qiE "(^|[[:space:]])$g4[[:space:]]+$g_mac([[:space:]]|$)" <<<"$st"; then
-			echo "ok wifi-bridge-table - hv ctl status lan.uplink: $g4 -> $g_mac"
+			echo "ok wifi-bridge-table - hv ctl status $status_sec: $g4 -> $g_mac"
 		else
-			echo "not ok wifi-bridge-table - no entry $g4 -> $g_mac in hv ctl status lan.uplink"
+			echo "not ok wifi-bridge-table - no entry $g4 -> $g_mac in hv ctl status $status_sec"
 		fi
 	else
-		echo "not ok wifi-bridge-table - hv ctl status lan.uplink: $(head -n 2 <<<"$st" | tr '\n' ' ')"
+		echo "not ok wifi-bridge-table - hv ctl status $status_sec: $(head -n 2 <<<"$st" | tr '\n' ' ')$( ((explicit)) && echo " # TODO status (branch wbsdk) is not in this build")"
 	fi
 	net_stop g 60 || echo "# g: hv exited $?: $(tl "$w/g.err")"
 fi
@@ -268,12 +295,24 @@ fi
 # LAN host. If it does, the test says so: that is a finding about the AP.
 p_mac=52:54:00:08:00:22
 if boot p "$p_mac" plain; then
-	echo "# p: $(grep -F '[net lan' "$w/p.err" | head -n 2 | tr '\n' '|')"
-	gcheck p 30 plain-addr hvwifi static plain-addr $p_mac 10.200.8.62/24 $pfx6:62/64
-	gcheck p 40 plain-isolated4 hvnet noping plain-isolated4 $lan4 20
-	gcheck p 40 plain-isolated6 hvnet noping plain-isolated6 $lan6 15
-	m=$(neigh_mac $lan 10.200.8.62)
-	echo "# plain: the LAN host's neighbour entry for 10.200.8.62: ${m:-none}; hostapd: $(grep -ci "$p_mac" "$w/hostapd.log") lines name $p_mac"
+	echo "# p: $(grep -F 'wlan1' "$w/p.err" | head -n 2 | tr '\n' '|')"
+	if gcheck p 30 plain-addr hvwifi static plain-addr $p_mac 10.200.8.62/24 $pfx6:62/64; then
+		tx0=$(nsx $sta cat /sys/class/net/wlan1/statistics/tx_packets)
+		rx0=$(nsx $lan cat /sys/class/net/hvt-lan0/statistics/rx_packets)
+		gcheck p 40 plain-isolated4 hvnet noping plain-isolated4 $lan4 20
+		gcheck p 40 plain-isolated6 hvnet noping plain-isolated6 $lan6 15
+		tx=$(($(nsx $sta cat /sys/class/net/wlan1/statistics/tx_packets) - tx0))
+		rx=$(($(nsx $lan cat /sys/class/net/hvt-lan0/statistics/rx_packets) - rx0))
+		# The silence must be the AP's doing: the guest's ARP requests
+		# and echo requests did go out over the air (pings of 35 s).
+		if ((tx >= 10)); then
+			echo "ok wifi-plain-sent - wlan1 sent $tx frames meanwhile (the guest's, with its own MAC), the LAN host received $rx"
+		else
+			echo "not ok wifi-plain-sent - wlan1 sent only $tx frames while the guest pinged: the isolation proves nothing"
+		fi
+		m=$(neigh_mac $lan 10.200.8.62)
+		echo "# plain: the LAN host's neighbour entry for 10.200.8.62: ${m:-none}"
+	fi
 	net_stop p 60 || echo "# p: hv exited $?: $(tl "$w/p.err")"
 fi
 echo "# wifi: done $(since "$t_start") s after the start"
