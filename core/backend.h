@@ -17,6 +17,13 @@
  * held, main thread. */
 struct instance *backend_attach(struct instance *dev, const char *key,
 				const char *kind, int *err);
+/* hv_net_attach_plugin: an instance of `plugin` in dev's lock domain
+ * whose section, [net OWNER.NAME] (owned by the instance), is made from
+ * kv ("key", "value" pairs, NULL key last) and checked as a written one;
+ * then as backend_attach. NULL with *err < 0 after one line. */
+struct instance *backend_attach_plugin(struct instance *dev, const char *name,
+				       const char *plugin,
+				       const char *const *kv, int *err);
 /* A net backend's check op (v2.2), in hv check and before its create:
  * 0, or -errno after the plugin's line (or one naming the section). */
 int backend_check(struct instance *in);

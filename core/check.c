@@ -231,18 +231,24 @@ static int bind_plugin(const struct config *c, struct cfg_section *s,
 	return 0;
 }
 
+int config_section_validate(const struct config *c, struct cfg_section *s,
+			    const struct plugin_set *set)
+{
+	if (bind_plugin(c, s, set) || check_required(c, s))
+		return -1;
+	for (int j = 0; j < s->n; j++)
+		if (check_entry(c, s, &s->e[j]))
+			return -1;
+	return 0;
+}
+
 int config_validate(struct config *c, const struct plugin_set *set)
 {
 	if (pc_config_expand(c))
 		return -1;
 	for (int i = 0; i < c->n; i++) {
-		struct cfg_section *s = &c->s[i];
-
-		if (bind_plugin(c, s, set) || check_required(c, s))
+		if (config_section_validate(c, &c->s[i], set))
 			return -1;
-		for (int j = 0; j < s->n; j++)
-			if (check_entry(c, s, &s->e[j]))
-				return -1;
 	}
 	/* what boot_load() will read: `hv check` refuses what `hv run` would */
 	return boot_check_files(c) ? -1 : 0;
@@ -273,7 +279,7 @@ void config_print(FILE *f, const struct config *c)
 		const struct cfg_section *s = &c->s[i];
 
 		fprintf(f, "%s[%s]%s\n", i ? "\n" : "", s->name,
-			s->implicit ? "    ; implicit: machine = pc" : "");
+			s->implicit == CFG_IMPLICIT_PC ? "    ; implicit: machine = pc" : "");
 		print_keys(f, s, cfg_common_keys(s->kind), INT_MAX);
 		if (s->plugin)
 			print_keys(f, s, s->plugin->keys, s->plugin->nkeys);

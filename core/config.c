@@ -436,20 +436,22 @@ int config_load(struct config *c, const char *path)
 	return r;
 }
 
+void cfg_section_free(struct cfg_section *s)
+{
+	for (int j = 0; j < s->n; j++) {
+		free(s->e[j].key);
+		free(s->e[j].value);
+	}
+	free(s->e);
+	free(s->name);
+	free(s->kind);
+	free(s->id);
+}
+
 void config_free(struct config *c)
 {
-	for (int i = 0; i < c->n; i++) {
-		struct cfg_section *s = &c->s[i];
-
-		for (int j = 0; j < s->n; j++) {
-			free(s->e[j].key);
-			free(s->e[j].value);
-		}
-		free(s->e);
-		free(s->name);
-		free(s->kind);
-		free(s->id);
-	}
+	for (int i = 0; i < c->n; i++)
+		cfg_section_free(&c->s[i]);
 	free(c->s);
 	free(c->path);
 	memset(c, 0, sizeof(*c));

@@ -29,7 +29,15 @@ struct cfg_section {
 	struct cfg_entry *e;
 	int n;
 	const struct plugin *plugin; /* resolved by config_resolve() */
-	int implicit; /* added by machine = pc, not written in the file */
+	int implicit; /* enum cfg_implicit: not written in the file */
+};
+
+/* Why a section exists that the file does not hold. */
+enum cfg_implicit {
+	CFG_WRITTEN = 0,
+	CFG_IMPLICIT_PC = 1,     /* machine = pc adds it (core/pc/implicit.c) */
+	CFG_IMPLICIT_ATTACH = 2, /* hv_net_attach_plugin made it (backend.c):
+				    owned by its instance, not by the config */
 };
 
 struct config {
@@ -43,6 +51,8 @@ int config_load(struct config *c, const char *path);
 /* Parse from memory (tests, fuzzing); path is used in messages. */
 int config_load_string(struct config *c, const char *path, const char *text);
 void config_free(struct config *c);
+/* Free what one section holds (its entries and names), not s itself. */
+void cfg_section_free(struct cfg_section *s);
 struct cfg_section *config_section(const struct config *c, const char *kind,
 				   const char *id);
 const struct cfg_entry *cfg_entry(const struct cfg_section *s,

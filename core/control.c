@@ -9,11 +9,13 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "hv/out.h"
 #include "ctlsock.h"
 #include "hotplug.h"
 #include "instance.h"
@@ -65,6 +67,19 @@ static struct instance *instance_of(struct vm *vm, const struct cfg_section *s)
 {
 	for (struct instance *in = vm->instances; in; in = in->next)
 		if (in->sec == s)
+			return in;
+	return NULL;
+}
+
+/* A backend hv_net_attach_plugin made ([net lan.uplink]): no section of
+ * the file, so find_section does not know it. */
+static struct instance *attached_of(struct vm *vm, const char *name)
+{
+	if (!strncmp(name, "net:", 4))
+		name += 4;
+	for (struct instance *in = vm->instances; in; in = in->next)
+		if (in->sec && in->sec->implicit == CFG_IMPLICIT_ATTACH &&
+		    !strcmp(in->sec->id, name))
 			return in;
 	return NULL;
 }
@@ -161,13 +176,17 @@ static int cmd_set(void *o, int argc, char **argv, char *r, size_t n)
 static int cmd_get(void *o, int argc, char **argv, char *r, size_t n)
 {
 	struct control *ctl = o;
-	struct cfg_section *s = find_section(ctl->vm->cfg, argv[1], r, n);
-	struct instance *in = s ? instance_of(ctl->vm, s) : NULL;
-	const struct hv_config_key *k = s ? key_of(s, in, argv[2]) : NULL;
+	struct instance *in = attached_of(ctl->vm, argv[1]);
+	const struct cfg_section *s = in ? in->sec :
+		find_section(ctl->vm->cfg, argv[1], r, n);
+	const struct hv_config_key *k;
 	const char *v;
 
 	if (!s)
 		return -ENOENT;
+	if (!in)
+		in = instance_of(ctl->vm, s);
+	k = key_of(s, in, argv[2]);
 	v = in ? inst_config_str(in, argv[2]) : cfg_get(s, argv[2]);
 	if (!v && k)
 		v = k->def;
@@ -254,6 +273,140 @@ static int cmd_quit(void *o, int argc, char **argv, char *r, size_t n)
 	return snprintf(r, n, "quitting"), 0;
 }
 
+/* ---- status (SDK 2.3): an instance's report ---- */
+
+#define STATUS_FIRST (64u * 1024) /* the first buffer; HV_OUT_MAX at most */
+
+/* What the core knows of an instance, for one without a status op. */
+static void core_facts(struct instance *in, struct hv_out *o, int json)
+{
+	const char *kind = plugin_kind_name(in->plugin->desc.kind);
+	const char *ver = in->plugin->desc.version;
+	const struct cfg_section *os = in->owner ? in->owner->sec : NULL;
+
+	if (!json) {
+		hv_out_printf(o, "%s plugin %s%s%s, %s%s%s%s\n", kind,
+			      in->plugin->desc.name, ver ? " " : "", ver ? ver : "",
+			      in->created ? "running" : "not created",
+			      os ? ", attached to [" : "", os ? os->name : "",
+			      os ? "]" : "");
+		return;
+	}
+	hv_out_printf(o, "\"kind\":\"%s\",\"created\":%s", kind,
+		      in->created ? "true" : "false");
+	if (os) {
+		hv_out_printf(o, ",\"attached_to\":\"");
+		hv_out_json_str(o, os->name);
+		hv_out_printf(o, "\"");
+	}
+}
+
+/* The plugin's op into o, grown until the report fits (HV_OUT_MAX at
+ * most): the op runs under the instance's domain lock, on this (the
+ * main) thread, as often as it asks for more room. */
+static int plugin_report(struct instance *in, struct hv_out *o, unsigned flags)
+{
+	void (*op)(struct hv_ctx *, struct hv_out *, unsigned) = NULL;
+	size_t cap = STATUS_FIRST;
+
+	/* plugin.c copied min(desc.size) into zeroes: a 2.2 plugin's
+	 * descriptor ends before status, which then reads NULL */
+	if (in->plugin->desc.size >= offsetof(struct hv_plugin_desc, status) +
+					     sizeof(in->plugin->desc.status))
+		op = in->plugin->desc.status;
+	if (!op)
+		return 0;
+	for (;;) {
+		char *b = realloc(o->buf, cap);
+
+		if (!b)
+			return -ENOMEM;
+		*o = (struct hv_out){ .buf = b, .cap = cap };
+		b[0] = 0;
+		inst_lock(in);
+		op(&in->ctx, o, flags);
+		inst_unlock(in);
+		if (o->len < o->cap)
+			return 1;
+		if (cap >= HV_OUT_MAX)
+			return -EFBIG;
+		cap = o->len + 1 > HV_OUT_MAX ? HV_OUT_MAX : o->len + 1;
+	}
+}
+
+/* The reply: "[net lan] (switch)" and the plugin's lines, or one JSON
+ * object whose "section" and "plugin" the core writes. */
+static int status_body(struct instance *in, int json, struct ctl_body *body,
+		       char *r, size_t n)
+{
+	struct hv_out rep = { 0 }, o = { 0 };
+	const char *sec = in->sec->name, *pl = in->plugin->desc.name;
+	int rc = plugin_report(in, &rep, json ? HV_STATUS_JSON : 0);
+
+	if (rc < 0) {
+		free(rep.buf);
+		return snprintf(r, n, "[%s]: %s", sec, rc == -EFBIG ?
+				"the report is larger than HV_OUT_MAX (4 MiB)" :
+				strerror(-rc)), rc;
+	}
+	o.cap = rep.len + strlen(sec) + strlen(pl) + 1024;
+	if (!(o.buf = malloc(o.cap))) {
+		free(rep.buf);
+		return -ENOMEM;
+	}
+	if (json) {
+		hv_out_printf(&o, "{\"section\":\"");
+		hv_out_json_str(&o, sec);
+		hv_out_printf(&o, "\",\"plugin\":\"");
+		hv_out_json_str(&o, pl);
+		hv_out_printf(&o, "\"");
+		if (!rc)
+			hv_out_printf(&o, ",");
+		if (!rc)
+			core_facts(in, &o, 1);
+		else if (rep.len)
+			hv_out_printf(&o, ",%s", rep.buf);
+		hv_out_printf(&o, "}\n");
+	} else {
+		hv_out_printf(&o, "[%s] (%s)\n", sec, pl);
+		if (!rc)
+			core_facts(in, &o, 0);
+		else if (rep.len)
+			hv_out_printf(&o, "%s%s", rep.buf,
+				      rep.buf[rep.len - 1] == '\n' ? "" : "\n");
+	}
+	free(rep.buf);
+	body->buf = o.buf;
+	body->len = o.len; /* o.cap was sized to hold it all */
+	return 0;
+}
+
+static int cmd_status(void *o, int argc, char **argv, struct ctl_body *body,
+		      char *r, size_t n)
+{
+	struct control *ctl = o;
+	struct instance *in = attached_of(ctl->vm, argv[1]);
+	struct cfg_section *s = NULL;
+	int json = argc > 2;
+
+	if (json && strcmp(argv[2], "json"))
+		return snprintf(r, n, "usage: status SECTION [json]"), -EINVAL;
+	if (!in) {
+		s = find_section(ctl->vm->cfg, argv[1], r, n);
+		if (!s)
+			return -ENOENT;
+		if (!strcmp(s->kind, "vm"))
+			return snprintf(r, n, "[vm] is the VM, not an instance: see info"),
+			       -EINVAL;
+		in = instance_of(ctl->vm, s);
+	}
+	if (!in)
+		return snprintf(r, n, "[%s]: no instance of it runs (nothing attaches it)",
+				s->name),
+		       -ENOENT;
+	return status_body(in, json, body, r, n);
+}
+
 static int cmd_help(void *o, int argc, char **argv, char *r, size_t n)
 {
 	size_t used = snprintf(r, n, "commands:");
@@ -265,14 +418,15 @@ static int cmd_help(void *o, int argc, char **argv, char *r, size_t n)
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "set", 3, 3, cmd_set, "set SECTION KEY VALUE" },
-	{ "get", 2, 2, cmd_get, "get SECTION KEY" },
-	{ "info", 0, 0, cmd_info, "info" },
-	{ "pause", 0, 0, cmd_pause, "pause" },
-	{ "resume", 0, 0, cmd_resume, "resume" },
-	{ "quit", 0, 0, cmd_quit, "quit" },
-	{ "help", 0, 0, cmd_help, "help" },
-	{ NULL, 0, 0, NULL, NULL },
+	{ "set", 3, 3, cmd_set, "set SECTION KEY VALUE", NULL },
+	{ "get", 2, 2, cmd_get, "get SECTION KEY", NULL },
+	{ "info", 0, 0, cmd_info, "info", NULL },
+	{ "pause", 0, 0, cmd_pause, "pause", NULL },
+	{ "resume", 0, 0, cmd_resume, "resume", NULL },
+	{ "quit", 0, 0, cmd_quit, "quit", NULL },
+	{ "status", 1, 2, NULL, "status SECTION [json]", cmd_status },
+	{ "help", 0, 0, cmd_help, "help", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 

@@ -25,8 +25,12 @@ static const char usage_ctl[] =
 	"  info                   name, accel, vCPUs, memory, state\n"
 	"  pause | resume         stop and restart the vCPUs and devices\n"
 	"  quit                   power the VM off (hv run exits with 0)\n"
+	"  status SECTION [json]  an instance's report (counters, tables); json: one\n"
+	"                         JSON object {\"section\":..,\"plugin\":..,...}\n"
 	"  help                   the VM's own list of commands\n"
-	"SECTION is vm, a device's name (nic0), or KIND:NAME (net:lan).\n"
+	"SECTION is vm, a device's name (nic0), or KIND:NAME (net:lan); status also\n"
+	"takes a backend a switch attached itself (lan.uplink). status prints its\n"
+	"report alone, without 'ok'.\n"
 	"Exit status 0 for an 'ok' reply, 1 for 'error', 2 when no VM answered.\n";
 
 /* The command's words as one line; -1 when they do not fit or hold a
@@ -71,8 +75,9 @@ static int connect_to(const char *path)
 	return -1;
 }
 
-/* Read up to the first '\n': its length, or -1. */
-static int read_reply(int fd, char *buf, size_t n)
+/* Read up to the first '\n': its length, or -1. *extra: the bytes read
+ * past it (the start of a body). */
+static int read_reply(int fd, char *buf, size_t n, size_t *extra)
 {
 	size_t used = 0;
 
@@ -88,18 +93,44 @@ static int read_reply(int fd, char *buf, size_t n)
 			return -1;
 		used += (size_t)got;
 		buf[used] = 0;
-		if ((nl = strchr(buf, '\n'))) {
+		if ((nl = memchr(buf, '\n', used))) {
 			*nl = 0;
+			*extra = used - (size_t)(nl + 1 - buf);
 			return (int)(nl - buf);
 		}
 	}
 	return -1;
 }
 
+/* An "ok+ LEN" reply's body to stdout: the have bytes read with the
+ * line, then the rest from the socket. 0, or -1 when it stops short. */
+static int copy_body(int fd, const char *have, size_t nhave, size_t len)
+{
+	char buf[65536];
+
+	if (nhave > len || fwrite(have, 1, nhave, stdout) != nhave)
+		return -1;
+	for (len -= nhave; len;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, CTL_REPLY_WAIT_MS) <= 0)
+			return -1;
+		got = recv(fd, buf, len < sizeof(buf) ? len : sizeof(buf), 0);
+		if (got <= 0 || fwrite(buf, 1, (size_t)got, stdout) != (size_t)got)
+			return -1;
+		len -= (size_t)got;
+	}
+	return fflush(stdout) ? -1 : 0;
+}
+
 int ctl_main(int argc, char **argv)
 {
 	char line[CTL_LINE_MAX + 2], reply[CTL_REPLY_MAX + 2];
-	int fd, len, ok;
+	unsigned long long blen;
+	size_t extra = 0;
+	int fd, len, rl, ok;
+	char end;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_ctl, stdout);
@@ -117,10 +148,19 @@ int ctl_main(int argc, char **argv)
 	if ((fd = connect_to(argv[1])) < 0)
 		return 2;
 	if (send(fd, line, (size_t)len, MSG_NOSIGNAL) != len ||
-	    read_reply(fd, reply, sizeof(reply)) < 0) {
+	    (rl = read_reply(fd, reply, sizeof(reply), &extra)) < 0) {
 		fprintf(stderr, "hv: ctl: %s: no reply from the VM\n", argv[1]);
 		close(fd);
 		return 2;
+	}
+	/* a body (status): printed as it came, without the ok+ line */
+	if (sscanf(reply, "ok+ %llu%c", &blen, &end) == 1) {
+		ok = blen <= CTL_BODY_MAX &&
+		     !copy_body(fd, reply + rl + 1, extra, (size_t)blen);
+		close(fd);
+		if (!ok)
+			fprintf(stderr, "hv: ctl: %s: the reply stopped short\n", argv[1]);
+		return ok ? 0 : 2;
 	}
 	close(fd);
 	ok = !strncmp(reply, "ok", 2) && (!reply[2] || reply[2] == ' ');

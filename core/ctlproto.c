@@ -1,12 +1,14 @@
 /*
  * The control protocol's framing and dispatch (ctlproto.h). Nothing here
  * allocates: a connection's partial line lives in its struct ctl_in, the
- * words point into the line, and a reply is built in the caller's buffer.
+ * words point into the line, and a reply is built in the caller's buffer
+ * (a body is its handler's; it is only freed here when the handler fails).
  */
 #include "ctlproto.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One line ends at buf[len]; a '\r' before the '\n' goes with it. */
@@ -91,7 +93,7 @@ static const struct ctl_cmd *find(const struct ctl_cmd *t, const char *name)
 
 /* The handler's answer, or why the line never reached one, in text. */
 static int run(const struct ctl_cmd *table, void *opaque, char *line,
-	       size_t len, char *text, size_t n)
+	       size_t len, char *text, size_t n, struct ctl_body *body)
 {
 	char *argv[CTL_MAX_WORDS + 1];
 	const struct ctl_cmd *c;
@@ -112,15 +114,29 @@ static int run(const struct ctl_cmd *table, void *opaque, char *line,
 		       -ENOENT;
 	if (argc - 1 < c->min_args || argc - 1 > c->max_args)
 		return snprintf(text, n, "usage: %s", c->usage), -EINVAL;
-	return c->fn(opaque, argc, argv, text, n);
+	if (c->fn)
+		return c->fn(opaque, argc, argv, text, n);
+	if (!body || !c->body_fn)
+		return snprintf(text, n, "%s answers with a body this connection cannot take",
+				c->name),
+		       -EOPNOTSUPP;
+	return c->body_fn(opaque, argc, argv, body, text, n);
 }
 
 int ctl_dispatch(const struct ctl_cmd *table, void *opaque, char *line,
 		 size_t len, char *reply, size_t n)
 {
+	return ctl_dispatch_body(table, opaque, line, len, reply, n, NULL);
+}
+
+int ctl_dispatch_body(const struct ctl_cmd *table, void *opaque, char *line,
+		      size_t len, char *reply, size_t n, struct ctl_body *body)
+{
 	char text[CTL_REPLY_MAX];
 	int rc;
 
+	if (body)
+		*body = (struct ctl_body){ NULL, 0 };
 	reply[0] = 0;
 	text[0] = 0;
 	if (!line) {
@@ -130,9 +146,15 @@ int ctl_dispatch(const struct ctl_cmd *table, void *opaque, char *line,
 	}
 	if (strspn(line, " \t") == len) /* blank: no command, no reply */
 		return 0;
-	rc = run(table, opaque, line, len, text, sizeof(text));
-	if (rc)
+	rc = run(table, opaque, line, len, text, sizeof(text), body);
+	if (rc) {
+		if (body) { /* a handler that failed half-way */
+			free(body->buf);
+			*body = (struct ctl_body){ NULL, 0 };
+		}
 		snprintf(reply, n, "error: %s", *text ? text : strerror(-rc));
+	} else if (body && body->buf)
+		snprintf(reply, n, "ok+ %zu", body->len);
 	else
 		snprintf(reply, n, "ok%s%s", *text ? " " : "", text);
 	return rc;

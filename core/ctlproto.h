@@ -8,6 +8,11 @@
  * '\n' is dropped). Words are separated by spaces or tabs; a line holding
  * another control byte (NUL included) is refused whole. JSON may come
  * later as a second framing over the same table.
+ *
+ * A reply is one line, "ok TEXT" or "error: TEXT", at most CTL_REPLY_MAX
+ * bytes, except a command with a body (status): its ok reply is the line
+ * "ok+ LEN" and then LEN bytes of body (text lines or JSON, at most
+ * CTL_BODY_MAX, ending with a '\n'); its errors are error lines as ever.
  */
 #ifndef HV_CORE_CTLPROTO_H
 #define HV_CORE_CTLPROTO_H
@@ -17,17 +22,31 @@
 #define CTL_LINE_MAX 4096
 #define CTL_REPLY_MAX (CTL_LINE_MAX + 512)
 #define CTL_MAX_WORDS 16
+/* a body: a plugin's report (HV_OUT_MAX, hv/out.h) and the core's wrapping */
+#define CTL_BODY_MAX (4u * 1024 * 1024 + 64 * 1024)
+
+/* A body reply, malloc'd by its handler, freed by whoever sends it. */
+struct ctl_body {
+	char *buf;
+	size_t len;
+};
 
 /* A handler fills reply (n bytes) with the text after "ok " or "error: "
  * and returns 0 (ok) or -errno (error). argv[0] is the command's name. */
 typedef int (*ctl_fn)(void *opaque, int argc, char **argv, char *reply,
 		      size_t n);
 
+/* A command with a body: 0 with body filled, or -errno with reply (n
+ * bytes) holding the error's text. */
+typedef int (*ctl_body_fn)(void *opaque, int argc, char **argv,
+			   struct ctl_body *body, char *reply, size_t n);
+
 struct ctl_cmd {
 	const char *name;
 	int min_args, max_args; /* words after the name */
-	ctl_fn fn;
+	ctl_fn fn;         /* NULL for a command with a body */
 	const char *usage; /* "set SECTION KEY VALUE" */
+	ctl_body_fn body_fn;
 };
 
 /* Bytes received on one connection and not yet a whole line. */
@@ -55,5 +74,10 @@ int ctl_split(char *line, size_t len, char **argv, int max);
  * (no reply). 0 for ok or a blank line, else -errno. */
 int ctl_dispatch(const struct ctl_cmd *table, void *opaque, char *line,
 		 size_t len, char *reply, size_t n);
+/* The same, where a command with a body may answer: then reply is
+ * "ok+ LEN" and *body the LEN bytes (the caller frees body->buf). body
+ * NULL: such a command answers an error line. */
+int ctl_dispatch_body(const struct ctl_cmd *table, void *opaque, char *line,
+		      size_t len, char *reply, size_t n, struct ctl_body *body);
 
 #endif

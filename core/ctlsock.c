@@ -1,7 +1,11 @@
 /*
  * The control socket's transport (ctlsock.h). A reply is written at once
- * with MSG_DONTWAIT: a client that lets a whole socket buffer of replies
- * pile up unread is cut off rather than buffered for without bound.
+ * with MSG_DONTWAIT; what the socket does not take (a status body of
+ * megabytes, a slow reader) waits in the connection's queue, and the
+ * connection is not read until the queue is empty, so one client holds at
+ * most one batch of replies. A client whose queue would pass
+ * CTL_QUEUE_MAX (it pipelines more than it reads) is cut off rather than
+ * buffered for without bound.
  */
 #include "ctlsock.h"
 
@@ -19,11 +23,15 @@
 #include "log.h"
 #include "loop.h"
 
+#define CTL_QUEUE_MAX (CTL_BODY_MAX + 256 * 1024)
+
 struct ctl_client {
 	struct ctl_server *srv;
 	int fd;
 	struct loop_watch *w;
 	struct ctl_in in;
+	char *out;      /* replies the socket has not taken yet */
+	size_t out_off, out_len, out_cap;
 	struct ctl_client *next;
 };
 
@@ -49,12 +57,20 @@ static void listen_events(struct ctl_server *srv)
 				  0 : HV_FD_IN);
 }
 
+/* Read a client while nothing of its waits to be written. */
+static void client_events(struct ctl_client *c)
+{
+	unsigned ev = c->out_off < c->out_len ? HV_FD_OUT : HV_FD_IN;
+
+	loop_watch_modify(c->srv->loop, c->w, c->srv->held ? 0 : ev);
+}
+
 void ctl_server_hold(struct ctl_server *srv, int on)
 {
 	srv->held = on;
 	listen_events(srv);
 	for (struct ctl_client *c = srv->clients; c; c = c->next)
-		loop_watch_modify(srv->loop, c->w, on ? 0 : HV_FD_IN);
+		client_events(c);
 }
 
 static void client_close(struct ctl_client *c)
@@ -68,32 +84,81 @@ static void client_close(struct ctl_client *c)
 		}
 	loop_unwatch(srv->loop, c->w);
 	close(c->fd);
+	free(c->out);
 	free(c);
 	srv->nclients--;
 	listen_events(srv); /* it may have stopped at the limit */
 }
 
-static int send_line(int fd, const char *line)
+/* Write what the socket takes now; 0, or -EIO when the peer is gone. */
+static int client_flush(struct ctl_client *c)
 {
-	size_t len = strlen(line);
-	char buf[CTL_REPLY_MAX + 1];
+	while (c->out_off < c->out_len) {
+		ssize_t k = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
-	memcpy(buf, line, len);
-	buf[len++] = '\n';
-	return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ?
-		       0 : -EIO;
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN)
+			break;
+		if (k <= 0)
+			return -EIO;
+		c->out_off += (size_t)k;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	return 0;
+}
+
+/* Queue bytes behind what waits, then write what the socket takes. */
+static int client_send(struct ctl_client *c, const char *data, size_t len)
+{
+	size_t need = c->out_len - c->out_off + len;
+
+	if (need > CTL_QUEUE_MAX)
+		return -EIO;
+	if (c->out_off && c->out_len + len > c->out_cap) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *p;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		if (!(p = realloc(c->out, cap)))
+			return -EIO;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return client_flush(c);
 }
 
 static int on_line(void *opaque, char *line, size_t len)
 {
 	struct ctl_client *c = opaque;
-	char reply[CTL_REPLY_MAX];
+	char reply[CTL_REPLY_MAX + 1];
+	struct ctl_body body;
+	size_t rl;
+	int rc;
 
-	ctl_dispatch(c->srv->table, c->srv->opaque, line, len, reply,
-		     sizeof(reply));
+	ctl_dispatch_body(c->srv->table, c->srv->opaque, line, len, reply,
+			  sizeof(reply) - 1, &body);
 	if (!*reply) /* a blank line */
 		return 0;
-	return send_line(c->fd, reply);
+	rl = strlen(reply);
+	reply[rl++] = '\n';
+	rc = client_send(c, reply, rl);
+	if (!rc && body.buf)
+		rc = client_send(c, body.buf, body.len);
+	free(body.buf);
+	client_events(c);
+	return rc;
 }
 
 static void on_client(void *opaque, unsigned events)
@@ -104,6 +169,13 @@ static void on_client(void *opaque, unsigned events)
 
 	if (c->srv->held) /* a hang-up while a handler runs the loop */
 		return;
+	if (c->out_off < c->out_len) { /* a reply waits: write, read later */
+		if (client_flush(c))
+			client_close(c);
+		else
+			client_events(c);
+		return;
+	}
 	got = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;

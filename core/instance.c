@@ -109,5 +109,9 @@ void instance_free(struct instance *in)
 		in->env->forget(in); /* hotplug_forget */
 	pthread_mutex_destroy(&in->own_lock);
 	free(in->ctx.state);
+	if (in->own_sec) {
+		cfg_section_free(in->own_sec);
+		free(in->own_sec);
+	}
 	free(in);
 }

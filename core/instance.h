@@ -60,6 +60,9 @@ struct instance {
 	unsigned dma_refs[MEM_MAX_REGIONS]; /* live iovecs per memory region */
 	/* hot-plug (hotplug.c) */
 	char *attach_key;        /* a backend: the device key that attached it */
+	/* a backend hv_net_attach_plugin made: the section it synthesized
+	 * (sec points at it), freed with the instance */
+	struct cfg_section *own_sec;
 	struct hot_override *overrides; /* a device: keys re-pointed at run time */
 	/* a device: disk requests and file I/Os of its domain in flight,
 	 * counted so reset and teardown can wait for them (inst_drain) */

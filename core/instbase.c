@@ -35,7 +35,7 @@ void inst_verr(struct instance *in, const char *key, const char *fmt,
 	}
 	log_err_at("%s:%d: [%s]: %s%s", in->vm->cfg->path, e ? e->line : s->line,
 		   s->name, what,
-		   s->implicit ? " (a device machine = pc adds)" : "");
+		   s->implicit == CFG_IMPLICIT_PC ? " (a device machine = pc adds)" : "");
 }
 
 void inst_err(struct instance *in, const char *key, const char *fmt, ...)

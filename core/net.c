@@ -364,12 +364,26 @@ static void net_unlink(struct instance *be)
 	be->unlink = NULL;
 }
 
+/* The link of a new backend in dev's domain. */
+static struct hv_net *net_link(struct instance *dev, struct instance *be,
+			       const struct hv_net_cbs *cbs, size_t cbs_size,
+			       void *opaque)
+{
+	struct hv_net *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	net_init(n, dev, be, cbs, cbs_size, opaque);
+	be->link = n;
+	be->unlink = net_unlink;
+	return n;
+}
+
 struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 			      const struct hv_net_cbs *cbs, size_t cbs_size,
 			      void *opaque)
 {
 	struct instance *dev = inst_of(ctx), *be;
-	struct hv_net *n;
 	int e;
 
 	be = net_shared(dev, key);
@@ -378,12 +392,26 @@ struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 	be = backend_attach(dev, key, "net", &e);
 	if (!be)
 		return NULL;
-	n = calloc(1, sizeof(*n));
-	if (!n)
+	return net_link(dev, be, cbs, cbs_size, opaque);
+}
+
+struct hv_net *svc_net_attach_plugin(struct hv_ctx *ctx, const char *name,
+				     const char *plugin, const char *const *kv,
+				     const struct hv_net_cbs *cbs,
+				     size_t cbs_size, void *opaque)
+{
+	struct instance *dev = inst_of(ctx), *be;
+	struct hv_net *n;
+	int e;
+
+	be = backend_attach_plugin(dev, name, plugin, kv, &e);
+	if (!be) {
+		errno = -e;
 		return NULL;
-	net_init(n, dev, be, cbs, cbs_size, opaque);
-	be->link = n;
-	be->unlink = net_unlink;
+	}
+	n = net_link(dev, be, cbs, cbs_size, opaque);
+	if (!n)
+		errno = ENOMEM;
 	return n;
 }
 

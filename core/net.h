@@ -15,6 +15,12 @@ struct instance;
 struct hv_net *svc_net_attach(struct hv_ctx *ctx, const char *key,
 			      const struct hv_net_cbs *cbs, size_t cbs_size,
 			      void *opaque);
+/* hv_net_attach_plugin (v2.3): backend.c's backend_attach_plugin, linked
+ * like an attached section; NULL with errno set. */
+struct hv_net *svc_net_attach_plugin(struct hv_ctx *ctx, const char *name,
+				     const char *plugin, const char *const *kv,
+				     const struct hv_net_cbs *cbs,
+				     size_t cbs_size, void *opaque);
 int svc_net_send(struct hv_ctx *ctx, struct hv_net *n, const struct iovec *iov,
 		 int iovcnt);
 void svc_net_rx_ready(struct hv_ctx *ctx, struct hv_net *n);

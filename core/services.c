@@ -528,6 +528,8 @@ const struct hv_host core_host = {
 	.config_each = svc_config_each,
 	/* v2.2 */
 	.net_configure = svc_net_configure,
+	/* v2.3 */
+	.net_attach_plugin = svc_net_attach_plugin,
 };
 
 const struct inst_env core_env = {

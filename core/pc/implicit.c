@@ -55,7 +55,7 @@ int pc_config_expand(struct config *c)
 		s->kind = strdup("device");
 		s->id = strdup(strchr(implicit[i].section, ' ') + 1);
 		s->line = line;
-		s->implicit = 1;
+		s->implicit = CFG_IMPLICIT_PC;
 		s->e = calloc(1, sizeof(*s->e));
 		if (!s->name || !s->kind || !s->id || !s->e)
 			return -1;

@@ -11,6 +11,7 @@
  * fwd.c's. docs/network.md has the design.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 
 #define WARN_EVERY_NS 5000000000ull /* one warning per 5 s about drops */
 
-static const char *const type_names[] = { "private", "internal", "external" };
 
 void sw_warn_drop(struct sw *s, const char *what, const char *port)
 {
@@ -315,8 +315,14 @@ int sw_uplink_attach(struct sw *s)
 	p = sw_port_new(s, PORT_UPLINK, "the uplink");
 	if (p < 0)
 		return p;
-	s->uplink = hv_net_attach(s->ctx, "uplink", &uplink_cbs, s);
-	if (!s->uplink) {
+	if (hv_config_get_str(s->ctx, "adapter")) {
+		/* the core said why in one line when it fails */
+		s->uplink = sw_adapter_attach(s, &uplink_cbs);
+		if (!s->uplink) {
+			sw_port_free(s, p);
+			return -ENODEV;
+		}
+	} else if (!(s->uplink = hv_net_attach(s->ctx, "uplink", &uplink_cbs, s))) {
 		sw_port_free(s, p);
 		hv_error(s->ctx, "uplink = %s: cannot attach it",
 			 hv_config_get_str(s->ctx, "uplink"));
@@ -346,15 +352,23 @@ static int sw_check(struct hv_ctx *ctx)
 	const char *path = hv_config_get_str(ctx, "socket");
 	int64_t total = hv_config_get_int(ctx, "mac_table");
 	int64_t per = hv_config_get_int(ctx, "port_macs");
+	int rc = sw_adapter_check(ctx, type);
 
-	if (type == SW_PRIVATE && up) {
+	if (rc)
+		return rc;
+	if (hv_config_get_str(ctx, "adapter"))
+		up = hv_config_get_str(ctx, "adapter"); /* the uplink's stand-in */
+
+	if (type == SW_PRIVATE && hv_config_get_str(ctx, "uplink")) {
 		hv_error(ctx, "type = private takes no uplink (uplink = %s): a private switch joins VMs only", up);
 		return -EINVAL;
 	}
-	if (type != SW_PRIVATE && !up) {
-		hv_error(ctx, "type = %s needs uplink = a [net] backend section (%s)",
-			 type_names[type], type == SW_INTERNAL ? "the host's tap" :
-			 "the host NIC: pcap");
+	if (type == SW_INTERNAL && !up) {
+		hv_error(ctx, "type = internal needs uplink = a [net] backend section (the host's tap)");
+		return -EINVAL;
+	}
+	if (type == SW_EXTERNAL && !up) {
+		hv_error(ctx, "type = external needs adapter = a host interface, or uplink = a [net] backend section (pcap, wifi-bridge)");
 		return -EINVAL;
 	}
 	if (per > total) {
@@ -439,6 +453,9 @@ static const struct hv_config_key keys[] = {
 	  .choices = "private|internal|external",
 	  .help = "private: VMs only; internal: VMs and the host (uplink a tap); external: VMs and a host NIC's LAN" },
 	HV_KEY_SECTION("uplink", "net", 0, "the [net] backend of an internal or external switch"),
+	HV_KEY_STR("adapter", NULL, "external: the host interface; the switch attaches the uplink itself ([net NAME.uplink]); not with uplink"),
+	{ .name = "bridge", .type = HV_KEY_ENUM, .choices = "auto|wifi|plain",
+	  .help = "with adapter: wifi (wifi-bridge), plain (pcap, promiscuous) or auto (default): wifi when sysfs says the adapter is wireless" },
 	HV_KEY_OUTFILE("socket", 0, "a unix socket: VMs of other hv processes naming it join this switch"),
 	HV_KEY_NUM("mac_table", "4096", 16, 1048576, "MAC table entries, all ports together"),
 	HV_KEY_NUM("port_macs", "256", 1, 65536, "MAC table entries one port may hold"),
@@ -451,4 +468,5 @@ HV_PLUGIN_DEFINE(switch, net, &ops,
 		 .version = "1.0",
 		 .instance_size = sizeof(struct sw),
 		 .keys = keys,
-		 .flags = HV_PLUGIN_OWN_DOMAIN);
+		 .flags = HV_PLUGIN_OWN_DOMAIN,
+		 .status = sw_status);

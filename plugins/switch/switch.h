@@ -12,12 +12,15 @@
 #include <sys/types.h>
 
 #include <hv/hv.h>
+#include <hv/out.h>
 
 #include "fwd.h"
 
 enum sw_type { SW_PRIVATE = 0, SW_INTERNAL, SW_EXTERNAL };
 enum sw_kind { PORT_FREE = 0, PORT_NIC, PORT_UPLINK, PORT_LINK };
 enum sw_role { ROLE_ALONE = 0, ROLE_HUB, ROLE_CLIENT, ROLE_LOST };
+/* bridge = (adapter.c); the order of its choices */
+enum sw_bridge { SW_BRIDGE_AUTO = 0, SW_BRIDGE_WIFI, SW_BRIDGE_PLAIN };
 
 struct sw_port {
 	uint8_t kind;        /* enum sw_kind */
@@ -45,6 +48,8 @@ struct sw {
 	int last_port;
 	struct hv_net *uplink;
 	int uplink_port;
+	int bridge;          /* adapter =: SW_BRIDGE_WIFI or _PLAIN, once attached */
+	int wireless;        /* adapter =: what sysfs said */
 	struct hv_timer *age_timer;
 	struct sw_stats st;
 	/* the cross-process link (socket = PATH) */
@@ -67,6 +72,14 @@ void sw_port_free(struct sw *s, int p);
 void sw_input(struct sw *s, int in, const uint8_t *buf, size_t len);
 int sw_uplink_attach(struct sw *s);
 void sw_warn_drop(struct sw *s, const char *what, const char *port);
+
+/* adapter.c: adapter = IF, bridge = auto|wifi|plain */
+int sw_adapter_check(struct hv_ctx *ctx, int type);
+struct hv_net *sw_adapter_attach(struct sw *s, const struct hv_net_cbs *cbs);
+const char *sw_bridge_name(int bridge);
+
+/* status.c: hv ctl SOCK status SECTION [json] */
+void sw_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags);
 
 /* link.c: socket = PATH */
 int sw_link_start(struct sw *s);

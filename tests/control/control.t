@@ -90,7 +90,7 @@ check control-starts $? "no level=07 from the guest: $(cat "$tmp/err")"
 [ -S "$sock" ] && mode=$(stat -c %a "$sock")
 check socket-mode-0600 "$([ "${mode:-}" = 600 ]; echo $?)" "mode ${mode:-none}"
 
-reply help 0 '^ok commands: set SECTION KEY VALUE; get SECTION KEY; info; pause; resume; quit; help$' help
+reply help 0 '^ok commands: set SECTION KEY VALUE; get SECTION KEY; info; pause; resume; quit; status SECTION \[json\]; help$' help
 reply info 0 '^ok name=knobvm accel=emu vcpus=1 memory=128MiB state=running$' info
 reply get-default 0 '^ok 7$' get knob level
 reply get-vm-key 0 '^ok 128M$' get vm memory
@@ -118,6 +118,70 @@ reply bad-section 1 "^error: there is no section 'nope'" set nope level 1
 reply unknown-command 1 "^error: unknown command 'frobnicate'" frobnicate
 reply usage-error 1 '^error: usage: set SECTION KEY VALUE$' set knob level
 reply too-many-args 1 '^error: usage: info$' info now
+# status (SDK 2.3): the core's first line or JSON members, the plugin's
+# report (runtime-dev's status op), the core's facts alone for a plugin
+# without one; a report past the first 64 KiB buffer; one past HV_OUT_MAX
+"$hv" ctl "$sock" status knob > "$tmp/st" 2>&1
+rc=$?
+check status-text "$([ $rc = 0 ] && [ "$(sed -n 1p "$tmp/st")" = '[device knob] (runtime-dev)' ] &&
+	grep -qx 'level 42' "$tmp/st" && grep -qx 'changes 2' "$tmp/st" && grep -qx 'mode fast' "$tmp/st"; echo $?)" "status $rc: $(cat "$tmp/st")"
+json_check() { # json_check NAME FILE PYTHON-EXPR (j is the object)
+	python3 -m json.tool "$2" > /dev/null 2>&1 &&
+		python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$2" "$3"
+	check "$1" $? "$(head -c 400 "$2")"
+}
+"$hv" ctl "$sock" status device:knob json > "$tmp/st.json" 2>&1
+json_check status-json "$tmp/st.json" \
+	'j["section"]=="device knob" and j["plugin"]=="runtime-dev" and j["level"]==42 and j["mode"]=="fast" and j["filler"]==[] and list(j)[:2]==["section","plugin"]'
+"$hv" ctl "$sock" status com1 > "$tmp/st" 2>&1
+check status-no-op-text "$([ "$(sed -n 1p "$tmp/st")" = '[device com1] (uart16550)' ] &&
+	grep -q '^device plugin uart16550.*, running$' "$tmp/st" && [ "$(wc -l < "$tmp/st")" = 2 ]; echo $?)" "$(cat "$tmp/st")"
+"$hv" ctl "$sock" status com1 json > "$tmp/st.json" 2>&1
+json_check status-no-op-json "$tmp/st.json" 'j=={"section":"device com1","plugin":"uart16550","kind":"device","created":True}'
+"$hv" ctl "$sock" status console:out json > "$tmp/st.json" 2>&1
+json_check status-backend-json "$tmp/st.json" 'j["section"]=="console out" and j["attached_to"]=="device com1"'
+reply status-vm 1 '^error: \[vm\] is the VM, not an instance: see info$' status vm
+reply status-bad-section 1 "^error: there is no section 'nope'" status nope
+reply status-bad-format 1 '^error: usage: status SECTION \[json\]$' status knob xml
+reply status-usage 1 '^error: usage: status SECTION \[json\]$' status
+reply set-report-1m 0 '^ok report_kib = 1024$' set knob report_kib 1024
+"$hv" ctl "$sock" status knob > "$tmp/st" 2>&1
+check status-text-grows "$([ "$(wc -l < "$tmp/st")" = $((1 + 3 + 16384)) ] &&
+	[ "$(tail -n 1 "$tmp/st")" = "filler 00016383 $(printf '%47s' '"quoted\"')" ]; echo $?)" \
+	"$(wc -lc < "$tmp/st") $(tail -n 1 "$tmp/st")"
+"$hv" ctl "$sock" status knob json > "$tmp/st.json" 2>&1
+json_check status-json-grows "$tmp/st.json" \
+	'len(j["filler"])==16384 and j["filler"][-1]=="00016383 \"quoted\\\"" and j["level"]==42'
+reply set-report-8m 0 '^ok report_kib = 8192$' set knob report_kib 8192
+reply status-too-big 1 '^error: \[device knob\]: the report is larger than HV_OUT_MAX \(4 MiB\)$' status knob
+# the framing on the wire: "ok+ LEN", LEN bytes, and the next reply
+# after them on the same connection, read slowly (the queue waits)
+python3 - "$sock" > "$tmp/raw" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"status knob json\ninfo\n")
+time.sleep(0.5)
+buf = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+    head, _, rest = buf.partition(b"\n")
+    if head.startswith(b"ok+ ") and len(rest) > int(head[4:]) and rest[int(head[4:]):].endswith(b"\n"):
+        break
+head, _, rest = buf.partition(b"\n")
+n = int(head[4:])
+body, after = rest[:n], rest[n:]
+ok = head.startswith(b"ok+ ") and body.endswith(b"}\n") and after.startswith(b"ok name=knobvm")
+print("framed" if ok else "bad %r %r %r" % (head, body[-20:], after[:40]))
+PY
+grep -qx framed "$tmp/raw"
+check status-framing-pipelined $? "$(head -c 300 "$tmp/raw")"
+reply set-report-0 0 '^ok report_kib = 0$' set knob report_kib 0
+reply status-after-too-big 0 '^level 42$' status knob
+
 grep -q 'level=0d' "$tmp/out"
 check refused-never-reached-guest "$([ $? = 1 ]; echo $?)" "guest saw level 13"
 

@@ -51,11 +51,11 @@ static int handler(void *opaque, int argc, char **argv, char *reply, size_t n)
 }
 
 static const struct ctl_cmd table[] = {
-	{ "set", 3, 3, handler, "set SECTION KEY VALUE" },
-	{ "get", 2, 2, handler, "get SECTION KEY" },
-	{ "info", 0, 0, handler, "info" },
-	{ "many", 0, CTL_MAX_WORDS - 1, handler, "many [WORD...]" },
-	{ NULL, 0, 0, NULL, NULL },
+	{ "set", 3, 3, handler, "set SECTION KEY VALUE", NULL },
+	{ "get", 2, 2, handler, "get SECTION KEY", NULL },
+	{ "info", 0, 0, handler, "info", NULL },
+	{ "many", 0, CTL_MAX_WORDS - 1, handler, "many [WORD...]", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 static int on_line(void *opaque, char *line, size_t len)

@@ -429,6 +429,8 @@ def main():
     p.add_argument("--prefix", required=True)
     p.add_argument("--offload-up", type=int, default=1,
                    help="the backend hands the kernel's offloads up (tap with vnet_hdr)")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the VM running (the caller quits it)")
     p.add_argument("checks", nargs="+", choices=sorted(CHECKS))
     a = p.parse_args()
     n = Nic(a)
@@ -437,7 +439,8 @@ def main():
             CHECKS[c](n, a)
         except Exception as ex:  # a broken check is a failure, not a crash
             notok(f"{a.prefix}-{c}", f"{type(ex).__name__}: {ex}")
-    n.command(b"Q")
+    if not a.keep:
+        n.command(b"Q")
 
 
 if __name__ == "__main__":

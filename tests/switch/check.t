@@ -25,8 +25,35 @@ expect private-takes-no-uplink "vm.ini:4: [net lan]: type = private takes no upl
 	'[net lan]\nplugin = switch\ntype = private\nuplink = up\n[net up]\nplugin = switch\ntype = private\n'
 expect internal-needs-uplink "vm.ini:4: [net lan]: type = internal needs uplink" \
 	'[net lan]\nplugin = switch\ntype = internal\n'
-expect external-needs-uplink "vm.ini:4: [net lan]: type = external needs uplink" \
+expect external-needs-uplink "vm.ini:4: [net lan]: type = external needs adapter = a host interface, or uplink = a [net] backend section" \
 	'[net lan]\nplugin = switch\ntype = external\n'
+# adapter = (SDK 2.3: the switch attaches pcap or wifi-bridge itself)
+wire='[net wire]\nplugin = pcap\nifname = lo\n'
+expect adapter-excludes-uplink "vm.ini:4: [net lan]: adapter = lo and uplink = wire exclude each other" \
+	"[net lan]\nplugin = switch\ntype = external\nadapter = lo\nuplink = wire\n$wire"
+expect adapter-needs-external "vm.ini:4: [net lan]: adapter = lo needs type = external" \
+	'[net lan]\nplugin = switch\ntype = internal\nadapter = lo\n'
+expect adapter-not-private "vm.ini:4: [net lan]: adapter = lo needs type = external" \
+	'[net lan]\nplugin = switch\ntype = private\nadapter = lo\n'
+expect bridge-needs-adapter "vm.ini:4: [net lan]: bridge = wifi goes with adapter =" \
+	"[net lan]\nplugin = switch\ntype = external\nuplink = wire\nbridge = wifi\n$wire"
+expect bridge-choice "vm.ini:8: [net lan]: bridge = wireless: not one of the choices; choose one of auto|wifi|plain" \
+	'[net lan]\nplugin = switch\ntype = external\nadapter = lo\nbridge = wireless\n'
+expect adapter-exists "vm.ini:4: [net lan]: adapter = hvt-nosuch0: no such interface" \
+	'[net lan]\nplugin = switch\ntype = external\nadapter = hvt-nosuch0\n'
+expect adapter-not-a-path "vm.ini:4: [net lan]: adapter = ../lo: not an interface name" \
+	'[net lan]\nplugin = switch\ntype = external\nadapter = ../lo\n'
+expect adapter-too-long "vm.ini:4: [net lan]: adapter = abcdefghijklmnopq: not an interface name" \
+	'[net lan]\nplugin = switch\ntype = external\nadapter = abcdefghijklmnopq\n'
+for b in auto wifi plain; do
+	printf '[vm]\nkernel = /bin/sh\nmachine = none\n[net lan]\nplugin = switch\ntype = external\nadapter = lo\nbridge = %s\n' $b > "$dir/vm.ini"
+	if out=$("$HV" check "$dir/vm.ini" 2>&1) && grep -q '^adapter = lo$' <<< "$out" &&
+		grep -q "^bridge = $b\$" <<< "$out"; then
+		echo "ok adapter-bridge-$b-passes"
+	else
+		echo "not ok adapter-bridge-$b-passes - $(tr '\n' ' ' <<< "$out")"
+	fi
+done
 expect type-required "vm.ini:4: [net lan]: 'type' is required" \
 	'[net lan]\nplugin = switch\n'
 expect type-choice "vm.ini:6: [net lan]: type = public:" \
