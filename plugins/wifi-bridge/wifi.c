@@ -258,6 +258,46 @@ static void wbp_drops_text(struct hv_out *o, const char *name, uint64_t pass,
 	hv_out_printf(o, "\n");
 }
 
+static void wbp_status_json(struct wbp *s, struct wbp_walk *w, const char *mac)
+{
+	const struct wb_stats *st = wb_stats(s->wb);
+	struct hv_out *o = w->out;
+
+	hv_out_printf(o, "\"ifname\":\"");
+	hv_out_json_str(o, s->io.ifname);
+	hv_out_printf(o, "\",\"station_mac\":\"%s\",\"mtu\":%u,\"stats\":{", mac, s->io.mtu);
+	hv_out_printf(o, "\"out_frames\":%llu,\"in_frames\":%llu,",
+		      (unsigned long long)st->out_frames, (unsigned long long)st->in_frames);
+	wbp_drops_json(o, "out_drops", st->out_drops);
+	hv_out_printf(o, ",");
+	wbp_drops_json(o, "in_drops", st->in_drops);
+	hv_out_printf(o, ",\"learned\":%llu,\"aged\":%llu,\"conflicts\":%llu,"
+		      "\"table_full\":%llu,\"injected\":%llu,\"captured\":%llu,"
+		      "\"io_drops\":%llu},\"table\":[",
+		      (unsigned long long)st->learned, (unsigned long long)st->aged,
+		      (unsigned long long)st->conflicts, (unsigned long long)st->table_full,
+		      (unsigned long long)s->io.tx_frames, (unsigned long long)s->io.rx_frames,
+		      (unsigned long long)(s->io.tx_drops.count + s->io.rx_drops.count));
+	wb_each(s->wb, w->now, wbp_entry, w);
+	hv_out_printf(o, "]");
+}
+
+static void wbp_status_text(struct wbp *s, struct wbp_walk *w, const char *mac)
+{
+	const struct wb_stats *st = wb_stats(s->wb);
+	struct hv_out *o = w->out;
+
+	hv_out_printf(o, "%s: Wi-Fi bridge, station MAC %s, MTU %u\n", s->io.ifname, mac,
+		      s->io.mtu);
+	wbp_drops_text(o, "out", st->out_frames, st->out_drops);
+	wbp_drops_text(o, "in", st->in_frames, st->in_drops);
+	hv_out_printf(o, "table: %llu learned, %llu aged, %llu conflicts, %llu not learned (full)\n",
+		      (unsigned long long)st->learned, (unsigned long long)st->aged,
+		      (unsigned long long)st->conflicts, (unsigned long long)st->table_full);
+	hv_out_printf(o, "%-39s %-17s %-4s %s\n", "ADDRESS", "MAC", "HOW", "AGE_S");
+	wb_each(s->wb, w->now, wbp_entry, w);
+}
+
 /*
  * The core may ask twice within one `hv ctl status` (a report longer than
  * its first buffer) and wants the same text both times, so the entries'
@@ -267,7 +307,6 @@ static void wbp_drops_text(struct hv_out *o, const char *name, uint64_t pass,
 static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 {
 	struct wbp *s = HV_STATE(ctx, struct wbp);
-	const struct wb_stats *st;
 	uint64_t now = hv_clock_now(ctx);
 	struct wbp_walk w = { .out = o, .json = !!(flags & HV_STATUS_JSON) };
 	char m[18];
@@ -278,41 +317,11 @@ static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 		s->status_now = now;
 	s->status_last = now;
 	w.now = s->status_now;
-	st = wb_stats(s->wb);
 	mac_str(m, s->mac);
-	if (w.json) {
-		hv_out_printf(o, "\"ifname\":\"");
-		hv_out_json_str(o, s->io.ifname);
-		hv_out_printf(o, "\",\"station_mac\":\"%s\",\"mtu\":%u,\"stats\":{", m,
-			      s->io.mtu);
-		hv_out_printf(o, "\"out_frames\":%llu,\"in_frames\":%llu,",
-			      (unsigned long long)st->out_frames,
-			      (unsigned long long)st->in_frames);
-		wbp_drops_json(o, "out_drops", st->out_drops);
-		hv_out_printf(o, ",");
-		wbp_drops_json(o, "in_drops", st->in_drops);
-		hv_out_printf(o, ",\"learned\":%llu,\"aged\":%llu,\"conflicts\":%llu,"
-			      "\"table_full\":%llu,\"injected\":%llu,\"captured\":%llu,"
-			      "\"io_drops\":%llu},\"table\":[",
-			      (unsigned long long)st->learned, (unsigned long long)st->aged,
-			      (unsigned long long)st->conflicts,
-			      (unsigned long long)st->table_full,
-			      (unsigned long long)s->io.tx_frames,
-			      (unsigned long long)s->io.rx_frames,
-			      (unsigned long long)(s->io.tx_drops.count + s->io.rx_drops.count));
-		wb_each(s->wb, w.now, wbp_entry, &w);
-		hv_out_printf(o, "]");
-		return;
-	}
-	hv_out_printf(o, "%s: Wi-Fi bridge, station MAC %s, MTU %u\n", s->io.ifname, m,
-		      s->io.mtu);
-	wbp_drops_text(o, "out", st->out_frames, st->out_drops);
-	wbp_drops_text(o, "in", st->in_frames, st->in_drops);
-	hv_out_printf(o, "table: %llu learned, %llu aged, %llu conflicts, %llu not learned (full)\n",
-		      (unsigned long long)st->learned, (unsigned long long)st->aged,
-		      (unsigned long long)st->conflicts, (unsigned long long)st->table_full);
-	hv_out_printf(o, "%-39s %-17s %-4s %s\n", "ADDRESS", "MAC", "HOW", "AGE_S");
-	wb_each(s->wb, w.now, wbp_entry, &w);
+	if (w.json)
+		wbp_status_json(s, &w, m);
+	else
+		wbp_status_text(s, &w, m);
 }
 
 /* ---- life cycle ---- */

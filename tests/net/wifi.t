@@ -306,6 +306,7 @@ PY
 	txt=$("$hv" ctl "$d/a.sock" status "$status_sec" 2>&1)
 	if grep -q '^ADDRESS' <<<"$txt" && grep -q "${v4[a]} .*$mac_a" <<<"$txt"; then
 		echo "ok wifi-status-text - $(grep -c "$mac_a\|$mac_b" <<<"$txt") table lines"
+		head -n 12 <<<"$txt" | sed 's/^/# status: /'
 	else
 		echo "not ok wifi-status-text - $(head -c 400 <<<"$txt" | tr '\n' '|')"
 	fi
