@@ -107,7 +107,7 @@ wifi_rows() {
 	# a wire carries finished checksums and MTU-sized frames (tests/linux/net-run.sh)
 	$IP netns exec $nh ethtool -K bn-l0 tx off >/dev/null
 	$IP netns exec $nh iperf3 -s -D -B 10.200.6.1
-	for b in wifi plain; do
+	for b in plain wifi; do
 		# the LAN host learnt the other row's MAC for the same address
 		$IP -n $nh neigh flush dev bn-l0
 		hv_vm $b-hv "$(printf '[net lan]\nplugin = switch\ntype = external\nadapter = bn-s0\nbridge = %s\n' $b)" \
