@@ -44,6 +44,7 @@ struct wbp {
 	struct hv_timer *age_timer, *addr_timer;
 	uint8_t mac[6];
 	uint64_t aging_ns;
+	unsigned max_entries, per_vm;
 	uint64_t conflicts_seen, full_seen; /* wb_stats values already logged */
 	uint64_t status_now, status_last;   /* see wbp_status */
 	struct net_drops out_warn, in_warn, conflict_warn, full_warn;
@@ -140,24 +141,19 @@ static void wbp_host_refresh(struct wbp *s)
 	wb_host_addrs(s->wb, s->host, n);
 }
 
-/* Conflicts and a full table are the user's business: say so, at most
- * once a second each (the count rides along). */
-static void wbp_log_table(struct wbp *s)
+/* A full table is the user's business (the frame itself passed): say
+ * so, at most once a second. */
+static void wbp_log_full(struct wbp *s)
 {
 	const struct wb_stats *st = wb_stats(s->wb);
 
-	if (st->conflicts != s->conflicts_seen) {
-		s->conflicts_seen = st->conflicts;
-		net_drop(s->ctx, &s->conflict_warn,
-			 "%s: an address claimed by a second VM (the first live owner kept)",
-			 s->io.ifname);
-	}
-	if (st->table_full != s->full_seen) {
-		s->full_seen = st->table_full;
-		net_drop(s->ctx, &s->full_warn,
-			 "%s: address table full (table = / per_vm =): an address not learned",
-			 s->io.ifname);
-	}
+	if (st->table_full == s->full_seen)
+		return;
+	s->full_seen = st->table_full;
+	if (net_warn_due(&s->full_warn))
+		hv_warn(s->ctx, "%s: address table full (table = %u, per_vm = %u): %llu addresses not learned so far",
+			s->io.ifname, s->max_entries, s->per_vm,
+			(unsigned long long)st->table_full);
 }
 
 static void wbp_age_tick(struct hv_ctx *ctx, void *opaque)
@@ -201,13 +197,19 @@ static int wbp_send(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 	if (rc)
 		return rc;
 	v = wb_out(s->wb, f, len, hv_clock_now(ctx));
-	wbp_log_table(s);
-	if (v != WB_PASS) {
+	wbp_log_full(s);
+	if (v == WB_PASS)
+		return pio_inject(ctx, &s->io, f, len);
+	if (wb_stats(s->wb)->conflicts != s->conflicts_seen) {
+		s->conflicts_seen = wb_stats(s->wb)->conflicts;
+		net_drop(ctx, &s->conflict_warn,
+			 "%s: frame of %zu bytes claims an address the host or another VM holds (its first live owner keeps it)",
+			 s->io.ifname, len);
+	} else {
 		net_drop(ctx, &s->out_warn, "%s: outbound frame of %zu bytes: %s",
 			 s->io.ifname, len, wb_reason(v));
-		return v == WB_DROP_PROTO ? -EPROTONOSUPPORT : -EINVAL;
 	}
-	return pio_inject(ctx, &s->io, f, len);
+	return v == WB_DROP_PROTO ? -EPROTONOSUPPORT : -EINVAL;
 }
 
 static void wbp_rx_ready(struct hv_ctx *ctx)
@@ -387,8 +389,8 @@ static int wbp_create(struct hv_ctx *ctx)
 	if (rc)
 		return rc;
 	memcpy(p.adapter_mac, s->mac, 6);
-	p.max_entries = (unsigned)hv_config_get_int(ctx, "table");
-	p.per_mac = (unsigned)hv_config_get_int(ctx, "per_vm");
+	p.max_entries = s->max_entries = (unsigned)hv_config_get_int(ctx, "table");
+	p.per_mac = s->per_vm = (unsigned)hv_config_get_int(ctx, "per_vm");
 	p.aging_ns = s->aging_ns;
 	s->wb = wb_new(&p);
 	if (!s->wb) {
