@@ -498,8 +498,12 @@ static const struct hv_config_key keys[] = {
 		   "seconds an unused address entry lives"),
 	HV_KEYS_END};
 
-HV_PLUGIN_DEFINE(wifi - bridge, net, &ops, .version = "1.0",
-		 .description = "Wi-Fi bridge: an external switch over a "
-				"wireless NIC (MAC rewrite, ARP/ND proxy)",
-		 .instance_size = sizeof(struct wbp), .keys = keys,
+/* the name is not an expression: clang-format would space its dash */
+/* clang-format off */
+HV_PLUGIN_DEFINE(wifi-bridge, net, &ops,
+		 .version = "1.0",
+		 .description = "Wi-Fi bridge: an external switch over a wireless NIC (MAC rewrite, ARP/ND proxy)",
+		 .instance_size = sizeof(struct wbp),
+		 .keys = keys,
 		 .status = wbp_status);
+/* clang-format on */
