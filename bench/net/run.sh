@@ -11,7 +11,8 @@
 # throughput, lower on RTT), and the Wi-Fi bridge against the plain
 # external switch on one veth (wifi-hv/plain-hv; the issue's goal is at
 # least 0.9 on throughput).
-# usage: bench/net/run.sh [SECS]   (iperf3's -t, default 10)
+# usage: bench/net/run.sh [SECS [wifi]]   (iperf3's -t, default 10; wifi:
+# only the Wi-Fi bridge's two rows)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -42,7 +43,7 @@ for m in tun veth llc stp bridge tap vhost_iotlb vhost vhost_net; do
 done
 net_prepare "$payload/st" "$kver" --iperf
 out=$root/build/nested/bench-net.out
-nested_run --payload "$payload" --timeout 1200 --name bench-net -- "$secs" | tee "$out"
+nested_run --payload "$payload" --timeout 1200 --name bench-net -- "$secs" ${2:+"$2"} | tee "$out"
 awk '
 /^# row / {
 	n = $3

@@ -11,7 +11,9 @@
  * headers only), an ARP request out and a reply in, an NS out and one to
  * a solicited-node group in.
  *
- * usage: wifi-xlate [ROUNDS]   (default 200000)
+ * Each figure is the fastest of 25 short runs (the machine is shared).
+ *
+ * usage: wifi-xlate [ROUNDS]   (default 10000)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +34,8 @@ struct wifi_vec {
 #include "../../tests/unit/wifi_vectors.h"
 
 #define MTU_FRAME 1514
-#define MIX_MAX   32
+#define MIX_MAX	  32
+#define REPEAT	  25
 
 struct frame {
 	uint8_t data[MTU_FRAME];
@@ -105,15 +108,31 @@ static double run(struct wb *b, const struct frame *mix, unsigned n,
 	return (double)(now_ns() - t0) / (double)frames;
 }
 
+/* The fastest of REPEAT runs: on a shared machine the others only add
+ * time someone else's process took. */
+static double best(struct wb *b, const struct frame *mix, unsigned n,
+		   unsigned rounds, int mode, int which, unsigned *bad)
+{
+	double t, min = 0;
+
+	for (int k = 0; k < REPEAT; k++) {
+		t = run(b, mix, n, rounds, mode, which, bad);
+		if (!k || t < min)
+			min = t;
+	}
+	return min;
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const tcp[] = { "tcp4_out", "tcp4_in", "tcp6_out",
-					   "tcp6_in" };
-	struct wb_params p = { .adapter_mac = WV_ADAPTER,
-			       .max_entries = 1024,
-			       .per_mac = 32,
-			       .aging_ns = 300000000000ull };
-	unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000;
+	static const char *const tcp[] = {"tcp4_out", "tcp4_in", "tcp6_out",
+					  "tcp6_in"};
+	struct wb_params p = {.adapter_mac = WV_ADAPTER,
+			      .max_entries = 1024,
+			      .per_mac = 32,
+			      .aging_ns = 300000000000ull};
+	unsigned rounds =
+		argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 10000;
 	struct frame *mix = calloc(MIX_MAX, sizeof(*mix));
 	unsigned n = 0, bad = 0, i;
 	uint8_t f[2048];
@@ -136,25 +155,29 @@ int main(int argc, char **argv)
 	add(mix, &n, "ns_solicited_in", 0);
 	run(b, mix, n, rounds / 10 + 1, 1, -1, &bad); /* warm up */
 	bad = 0;
-	base = run(b, mix, n, rounds, 0, -1, &bad);
-	all = run(b, mix, n, rounds, 1, -1, &bad);
-	base_out = run(b, mix, n, rounds, 0, 1, &bad);
-	out = run(b, mix, n, rounds, 1, 1, &bad);
-	base_in = run(b, mix, n, rounds, 0, 0, &bad);
-	in = run(b, mix, n, rounds, 1, 0, &bad);
+	base = best(b, mix, n, rounds, 0, -1, &bad);
+	all = best(b, mix, n, rounds, 1, -1, &bad);
+	base_out = best(b, mix, n, rounds, 0, 1, &bad);
+	out = best(b, mix, n, rounds, 1, 1, &bad);
+	base_in = best(b, mix, n, rounds, 0, 0, &bad);
+	in = best(b, mix, n, rounds, 1, 0, &bad);
 	if (bad) {
-		fprintf(stderr, "wifi-xlate: %u frames dropped: the mix is wrong\n", bad);
+		fprintf(stderr,
+			"wifi-xlate: %u frames dropped: the mix is wrong\n",
+			bad);
 		return 1;
 	}
-	printf("wifi-xlate: %u rounds of %u frames (16 TCP 1514 B both ways, ARP and NS both ways)\n",
+	printf("wifi-xlate: %u rounds of %u frames (16 TCP 1514 B both ways, "
+	       "ARP and NS both ways)\n",
 	       rounds, n);
-	printf("%-10s %12s %14s %8s %10s\n", "frames", "memcpy ns", "memcpy+wb ns",
-	       "ratio", "wb alone");
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "all", base, all, all / base, all - base);
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_out", base_out, out, out / base_out,
-	       out - base_out);
-	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_in", base_in, in, in / base_in,
-	       in - base_in);
+	printf("%-10s %12s %14s %8s %10s\n", "frames", "memcpy ns",
+	       "memcpy+wb ns", "ratio", "wb alone");
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "all", base, all,
+	       all / base, all - base);
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_out", base_out, out,
+	       out / base_out, out - base_out);
+	printf("%-10s %12.1f %14.1f %8.2f %10.1f\n", "wb_in", base_in, in,
+	       in / base_in, in - base_in);
 	wb_free(b);
 	free(mix);
 	return 0;

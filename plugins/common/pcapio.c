@@ -31,13 +31,15 @@ static void pio_watch(struct hv_ctx *ctx, struct pio *s, int on)
 		s->w = NULL;
 	}
 	if (on && !s->w && hv_fd_watch(ctx, s->fd, HV_FD_IN, pio_rx, s, &s->w))
-		hv_warn(ctx, "%s: cannot watch the capture: frames from it are not read",
+		hv_warn(ctx,
+			"%s: cannot watch the capture: frames from it are not "
+			"read",
 			s->ifname);
 }
 
 unsigned pio_mtu(const char *ifname)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	unsigned mtu = 1500;
 
@@ -62,7 +64,7 @@ static int pio_fits(struct pio *s, size_t len)
 static int pio_deliver(struct hv_ctx *ctx, struct pio *s, const uint8_t *f,
 		       size_t len)
 {
-	struct iovec iov = { (void *)f, len };
+	struct iovec iov = {(void *)f, len};
 	int rc = hv_net_deliver(ctx, &iov, 1);
 
 	if (rc == -EAGAIN) {
@@ -77,30 +79,34 @@ static int pio_deliver(struct hv_ctx *ctx, struct pio *s, const uint8_t *f,
 	}
 	s->pending = 0;
 	if (rc)
-		net_drop(ctx, &s->rx_drops, "%s: frame of %zu bytes refused (%s)",
-			 s->ifname, len, strerror(-rc));
+		net_drop(ctx, &s->rx_drops,
+			 "%s: frame of %zu bytes refused (%s)", s->ifname, len,
+			 strerror(-rc));
 	else
 		s->rx_frames++;
 	return 0;
 }
 
-static void pio_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *f)
+static void pio_frame(u_char *user, const struct pcap_pkthdr *h,
+		      const u_char *f)
 {
 	struct pio *s = (struct pio *)user;
 
 	if (s->paused) { /* one frame is held already: the NIC is full */
-		net_drop(s->ctx, &s->rx_drops, "%s: the NIC has no receive buffer",
-			 s->ifname);
+		net_drop(s->ctx, &s->rx_drops,
+			 "%s: the NIC has no receive buffer", s->ifname);
 		return;
 	}
 	if (h->caplen < h->len || h->caplen < PIO_ETH_HLEN) {
-		net_drop(s->ctx, &s->rx_drops, "%s: frame of %u bytes (%u captured)",
-			 s->ifname, h->len, h->caplen);
+		net_drop(s->ctx, &s->rx_drops,
+			 "%s: frame of %u bytes (%u captured)", s->ifname,
+			 h->len, h->caplen);
 		return;
 	}
 	if (!pio_fits(s, h->caplen)) {
 		net_drop(s->ctx, &s->rx_drops,
-			 "%s: frame of %u bytes from the wire, over MTU %u (GRO or LRO on?)",
+			 "%s: frame of %u bytes from the wire, over MTU %u "
+			 "(GRO or LRO on?)",
 			 s->ifname, h->caplen, s->mtu);
 		return;
 	}
@@ -120,8 +126,10 @@ static void pio_rx(struct hv_ctx *ctx, void *opaque, unsigned ev)
 
 	(void)ev;
 	s->ctx = ctx;
-	if (pcap_dispatch(s->p, PIO_RX_BUDGET, pio_frame, (u_char *)s) == PCAP_ERROR) {
-		hv_warn(ctx, "%s: capture failed: %s: frames from it are not read",
+	if (pcap_dispatch(s->p, PIO_RX_BUDGET, pio_frame, (u_char *)s) ==
+	    PCAP_ERROR) {
+		hv_warn(ctx,
+			"%s: capture failed: %s: frames from it are not read",
 			s->ifname, pcap_geterr(s->p));
 		pio_watch(ctx, s, 0);
 	}
@@ -145,16 +153,19 @@ int pio_gather(struct hv_ctx *ctx, struct pio *s, const struct iovec *iov,
 	for (int i = 0; i < iovcnt; i++)
 		n += iov[i].iov_len;
 	if (n < PIO_ETH_HLEN || n > HV_NET_FRAME_MAX) {
-		net_drop(ctx, &s->tx_drops, "%s: frame of %zu bytes", s->ifname, n);
+		net_drop(ctx, &s->tx_drops, "%s: frame of %zu bytes", s->ifname,
+			 n);
 		return -EINVAL;
 	}
 	if (!pio_fits(s, n)) {
-		net_drop(ctx, &s->tx_drops, "%s: frame of %zu bytes over MTU %u",
-			 s->ifname, n, s->mtu);
+		net_drop(ctx, &s->tx_drops,
+			 "%s: frame of %zu bytes over MTU %u", s->ifname, n,
+			 s->mtu);
 		return -EMSGSIZE;
 	}
 	*len = n;
-	if (iovcnt == 1 && !copy) { /* read only: the caller does not write it */
+	if (iovcnt == 1 &&
+	    !copy) { /* read only: the caller does not write it */
 		*f = iov[0].iov_base;
 		return 0;
 	}
@@ -170,7 +181,8 @@ int pio_gather(struct hv_ctx *ctx, struct pio *s, const struct iovec *iov,
 int pio_inject(struct hv_ctx *ctx, struct pio *s, const uint8_t *f, size_t len)
 {
 	if (pcap_inject(s->p, f, len) < 0) {
-		net_drop(ctx, &s->tx_drops, "%s: inject: %s", s->ifname, pcap_geterr(s->p));
+		net_drop(ctx, &s->tx_drops, "%s: inject: %s", s->ifname,
+			 pcap_geterr(s->p));
 		return -EIO;
 	}
 	s->tx_frames++;
@@ -181,11 +193,17 @@ int pio_inject(struct hv_ctx *ctx, struct pio *s, const uint8_t *f, size_t len)
 static const char *pio_why(pcap_t *p, int rc)
 {
 	switch (rc) {
-	case PCAP_ERROR_NO_SUCH_DEVICE: return "no such interface";
-	case PCAP_ERROR_PERM_DENIED: return "permission denied (needs CAP_NET_RAW)";
-	case PCAP_ERROR_IFACE_NOT_UP: return "the interface is down (ip link set IF up)";
-	case PCAP_ERROR_PROMISC_PERM_DENIED: return "no permission for promiscuous mode";
-	default: return pcap_geterr(p)[0] ? pcap_geterr(p) : pcap_statustostr(rc);
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		return "no such interface";
+	case PCAP_ERROR_PERM_DENIED:
+		return "permission denied (needs CAP_NET_RAW)";
+	case PCAP_ERROR_IFACE_NOT_UP:
+		return "the interface is down (ip link set IF up)";
+	case PCAP_ERROR_PROMISC_PERM_DENIED:
+		return "no permission for promiscuous mode";
+	default:
+		return pcap_geterr(p)[0] ? pcap_geterr(p)
+					 : pcap_statustostr(rc);
 	}
 }
 
@@ -199,7 +217,8 @@ static int pio_activate(struct hv_ctx *ctx, struct pio *s, int promisc)
 		hv_error(ctx, "ifname = %s: %s", s->ifname, err);
 		return -ENODEV;
 	}
-	if (pcap_set_snaplen(s->p, HV_NET_FRAME_MAX) || pcap_set_promisc(s->p, promisc) ||
+	if (pcap_set_snaplen(s->p, HV_NET_FRAME_MAX) ||
+	    pcap_set_promisc(s->p, promisc) ||
 	    pcap_set_immediate_mode(s->p, 1)) {
 		hv_error(ctx, "ifname = %s: %s", s->ifname, pcap_geterr(s->p));
 		return -EINVAL;
@@ -207,20 +226,26 @@ static int pio_activate(struct hv_ctx *ctx, struct pio *s, int promisc)
 	rc = pcap_activate(s->p);
 	if (rc < 0) {
 		hv_error(ctx, "ifname = %s: %s", s->ifname, pio_why(s->p, rc));
-		return rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED
-			       ? -EPERM : -ENODEV;
+		return rc == PCAP_ERROR_PERM_DENIED ||
+				       rc == PCAP_ERROR_PROMISC_PERM_DENIED
+			       ? -EPERM
+			       : -ENODEV;
 	}
 	if (rc > 0)
 		hv_warn(ctx, "%s: %s", s->ifname, pcap_statustostr(rc));
 	if (pcap_datalink(s->p) != DLT_EN10MB) {
-		hv_error(ctx, "ifname = %s: not an Ethernet interface (link type %s)",
-			 s->ifname, pcap_datalink_val_to_name(pcap_datalink(s->p)));
+		hv_error(
+			ctx,
+			"ifname = %s: not an Ethernet interface (link type %s)",
+			s->ifname,
+			pcap_datalink_val_to_name(pcap_datalink(s->p)));
 		return -EINVAL;
 	}
 	s->fd = pcap_get_selectable_fd(s->p);
-	if (pcap_setnonblock(s->p, 1, err) || pcap_setdirection(s->p, PCAP_D_IN) ||
-	    s->fd < 0) {
-		hv_error(ctx, "ifname = %s: %s", s->ifname, err[0] ? err : pcap_geterr(s->p));
+	if (pcap_setnonblock(s->p, 1, err) ||
+	    pcap_setdirection(s->p, PCAP_D_IN) || s->fd < 0) {
+		hv_error(ctx, "ifname = %s: %s", s->ifname,
+			 err[0] ? err : pcap_geterr(s->p));
 		return -EINVAL;
 	}
 	return 0;

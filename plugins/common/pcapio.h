@@ -32,9 +32,9 @@ struct pio {
 	pcap_t *p;
 	struct hv_watch *w;
 	int fd, paused;
-	size_t pending;  /* bytes of held waiting for the NIC, 0: none */
-	uint8_t *held;   /* HV_NET_FRAME_MAX */
-	uint8_t *txbuf;  /* HV_NET_FRAME_MAX: a frame in pieces, joined */
+	size_t pending; /* bytes of held waiting for the NIC, 0: none */
+	uint8_t *held;	/* HV_NET_FRAME_MAX */
+	uint8_t *txbuf; /* HV_NET_FRAME_MAX: a frame in pieces, joined */
 	unsigned mtu;
 	const char *ifname;
 	struct hv_ctx *ctx; /* for the pcap_dispatch callback */
@@ -46,7 +46,8 @@ struct pio {
 
 /* Open ifname (the caller checked its length), watch it; 0 or -errno
  * after one hv_error() line. pio_close() undoes a failed open too. */
-int pio_open(struct hv_ctx *ctx, struct pio *s, const char *ifname, int promisc);
+int pio_open(struct hv_ctx *ctx, struct pio *s, const char *ifname,
+	     int promisc);
 void pio_close(struct hv_ctx *ctx, struct pio *s);
 /* The interface's MTU now (1500 when it cannot be asked). */
 unsigned pio_mtu(const char *ifname);

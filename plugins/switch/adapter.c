@@ -71,10 +71,8 @@ int sw_adapter_check(struct hv_ctx *ctx, int type)
 		hv_error(ctx, "adapter = %s: not an interface name (at most %d characters, no '/')", ad, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	if (!sysfs_has(ad, "")) {
-		hv_error(ctx, "adapter = %s: no such interface", ad);
-		return -ENODEV;
-	}
+	/* whether it exists is for start-up, as pcap's ifname: hv check may
+	 * run outside the namespace the VM will run in */
 	return 0;
 }
 
@@ -86,6 +84,10 @@ struct hv_net *sw_adapter_attach(struct sw *s, const struct hv_net_cbs *cbs)
 	const char *plain_kv[] = { "ifname", ad, "promisc", "on", NULL };
 	struct hv_net *n;
 
+	if (!sysfs_has(ad, "")) {
+		hv_error(s->ctx, "adapter = %s: no such interface", ad);
+		return NULL;
+	}
 	s->wireless = is_wireless(ad);
 	s->bridge = asked == SW_BRIDGE_AUTO ?
 		(s->wireless ? SW_BRIDGE_WIFI : SW_BRIDGE_PLAIN) : asked;

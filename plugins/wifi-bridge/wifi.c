@@ -34,8 +34,8 @@
 #include "xlate.h"
 
 #define WBP_ADDR_PERIOD_NS 2000000000ull /* host addresses re-read */
-#define WBP_HOST_MAX 64                  /* wb_host_addrs' limit */
-#define WBP_NS 1000000000ull
+#define WBP_HOST_MAX	   64		 /* wb_host_addrs' limit */
+#define WBP_NS		   1000000000ull
 
 struct wbp {
 	struct pio io;
@@ -44,6 +44,7 @@ struct wbp {
 	struct hv_timer *age_timer, *addr_timer;
 	uint8_t mac[6];
 	uint64_t aging_ns;
+	unsigned max_entries, per_vm;
 	uint64_t conflicts_seen, full_seen; /* wb_stats values already logged */
 	uint64_t status_now, status_last;   /* see wbp_status */
 	struct net_drops out_warn, in_warn, conflict_warn, full_warn;
@@ -53,13 +54,17 @@ struct wbp {
 
 /* wb_verdict as a JSON member name */
 static const char *const wbp_key[WB_VERDICTS] = {
-	[WB_PASS] = "pass",       [WB_DROP_RUNT] = "runt",
-	[WB_DROP_PROTO] = "proto", [WB_DROP_MALFORMED] = "malformed",
-	[WB_DROP_UNKNOWN] = "unknown", [WB_DROP_HOST] = "host",
-	[WB_DROP_LOOP] = "loop",  [WB_DROP_SPOOF] = "spoof",
+	[WB_PASS] = "pass",
+	[WB_DROP_RUNT] = "runt",
+	[WB_DROP_PROTO] = "proto",
+	[WB_DROP_MALFORMED] = "malformed",
+	[WB_DROP_UNKNOWN] = "unknown",
+	[WB_DROP_HOST] = "host",
+	[WB_DROP_LOOP] = "loop",
+	[WB_DROP_SPOOF] = "spoof",
 };
 
-static const char *const wbp_how[] = { "?", "arp", "ndp", "dhcp", "ip" };
+static const char *const wbp_how[] = {"?", "arp", "ndp", "dhcp", "ip"};
 
 static const char *how_name(uint8_t how)
 {
@@ -68,8 +73,8 @@ static const char *how_name(uint8_t how)
 
 static void mac_str(char out[18], const uint8_t m[6])
 {
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-		 m[4], m[5]);
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
 }
 
 static void addr_str(char out[INET6_ADDRSTRLEN], const struct wb_addr *a)
@@ -83,18 +88,20 @@ static void addr_str(char out[INET6_ADDRSTRLEN], const struct wb_addr *a)
 /* The adapter's MAC: 0, or -errno after one hv_error() line. */
 static int wbp_read_mac(struct hv_ctx *ctx, const char *ifname, uint8_t mac[6])
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int rc = 0;
 
 	strcpy(ifr.ifr_name, ifname);
 	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
 		rc = -errno;
-		hv_error(ctx, "ifname = %s: cannot read its MAC address: %s", ifname,
-			 strerror(errno));
+		hv_error(ctx, "ifname = %s: cannot read its MAC address: %s",
+			 ifname, strerror(errno));
 	} else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
 		rc = -EINVAL;
-		hv_error(ctx, "ifname = %s: not an Ethernet-like interface (ARP type %u)",
+		hv_error(ctx,
+			 "ifname = %s: not an Ethernet-like interface (ARP "
+			 "type %u)",
 			 ifname, ifr.ifr_hwaddr.sa_family);
 	} else {
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
@@ -123,12 +130,16 @@ static void wbp_host_refresh(struct wbp *s)
 			now[n].family = 4;
 			now[n].ip[10] = now[n].ip[11] = 0xff;
 			memcpy(now[n].ip + 12,
-			       &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+			       &((struct sockaddr_in *)(void *)i->ifa_addr)
+					->sin_addr,
+			       4);
 			n++;
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			now[n].family = 6;
 			memcpy(now[n].ip,
-			       &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
+			       &((struct sockaddr_in6 *)(void *)i->ifa_addr)
+					->sin6_addr,
+			       16);
 			n++;
 		}
 	}
@@ -140,24 +151,21 @@ static void wbp_host_refresh(struct wbp *s)
 	wb_host_addrs(s->wb, s->host, n);
 }
 
-/* Conflicts and a full table are the user's business: say so, at most
- * once a second each (the count rides along). */
-static void wbp_log_table(struct wbp *s)
+/* A full table is the user's business (the frame itself passed): say
+ * so, at most once a second. */
+static void wbp_log_full(struct wbp *s)
 {
 	const struct wb_stats *st = wb_stats(s->wb);
 
-	if (st->conflicts != s->conflicts_seen) {
-		s->conflicts_seen = st->conflicts;
-		net_drop(s->ctx, &s->conflict_warn,
-			 "%s: an address claimed by a second VM (the first live owner kept)",
-			 s->io.ifname);
-	}
-	if (st->table_full != s->full_seen) {
-		s->full_seen = st->table_full;
-		net_drop(s->ctx, &s->full_warn,
-			 "%s: address table full (table = / per_vm =): an address not learned",
-			 s->io.ifname);
-	}
+	if (st->table_full == s->full_seen)
+		return;
+	s->full_seen = st->table_full;
+	if (net_warn_due(&s->full_warn))
+		hv_warn(s->ctx,
+			"%s: address table full (table = %u, per_vm = %u): "
+			"%llu addresses not learned so far",
+			s->io.ifname, s->max_entries, s->per_vm,
+			(unsigned long long)st->table_full);
 }
 
 static void wbp_age_tick(struct hv_ctx *ctx, void *opaque)
@@ -185,8 +193,9 @@ static int wbp_in(void *opaque, uint8_t *f, size_t len)
 	if (v == WB_PASS)
 		return 0;
 	if (v != WB_DROP_HOST && v != WB_DROP_UNKNOWN)
-		net_drop(s->ctx, &s->in_warn, "%s: inbound frame of %zu bytes: %s",
-			 s->io.ifname, len, wb_reason(v));
+		net_drop(s->ctx, &s->in_warn,
+			 "%s: inbound frame of %zu bytes: %s", s->io.ifname,
+			 len, wb_reason(v));
 	return -1;
 }
 
@@ -201,13 +210,21 @@ static int wbp_send(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 	if (rc)
 		return rc;
 	v = wb_out(s->wb, f, len, hv_clock_now(ctx));
-	wbp_log_table(s);
-	if (v != WB_PASS) {
-		net_drop(ctx, &s->out_warn, "%s: outbound frame of %zu bytes: %s",
-			 s->io.ifname, len, wb_reason(v));
-		return v == WB_DROP_PROTO ? -EPROTONOSUPPORT : -EINVAL;
+	wbp_log_full(s);
+	if (v == WB_PASS)
+		return pio_inject(ctx, &s->io, f, len);
+	if (wb_stats(s->wb)->conflicts != s->conflicts_seen) {
+		s->conflicts_seen = wb_stats(s->wb)->conflicts;
+		net_drop(ctx, &s->conflict_warn,
+			 "%s: frame of %zu bytes claims an address the host or "
+			 "another VM holds (its first live owner keeps it)",
+			 s->io.ifname, len);
+	} else {
+		net_drop(ctx, &s->out_warn,
+			 "%s: outbound frame of %zu bytes: %s", s->io.ifname,
+			 len, wb_reason(v));
 	}
-	return pio_inject(ctx, &s->io, f, len);
+	return v == WB_DROP_PROTO ? -EPROTONOSUPPORT : -EINVAL;
 }
 
 static void wbp_rx_ready(struct hv_ctx *ctx)
@@ -226,20 +243,25 @@ static int wbp_entry(void *opaque, const struct wb_entry *e)
 {
 	struct wbp_walk *w = opaque;
 	char a[INET6_ADDRSTRLEN], m[18];
-	unsigned long long age = e->seen_ns < w->now ? (w->now - e->seen_ns) / WBP_NS : 0;
+	unsigned long long age =
+		e->seen_ns < w->now ? (w->now - e->seen_ns) / WBP_NS : 0;
 
 	addr_str(a, &e->addr);
 	mac_str(m, e->mac);
 	if (w->json)
-		hv_out_printf(w->out, "%s{\"addr\":\"%s\",\"mac\":\"%s\",\"how\":\"%s\",\"age_s\":%llu}",
+		hv_out_printf(w->out,
+			      "%s{\"addr\":\"%s\",\"mac\":\"%s\",\"how\":\"%"
+			      "s\",\"age_s\":%llu}",
 			      w->n ? "," : "", a, m, how_name(e->how), age);
 	else
-		hv_out_printf(w->out, "%-39s %s %-4s %llu\n", a, m, how_name(e->how), age);
+		hv_out_printf(w->out, "%-39s %s %-4s %llu\n", a, m,
+			      how_name(e->how), age);
 	w->n++;
 	return 0;
 }
 
-static void wbp_drops_json(struct hv_out *o, const char *name, const uint64_t *d)
+static void wbp_drops_json(struct hv_out *o, const char *name,
+			   const uint64_t *d)
 {
 	hv_out_printf(o, "\"%s\":{", name);
 	for (int v = 1; v < WB_VERDICTS; v++)
@@ -251,11 +273,65 @@ static void wbp_drops_json(struct hv_out *o, const char *name, const uint64_t *d
 static void wbp_drops_text(struct hv_out *o, const char *name, uint64_t pass,
 			   const uint64_t *d)
 {
-	hv_out_printf(o, "%s: %llu frames passed", name, (unsigned long long)pass);
+	hv_out_printf(o, "%s: %llu frames passed", name,
+		      (unsigned long long)pass);
 	for (int v = 1; v < WB_VERDICTS; v++)
 		if (d[v])
-			hv_out_printf(o, ", %llu %s", (unsigned long long)d[v], wb_reason(v));
+			hv_out_printf(o, ", %llu %s", (unsigned long long)d[v],
+				      wb_reason(v));
 	hv_out_printf(o, "\n");
+}
+
+static void wbp_status_json(struct wbp *s, struct wbp_walk *w, const char *mac)
+{
+	const struct wb_stats *st = wb_stats(s->wb);
+	struct hv_out *o = w->out;
+
+	hv_out_printf(o, "\"ifname\":\"");
+	hv_out_json_str(o, s->io.ifname);
+	hv_out_printf(o, "\",\"station_mac\":\"%s\",\"mtu\":%u,\"stats\":{",
+		      mac, s->io.mtu);
+	hv_out_printf(o, "\"out_frames\":%llu,\"in_frames\":%llu,",
+		      (unsigned long long)st->out_frames,
+		      (unsigned long long)st->in_frames);
+	wbp_drops_json(o, "out_drops", st->out_drops);
+	hv_out_printf(o, ",");
+	wbp_drops_json(o, "in_drops", st->in_drops);
+	hv_out_printf(o,
+		      ",\"learned\":%llu,\"aged\":%llu,\"conflicts\":%llu,"
+		      "\"table_full\":%llu,\"injected\":%llu,\"captured\":%llu,"
+		      "\"io_drops\":%llu},\"table\":[",
+		      (unsigned long long)st->learned,
+		      (unsigned long long)st->aged,
+		      (unsigned long long)st->conflicts,
+		      (unsigned long long)st->table_full,
+		      (unsigned long long)s->io.tx_frames,
+		      (unsigned long long)s->io.rx_frames,
+		      (unsigned long long)(s->io.tx_drops.count +
+					   s->io.rx_drops.count));
+	wb_each(s->wb, w->now, wbp_entry, w);
+	hv_out_printf(o, "]");
+}
+
+static void wbp_status_text(struct wbp *s, struct wbp_walk *w, const char *mac)
+{
+	const struct wb_stats *st = wb_stats(s->wb);
+	struct hv_out *o = w->out;
+
+	hv_out_printf(o, "%s: Wi-Fi bridge, station MAC %s, MTU %u\n",
+		      s->io.ifname, mac, s->io.mtu);
+	wbp_drops_text(o, "out", st->out_frames, st->out_drops);
+	wbp_drops_text(o, "in", st->in_frames, st->in_drops);
+	hv_out_printf(o,
+		      "table: %llu learned, %llu aged, %llu conflicts, %llu "
+		      "not learned (full)\n",
+		      (unsigned long long)st->learned,
+		      (unsigned long long)st->aged,
+		      (unsigned long long)st->conflicts,
+		      (unsigned long long)st->table_full);
+	hv_out_printf(o, "%-39s %-17s %-4s %s\n", "ADDRESS", "MAC", "HOW",
+		      "AGE_S");
+	wb_each(s->wb, w->now, wbp_entry, w);
 }
 
 /*
@@ -267,9 +343,8 @@ static void wbp_drops_text(struct hv_out *o, const char *name, uint64_t pass,
 static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 {
 	struct wbp *s = HV_STATE(ctx, struct wbp);
-	const struct wb_stats *st;
 	uint64_t now = hv_clock_now(ctx);
-	struct wbp_walk w = { .out = o, .json = !!(flags & HV_STATUS_JSON) };
+	struct wbp_walk w = {.out = o, .json = !!(flags & HV_STATUS_JSON)};
 	char m[18];
 
 	if (!s->wb)
@@ -278,41 +353,11 @@ static void wbp_status(struct hv_ctx *ctx, struct hv_out *o, unsigned flags)
 		s->status_now = now;
 	s->status_last = now;
 	w.now = s->status_now;
-	st = wb_stats(s->wb);
 	mac_str(m, s->mac);
-	if (w.json) {
-		hv_out_printf(o, "\"ifname\":\"");
-		hv_out_json_str(o, s->io.ifname);
-		hv_out_printf(o, "\",\"station_mac\":\"%s\",\"mtu\":%u,\"stats\":{", m,
-			      s->io.mtu);
-		hv_out_printf(o, "\"out_frames\":%llu,\"in_frames\":%llu,",
-			      (unsigned long long)st->out_frames,
-			      (unsigned long long)st->in_frames);
-		wbp_drops_json(o, "out_drops", st->out_drops);
-		hv_out_printf(o, ",");
-		wbp_drops_json(o, "in_drops", st->in_drops);
-		hv_out_printf(o, ",\"learned\":%llu,\"aged\":%llu,\"conflicts\":%llu,"
-			      "\"table_full\":%llu,\"injected\":%llu,\"captured\":%llu,"
-			      "\"io_drops\":%llu},\"table\":[",
-			      (unsigned long long)st->learned, (unsigned long long)st->aged,
-			      (unsigned long long)st->conflicts,
-			      (unsigned long long)st->table_full,
-			      (unsigned long long)s->io.tx_frames,
-			      (unsigned long long)s->io.rx_frames,
-			      (unsigned long long)(s->io.tx_drops.count + s->io.rx_drops.count));
-		wb_each(s->wb, w.now, wbp_entry, &w);
-		hv_out_printf(o, "]");
-		return;
-	}
-	hv_out_printf(o, "%s: Wi-Fi bridge, station MAC %s, MTU %u\n", s->io.ifname, m,
-		      s->io.mtu);
-	wbp_drops_text(o, "out", st->out_frames, st->out_drops);
-	wbp_drops_text(o, "in", st->in_frames, st->in_drops);
-	hv_out_printf(o, "table: %llu learned, %llu aged, %llu conflicts, %llu not learned (full)\n",
-		      (unsigned long long)st->learned, (unsigned long long)st->aged,
-		      (unsigned long long)st->conflicts, (unsigned long long)st->table_full);
-	hv_out_printf(o, "%-39s %-17s %-4s %s\n", "ADDRESS", "MAC", "HOW", "AGE_S");
-	wb_each(s->wb, w.now, wbp_entry, &w);
+	if (w.json)
+		wbp_status_json(s, &w, m);
+	else
+		wbp_status_text(s, &w, m);
 }
 
 /* ---- life cycle ---- */
@@ -321,11 +366,13 @@ static int wbp_check(struct hv_ctx *ctx)
 	const char *ifname = hv_config_get_str(ctx, "ifname");
 
 	if (!*ifname || strlen(ifname) >= IFNAMSIZ) {
-		hv_error(ctx, "ifname = %s: not an interface name (1-%d characters)",
+		hv_error(ctx,
+			 "ifname = %s: not an interface name (1-%d characters)",
 			 ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	if (hv_config_get_int(ctx, "per_vm") > hv_config_get_int(ctx, "table")) {
+	if (hv_config_get_int(ctx, "per_vm") >
+	    hv_config_get_int(ctx, "table")) {
 		hv_error(ctx, "per_vm = %lld is more than table = %lld",
 			 (long long)hv_config_get_int(ctx, "per_vm"),
 			 (long long)hv_config_get_int(ctx, "table"));
@@ -357,7 +404,8 @@ static int wbp_timers(struct hv_ctx *ctx, struct wbp *s)
 		return rc;
 	}
 	hv_timer_arm(ctx, s->age_timer, s->aging_ns / 2, s->aging_ns / 2);
-	hv_timer_arm(ctx, s->addr_timer, WBP_ADDR_PERIOD_NS, WBP_ADDR_PERIOD_NS);
+	hv_timer_arm(ctx, s->addr_timer, WBP_ADDR_PERIOD_NS,
+		     WBP_ADDR_PERIOD_NS);
 	return 0;
 }
 
@@ -365,7 +413,7 @@ static int wbp_create(struct hv_ctx *ctx)
 {
 	struct wbp *s = HV_STATE(ctx, struct wbp);
 	const char *ifname = hv_config_get_str(ctx, "ifname");
-	struct wb_params p = { 0 };
+	struct wb_params p = {0};
 	char m[18];
 	int rc = wbp_check(ctx);
 
@@ -378,13 +426,15 @@ static int wbp_create(struct hv_ctx *ctx)
 	if (rc)
 		return rc;
 	memcpy(p.adapter_mac, s->mac, 6);
-	p.max_entries = (unsigned)hv_config_get_int(ctx, "table");
-	p.per_mac = (unsigned)hv_config_get_int(ctx, "per_vm");
+	p.max_entries = s->max_entries =
+		(unsigned)hv_config_get_int(ctx, "table");
+	p.per_mac = s->per_vm = (unsigned)hv_config_get_int(ctx, "per_vm");
 	p.aging_ns = s->aging_ns;
 	s->wb = wb_new(&p);
 	if (!s->wb) {
-		hv_error(ctx, "%s: no memory for an address table of %u entries", ifname,
-			 p.max_entries);
+		hv_error(ctx,
+			 "%s: no memory for an address table of %u entries",
+			 ifname, p.max_entries);
 		return -ENOMEM;
 	}
 	/* the host's addresses are known before the first frame is read */
@@ -397,7 +447,8 @@ static int wbp_create(struct hv_ctx *ctx)
 	if (rc)
 		goto out_free;
 	mac_str(m, s->mac);
-	hv_info(ctx, "%s: Wi-Fi bridge, station MAC %s, MTU %u", ifname, m, s->io.mtu);
+	hv_info(ctx, "%s: Wi-Fi bridge, station MAC %s, MTU %u", ifname, m,
+		s->io.mtu);
 	return 0;
 out_free:
 	wbp_free(ctx, s);
@@ -414,7 +465,9 @@ static void wbp_destroy(struct hv_ctx *ctx)
 		od += st->out_drops[v];
 		id += st->in_drops[v];
 	}
-	hv_info(ctx, "%s: %llu frames to the wire, %llu from it, %llu and %llu dropped by the bridge",
+	hv_info(ctx,
+		"%s: %llu frames to the wire, %llu from it, %llu and %llu "
+		"dropped by the bridge",
 		s->io.ifname, (unsigned long long)s->io.tx_frames,
 		(unsigned long long)s->io.rx_frames, (unsigned long long)od,
 		(unsigned long long)id);
@@ -426,22 +479,31 @@ static const struct hv_net_ops ops = {
 	.destroy = wbp_destroy,
 	.send = wbp_send,
 	.rx_ready = wbp_rx_ready,
-	.offloads = 0, /* bare frames with complete checksums: rewritten in place */
+	.offloads =
+		0, /* bare frames with complete checksums: rewritten in place */
 	.check = wbp_check,
 };
 
 static const struct hv_config_key keys[] = {
-	{ .name = "ifname", .type = HV_KEY_STRING, .flags = HV_KEY_REQUIRED,
-	  .help = "the wireless interface (must exist and be up; hv never changes it)" },
-	HV_KEY_NUM("table", "1024", 16, 65536, "address entries, all VMs together"),
-	HV_KEY_NUM("per_vm", "32", 1, 1024, "address entries one VM MAC may hold (at most table)"),
-	HV_KEY_NUM("aging", "300", 1, 86400, "seconds an unused address entry lives"),
-	HV_KEYS_END
-};
+	{.name = "ifname",
+	 .type = HV_KEY_STRING,
+	 .flags = HV_KEY_REQUIRED,
+	 .help = "the wireless interface (must exist and be up; hv never "
+		 "changes it)"},
+	HV_KEY_NUM("table", "1024", 16, 65536,
+		   "address entries, all VMs together"),
+	HV_KEY_NUM("per_vm", "32", 1, 1024,
+		   "address entries one VM MAC may hold (at most table)"),
+	HV_KEY_NUM("aging", "300", 1, 86400,
+		   "seconds an unused address entry lives"),
+	HV_KEYS_END};
 
+/* the name is not an expression: clang-format would space its dash */
+/* clang-format off */
 HV_PLUGIN_DEFINE(wifi-bridge, net, &ops,
 		 .version = "1.0",
 		 .description = "Wi-Fi bridge: an external switch over a wireless NIC (MAC rewrite, ARP/ND proxy)",
 		 .instance_size = sizeof(struct wbp),
 		 .keys = keys,
 		 .status = wbp_status);
+/* clang-format on */

@@ -25,7 +25,10 @@
  *   per_mac share, or a full table, refuses new addresses (table_full)
  *   while the frame itself still passes. No live entry is ever evicted.
  * - Every unicast inbound frame passed has a destination MAC taken from
- *   a live entry; everything else passed is multicast and unchanged.
+ *   a live entry, or (a DHCP reply to the station, for an address no VM
+ *   holds yet) the chaddr of a VM that sent a DHCP request through us
+ *   within the aging time; everything else passed is multicast and
+ *   unchanged.
  */
 #include "xlate.h"
 
@@ -35,28 +38,28 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define ETH_HLEN      14
-#define ET_IPV4       0x0800
-#define ET_ARP        0x0806
-#define ET_IPV6       0x86dd
-#define ARP_LEN       28
-#define IP_UDP        17
-#define IP_ICMPV6     58
-#define ND_RS         133
-#define ND_REDIRECT   137
-#define ND_NS         135
-#define ND_OPT_SLLA   1
-#define ND_OPT_TLLA   2
-#define IP6_EXT_MAX   8
-#define BOOTP_LEN     236 /* op .. file: the fixed part */
-#define BOOTP_FLAGS   10
-#define BOOTP_YIADDR  16
-#define BOOTP_CHADDR  28
-#define BOOTP_BCAST   0x80
-#define DHCP_COOKIE   0x63825363u
-#define DHCP_ACK      5
-#define HOST_MAX      64
-#define ENTRIES_MAX   (1u << 20)
+#define ETH_HLEN     14
+#define ET_IPV4	     0x0800
+#define ET_ARP	     0x0806
+#define ET_IPV6	     0x86dd
+#define ARP_LEN	     28
+#define IP_UDP	     17
+#define IP_ICMPV6    58
+#define ND_RS	     133
+#define ND_REDIRECT  137
+#define ND_NS	     135
+#define ND_OPT_SLLA  1
+#define ND_OPT_TLLA  2
+#define IP6_EXT_MAX  8
+#define BOOTP_LEN    236 /* op .. file: the fixed part */
+#define BOOTP_FLAGS  10
+#define BOOTP_YIADDR 16
+#define BOOTP_CHADDR 28
+#define BOOTP_BCAST  0x80
+#define DHCP_COOKIE  0x63825363u
+#define DHCP_ACK     5
+#define HOST_MAX     64
+#define ENTRIES_MAX  (1u << 20)
 
 struct slot {
 	struct wb_entry e;
@@ -73,10 +76,10 @@ struct macrec {
 
 struct wb {
 	struct wb_params p;
-	uint64_t k0, k1;     /* the hash seed */
-	unsigned mask;       /* slots - 1: at least twice max_entries */
-	unsigned count;      /* used slots, live or not yet aged */
-	unsigned nmacs;      /* used macrecs */
+	uint64_t k0, k1; /* the hash seed */
+	unsigned mask;	 /* slots - 1: at least twice max_entries */
+	unsigned count;	 /* used slots, live or not yet aged */
+	unsigned nmacs;	 /* used macrecs */
 	unsigned nhost;
 	struct wb_addr host[HOST_MAX];
 	struct wb_stats st;
@@ -138,7 +141,7 @@ static void addr6(struct wb_addr *a, const uint8_t *ip)
  * multicast, broadcast and class E. */
 static bool learnable(const struct wb_addr *a)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	const uint8_t *ip = a->ip;
 	int i;
 
@@ -347,8 +350,7 @@ out_full:
 }
 
 /* May c's MAC use c's address? 0, or why not. */
-static enum wb_verdict claim_check(struct wb *b, struct claim *c,
-				   uint64_t now)
+static enum wb_verdict claim_check(struct wb *b, struct claim *c, uint64_t now)
 {
 	const uint8_t *o;
 
@@ -433,7 +435,7 @@ static enum wb_verdict arp_check(const uint8_t *f, size_t len)
 static enum wb_verdict out_arp(struct wb *b, uint8_t *f, size_t len,
 			       uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_ARP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_ARP};
 	enum wb_verdict v = arp_check(f, len);
 
 	if (v)
@@ -497,8 +499,8 @@ static bool bootp_ether(const uint8_t *m)
 /* A DHCP client's request: ask for a broadcast reply (RFC 2131 §4.1) so
  * that it reaches the station whatever chaddr says; chaddr and the
  * client-id stay, so each VM keeps its own lease. */
-static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m,
-		     size_t blen, const uint8_t *src, uint64_t now)
+static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m, size_t blen,
+		     const uint8_t *src, uint64_t now)
 {
 	uint8_t *u = m - 8;
 	struct macrec *r;
@@ -520,7 +522,7 @@ static void out_dhcp(struct wb *b, const struct ip4 *h, uint8_t *m,
 static enum wb_verdict out_ipv4(struct wb *b, uint8_t *f, size_t len,
 				uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_IP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_IP};
 	enum wb_verdict v;
 	struct ip4 h;
 	uint8_t *m;
@@ -571,7 +573,7 @@ static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 			       uint64_t now)
 {
 	struct macrec *r;
-	struct claim c = { .how = WB_LEARN_DHCP };
+	struct claim c = {.how = WB_LEARN_DHCP};
 	int type = dhcp_type(m, blen);
 
 	if (type < 0)
@@ -594,7 +596,7 @@ static enum wb_verdict in_dhcp(struct wb *b, const uint8_t *m, size_t blen,
 struct ip6 {
 	uint8_t *ip;
 	size_t off, end; /* the upper layer's start and end in ip */
-	uint8_t nh;      /* its protocol; 59 when not reached */
+	uint8_t nh;	 /* its protocol; 59 when not reached */
 	bool routed;
 };
 
@@ -647,7 +649,7 @@ static enum wb_verdict ip6_check(uint8_t *f, size_t len, struct ip6 *h)
  * every option's length. NULL if not ND; *v says why a bad one fails. */
 static uint8_t *nd_find(const struct ip6 *h, size_t *opts, enum wb_verdict *v)
 {
-	static const uint8_t fixed[] = { 8, 16, 24, 24, 40 };
+	static const uint8_t fixed[] = {8, 16, 24, 24, 40};
 	uint8_t *m = h->ip + h->off;
 	size_t n = h->end - h->off, o;
 
@@ -700,8 +702,8 @@ static bool unspecified(const uint8_t *ip)
 static enum wb_verdict out_ipv6(struct wb *b, uint8_t *f, size_t len,
 				uint64_t now)
 {
-	struct claim c = { .mac = f + 6, .how = WB_LEARN_IP };
-	struct claim t = { .mac = f + 6, .how = WB_LEARN_NDP };
+	struct claim c = {.mac = f + 6, .how = WB_LEARN_IP};
+	struct claim t = {.mac = f + 6, .how = WB_LEARN_NDP};
 	enum wb_verdict v;
 	struct ip6 h;
 	uint8_t *m;
@@ -781,6 +783,7 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 {
 	enum wb_verdict v;
 	struct wb_addr dst;
+	struct macrec *r;
 	struct ip4 h;
 	uint8_t *m;
 	size_t blen;
@@ -796,7 +799,15 @@ static enum wb_verdict in_ipv4(struct wb *b, uint8_t *f, size_t len,
 	if (f[0] & 1)
 		return WB_PASS;
 	addr4(&dst, h.ip + 16);
-	return in_deliver(b, f, &dst, NULL, now);
+	v = in_deliver(b, f, &dst, NULL, now);
+	/* a server that ignores the broadcast flag and unicasts an offer
+	 * to the station: the client that asked through us lately */
+	if (v == WB_DROP_UNKNOWN && m && m[0] == 2 && bootp_ether(m) &&
+	    (r = mac_find(b, m + BOOTP_CHADDR)) && marked(b, r, now)) {
+		memcpy(f, r->mac, 6);
+		v = WB_PASS;
+	}
+	return v;
 }
 
 static enum wb_verdict in_ipv6(struct wb *b, uint8_t *f, size_t len,
@@ -982,7 +993,8 @@ void wb_age(struct wb *b, uint64_t now_ns)
 
 	for (i = 0; i <= b->mask; i++) {
 		/* a deletion pulls a later record into i: look again */
-		while (b->slot[i].used && !fresh(b, b->slot[i].e.seen_ns, now_ns)) {
+		while (b->slot[i].used &&
+		       !fresh(b, b->slot[i].e.seen_ns, now_ns)) {
 			slot_del(b, i, now_ns);
 			b->st.aged++;
 		}
@@ -1013,7 +1025,8 @@ const char *wb_reason(enum wb_verdict v)
 		[WB_PASS] = "passed",
 		[WB_DROP_RUNT] = "shorter than its headers say",
 		[WB_DROP_PROTO] = "a protocol the bridge cannot translate",
-		[WB_DROP_MALFORMED] = "malformed (lengths, options or checksum)",
+		[WB_DROP_MALFORMED] =
+			"malformed (lengths, options or checksum)",
 		[WB_DROP_UNKNOWN] = "for an address no VM holds",
 		[WB_DROP_HOST] = "the host's own address",
 		[WB_DROP_LOOP] = "the adapter's own frame",

@@ -15,7 +15,7 @@ if ! make -s fuzz-ctl > build/fuzz-ctl.build.log 2>&1; then
 fi
 corpus=build/fuzz/ctl-corpus
 mkdir -p "$corpus" build/fuzz/artifacts
-printf '\x01set nic0 link off\nget nic0 link\ninfo\n' > "$corpus/seed-cmds"
+printf '\x01set nic0 link off\nget nic0 link\ninfo\nblob abc\nblob abc\nblob a b\n' > "$corpus/seed-cmds"
 printf '\x00get a b\r\n\n  \t \nmany a b c d e f g h i j k l m n o\nmany %s\n' \
 	"$(seq -s ' ' 20)" > "$corpus/seed-words"
 { printf '\x05get '; head -c 5000 /dev/zero | tr '\0' x; printf '\ninfo\nset\x01 a b c\n'; } \

@@ -4,9 +4,12 @@
  * commands. The handlers check what the parser promises them — a word
  * count within the row's bounds, words that are non-empty and hold no
  * blank or control byte, all inside the line — and every reply is one
- * line that starts "ok" or "error: ". A broken promise aborts.
+ * line that starts "ok" or "error: ", or "ok+ LEN" for a command with a
+ * body (`blob`, whose body is as long as its first word) and LEN its
+ * length. A broken promise aborts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,17 +53,37 @@ static int handler(void *opaque, int argc, char **argv, char *reply, size_t n)
 	return argc & 1 ? 0 : -22;
 }
 
+/* A body of strlen(argv[1]) bytes, or an error for an even word count
+ * (after allocating: the dispatcher frees a failed handler's body). */
+static int blob(void *opaque, int argc, char **argv, struct ctl_body *body,
+		char *reply, size_t n)
+{
+	if (!words_ok(argc, argv))
+		abort();
+	body->len = argc > 1 ? strlen(argv[1]) : 0;
+	body->buf = malloc(body->len + 1);
+	if (!body->buf)
+		return -12;
+	memset(body->buf, 'b', body->len);
+	if (!(argc & 1))
+		return snprintf(reply, n, "blob refused"), -22;
+	return 0;
+}
+
 static const struct ctl_cmd table[] = {
 	{ "set", 3, 3, handler, "set SECTION KEY VALUE", NULL },
 	{ "get", 2, 2, handler, "get SECTION KEY", NULL },
 	{ "info", 0, 0, handler, "info", NULL },
 	{ "many", 0, CTL_MAX_WORDS - 1, handler, "many [WORD...]", NULL },
+	{ "blob", 0, 3, NULL, "blob [WORD...]", blob },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 static int on_line(void *opaque, char *line, size_t len)
 {
 	char reply[CTL_REPLY_MAX];
+	struct ctl_body body;
+	unsigned long long bl;
 	size_t rl;
 
 	cur->line = line;
@@ -68,12 +91,18 @@ static int on_line(void *opaque, char *line, size_t len)
 	cur->lines++;
 	if (line && (len > CTL_LINE_MAX || line[len] != 0))
 		abort();
-	ctl_dispatch(cur->table, (void *)cur->table, line, len, reply,
-		     sizeof(reply));
+	ctl_dispatch_body(cur->table, (void *)cur->table, line, len, reply,
+			  sizeof(reply), (cur->lines & 1) ? &body : NULL);
 	rl = strlen(reply);
 	if (rl >= sizeof(reply) || memchr(reply, '\n', rl) ||
 	    (rl && strncmp(reply, "ok", 2) && strncmp(reply, "error: ", 7)))
 		abort();
+	if (cur->lines & 1) { /* with a body: "ok+ LEN" exactly when one came */
+		if (!strncmp(reply, "ok+ ", 4) != (body.buf != NULL) ||
+		    (body.buf && (sscanf(reply, "ok+ %llu", &bl) != 1 || bl != body.len)))
+			abort();
+		free(body.buf);
+	}
 	return 0;
 }
 

@@ -13,7 +13,8 @@
 #   nic3 52:..:05:11 ─┤  (link = off)       ├─ nic0 52:..:01:12
 #                     └─────────────────────┴─ nic1 52:..:04:12 offloads = off
 #   nic1 52:..:02:11 ── [net lan] internal, tap hvtap0 in ns a (10.200.2.1)
-#   nic2 52:..:03:11 ── [net ext] external, pcap on veth hvt-a in ns a,
+#   nic2 52:..:03:11 ── [net ext] external, adapter = hvt-a (bridge = plain:
+#                        the switch attaches pcap itself) on a veth in ns a,
 #                        its peer hvt-b in ns b (10.200.3.1)
 # The private subnet's 10.200.1.1 is on ns a's lo: if a private frame ever
 # reached the host, the host would answer it.
@@ -84,8 +85,7 @@ write_inis() {
 			printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n\n'
 		fi
 		if ((ext)); then
-			printf '[net ext]\nplugin = switch\ntype = external\nuplink = wire\n\n'
-			printf '[net wire]\nplugin = pcap\nifname = hvt-a\npromisc = on\n\n'
+			printf '[net ext]\nplugin = switch\ntype = external\nadapter = hvt-a\nbridge = plain\n\n'
 		fi
 		net_nic nic0 priv 52:54:00:00:01:11
 		((lan)) && net_nic nic1 lan 52:54:00:00:02:11
@@ -247,6 +247,21 @@ if ((ext)); then
 		echo "ok net-external-neigh - ns b's neighbour table: $neigh"
 	else
 		echo "not ok net-external-neigh - ns b has '$neigh' for 10.200.3.11, want lladdr 52:54:00:00:03:11"
+	fi
+	# the switch's MAC table (hv ctl status): the VM's NIC and ns b's host,
+	# the latter on the uplink the switch attached ([net ext.uplink])
+	if have_ctl; then
+		hostmac=$($IP -n "$nb" link show hvt-b | awk '/link\/ether/ { print $2 }')
+		st=$("$hv" ctl "$d/a.sock" status ext json 2>&1)
+		up=$("$hv" ctl "$d/a.sock" status ext.uplink json 2>&1)
+		uport=$(grep -o '{"port":[0-9]*,"kind":"uplink"' <<<"$st" | grep -o '[0-9][0-9]*')
+		if grep -q '"mac":"52:54:00:00:03:11","vlan":0,"port":' <<<"$st" &&
+			grep -q "\"mac\":\"$hostmac\",\"vlan\":0,\"port\":$uport," <<<"$st" &&
+			grep -q '^{"section":"net ext.uplink","plugin":"pcap",.*"attached_to":"net ext"}$' <<<"$up"; then
+			echo "ok net-external-status - the switch learned the VM's and the host's ($hostmac, uplink port $uport) MACs"
+		else
+			echo "not ok net-external-status - $(head -c 400 <<<"$st") / $up"
+		fi
 	fi
 fi
 

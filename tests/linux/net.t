@@ -3,7 +3,7 @@
 # hv-test: timeout=600
 # Networking under Linux on the interpreter (accel=emu): two VMs in two
 # hv processes on one private switch (its unix socket), an internal switch
-# to a tap in a namespace, an external switch through pcap on a veth whose
+# to a tap in a namespace, an external switch with adapter = a veth whose
 # peer is in a second namespace, a NIC with offloads = off, and link state
 # from the INI and at run time (hv ctl). Linux's own virtio_net in the
 # guests; ping, busybox nc and the host kernel's tap/veth stack on the

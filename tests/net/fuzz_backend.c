@@ -179,7 +179,8 @@ static void setup(uint8_t mode)
 				   .ifname = "nohere0", .ctx = &fctx, .hook = wbp_in,
 				   .hook_opaque = &st, .mtu = 1500 },
 			   .ctx = &fctx, .mac = { 2, 0, 0, 0, 0, 1 },
-			   .aging_ns = p.aging_ns };
+			   .aging_ns = p.aging_ns, .max_entries = p.max_entries,
+			   .per_vm = p.per_mac };
 	st.wb = wb_new(&p);
 	if (!st.wb)
 		abort();

@@ -16,7 +16,8 @@ import sys
 from scapy.all import (ARP, BOOTP, DHCP, ICMPv6EchoRequest, ICMPv6ND_NA,
                        ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect,
                        ICMPv6ND_RS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo,
-                       ICMPv6NDOptSrcLLAddr, IP, TCP, UDP, Dot1Q, Ether, IPv6,
+                       ICMPv6NDOptSrcLLAddr, IP, IPOption_RR, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, TCP, UDP, Dot1Q, Ether, IPv6,
                        Raw, raw)
 
 ADAPTER = "02:00:00:aa:00:01"   # the station's (the wireless adapter's) MAC
@@ -48,11 +49,12 @@ def solicited(ip6):
 
 
 def dhcp(op, src_mac, dst_mac, sip, dip, sport, dport, flags, yiaddr, mtype,
-         chksum=None):
+         chksum=None, ipopts=False):
     opts = [("message-type", mtype), ("client_id", b"\x01" + bytes.fromhex(VM1.replace(":", ""))),
             "end"]
     udp = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
-    return (Ether(src=src_mac, dst=dst_mac) / IP(src=sip, dst=dip, id=7) / udp /
+    ip = IP(src=sip, dst=dip, id=7, options=[IPOption_RR(routers=["0.0.0.0"])] if ipopts else [])
+    return (Ether(src=src_mac, dst=dst_mac) / ip / udp /
             BOOTP(op=op, xid=0x12345678, flags=flags, yiaddr=yiaddr,
                   chaddr=bytes.fromhex(VM1.replace(":", "")) + b"\0" * 10) / DHCP(options=opts))
 
@@ -81,6 +83,9 @@ def build():
         dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0, "0.0.0.0", "discover", chksum=0),
         dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "discover",
              chksum=0))
+    vec("dhcp_offer_unicast_in", "in",  # to the station, for the VM that asked
+        dhcp(2, LAN, ADAPTER, LAN4, "10.200.7.120", 67, 68, 0, "10.200.7.120", "offer"),
+        dhcp(2, LAN, VM1, LAN4, "10.200.7.120", 67, 68, 0, "10.200.7.120", "offer"))
     vec("dhcp_ack_in", "in",
         dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, VM1_4, "ack"))
     # --- ARP both ways
@@ -121,6 +126,12 @@ def build():
     vec("ns_solicited_in", "in",
         nd(LAN, sn1mac, LAN6, sn1, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)),
         nd(LAN, VM1, LAN6, sn1, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)))
+    vec("ns_unicast_in", "in",  # NUD: unicast to the VM's address
+        nd(LAN, ADAPTER, LAN6, VM1_6, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)),
+        nd(LAN, VM1, LAN6, VM1_6, ICMPv6ND_NS(tgt=VM1_6) / ICMPv6NDOptSrcLLAddr(lladdr=LAN)))
+    vec("dad_ns_in", "in",  # a LAN host probing a VM's address: that VM defends
+        nd(LAN, sn1mac, "::", sn1, ICMPv6ND_NS(tgt=VM1_6)),
+        nd(LAN, VM1, "::", sn1, ICMPv6ND_NS(tgt=VM1_6)))
     vec("na_out", "out",
         nd(VM1, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=VM1)),
         nd(ADAPTER, LAN, VM1_6, LAN6, ICMPv6ND_NA(tgt=VM1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=ADAPTER)))
@@ -135,6 +146,33 @@ def build():
            ICMPv6ND_Redirect(tgt=VM2_6, dst="fd00:200::99") / ICMPv6NDOptDstLLAddr(lladdr=VM2)),
         nd(ADAPTER, LAN, VM1_LL, LAN6,
            ICMPv6ND_Redirect(tgt=VM2_6, dst="fd00:200::99") / ICMPv6NDOptDstLLAddr(lladdr=ADAPTER)))
+    vec("ra_out", "out",  # a VM acting as a router leaks no MAC either
+        nd(VM1, "33:33:00:00:00:01", VM1_LL, "ff02::1",
+           ICMPv6ND_RA() / ICMPv6NDOptSrcLLAddr(lladdr=VM1) / ICMPv6NDOptPrefixInfo(prefix="fd00:201::")),
+        nd(ADAPTER, "33:33:00:00:00:01", VM1_LL, "ff02::1",
+           ICMPv6ND_RA() / ICMPv6NDOptSrcLLAddr(lladdr=ADAPTER) / ICMPv6NDOptPrefixInfo(prefix="fd00:201::")))
+    vec("ns_hbh_out", "out",  # behind a hop-by-hop header: still found
+        Ether(src=VM1, dst=snlmac) / IPv6(src=VM1_6, dst=snl, hlim=255) / IPv6ExtHdrHopByHop() /
+        ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=VM1),
+        Ether(src=ADAPTER, dst=snlmac) / IPv6(src=VM1_6, dst=snl, hlim=255) / IPv6ExtHdrHopByHop() /
+        ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=ADAPTER))
+    vec("arp_unicast_request_in", "in",  # Linux's NUD re-check names the station
+        Ether(src=LAN, dst=ADAPTER) / ARP(op=1, hwsrc=LAN, psrc=LAN4, hwdst=ADAPTER, pdst=VM1_4),
+        Ether(src=LAN, dst=VM1) / ARP(op=1, hwsrc=LAN, psrc=LAN4, hwdst=VM1, pdst=VM1_4))
+    vec("lldp_in", "in",  # multicast of another protocol: flooded as is
+        Ether(src=LAN, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x02\x07\x04" + b"\0" * 6))
+    vec("dhcp_ipopts_out", "out",  # IPv4 options before UDP
+        dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0, "0.0.0.0", "request", ipopts=True),
+        dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request",
+             ipopts=True))
+    vec("dhcp_bcast_set_out", "out",  # the flag already set: only the MAC changes
+        dhcp(1, VM1, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request"),
+        dhcp(1, ADAPTER, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, 0x8000, "0.0.0.0", "request"))
+    vec("udp6_fragment_out", "out",  # a first fragment of UDP: not ND, passes
+        Ether(src=VM2, dst=LAN) / IPv6(src=VM2_6, dst=LAN6) / IPv6ExtHdrFragment(m=1, id=3) /
+        UDP(sport=5000, dport=5001) / PAYLOAD,
+        Ether(src=ADAPTER, dst=LAN) / IPv6(src=VM2_6, dst=LAN6) / IPv6ExtHdrFragment(m=1, id=3) /
+        UDP(sport=5000, dport=5001) / PAYLOAD)
     # --- IPv6 unicast
     vec("tcp6_out", "out", tcp6(VM2, LAN, VM2_6, LAN6), tcp6(ADAPTER, LAN, VM2_6, LAN6))
     vec("tcp6_in", "in", tcp6(LAN, ADAPTER, LAN6, VM2_6), tcp6(LAN, VM2, LAN6, VM2_6))
@@ -179,6 +217,28 @@ def build():
     vec("other_vm_arp_out", "out", Ether(src=VM2, dst=BCAST) / ARP(op=2, hwsrc=VM2, psrc=VM1_4, pdst=LAN4),
         verdict="WB_DROP_SPOOF")
     vec("other_vm_addr6_out", "out", tcp6(VM2, LAN, VM1_6, LAN6), verdict="WB_DROP_SPOOF")
+    vec("nd_fragment_out", "out",  # RFC 6980: no ND in fragments
+        Ether(src=VM2, dst=snlmac) / IPv6(src=VM2_6, dst=snl, hlim=255) / IPv6ExtHdrFragment(m=1, id=9) /
+        ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=VM2), verdict="WB_DROP_MALFORMED")
+    vec("nd_routed_out", "out",
+        Ether(src=VM2, dst=snlmac) / IPv6(src=VM2_6, dst=snl, hlim=255) / IPv6ExtHdrRouting(addresses=[LAN6]) /
+        ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=VM2), verdict="WB_DROP_MALFORMED")
+    vec("nd_tlla_len2_out", "out",
+        nd(VM2, LAN, VM2_6, LAN6, ICMPv6ND_NA(tgt=VM2_6) / Raw(bytes.fromhex("0202525400000002" + "00" * 8))),
+        verdict="WB_DROP_MALFORMED")
+    vec("arp_op3_out", "out", Ether(src=VM2, dst=BCAST) / ARP(op=3, hwsrc=VM2, psrc=VM2_4, pdst=LAN4),
+        verdict="WB_DROP_PROTO")
+    vec("dhcp_short_out", "out",  # a BOOTP message cut short
+        Ether(src=VM2, dst=BCAST) / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) /
+        Raw(b"\x01\x01\x06\x00" + b"\0" * 100), verdict="WB_DROP_MALFORMED")
+    vec("vlan_in", "in", Ether(src=LAN, dst=BCAST) / Dot1Q(vlan=5) / ARP(op=1, hwsrc=LAN, psrc=LAN4, pdst=VM1_4),
+        verdict="WB_DROP_PROTO")
+    ack = raw(dhcp(2, LAN, BCAST, LAN4, "255.255.255.255", 67, 68, 0x8000, VM1_4, "ack"))
+    vec("dhcp_badopts_in", "in",  # option 61 claims 255 bytes: past the end
+        Ether(src=LAN, dst=BCAST) / IP(src=LAN4, dst="255.255.255.255", id=7) / UDP(sport=67, dport=68) /
+        Raw(ack[42:42 + 236 + 4] + b"\x35\x01\x05\x3d\xff\x01"), verdict="WB_DROP_MALFORMED")
+    vec("ip4_runt_out", "out", Raw(raw(tcp4(VM2, LAN, VM2_4, LAN4))[:50]), verdict="WB_DROP_RUNT")
+    vec("ip6_runt_in", "in", Raw(raw(tcp6(LAN, ADAPTER, LAN6, VM2_6))[:80]), verdict="WB_DROP_RUNT")
     vec("vlan_out", "out", Ether(src=VM1, dst=LAN) / Dot1Q(vlan=5) / IP(src=VM1_4, dst=LAN4) / UDP(),
         verdict="WB_DROP_PROTO")
     vec("lldp_out", "out", Ether(src=VM1, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x02\x07\x04" + b"\0" * 6),

@@ -306,9 +306,29 @@ PY
 	txt=$("$hv" ctl "$d/a.sock" status "$status_sec" 2>&1)
 	if grep -q '^ADDRESS' <<<"$txt" && grep -q "${v4[a]} .*$mac_a" <<<"$txt"; then
 		echo "ok wifi-status-text - $(grep -c "$mac_a\|$mac_b" <<<"$txt") table lines"
+		head -n 12 <<<"$txt" | sed 's/^/# status: /'
 	else
 		echo "not ok wifi-status-text - $(head -c 400 <<<"$txt" | tr '\n' '|')"
 	fi
+fi
+
+# a second VM claiming a live address: B sends ARP from A's IPv4 address;
+# the bridge logs it, drops it, and the table keeps A (the first owner)
+net_type b "hvnet addr $mac_b ${v4[a]}/32"
+if net_wait b "^HVNET-ADDR ${v4[a]}/32 " 20; then
+	ifc=$(net_con b | sed -n "s|^HVNET-ADDR ${v4[a]}/32 ||p" | tail -n 1)
+	net_type b "hvnet run wifi-claim arping -c 2 -w 3 -I $ifc -s ${v4[a]} 10.200.7.1"
+	net_answer b 30 wifi-claim >/dev/null
+	sleep 1
+	js=$("$hv" ctl "$d/a.sock" status "$status_sec" json 2>&1)
+	owner=$(python3 -c 'import json, sys; print({e["addr"]: e["mac"] for e in json.loads(sys.argv[1])["table"]}.get(sys.argv[2]))' "$js" "${v4[a]}" 2>&1)
+	if grep -q "claims an address the host or another VM holds" "$d/a.err" && [[ $owner == "$mac_a" ]]; then
+		echo "ok wifi-claim-first-owner - B's ARP from ${v4[a]} logged and dropped, the table keeps $owner"
+	else
+		echo "not ok wifi-claim-first-owner - ${v4[a]} owned by '$owner'; log: $(grep -h claims "$d/a.err" | head -n 1)"
+	fi
+else
+	echo "not ok wifi-claim-first-owner - hvnet addr on B: $(net_con b | tail -n 2 | tr '\n' ' ')"
 fi
 
 for v in a b; do

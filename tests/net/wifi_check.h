@@ -11,8 +11,8 @@
 #include <stdlib.h>
 
 /* Can a probe from home reach i without crossing a free slot? */
-static int wbc_reach(unsigned home, unsigned i, unsigned mask,
-		     const void *base, size_t size, size_t used_off)
+static int wbc_reach(unsigned home, unsigned i, unsigned mask, const void *base,
+		     size_t size, size_t used_off)
 {
 	for (unsigned k = home; k != i; k = (k + 1) & mask)
 		if (!*((const char *)base + k * size + used_off))

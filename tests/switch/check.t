@@ -39,15 +39,15 @@ expect bridge-needs-adapter "vm.ini:4: [net lan]: bridge = wifi goes with adapte
 	"[net lan]\nplugin = switch\ntype = external\nuplink = wire\nbridge = wifi\n$wire"
 expect bridge-choice "vm.ini:8: [net lan]: bridge = wireless: not one of the choices; choose one of auto|wifi|plain" \
 	'[net lan]\nplugin = switch\ntype = external\nadapter = lo\nbridge = wireless\n'
-expect adapter-exists "vm.ini:4: [net lan]: adapter = hvt-nosuch0: no such interface" \
-	'[net lan]\nplugin = switch\ntype = external\nadapter = hvt-nosuch0\n'
 expect adapter-not-a-path "vm.ini:4: [net lan]: adapter = ../lo: not an interface name" \
 	'[net lan]\nplugin = switch\ntype = external\nadapter = ../lo\n'
 expect adapter-too-long "vm.ini:4: [net lan]: adapter = abcdefghijklmnopq: not an interface name" \
 	'[net lan]\nplugin = switch\ntype = external\nadapter = abcdefghijklmnopq\n'
+# (whether the adapter exists is start-up's question, as pcap's ifname:
+# hv check may run outside the VM's namespace; tests/switch/adapter.t)
 for b in auto wifi plain; do
-	printf '[vm]\nkernel = /bin/sh\nmachine = none\n[net lan]\nplugin = switch\ntype = external\nadapter = lo\nbridge = %s\n' $b > "$dir/vm.ini"
-	if out=$("$HV" check "$dir/vm.ini" 2>&1) && grep -q '^adapter = lo$' <<< "$out" &&
+	printf '[vm]\nkernel = /bin/sh\nmachine = none\n[net lan]\nplugin = switch\ntype = external\nadapter = hvt-nosuch%s\nbridge = %s\n' $b $b > "$dir/vm.ini"
+	if out=$("$HV" check "$dir/vm.ini" 2>&1) && grep -q "^adapter = hvt-nosuch$b\$" <<< "$out" &&
 		grep -q "^bridge = $b\$" <<< "$out"; then
 		echo "ok adapter-bridge-$b-passes"
 	else

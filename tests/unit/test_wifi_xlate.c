@@ -26,20 +26,23 @@ struct wifi_vec {
 };
 #include "wifi_vectors.h"
 
-#define MS        1000000ull
-#define AGING     (300000 * MS)
-#define VM(n)     { 0x52, 0x54, 0x00, 0x00, 0x01, (n) }
+#define MS    1000000ull
+#define AGING (300000 * MS)
+#define VM(n)                                     \
+	{                                         \
+		0x52, 0x54, 0x00, 0x00, 0x01, (n) \
+	}
 
-static const uint8_t adapter[6] = WV_ADAPTER, vm1[6] = WV_VM1,
-		     vm2[6] = WV_VM2, lan[6] = WV_LAN;
+static const uint8_t adapter[6] = WV_ADAPTER, vm1[6] = WV_VM1, vm2[6] = WV_VM2,
+		     lan[6] = WV_LAN;
 
 static struct wb *bridge(unsigned entries, unsigned per_mac)
 {
-	struct wb_params p = { .adapter_mac = WV_ADAPTER,
-			       .max_entries = entries,
-			       .per_mac = per_mac,
-			       .aging_ns = AGING };
-	struct wb_addr host[2] = { { .family = 4 }, { .family = 6 } };
+	struct wb_params p = {.adapter_mac = WV_ADAPTER,
+			      .max_entries = entries,
+			      .per_mac = per_mac,
+			      .aging_ns = AGING};
+	struct wb_addr host[2] = {{.family = 4}, {.family = 6}};
 	struct wb *b = wb_new(&p);
 
 	if (!b)
@@ -52,11 +55,11 @@ static struct wb *bridge(unsigned entries, unsigned per_mac)
 
 static struct wb_addr addr(const char *s)
 {
-	struct wb_addr a = { .family = 6 };
+	struct wb_addr a = {.family = 6};
 
 	if (inet_pton(AF_INET6, s, a.ip) == 1)
 		return a;
-	addr4(&a, (const uint8_t[4]){ 0 });
+	addr4(&a, (const uint8_t[4]){0});
 	inet_pton(AF_INET, s, a.ip + 12);
 	return a;
 }
@@ -81,12 +84,21 @@ static int find_fn(void *opaque, const struct wb_entry *e)
 static const struct wb_entry *entry(struct wb *b, const char *s, uint64_t now,
 				    unsigned *n)
 {
-	struct find f = { .a = addr(s) };
+	struct find f = {.a = addr(s)};
 
 	wb_each(b, now, find_fn, &f);
 	if (n)
 		*n = f.n;
 	return f.e;
+}
+
+static const struct wifi_vec *vector(const char *name)
+{
+	for (size_t i = 0; i < sizeof(wifi_vecs) / sizeof(wifi_vecs[0]); i++)
+		if (!strcmp(wifi_vecs[i].name, name))
+			return &wifi_vecs[i];
+	printf("# no vector %s\n", name);
+	exit(1);
 }
 
 static void hexdiff(const char *name, const uint8_t *got, const uint8_t *want,
@@ -139,7 +151,7 @@ static size_t tcp6(uint8_t *f, const uint8_t *dst, const uint8_t *src,
 static void test_vectors(void)
 {
 	struct wb *b = bridge(64, 8);
-	uint64_t drops[2][WB_VERDICTS] = { { 0 } }, now = 0;
+	uint64_t drops[2][WB_VERDICTS] = {{0}}, now = 0;
 	const struct wb_entry *e;
 	const struct wb_stats *st;
 	uint8_t f[2048];
@@ -154,18 +166,20 @@ static void test_vectors(void)
 
 		memcpy(f, v->in, v->len);
 		now += MS;
-		got = v->out ? wb_out(b, f, v->len, now) : wb_in(b, f, v->len, now);
+		got = v->out ? wb_out(b, f, v->len, now)
+			     : wb_in(b, f, v->len, now);
 		if (got != v->verdict)
 			printf("# %s: %s, want %s\n", v->name, wb_reason(got),
 			       wb_reason(v->verdict));
 		else if (memcmp(f, v->expect, v->len))
 			hexdiff(v->name, f, v->expect, v->len);
 		printf("%s wifi-vector-%s\n",
-		       got == v->verdict && !memcmp(f, v->expect, v->len) ?
-			       "ok" : "not ok",
+		       got == v->verdict && !memcmp(f, v->expect, v->len)
+			       ? "ok"
+			       : "not ok",
 		       v->name);
-		unit_case_failed |= got != v->verdict ||
-				    memcmp(f, v->expect, v->len);
+		unit_case_failed |=
+			got != v->verdict || memcmp(f, v->expect, v->len);
 		drops[v->out][v->verdict]++;
 		conflicts += v->verdict == WB_DROP_HOST && v->out;
 		conflicts += v->verdict == WB_DROP_SPOOF &&
@@ -268,7 +282,7 @@ static void test_spoof_flood(void)
 	CHECK(entry(b, WV_VM2_6, now, NULL));
 	len = tcp4(f, adapter, lan, WV_LAN4, WV_VM1_4);
 	CHECK(wb_in(b, f, len, now + i) == WB_PASS && !memcmp(f, vm1, 6));
-	len = tcp6(f, adapter, lan, (const uint8_t[16]){ 0xfd }, WV_VM2_6);
+	len = tcp6(f, adapter, lan, (const uint8_t[16]){0xfd}, WV_VM2_6);
 	CHECK(wb_in(b, f, len, now + i) == WB_PASS && !memcmp(f, vm2, 6));
 	CHECK(!wb_check(b));
 	wb_free(b);
@@ -314,20 +328,27 @@ static void test_dhcp_learning(void)
 {
 	struct wb *b = bridge(64, 8);
 	uint8_t f[1024];
-	const struct wifi_vec *disc = &wifi_vecs[0], *ack = &wifi_vecs[2];
+	const struct wifi_vec *disc = vector("dhcp_discover_out"),
+			      *ack = vector("dhcp_ack_in"),
+			      *offer = vector("dhcp_offer_unicast_in");
 
-	CHECK(!strcmp(disc->name, "dhcp_discover_out"));
-	CHECK(!strcmp(ack->name, "dhcp_ack_in"));
+	/* an offer unicast to the station reaches no one who did not ask */
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, MS) == WB_DROP_UNKNOWN);
 	memcpy(f, ack->in, ack->len);
 	CHECK(wb_in(b, f, ack->len, MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, MS, NULL) && !b->nmacs);
 	memcpy(f, disc->in, disc->len);
 	CHECK(wb_out(b, f, disc->len, 2 * MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, 2 * MS, NULL) && b->nmacs == 1);
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, 3 * MS) == WB_PASS && !memcmp(f, vm1, 6));
 	/* the request's mark lasts the aging time */
 	memcpy(f, ack->in, ack->len);
 	CHECK(wb_in(b, f, ack->len, AGING + 3 * MS) == WB_PASS);
 	CHECK(!entry(b, WV_VM1_4, AGING + 3 * MS, NULL));
+	memcpy(f, offer->in, offer->len);
+	CHECK(wb_in(b, f, offer->len, AGING + 3 * MS) == WB_DROP_UNKNOWN);
 	wb_age(b, AGING + 3 * MS);
 	CHECK(!b->nmacs);
 	memcpy(f, disc->in, disc->len);
@@ -346,7 +367,7 @@ static void test_host_and_probe(void)
 {
 	struct wb *b = bridge(64, 8);
 	struct wb_addr h = addr("10.200.7.33");
-	uint8_t f[128] = { 0 };
+	uint8_t f[128] = {0};
 	size_t len;
 
 	len = tcp4(f, lan, vm1, "10.200.7.33", WV_LAN4);
@@ -373,14 +394,23 @@ static void test_host_and_probe(void)
 
 static void test_params(void)
 {
-	struct wb_params p = { .adapter_mac = WV_ADAPTER, .max_entries = 16,
-			       .per_mac = 64, .aging_ns = 1 };
+	struct wb_params p = {.adapter_mac = WV_ADAPTER,
+			      .max_entries = 16,
+			      .per_mac = 64,
+			      .aging_ns = 1};
 	struct wb_params q;
 	struct wb *b;
 	unsigned i, j;
 
 	b = wb_new(&p);
 	CHECK(b && b->p.per_mac == 16 && b->mask + 1 >= 32);
+	/* each instance hashes with its own seed */
+	{
+		struct wb *c = wb_new(&p);
+
+		CHECK(c && (c->k0 != b->k0 || c->k1 != b->k1));
+		wb_free(c);
+	}
 	wb_free(b);
 	q = p, q.max_entries = 0;
 	CHECK(!wb_new(&q));

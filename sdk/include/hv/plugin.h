@@ -70,9 +70,13 @@ struct hv_plugin_desc {
 	/* ---- v2.3 ---- */
 	/* What `hv ctl SOCK status SECTION` shows of one instance (counters,
 	 * tables): the plugin writes it into out with hv_out_printf() (hv/out.h),
-	 * as lines for a person, or with HV_STATUS_JSON as one JSON object
-	 * (no trailing newline). Main thread, the instance's domain lock held;
-	 * must not block. May be NULL (the core then shows only its own facts). */
+	 * as lines for a person (the core prints "[net lan] (switch)" before
+	 * them), or with HV_STATUS_JSON as the members of one JSON object,
+	 * comma-separated, without braces or a trailing newline (the core
+	 * writes {"section":"net lan","plugin":"switch", before them and }
+	 * after). Main thread, the instance's domain lock held; must not
+	 * block; may be called again with a larger buffer (hv/out.h). May be
+	 * NULL (the core then shows only its own facts). */
 	void (*status)(struct hv_ctx *ctx, struct hv_out *out, unsigned flags);
 	/* ---- v2.4 and later: new members here, each minor's block marked ---- */
 };
