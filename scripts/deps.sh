@@ -25,6 +25,12 @@ packages=(
 	# tests/net/tap.t, pcap.t: namespaces, taps, veth (frames built by
 	# scapy); setcap for pcap as a user
 	iproute2 libcap2-bin
+	# tests/net/wifi.t: the access point's drop rule, the LAN's DHCP and RA
+	nftables dnsmasq-base
+	# tests/nested/wifi.t: the real 802.11 link in the nested VM (an AP,
+	# a station, the LAN host's DHCP/RA, its pings); mac80211_hwsim comes
+	# with linux-image-amd64
+	hostapd wpasupplicant iw iputils-ping
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

@@ -8,9 +8,15 @@
 #   vm2vm-qemu      two QEMUs, their taps on a Linux bridge (vhost=off)
 #   vm2vm-qemu-vhost  the same, vhost=on
 #   veth            ns v -> ns h over a veth pair (the ceiling)
+#   wifi-hv         an hv VM on an external switch, adapter = a veth in
+#                   ns s, bridge = wifi (the Wi-Fi bridge: MAC rewriting,
+#                   ARP/ND proxy), to ns h's 10.200.6.1 at its other end
+#   plain-hv        the same switch and veth with bridge = plain (pcap,
+#                   promiscuous): the bridge's cost is wifi-hv / plain-hv
 # One line per row: "# row NAME tx=G rx=G rtt=US" (Gbit/s, µs; tx is
 # from the VM, rx to it) or "# row NAME FAILED (why)".
-# usage: inside.sh [SECS]   (iperf3's -t, default 10)
+# usage: inside.sh [SECS [wifi]]   (iperf3's -t, default 10; wifi: only
+# the wifi-hv and plain-hv rows)
 set -u
 export LC_ALL=C PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
 secs=${1:-10}
@@ -41,13 +47,13 @@ qemu() { # NAME TAP MAC VHOST
 		-device "virtio-net-pci,netdev=n0,mac=$3,romfile="
 }
 
-hv_vm() { # NAME NET-SECTIONS NIC-NET MAC
+hv_vm() { # NAME NET-SECTIONS NIC-NET MAC [NS]
 	{
 		net_vm "$1" kvm 256M $kernel $initrd
 		printf '%s\n' "$2"
 		net_nic nic0 "$3" "$4"
 	} >$NET_DIR/$1.ini
-	net_start "$1" $nh /hv/hv run $NET_DIR/$1.ini
+	net_start "$1" "${5:-$nh}" /hv/hv run $NET_DIR/$1.ini
 }
 
 # ready NAME MAC CIDR: waits for the shell, addresses the NIC
@@ -85,6 +91,37 @@ row() {
 	fi
 	for v in "${!net_pid[@]}"; do net_stop "$v" 30 >/dev/null; done
 }
+
+# the Wi-Fi bridge against the plain external switch, on one veth: ns s
+# is the station, ns h the LAN host (no access point: plain must work)
+wifi_rows() {
+	local b
+	ns=bn-s
+	trap 'net_kill_all; $IP netns del $nh 2>/dev/null; $IP netns del $nv 2>/dev/null; $IP netns del $ns 2>/dev/null' EXIT
+	$IP netns add $ns
+	$IP -n $ns link set lo up
+	$IP link add bn-s0 netns $ns type veth peer name bn-l0 netns $nh
+	$IP -n $ns link set bn-s0 up
+	$IP -n $nh link set bn-l0 up
+	$IP -n $nh addr add 10.200.6.1/24 dev bn-l0
+	# a wire carries finished checksums and MTU-sized frames (tests/linux/net-run.sh)
+	$IP netns exec $nh ethtool -K bn-l0 tx off >/dev/null
+	$IP netns exec $nh iperf3 -s -D -B 10.200.6.1
+	for b in plain wifi; do
+		# the LAN host learnt the other row's MAC for the same address
+		$IP -n $nh neigh flush dev bn-l0
+		hv_vm $b-hv "$(printf '[net lan]\nplugin = switch\ntype = external\nadapter = bn-s0\nbridge = %s\n' $b)" \
+			lan 52:54:00:00:06:11 $ns
+		row $b-hv $b-hv 10.200.6.1 52:54:00:00:06:11 10.200.6.11/24
+	done
+}
+
+# inside.sh SECS wifi: those two rows alone
+if [[ ${2:-} == wifi ]]; then
+	wifi_rows
+	echo "ok bench-net-done"
+	exit 0
+fi
 
 # guest <-> host through a tap
 hv_vm tap-hv "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11
@@ -149,4 +186,5 @@ if [[ -n $t && -n $r && -n $p ]]; then
 else
 	echo "# row veth FAILED (iperf3 or ping over the veth gave no figure)"
 fi
+wifi_rows
 echo "ok bench-net-done"

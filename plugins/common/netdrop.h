@@ -17,20 +17,29 @@ struct net_drops {
 	uint64_t warned_ns; /* CLOCK_MONOTONIC of the last warning */
 };
 
-__attribute__((format(printf, 3, 4))) static inline void
-net_drop(struct hv_ctx *ctx, struct net_drops *d, const char *fmt, ...)
+/* Count one event; 1 when a warning about it is due (none for a second). */
+static inline int net_warn_due(struct net_drops *d)
 {
 	struct timespec ts;
 	uint64_t now;
-	char why[160];
-	va_list ap;
 
 	d->count++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	if (d->warned_ns && now - d->warned_ns < 1000000000u)
-		return;
+		return 0;
 	d->warned_ns = now;
+	return 1;
+}
+
+__attribute__((format(printf, 3, 4))) static inline void
+net_drop(struct hv_ctx *ctx, struct net_drops *d, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	if (!net_warn_due(d))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);

@@ -19,6 +19,14 @@
 #   hvnet mac TAG MAC                    the NIC exists with that address
 #   hvnet run TAG CMD...                 CMD's output as "HVO TAG line"s,
 #                                        ok when it exits 0 (bench/net)
+#   hvnet up4 MAC CIDR4                  an IPv4 address only: IPv6 off (no
+#                                        router advertisement reaches it)
+#   hvnet dhcp TAG MAC SECS              link up (with DAD and SLAAC as
+#                                        Linux does them), a DHCPv4 lease
+#                                        (udhcpc, this script as its hook);
+#                                        ok names the address
+#   hvnet slaac TAG MAC PREFIX SECS      a global address in PREFIX (from
+#                                        a router advertisement), DAD done
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 ok() { echo "HVT ok $1${2:+ - $2}"; }
 nok() { echo "HVT not ok $1 - $2"; }
@@ -132,6 +140,44 @@ sha)
 	;;
 mac)
 	if ifc=$(if_of "$2"); then ok "$1" "$ifc has MAC $2"; else nok "$1" "no NIC with MAC $2 ($(cat /sys/class/net/*/address | tr '\n' ' '))"; fi
+	;;
+up4)
+	ifc=$(if_of "$1") || { echo "HVNET-UP-FAIL $1: no such NIC"; exit 1; }
+	echo 1 >"/proc/sys/net/ipv6/conf/$ifc/disable_ipv6"
+	echo 1 >"/proc/sys/net/ipv4/conf/$ifc/arp_ignore"
+	ip link set "$ifc" up
+	ip addr add "$2" dev "$ifc"
+	echo "HVNET-UP $1 $ifc"
+	;;
+dhcp)
+	tag=$1 secs=$3
+	ifc=$(if_of "$2") || { nok "$tag" "no NIC $2"; exit 0; }
+	echo 1 >"/proc/sys/net/ipv4/conf/$ifc/arp_ignore"
+	ip link set "$ifc" up
+	if udhcpc -i "$ifc" -n -q -t $((secs / 3 + 1)) -T 3 -s /bin/hvnet >/tmp/udhcpc 2>&1; then
+		ok "$tag" "$(ip -4 -o addr show dev "$ifc" | awk '{ print $4 }' | head -n 1)"
+	else
+		nok "$tag" "no lease in $secs s: $(tail -n 2 /tmp/udhcpc | tr '\n' ' ')"
+	fi
+	;;
+deconfig | leasefail | nak)
+	# udhcpc's hook (hvnet dhcp): nothing to undo
+	;;
+bound | renew)
+	ip addr add "$ip/${mask:-24}" dev "$interface" 2>/dev/null
+	[ -z "${router:-}" ] || ip route replace default via "${router%% *}" dev "$interface"
+	;;
+slaac)
+	tag=$1 pfx=$3 secs=$4 t0=$(now)
+	ifc=$(if_of "$2") || { nok "$tag" "no NIC $2"; exit 0; }
+	while :; do
+		a=$(ip -6 -o addr show dev "$ifc" scope global | grep -v tentative |
+			awk '{ print $4 }' | grep -i "^$pfx" | head -n 1)
+		[ -n "$a" ] && { ok "$tag" "${a%/*}"; exit 0; }
+		[ $(($(now) - t0)) -lt "$secs" ] || break
+		sleep 1
+	done
+	nok "$tag" "no global address in $pfx after $secs s: $(ip -6 -o addr show dev "$ifc" | awk '{ print $4 }' | tr '\n' ' ')"
 	;;
 run)
 	tag=$1

@@ -82,6 +82,8 @@ net_hv_plugins() {
 #   net_check NAME SECS TAG CMD...   types CMD (an hvnet command printing
 #                              HVT ok/not ok TAG), prints the verdict
 #                              without "HVT ", 0 for ok
+#   net_answer NAME SECS TAG   net_check's wait and verdict alone, for a
+#                              command typed earlier (VMs asked together)
 #   net_diag NAME              its stderr's and console's tails as # lines
 #   net_stop NAME SECS         types poweroff, waits; CMD's exit status
 #                              (124 if it still ran after SECS, then killed)
@@ -122,13 +124,18 @@ net_diag() {
 }
 
 net_check() {
-	local v=$1 secs=$2 t=$3 line
+	local v=$1 secs=$2 t=$3
 	shift 3
 	if ! net_alive "$v"; then
 		echo "not ok $t - VM $v is not running"
 		return 1
 	fi
 	net_type "$v" "$*"
+	net_answer "$v" "$secs" "$t"
+}
+
+net_answer() {
+	local v=$1 secs=$2 t=$3 line
 	if net_wait "$v" "^HVT (not )?ok $t( |\$)" "$secs"; then
 		line=$(net_con "$v" | grep -E "^HVT (not )?ok $t( |\$)" | tail -n 1)
 		echo "${line#HVT }"

@@ -12,7 +12,8 @@ fuzz-netoff: $(BUILD)/fuzz/fuzz_netoff
 # libFuzzer over the network backends' guest- and wire-facing paths, each
 # plugin's source compiled into its fuzzer on a fake core
 # (tests/net/fuzz_backend.c):
-#   make fuzz-net-backends -> $(BUILD)/fuzz/fuzz_tap, $(BUILD)/fuzz/fuzz_pcap
+#   make fuzz-net-backends -> $(BUILD)/fuzz/fuzz_tap, $(BUILD)/fuzz/fuzz_pcap,
+#   $(BUILD)/fuzz/fuzz_wifi-bridge (the Wi-Fi bridge's I/O and status around xlate.c)
 NET_FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(SDK_INC)
 $(BUILD)/fuzz/fuzz_tap: tests/net/fuzz_backend.c $(tap_SRCS) $(wildcard plugins/common/*.h sdk/include/hv/*.h)
@@ -22,8 +23,12 @@ $(BUILD)/fuzz/fuzz_pcap: tests/net/fuzz_backend.c $(pcap_SRCS) $(wildcard plugin
 	@mkdir -p $(@D)
 	clang $(NET_FUZZ_FLAGS) -DFUZZ_PCAP -o $@ $< $(pcap_LIBS)
 
+$(BUILD)/fuzz/fuzz_wifi-bridge: tests/net/fuzz_backend.c $(wifi-bridge_SRCS) $(wildcard plugins/common/*.h plugins/wifi-bridge/*.h sdk/include/hv/*.h)
+	@mkdir -p $(@D)
+	clang $(NET_FUZZ_FLAGS) -DFUZZ_WIFI -o $@ $< plugins/wifi-bridge/xlate.c $(wifi-bridge_LIBS)
+
 .PHONY: fuzz-net-backends
-fuzz-net-backends: $(BUILD)/fuzz/fuzz_tap $(BUILD)/fuzz/fuzz_pcap
+fuzz-net-backends: $(BUILD)/fuzz/fuzz_tap $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_wifi-bridge
 
 # tests/fixtures/frame_dev.c: the NIC of tap.t and pcap.t (built here, not
 # in fixtures.mk's list, so that list stays one line others extend)

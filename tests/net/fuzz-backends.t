@@ -1,6 +1,6 @@
 # hv-test: once
-# hv-test: timeout=200
-# libFuzzer over the tap and pcap backends (make fuzz-net-backends): frames
+# hv-test: timeout=300
+# libFuzzer over the tap, pcap and wifi-bridge backends (make fuzz-net-backends): frames
 # from the NIC cut into pieces, frames from the host, the NIC refusing and
 # calling rx_ready, with the fake core checking what the plugin passes on
 # (tests/net/fuzz_backend.c). Seeds: an ARP request and a TSO-sized frame,
@@ -21,7 +21,7 @@ arp=ffffffffffff525400123456080600010800060400015254001234560ac80102000000000000
 seed() { # MODE OPS...: one seed file from hex
 	python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex("".join(sys.argv[1:])))' "$@"
 }
-for be in tap pcap; do
+for be in tap pcap wifi-bridge; do
 	corpus=build/fuzz/net-$be-corpus
 	mkdir -p "$corpus"
 	seed 01 00 2a00 "$arp" 01 2a00 "$arp" > "$corpus/seed-bare"

@@ -1,7 +1,8 @@
 /*
  * libFuzzer over the guest- and wire-facing paths of a network backend,
  * the plugin's own source compiled in (FUZZ_TAP: plugins/tap/tap.c,
- * FUZZ_PCAP: plugins/pcap/pcap.c) on a fake core that has only what the
+ * FUZZ_PCAP: plugins/pcap/pcap.c with plugins/common/pcapio.c, FUZZ_WIFI:
+ * plugins/wifi-bridge/wifi.c with pcapio.c, linked with xlate.c) on a fake core that has only what the
  * paths call. The input is a script of operations:
  *   0 LEN16 CUTS  a frame from the NIC (send), cut into pieces at CUTS
  *   1 LEN16       a frame from the host (tap: through a socketpair the
@@ -13,7 +14,9 @@
  * bare when off: such a tap says it takes no offloads, so the core gives
  * it bare frames), a frame reaches the NIC only within [14,
  * HV_NET_FRAME_MAX] bytes (with a header's 12 more from a vnet_hdr tap),
- * the MTU for pcap.
+ * the MTU for pcap and the Wi-Fi bridge. The bridge's status op, text and
+ * JSON, is asked twice after each input and must say the same both times
+ * (hv/out.h's contract), with its JSON's brackets balanced.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +26,12 @@
 #ifdef FUZZ_TAP
 #include "../../plugins/tap/tap.c"
 #define STATE struct tap
+#elif defined(FUZZ_WIFI)
+#include "../../plugins/common/pcapio.c"
+#include "../../plugins/wifi-bridge/wifi.c"
+#define STATE struct wbp
 #else
+#include "../../plugins/common/pcapio.c"
 #include "../../plugins/pcap/pcap.c"
 #define STATE struct pc
 #endif
@@ -59,10 +67,17 @@ static int f_deliver(struct hv_ctx *ctx, const struct iovec *iov, int iovcnt)
 	if (len < (st.vnet_hdr ? HV_NET_HDR_LEN : 0) + 14 || len > HV_NET_FRAME_MAX)
 		__builtin_trap();
 #else
-	if (len < 14 || len > st.mtu + 18u)
+	if (len < 14 || len > st.io.mtu + 18u)
 		__builtin_trap();
 #endif
 	return rx_rc;
+}
+
+/* guest time: 37 ms a reading, so entries age within one input */
+static uint64_t f_now;
+static uint64_t f_clock(struct hv_ctx *ctx)
+{
+	return f_now += 37000000u;
 }
 
 static const struct hv_host fhost = {
@@ -73,6 +88,7 @@ static const struct hv_host fhost = {
 	.fd_watch = f_fd_watch,
 	.fd_unwatch = f_fd_unwatch,
 	.net_deliver = f_deliver,
+	.clock_now = f_clock,
 };
 
 #ifdef FUZZ_TAP
@@ -136,6 +152,90 @@ static void rx_ready(void)
 {
 	tap_rx_ready(&fctx);
 }
+#elif defined(FUZZ_WIFI)
+static void setup(uint8_t mode)
+{
+	static uint8_t *held, *txbuf;
+	static pcap_t *dead;
+	struct wb_params p = { .adapter_mac = { 2, 0, 0, 0, 0, 1 },
+			       .max_entries = 16 + mode % 48,
+			       .per_mac = 1 + (mode >> 4) % 8,
+			       .aging_ns = 1000000000u };
+	struct wb_addr host[2] = {
+		{ .family = 4, .ip = { [10] = 0xff, 0xff, 10, 200, 7, 2 } },
+		{ .family = 6, .ip = { 0xfd, 0, 2, 0, [15] = 2 } },
+	};
+
+	if (!held) {
+		held = malloc(HV_NET_FRAME_MAX);
+		txbuf = malloc(HV_NET_FRAME_MAX);
+		dead = pcap_open_dead(DLT_EN10MB, HV_NET_FRAME_MAX);
+		if (!held || !txbuf || !dead)
+			abort();
+	}
+	wb_free(st.wb);
+	memset(&st, 0, sizeof(st));
+	st = (struct wbp){ .io = { .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
+				   .ifname = "nohere0", .ctx = &fctx, .hook = wbp_in,
+				   .hook_opaque = &st, .mtu = 1500 },
+			   .ctx = &fctx, .mac = { 2, 0, 0, 0, 0, 1 },
+			   .aging_ns = p.aging_ns, .max_entries = p.max_entries,
+			   .per_vm = p.per_mac };
+	st.wb = wb_new(&p);
+	if (!st.wb)
+		abort();
+	wb_host_addrs(st.wb, host, 2);
+}
+
+static void check_wire(int sent_ok)
+{
+}
+
+static int do_send(const struct iovec *iov, int n)
+{
+	return wbp_send(&fctx, iov, n);
+}
+
+static void from_host(const uint8_t *f, size_t len)
+{
+	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len };
+
+	pio_frame((u_char *)&st.io, &h, f);
+}
+
+static void rx_ready(void)
+{
+	wbp_rx_ready(&fctx);
+	wbp_age_tick(&fctx, &st);
+}
+
+/* The status op twice, each way: the same report both times. */
+static void check_status(void)
+{
+	static char a[1 << 16], b[1 << 16];
+
+	for (unsigned fl = 0; fl <= HV_STATUS_JSON; fl++) {
+		struct hv_out oa = { a, sizeof(a), 0 }, ob = { b, sizeof(b), 0 };
+		int depth = 0, str = 0;
+
+		wbp_status(&fctx, &oa, fl);
+		wbp_status(&fctx, &ob, fl);
+		if (oa.len != ob.len || oa.len >= sizeof(a) || memcmp(a, b, oa.len))
+			__builtin_trap();
+		for (size_t i = 0; fl && i < oa.len; i++) {
+			if (str && a[i] == '\\')
+				i++; /* an escaped character */
+			else if (a[i] == '"')
+				str = !str;
+			else if (!str && (a[i] == '{' || a[i] == '['))
+				depth++;
+			else if (!str && (a[i] == '}' || a[i] == ']') && --depth < 0)
+				__builtin_trap();
+		}
+		if (depth || str)
+			__builtin_trap();
+	}
+}
 #else
 static void setup(uint8_t mode)
 {
@@ -150,9 +250,9 @@ static void setup(uint8_t mode)
 			abort();
 	}
 	memset(&st, 0, sizeof(st));
-	st = (struct pc){ .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
-			  .ifname = "nohere0", .ctx = &fctx,
-			  .mtu = 68 + (unsigned)mode * 16 };
+	st = (struct pc){ .io = { .p = dead, .held = held, .txbuf = txbuf, .fd = -1,
+				  .ifname = "nohere0", .ctx = &fctx,
+				  .mtu = 68 + (unsigned)mode * 16 } };
 }
 
 static void check_wire(int sent_ok)
@@ -170,7 +270,7 @@ static void from_host(const uint8_t *f, size_t len)
 	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len,
 				 .len = (bpf_u_int32)len + (len && !(len & 1) ? (f[0] & 3) : 0) };
 
-	pc_frame((u_char *)&st, &h, f);
+	pio_frame((u_char *)&st.io, &h, f);
 }
 
 static void rx_ready(void)
@@ -232,5 +332,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		i += len;
 	}
+#ifdef FUZZ_WIFI
+	check_status();
+#endif
 	return 0;
 }
