@@ -216,7 +216,11 @@ static void resolve(struct emu_insn *in, uint64_t rip, uint64_t ipm,
 		in->imm2 = t;
 		in->bfn = jcc_blk;
 		return;
-	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb: case 0xff:
+	case 0xff: /* INC, DEC do not read RIP: drop_dead_flags() sees them */
+		if ((in->reg & 7) < 2)
+			return;
+		/* fall through */
+	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb:
 		in->bfn = run_flow;
 	}
 }
@@ -290,6 +294,53 @@ static void drop_dead_flags(struct blk *b, int mode)
 	}
 }
 
+/* Runs of two or more register instructions, a Jcc ending one, become
+ * one handler (fuse.c): after drop_dead_flags(), whose choice of handler
+ * says which members set flags */
+static int uop_form(const struct emu_insn *in, int mode)
+{
+	unsigned rd, wr;
+	emu_fast_fn nf;
+
+	if (in->bfn == jcc_blk)
+		return EMU_UOP_JCC;
+	if (!in->fast || in->fast == run_plain)
+		return -1;
+	if (in->bfn == in->fast)
+		return EMU_UOP_FLAGS;
+	if (emu_fast_flags(in, mode, &rd, &wr, &nf) && nf && in->bfn == nf)
+		return EMU_UOP_NF;
+	return -1;
+}
+
+static void fuse(struct blk *b, int mode)
+{
+	unsigned i = 0, j, n = b->n;
+
+	for (j = 0; j < n; j++)
+		b->in[j].blk_n = 1;
+	while (i < n) {
+		for (j = i; j < n; j++) {
+			struct emu_insn *in = &b->in[j];
+			int form = uop_form(in, mode);
+
+			if (form < 0 || !emu_uop_set(in, form))
+				break;
+			if (form == EMU_UOP_JCC) {
+				j++;
+				break;
+			}
+		}
+		if (j - i >= 2) {
+			b->in[i].bfn = emu_uop_run;
+			b->in[i].blk_n = (uint8_t)(j - i);
+			i = j;
+		} else {
+			i++;
+		}
+	}
+}
+
 static int build(struct blk *b, uint64_t lin, const uint8_t *p,
 		 const struct fetch_ctx *f, uint64_t rip)
 {
@@ -324,6 +375,7 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p,
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
 	drop_dead_flags(b, mode);
+	fuse(b, mode);
 	b->succ[0] = b->succ[1] = lin + off;
 	switch (b->in[n - 1].op) {
 	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
@@ -364,34 +416,43 @@ static int same_bytes(const struct blk *b, const uint8_t *p, uint64_t lin)
 	return 1;
 }
 
-/* Run b: how many instructions retired; *stop = 1 when the run must not
- * go on to another block. */
-static unsigned run_one(struct emu_cpu *cpu, const struct blk *b, int *dirty,
-			int *stop)
+/* Run b, again while it branches back to its own start with left (>= 1
+ * instructions, hard: a hard limit) to go and no interrupt to take:
+ * chained to itself, a loop skips the lookup. How many instructions
+ * retired; *stop = 1 when the run must not go on to another block. */
+static unsigned run_one(struct emu_cpu *cpu, const struct blk *b,
+			uint64_t left, int hard, int *dirty, int *stop)
 {
 	const struct emu_insn *in, *end = b->in + b->n;
+	uint64_t start = cpu->rip, done = 0;
 	unsigned n;
 	int why;
 
 	cpu->blk_first = b->in;
-	cpu->blk_stop = 0;
-	for (in = b->in; in < end;) {
-		cpu->blk_cur = in;
-		in->bfn(cpu, in);
-		in++;
-		if (cpu->blk_stop)
+	for (;;) {
+		cpu->blk_stop = 0;
+		for (in = b->in; in < end;) {
+			cpu->blk_cur = in;
+			in->bfn(cpu, in);
+			in += in->blk_n;
+			if (cpu->blk_stop)
+				break;
+		}
+		n = (unsigned)(in - b->in);
+		cpu->icount += n;
+		done += n;
+		why = cpu->blk_stop;
+		if (why != BLK_JUMP || cpu->next_rip != start || done >= left ||
+		    (hard && b->n > left - done) || emu_irq_ready(cpu))
 			break;
 	}
 	cpu->blk_cur = NULL;
-	n = (unsigned)(in - b->in);
-	cpu->icount += n;
-	why = cpu->blk_stop;
 	cpu->rip = (why & BLK_JUMP) ? cpu->next_rip : in[-1].nrip;
 	if (why & BLK_DIRTY)
 		*dirty = 1;
 	/* a taken branch goes on to the next block in the page */
 	*stop = (why & (BLK_STORE | BLK_DIRTY)) != 0;
-	return n;
+	return (unsigned)done;
 }
 
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
@@ -429,7 +490,7 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		 * that ends inside this one leaves it to step() */
 		if (hard && b->n > budget - done)
 			break;
-		done += run_one(cpu, b, dirty, &stop);
+		done += run_one(cpu, b, budget - done, hard, dirty, &stop);
 		if (stop || done >= budget || emu_irq_ready(cpu))
 			break;
 		lin = (f->cs_base + cpu->rip) & f->lin_mask;

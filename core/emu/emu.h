@@ -92,6 +92,10 @@ struct emu_insn {
 	uint8_t has_modrm, mod, reg, rm; /* reg/rm include REX bits */
 	uint8_t base, index, scale;      /* base/index 0xff: none */
 	uint8_t riprel;
+	/* in a block (block.c): how many instructions bfn runs (a fused
+	 * run's first has more than 1), and a run member's kind and
+	 * registers (fuse.c); in the padding before disp */
+	uint8_t blk_n, uk, ud, us;
 	int64_t disp;
 	uint64_t imm, imm2;
 	emu_fast_fn fast; /* fast.c's handler, or NULL */

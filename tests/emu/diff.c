@@ -4,7 +4,7 @@
  *   emu-diff [CASES] [SEED]
  *
  * Each case is a random sequence of user-mode instructions (ALU, shifts
- * and rotates, MUL/DIV with guarded divisors, bit operations, CMOV/SETcc,
+ * and rotates, MUL/DIV with guarded divisors, bit operations, CMOV/SETcc/Jcc,
  * MOVZX/MOVSX, XADD/CMPXCHG/XCHG, BSWAP, string instructions with REP on a
  * scratch buffer), and in every other case SSE/SSE2/MMX and x87 ones
  * (EMU_DIFF_FP=sse or x87 narrows those to one kind), each case between
@@ -296,7 +296,17 @@ static void g_cond(struct gen *g)
 	unsigned cc = pick(g, 16), a = reg(g), b = reg(g), s = pick(g, 2) ? 8 : 4;
 
 	need_flags(g);
-	if (pick(g, 2)) { /* CMOVcc */
+	if (!pick(g, 3)) {
+		/* Jcc over an ADD r64, imm8: a block's fused run of register
+		 * instructions (core/emu/fuse.c) ends at one. Both paths
+		 * leave OSZPC defined; AF stays as it was when taken. */
+		emit(g, (uint8_t)(0x70 | cc));
+		emit(g, 4);
+		pfx(g, 8, 0, a);
+		emit(g, 0x83);
+		rr(g, 0, a);
+		emit(g, (uint8_t)rnd(g));
+	} else if (pick(g, 2)) { /* CMOVcc */
 		pfx(g, s, a, b);
 		emit(g, 0x0f);
 		emit(g, (uint8_t)(0x40 | cc));
