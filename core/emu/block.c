@@ -36,6 +36,7 @@ struct blk {
 	uint32_t cs_limit;
 	int mode;
 	uint8_t n, nbytes; /* nbytes <= BLK_BYTES < 256 */
+	uint8_t spin; /* one fused run whose Jcc goes back to its start */
 	/* where the next block probably starts: after the last
 	 * instruction, and its target when that is a relative branch */
 	uint64_t succ[2];
@@ -313,9 +314,10 @@ static int uop_form(const struct emu_insn *in, int mode)
 	return -1;
 }
 
-static void fuse(struct blk *b, int mode)
+static void fuse(struct blk *b, int mode, uint64_t rip)
 {
 	unsigned i = 0, j, n = b->n;
+	struct emu_insn *last;
 
 	for (j = 0; j < n; j++)
 		b->in[j].blk_n = 1;
@@ -339,6 +341,13 @@ static void fuse(struct blk *b, int mode)
 			i++;
 		}
 	}
+	/* a loop that is the block's first run spins inside it
+	 * (emu_uop_run()) */
+	last = &b->in[b->in[0].blk_n - 1];
+	b->spin = b->in[0].bfn == emu_uop_run && last->bfn == jcc_blk &&
+		  last->imm2 == rip;
+	if (b->spin)
+		last->us = 1; /* a Jcc's us is free */
 }
 
 static int build(struct blk *b, uint64_t lin, const uint8_t *p,
@@ -375,7 +384,7 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p,
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
 	drop_dead_flags(b, mode);
-	fuse(b, mode);
+	fuse(b, mode, rip);
 	b->succ[0] = b->succ[1] = lin + off;
 	switch (b->in[n - 1].op) {
 	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
@@ -424,12 +433,21 @@ static unsigned run_one(struct emu_cpu *cpu, const struct blk *b,
 			uint64_t left, int hard, int *dirty, int *stop)
 {
 	const struct emu_insn *in, *end = b->in + b->n;
-	uint64_t start = cpu->rip, done = 0;
+	uint64_t start = cpu->rip, done = 0, spin;
 	unsigned n;
 	int why;
 
 	cpu->blk_first = b->in;
 	for (;;) {
+		/* the instructions a spinning run may go on for (another
+		 * round while more than one round's are left): as many as
+		 * this loop would run, and under a hard limit no round that
+		 * could not go on to the block's end */
+		spin = 0;
+		if (b->spin)
+			spin = !hard ? left - done :
+			       left - done >= b->n ? left - done - (b->n - 1u) : 0;
+		cpu->blk_spin = spin;
 		cpu->blk_stop = 0;
 		for (in = b->in; in < end;) {
 			cpu->blk_cur = in;
@@ -438,7 +456,7 @@ static unsigned run_one(struct emu_cpu *cpu, const struct blk *b,
 			if (cpu->blk_stop)
 				break;
 		}
-		n = (unsigned)(in - b->in);
+		n = (unsigned)(in - b->in) + (unsigned)(spin - cpu->blk_spin);
 		cpu->icount += n;
 		done += n;
 		why = cpu->blk_stop;

@@ -173,6 +173,9 @@ struct emu_cpu {
 	/* why the running block ends after this instruction: BLK_STORE,
 	 * BLK_JUMP (RIP is next_rip), BLK_DIRTY (not a fast instruction) */
 	int blk_stop;
+	/* instructions a block's first fused run, when it loops to the
+	 * block's start, may run on for inside it (fuse.c, block.c) */
+	uint64_t blk_spin;
 	/* the block instruction running, and the block's first one with
 	 * icount before it: a fault's RIP and icount come from these */
 	const struct emu_insn *blk_cur, *blk_first;

@@ -131,13 +131,20 @@ void emu_uop_run(struct emu_cpu *cpu, const struct emu_insn *in)
 		KINDS(TALU, TREG, T1)
 		T1(U_JCC, 0, 0, 0)
 	};
-	const struct emu_insn *end = in + in->blk_n;
+	const struct emu_insn *head = in, *end = in + in->blk_n;
 
 	goto *tab[in->uk];
 	KINDS(UALU, UREG, U1)
 LBL(U_JCC, 0, 0, 0): /* the run's last: as jcc_blk() */
-	if (emu_cond_inline(cpu, in->ud)) {
-		cpu->next_rip = in->imm2;
-		cpu->blk_stop |= BLK_JUMP;
+	if (!emu_cond_inline(cpu, in->ud))
+		return;
+	/* us: the target is the run's start, the block's first: another
+	 * round while blk_spin allows more than this one */
+	if (in->us && cpu->blk_spin > head->blk_n && !emu_irq_ready(cpu)) {
+		cpu->blk_spin -= head->blk_n;
+		in = head;
+		goto *tab[in->uk];
 	}
+	cpu->next_rip = in->imm2;
+	cpu->blk_stop |= BLK_JUMP;
 }
