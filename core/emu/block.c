@@ -17,6 +17,10 @@
  * once, when the block is left. A handler that ends the block says so in
  * blk_stop. A fault unwinds to emu_run(), which takes RIP and icount from
  * blk_cur and blk_first.
+ *
+ * Fused: runs of register instructions run as one handler (fuse.c), and
+ * a block whose taken branch returns to its own start runs again without
+ * a lookup, inside that handler when the loop is the block's first run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -456,9 +460,11 @@ static unsigned run_one(struct emu_cpu *cpu, const struct blk *b,
 			if (cpu->blk_stop)
 				break;
 		}
-		n = (unsigned)(in - b->in) + (unsigned)(spin - cpu->blk_spin);
+		/* the spun rounds are in icount already (a later
+		 * instruction of this pass may fault) */
+		n = (unsigned)(in - b->in);
 		cpu->icount += n;
-		done += n;
+		done += n + (spin - cpu->blk_spin);
 		why = cpu->blk_stop;
 		if (why != BLK_JUMP || cpu->next_rip != start || done >= left ||
 		    (hard && b->n > left - done) || emu_irq_ready(cpu))

@@ -142,6 +142,7 @@ LBL(U_JCC, 0, 0, 0): /* the run's last: as jcc_blk() */
 	 * round while blk_spin allows more than this one */
 	if (in->us && cpu->blk_spin > head->blk_n && !emu_irq_ready(cpu)) {
 		cpu->blk_spin -= head->blk_n;
+		cpu->icount += head->blk_n;
 		in = head;
 		goto *tab[in->uk];
 	}
