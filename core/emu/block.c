@@ -17,6 +17,10 @@
  * once, when the block is left. A handler that ends the block says so in
  * blk_stop. A fault unwinds to emu_run(), which takes RIP and icount from
  * blk_cur and blk_first.
+ *
+ * Fused: runs of register instructions run as one handler (fuse.c), and
+ * a block whose taken branch returns to its own start runs again without
+ * a lookup, inside that handler when the loop is the block's first run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,7 @@ struct blk {
 	uint32_t cs_limit;
 	int mode;
 	uint8_t n, nbytes; /* nbytes <= BLK_BYTES < 256 */
+	uint8_t spin; /* one fused run whose Jcc goes back to its start */
 	/* where the next block probably starts: after the last
 	 * instruction, and its target when that is a relative branch */
 	uint64_t succ[2];
@@ -216,7 +221,11 @@ static void resolve(struct emu_insn *in, uint64_t rip, uint64_t ipm,
 		in->imm2 = t;
 		in->bfn = jcc_blk;
 		return;
-	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb: case 0xff:
+	case 0xff: /* INC, DEC do not read RIP: drop_dead_flags() sees them */
+		if ((in->reg & 7) < 2)
+			return;
+		/* fall through */
+	case 0xc2: case 0xc3: case 0xe8: case 0xe9: case 0xeb:
 		in->bfn = run_flow;
 	}
 }
@@ -290,6 +299,61 @@ static void drop_dead_flags(struct blk *b, int mode)
 	}
 }
 
+/* Runs of two or more register instructions, a Jcc ending one, become
+ * one handler (fuse.c): after drop_dead_flags(), whose choice of handler
+ * says which members set flags */
+static int uop_form(const struct emu_insn *in, int mode)
+{
+	unsigned rd, wr;
+	emu_fast_fn nf;
+
+	if (in->bfn == jcc_blk)
+		return EMU_UOP_JCC;
+	if (!in->fast || in->fast == run_plain)
+		return -1;
+	if (in->bfn == in->fast)
+		return EMU_UOP_FLAGS;
+	if (emu_fast_flags(in, mode, &rd, &wr, &nf) && nf && in->bfn == nf)
+		return EMU_UOP_NF;
+	return -1;
+}
+
+static void fuse(struct blk *b, int mode, uint64_t rip)
+{
+	unsigned i = 0, j, n = b->n;
+	struct emu_insn *last;
+
+	for (j = 0; j < n; j++)
+		b->in[j].blk_n = 1;
+	while (i < n) {
+		for (j = i; j < n; j++) {
+			struct emu_insn *in = &b->in[j];
+			int form = uop_form(in, mode);
+
+			if (form < 0 || !emu_uop_set(in, form))
+				break;
+			if (form == EMU_UOP_JCC) {
+				j++;
+				break;
+			}
+		}
+		if (j - i >= 2) {
+			b->in[i].bfn = emu_uop_run;
+			b->in[i].blk_n = (uint8_t)(j - i);
+			i = j;
+		} else {
+			i++;
+		}
+	}
+	/* a loop that is the block's first run spins inside it
+	 * (emu_uop_run()) */
+	last = &b->in[b->in[0].blk_n - 1];
+	b->spin = b->in[0].bfn == emu_uop_run && last->bfn == jcc_blk &&
+		  last->imm2 == rip;
+	if (b->spin)
+		last->us = 1; /* a Jcc's us is free */
+}
+
 static int build(struct blk *b, uint64_t lin, const uint8_t *p,
 		 const struct fetch_ctx *f, uint64_t rip)
 {
@@ -324,6 +388,7 @@ static int build(struct blk *b, uint64_t lin, const uint8_t *p,
 	b->n = (uint8_t)n;
 	b->nbytes = (uint8_t)off;
 	drop_dead_flags(b, mode);
+	fuse(b, mode, rip);
 	b->succ[0] = b->succ[1] = lin + off;
 	switch (b->in[n - 1].op) {
 	case 0x70 ... 0x7f: case 0x180 ... 0x18f: case 0xe8: case 0xe9: case 0xeb:
@@ -364,34 +429,54 @@ static int same_bytes(const struct blk *b, const uint8_t *p, uint64_t lin)
 	return 1;
 }
 
-/* Run b: how many instructions retired; *stop = 1 when the run must not
- * go on to another block. */
-static unsigned run_one(struct emu_cpu *cpu, const struct blk *b, int *dirty,
-			int *stop)
+/* Run b, again while it branches back to its own start with left (>= 1
+ * instructions, hard: a hard limit) to go and no interrupt to take:
+ * chained to itself, a loop skips the lookup. How many instructions
+ * retired; *stop = 1 when the run must not go on to another block. */
+static unsigned run_one(struct emu_cpu *cpu, const struct blk *b,
+			uint64_t left, int hard, int *dirty, int *stop)
 {
 	const struct emu_insn *in, *end = b->in + b->n;
+	uint64_t start = cpu->rip, done = 0, spin;
 	unsigned n;
 	int why;
 
 	cpu->blk_first = b->in;
-	cpu->blk_stop = 0;
-	for (in = b->in; in < end;) {
-		cpu->blk_cur = in;
-		in->bfn(cpu, in);
-		in++;
-		if (cpu->blk_stop)
+	for (;;) {
+		/* the instructions a spinning run may go on for (another
+		 * round while more than one round's are left): as many as
+		 * this loop would run, and under a hard limit no round that
+		 * could not go on to the block's end */
+		spin = 0;
+		if (b->spin)
+			spin = !hard ? left - done :
+			       left - done >= b->n ? left - done - (b->n - 1u) : 0;
+		cpu->blk_spin = spin;
+		cpu->blk_stop = 0;
+		for (in = b->in; in < end;) {
+			cpu->blk_cur = in;
+			in->bfn(cpu, in);
+			in += in->blk_n;
+			if (cpu->blk_stop)
+				break;
+		}
+		/* the spun rounds are in icount already (a later
+		 * instruction of this pass may fault) */
+		n = (unsigned)(in - b->in);
+		cpu->icount += n;
+		done += n + (spin - cpu->blk_spin);
+		why = cpu->blk_stop;
+		if (why != BLK_JUMP || cpu->next_rip != start || done >= left ||
+		    (hard && b->n > left - done) || emu_irq_ready(cpu))
 			break;
 	}
 	cpu->blk_cur = NULL;
-	n = (unsigned)(in - b->in);
-	cpu->icount += n;
-	why = cpu->blk_stop;
 	cpu->rip = (why & BLK_JUMP) ? cpu->next_rip : in[-1].nrip;
 	if (why & BLK_DIRTY)
 		*dirty = 1;
 	/* a taken branch goes on to the next block in the page */
 	*stop = (why & (BLK_STORE | BLK_DIRTY)) != 0;
-	return n;
+	return (unsigned)done;
 }
 
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
@@ -429,7 +514,7 @@ unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		 * that ends inside this one leaves it to step() */
 		if (hard && b->n > budget - done)
 			break;
-		done += run_one(cpu, b, dirty, &stop);
+		done += run_one(cpu, b, budget - done, hard, dirty, &stop);
 		if (stop || done >= budget || emu_irq_ready(cpu))
 			break;
 		lin = (f->cs_base + cpu->rip) & f->lin_mask;

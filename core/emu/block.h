@@ -33,6 +33,15 @@ void emu_block_free(struct emu_cpu *cpu);
  * by less than EMU_BLK_MAX, or, when hard, not at all if they would go
  * past it. *dirty = 1 when the last instruction was not a fast one, so f
  * must be computed again. */
+/* fuse.c: 1 when in can be a member of a fused run, its kind filled in.
+ * form: how the block runs it: EMU_UOP_FLAGS its fast handler,
+ * EMU_UOP_NF the one without flags (drop_dead_flags()), EMU_UOP_JCC a
+ * Jcc whose target the build resolved (in->imm2). emu_uop_run() runs
+ * the in->blk_n members from in. */
+enum { EMU_UOP_FLAGS, EMU_UOP_NF, EMU_UOP_JCC };
+int emu_uop_set(struct emu_insn *in, int form);
+void emu_uop_run(struct emu_cpu *cpu, const struct emu_insn *in);
+
 unsigned emu_block_run(struct emu_cpu *cpu, const struct fetch_ctx *f,
 		       uint64_t lin, const uint8_t *p, uint64_t budget,
 		       int hard, int *dirty);

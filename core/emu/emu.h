@@ -92,6 +92,10 @@ struct emu_insn {
 	uint8_t has_modrm, mod, reg, rm; /* reg/rm include REX bits */
 	uint8_t base, index, scale;      /* base/index 0xff: none */
 	uint8_t riprel;
+	/* in a block (block.c): how many instructions bfn runs (a fused
+	 * run's first has more than 1), and a run member's kind and
+	 * registers (fuse.c); in the padding before disp */
+	uint8_t blk_n, uk, ud, us;
 	int64_t disp;
 	uint64_t imm, imm2;
 	emu_fast_fn fast; /* fast.c's handler, or NULL */
@@ -169,6 +173,9 @@ struct emu_cpu {
 	/* why the running block ends after this instruction: BLK_STORE,
 	 * BLK_JUMP (RIP is next_rip), BLK_DIRTY (not a fast instruction) */
 	int blk_stop;
+	/* instructions a block's first fused run, when it loops to the
+	 * block's start, may run on for inside it (fuse.c, block.c) */
+	uint64_t blk_spin;
 	/* the block instruction running, and the block's first one with
 	 * icount before it: a fault's RIP and icount come from these */
 	const struct emu_insn *blk_cur, *blk_first;

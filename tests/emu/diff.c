@@ -4,7 +4,8 @@
  *   emu-diff [CASES] [SEED]
  *
  * Each case is a random sequence of user-mode instructions (ALU, shifts
- * and rotates, MUL/DIV with guarded divisors, bit operations, CMOV/SETcc,
+ * and rotates, MUL/DIV with guarded divisors, bit operations, CMOV/SETcc/Jcc,
+ * counted loops of register instructions,
  * MOVZX/MOVSX, XADD/CMPXCHG/XCHG, BSWAP, string instructions with REP on a
  * scratch buffer), and in every other case SSE/SSE2/MMX and x87 ones
  * (EMU_DIFF_FP=sse or x87 narrows those to one kind), each case between
@@ -296,7 +297,17 @@ static void g_cond(struct gen *g)
 	unsigned cc = pick(g, 16), a = reg(g), b = reg(g), s = pick(g, 2) ? 8 : 4;
 
 	need_flags(g);
-	if (pick(g, 2)) { /* CMOVcc */
+	if (!pick(g, 3)) {
+		/* Jcc over an ADD r64, imm8: a block's fused run of register
+		 * instructions (core/emu/fuse.c) ends at one. Both paths
+		 * leave OSZPC defined; AF stays as it was when taken. */
+		emit(g, (uint8_t)(0x70 | cc));
+		emit(g, 4);
+		pfx(g, 8, 0, a);
+		emit(g, 0x83);
+		rr(g, 0, a);
+		emit(g, (uint8_t)rnd(g));
+	} else if (pick(g, 2)) { /* CMOVcc */
 		pfx(g, s, a, b);
 		emit(g, 0x0f);
 		emit(g, (uint8_t)(0x40 | cc));
@@ -307,6 +318,47 @@ static void g_cond(struct gen *g)
 		emit(g, (uint8_t)(0x90 | cc));
 		rr(g, 0, a);
 	}
+}
+
+/*
+ * A counted loop of register ALU and INC/DEC instructions (not on RCX),
+ * DEC ECX, JNZ back: the interpreter runs it as one fused run spinning on
+ * itself (core/emu/fuse.c), and run_emu() stops it at random instruction
+ * counts. CF comes into the loop defined, and every member defines it or
+ * keeps it.
+ */
+static void g_loop(struct gen *g)
+{
+	unsigned k, n = 1 + pick(g, 4), top;
+
+	need_flags(g);
+	emit(g, 0xb9); /* mov ecx, 1-200 */
+	emit(g, (uint8_t)(1 + pick(g, 200)));
+	emit(g, 0); emit(g, 0); emit(g, 0);
+	top = g->n;
+	for (k = 0; k < n; k++) {
+		unsigned a, b, s = pick(g, 2) ? 8 : 4;
+
+		do
+			a = reg(g);
+		while (a == 1);
+		b = reg(g);
+		pfx(g, s, b, a);
+		if (pick(g, 4)) { /* ADD OR AND SUB XOR CMP r/m, r */
+			static const uint8_t op[] = { 0, 1, 4, 5, 6, 7 };
+
+			emit(g, (uint8_t)(op[pick(g, 6)] << 3 | 1));
+			rr(g, b, a);
+		} else { /* INC, DEC */
+			emit(g, 0xff);
+			rr(g, pick(g, 2), a);
+		}
+	}
+	emit(g, 0xff); /* dec ecx */
+	emit(g, 0xc9);
+	emit(g, 0x75); /* jnz top */
+	emit(g, (uint8_t)(top - (g->n + 1)));
+	flags_set(g, OSZAPC & ~CF, 0);
 }
 
 static void g_move(struct gen *g)
@@ -701,7 +753,7 @@ static void gen_case(struct gen *g, unsigned len)
 		case 5: g_bits(g); break;
 		case 6: g_cond(g); break;
 		case 7: g_move(g); break;
-		case 8: g_shxd(g); break;
+		case 8: pick(g, 2) ? g_shxd(g) : g_loop(g); break;
 		default: g_string(g); break;
 		}
 	}
@@ -962,7 +1014,9 @@ static void seg64(struct x86_seg *s, uint16_t sel, int code_seg)
 static int run_emu(struct emu_cpu *cpu, const struct regs *in, struct regs *out,
 		   uint8_t *buf, const uint8_t *c, unsigned clen)
 {
+	static unsigned nth;
 	struct x86_state st;
+	unsigned slice;
 	int i, k;
 
 	memset(&st, 0, sizeof(st));
@@ -985,8 +1039,17 @@ static int run_emu(struct emu_cpu *cpu, const struct regs *in, struct regs *out,
 	gram[EPI - GBASE] = 0xf4; /* HLT */
 	memcpy(gram + (DATA - GBASE), buf, 4096);
 	emu_set_state(cpu, &st);
-	for (k = 0; k < 100 && !cpu->halted; k++)
-		emu_run(cpu, 100000);
+	/* every other pair of cases (an integer one, an FP one) in slices
+	 * of 1-61 instructions: blocks and spinning loops stopped by
+	 * emu_run()'s limit anywhere, which they must never overrun */
+	slice = (nth++ & 2) ? 1 + nth % 61 : 100000;
+	for (k = 0; k < 100000 && !cpu->halted && k * slice < 10000000; k++) {
+		uint64_t before = cpu->icount;
+
+		emu_run(cpu, slice);
+		if (!cpu->halted && cpu->icount - before != slice)
+			return -1;
+	}
 	if (!cpu->halted || cpu->rip != EPI + 1)
 		return -1;
 	emu_get_state(cpu, &st);
@@ -1069,7 +1132,7 @@ int main(int argc, char **argv)
 			bad++;
 			bfail++;
 			if (verbose)
-				fprintf(stderr, "case %u: interpreter did not reach the end (rip %llx)\n",
+				fprintf(stderr, "case %u: interpreter did not reach the end or overran a limit (rip %llx)\n",
 					i, (unsigned long long)cpu.rip);
 			continue;
 		}

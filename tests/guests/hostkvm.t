@@ -16,7 +16,7 @@ if [ "$("$hv" accel --accel=kvm --name 2>/dev/null)" != kvm ]; then
 fi
 echo "# $(head -1 <<< "$facts")"
 # kvm-pvm's instruction emulator stops on IRET in protected mode
-# (pci-irq, and the interrupt handlers of the apic-* and pit-ioapic
+# (pci-irq, and the interrupt handlers of the apic-*, loop-fused and pit-ioapic
 # guests: "instruction emulation failed" on the IRET) and a triple-fault
 # reset does not come back (reset, reset-exit);
 # it fails to emulate INT3, INT n and ICEBP in guest kernel code
@@ -27,7 +27,7 @@ echo "# $(head -1 <<< "$facts")"
 # intercept CPUID leaves 1 and 7 (the host's values show, without even
 # the hypervisor bit KVM_SET_CPUID2 set: cpu-qemu64, cpu-nonx). Nested
 # real KVM (tests/nested/guests.t) is the reference for these.
-pvm_skip=" pci-irq reset reset-exit apic-halted apic-ipi apic-timer apic-x2apic pit-ioapic exc-rf exc-rf2 exc-drdata exc-dr2 exc-syscall exc-hcall cpu-qemu64 cpu-nonx "
+pvm_skip=" pci-irq reset reset-exit apic-halted apic-ipi apic-timer apic-x2apic loop-fused pit-ioapic exc-rf exc-rf2 exc-drdata exc-dr2 exc-syscall exc-hcall cpu-qemu64 cpu-nonx "
 pvm=0
 grep -q kvm-pvm <<< "$facts" && pvm=1
 n=0
