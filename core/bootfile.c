@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 /* Every loader places its files below 4 GiB. */
@@ -36,9 +37,10 @@ static const char *file_kind(mode_t m)
 /*
  * Open a boot file: O_NONBLOCK so that a FIFO cannot stall the start, and
  * sized by fstat, which unlike ftell knows a directory has no size. Only a
- * regular file with at least one byte is taken.
+ * regular file with at least one byte is taken. -errno with *why set.
  */
-int boot_open_file(const char *path, int *fd, size_t *size)
+static int open_file(const char *path, int *fd, size_t *size, char *why,
+		     size_t n)
 {
 	struct stat st;
 	int rc;
@@ -46,28 +48,29 @@ int boot_open_file(const char *path, int *fd, size_t *size)
 	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (*fd < 0) {
 		rc = -errno;
-		err("%s: %s", path, strerror(errno));
+		snprintf(why, n, "%s", strerror(errno));
 		return rc;
 	}
 	if (fstat(*fd, &st)) {
 		rc = -errno;
-		err("%s: %s", path, strerror(errno));
+		snprintf(why, n, "%s", strerror(errno));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err("%s: %s, not a file hv can boot from", path,
-		    file_kind(st.st_mode));
+		snprintf(why, n, "%s, not a file hv can boot from",
+			 file_kind(st.st_mode));
 		rc = -EINVAL;
 		goto out_close;
 	}
 	if (!st.st_size) {
-		err("%s: the file is empty", path);
+		snprintf(why, n, "the file is empty");
 		rc = -EINVAL;
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > BOOT_FILE_MAX) { /* /proc/kcore, a sparse file */
-		err("%s: %lld bytes; a kernel or initrd must fit below 4 GiB",
-		    path, (long long)st.st_size);
+		snprintf(why, n,
+			 "%lld bytes; a kernel, initrd or module must fit below 4 GiB",
+			 (long long)st.st_size);
 		rc = -EFBIG;
 		goto out_close;
 	}
@@ -76,6 +79,28 @@ int boot_open_file(const char *path, int *fd, size_t *size)
 out_close:
 	close(*fd);
 	*fd = -1;
+	return rc;
+}
+
+int boot_open_file(const char *path, int *fd, size_t *size)
+{
+	char why[128];
+	int rc = open_file(path, fd, size, why, sizeof(why));
+
+	if (rc)
+		err("%s: %s", path, why);
+	return rc;
+}
+
+int boot_open_module(const struct config *cfg, const struct boot_module *m,
+		     int *fd, size_t *size)
+{
+	char why[128];
+	int rc = open_file(m->path, fd, size, why, sizeof(why));
+
+	if (rc)
+		log_err_at("%s:%d: [vm]: %s = %s: %s", cfg->path, m->line, m->key,
+			   m->string, why);
 	return rc;
 }
 

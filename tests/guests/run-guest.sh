@@ -18,8 +18,9 @@ name=$(basename "$bin" .bin)
 src=${HV_GUEST_SRC:-$(dirname "$0")}
 asm=$src/$name.asm
 expect=$src/$name.expect
-# interactive guests are driven by their own tests (tests/console/)
-grep -q '^; hv-test: interactive' "$asm" && exit 0
+# interactive guests (tests/console/) and those a .t drives (it writes
+# their files) are run by their own tests
+grep -qE "^; hv-test: (interactive|driven by)" "$asm" && exit 0
 only=$(sed -n 's/^; hv-test: accel=\([a-z]*\).*/\1/p' "$asm")
 [ -n "$only" ] && [ "$only" != "$accel" ] && exit 0
 want_err=$(sed -n 's/^; hv-test: stderr=//p' "$asm")
