@@ -176,9 +176,12 @@ static int check_multiboot(const struct config *cfg, const char *kernel,
 		for (int i = 0; i < s->n; i++) {
 			if (cfg_key_match(k, s->e[i].key, NULL, NULL, 0) != 1)
 				continue;
-			log_err_at("%s:%d: [vm]: %s: modules need a multiboot kernel (%s is not one%s)",
-				   cfg->path, s->e[i].line, s->e[i].key, kernel,
-				   fmt && strcmp(fmt, "auto") ? " by kernel_format" : "");
+			if (fmt && strcmp(fmt, "auto"))
+				log_err_at("%s:%d: [vm]: %s: modules need a multiboot kernel (kernel_format = %s)",
+					   cfg->path, s->e[i].line, s->e[i].key, fmt);
+			else
+				log_err_at("%s:%d: [vm]: %s: modules need a multiboot kernel (%s is not one)",
+					   cfg->path, s->e[i].line, s->e[i].key, kernel);
 			return -EINVAL;
 		}
 		return 0;

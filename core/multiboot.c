@@ -295,7 +295,7 @@ static int plan(const struct config *cfg, const char *path,
 		if (!a) {
 			log_err_at("%s:%d: [vm]: %s = %s: %zu bytes do not fit in guest RAM below 4 GiB above 0x%llx (the kernel ends at 0x%llx)",
 				   cfg->path, m[i].line, m[i].key, m[i].string,
-				   m[i].size, (unsigned long long)from,
+				   m[i].size, (unsigned long long)page_up(from),
 				   (unsigned long long)p->image.hi);
 			return -ENOSPC;
 		}
