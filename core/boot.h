@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct config;
+struct hv_config_key;
 struct vm;
 struct x86_state;
 
@@ -41,6 +42,8 @@ struct boot_module {
  * their count, or -errno after one line "ini:line: [vm]: moduleN = ...:
  * why". Free with boot_modules_free() whatever it returns. */
 int boot_modules(const struct config *cfg, struct boot_module *m);
+/* The [vm] key row module# matches (config.c's vm_keys). */
+const struct hv_config_key *boot_module_key(void);
 void boot_modules_free(struct boot_module *m);
 /* The file as boot_open_file() takes it, but the line names the key. */
 int boot_open_module(const struct config *cfg, const struct boot_module *m,

@@ -1,6 +1,7 @@
 /*
- * Boot files: opening and reading a kernel or initrd whole, for the
- * loaders and for the checks (bootcheck.c). No guest state.
+ * Boot files: opening and reading a kernel, initrd or module whole, and
+ * the [vm] module# list, for the loaders and for the checks (bootcheck.c).
+ * No guest state.
  */
 #include "boot.h"
 
@@ -137,4 +138,70 @@ int boot_read_file(const char *path, uint8_t **data, size_t *len)
 out_close:
 	close(fd);
 	return rc;
+}
+
+const struct hv_config_key *boot_module_key(void)
+{
+	for (const struct hv_config_key *k = vm_keys; k->name; k++)
+		if (!strcmp(k->name, "module#"))
+			return k;
+	return NULL;
+}
+
+/* The first word of a module's value, relative to the INI's directory
+ * like every path in it; malloc'ed, NULL without memory. */
+static char *module_path(const struct config *cfg, const char *value)
+{
+	size_t n = strcspn(value, " \t");
+	const char *slash = strrchr(cfg->path, '/');
+	char *p;
+
+	if (value[0] == '/' || !slash)
+		return strndup(value, n);
+	if (asprintf(&p, "%.*s/%.*s", (int)(slash - cfg->path), cfg->path,
+		     (int)n, value) < 0)
+		return NULL;
+	return p;
+}
+
+void boot_modules_free(struct boot_module *m)
+{
+	for (int i = 0; i < BOOT_MODULES_MAX; i++)
+		free(m[i].path);
+}
+
+int boot_modules(const struct config *cfg, struct boot_module *m)
+{
+	const struct cfg_section *s = config_section(cfg, "vm", "vm");
+	const struct hv_config_key *k = boot_module_key();
+	uint32_t idx[2], at[BOOT_MODULES_MAX];
+	int n = 0, rc, fd;
+
+	memset(m, 0, BOOT_MODULES_MAX * sizeof(*m));
+	for (int i = 0; s && i < s->n; i++) {
+		const struct cfg_entry *e = &s->e[i];
+		int j = n;
+
+		if (cfg_key_match(k, e->key, idx, NULL, 0) != 1)
+			continue; /* config_validate refused one out of range */
+		for (; j > 0 && at[j - 1] > idx[0]; j--) { /* index order */
+			at[j] = at[j - 1];
+			m[j] = m[j - 1];
+		}
+		at[j] = idx[0];
+		m[j] = (struct boot_module){ e->key, e->value, NULL, e->line, 0 };
+		n++;
+		m[j].path = module_path(cfg, e->value);
+		if (!m[j].path) {
+			log_err_at("%s:%d: [vm]: %s: out of memory", cfg->path,
+				   e->line, e->key);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if ((rc = boot_open_module(cfg, &m[i], &fd, &m[i].size)))
+			return rc;
+		close(fd);
+	}
+	return n;
 }
