@@ -680,7 +680,7 @@ const struct hv_config_key vm_keys[] = {
 	HV_KEY_FILE("initrd", 0, "linux/pvh: the initial ramdisk"),
 	{ .name = "module#", .type = HV_KEY_STRING, .flags = HV_KEY_INDEXED,
 	  .index_min = { 0 }, .index_max = { BOOT_MODULES_MAX - 1 },
-	  .help = "multiboot: PATH [string], a module loaded page-aligned above the kernel in index order; its string is the value as written (as GRUB's module line)" },
+	  .help = "multiboot: PATH [string], a module loaded page-aligned above the kernel in index order; its string is the value as written, path included (as QEMU's -initrd passes it)" },
 	HV_KEY_NUM("load_addr", "0x7c00", 0, 0xffffffffll, "flat: guest-physical load address"),
 	HV_KEY_CHOICE("entry", "real", "real|prot32|long64",
 		      "flat: CPU mode at entry (real: cs=0, ip=load_addr)"),

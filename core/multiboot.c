@@ -1,6 +1,6 @@
 /*
- * Multiboot v1 (the format of the KVM project's x86 unit tests, and of
- * GRUB's `multiboot`/`module` commands): ELF32 or ELF64 program headers,
+ * Multiboot v1 (the format of the KVM project's x86 unit tests, and what
+ * GRUB's `multiboot`/`module` commands and QEMU's -kernel/-initrd load): ELF32 or ELF64 program headers,
  * or the header's a.out kludge addresses; entry in 32-bit protected mode
  * with EAX = 0x2BADB002 and EBX = the info structure (Multiboot 0.6.96,
  * section 3.3). Modules go page-aligned above the image, in index order;
