@@ -1,10 +1,17 @@
-; hv-test: driven by tests/guests/multiboot-mods.t (it writes the modules)
+; hv-test: exit=0
+; hv-test: seq=m0:1000
+; hv-test: seq=m1:100000
+; hv-vm: cmdline = multiboot modules
+; hv-vm: module0 = m0 first module
+; hv-vm: module1 = m1 root=/dev/null  two  spaces
 ; A Multiboot v1 kernel (a.out kludge) loaded at LOAD (0x8000 by default)
 ; with its bss up to LOAD + 0x8000: everything the loader hands over (the
 ; info structure, memory map, module list, command line, loader name, each
 ; module and its string) must lie outside the image and outside each
-; other; each module's length, FNV-1a hash and string are printed for the
-; test to compare with the files it wrote. Assembled with -DLOAD=0x100000
+; other; each module's length, FNV-1a hash and string are printed.
+; run-guest.sh gives it `seq` files (.expect has their hashes; m1 is too
+; big for the RAM below 640 KiB); tests/guests/multiboot-mods.t random
+; ones, and QEMU's loader. Assembled with -DLOAD=0x100000
 ; for QEMU's loader, which keeps its own info at 0x9000.
 %include "hv.inc"
 bits 32
