@@ -5,7 +5,8 @@
 # modules of random bytes and command lines, must find the info, memory
 # map, module list, strings and modules outside its image and each other,
 # and print each module's length, FNV-1a hash and string as this script
-# computes them from the files it wrote; on emu and this host's /dev/kvm.
+# computes them from the files it wrote; on emu and this host's /dev/kvm
+# (run-guest.sh, and so nested KVM, runs the same guest on `seq` files).
 # The second module is too big for the RAM between the image and 640 KiB,
 # so it must go above 1 MiB. QEMU's own Multiboot loader (-kernel with
 # -initrd "mod args,...") must print the same for the guest assembled at
@@ -93,11 +94,12 @@ else
 	echo "not ok multiboot-mods-high - nasm: $(head -c 200 err)"
 fi
 
-# bad NAME REGEX [vm] LINES...: hv check and hv run refuse it, one line each
+# [kernel=K] bad NAME REGEX [vm] LINES...: hv check and hv run refuse it,
+# one line each
 bad() {
 	local name=$1 re=$2 cmd e1 e2
 	shift 2
-	vm_ini "$bin" emu "$@" > bad.ini
+	vm_ini "${kernel:-$bin}" emu "$@" > bad.ini
 	for cmd in check run; do
 		timeout -s KILL 30 "$hv" $cmd bad.ini > /dev/null 2> "err.$cmd" < /dev/null
 		if [ $? = 0 ]; then
@@ -127,5 +129,7 @@ bad too-large "^$ini:7: \[vm\]: module1 = huge: [0-9]+ bytes do not fit in guest
 	"module0 = m0" "module1 = huge"
 bad flat-kernel "^$ini:7: \[vm\]: module0: modules need a multiboot kernel \(kernel_format = flat\)$" \
 	"kernel_format = flat" "module0 = m0"
+kernel=$root/$b/guests/exit42.bin bad flat-auto \
+	"^$ini:6: \[vm\]: module0: modules need a multiboot kernel \(.*/exit42.bin is not one\)$" "module0 = m0"
 bad index "^$ini:6: \[vm\]: module64: module 64 out of range 0-63$" "module64 = m0"
 exit 0
