@@ -248,6 +248,13 @@ int mb_place(struct vm *vm, const char *path, const char *cmdline,
 	}
 	if (!rc)
 		rc = write_info(vm, cmdline, m, n, p);
+	for (int i = 0; !rc && i < n; i++)
+		dbg("multiboot: %s at 0x%llx-0x%llx", m[i].key,
+		    (unsigned long long)p->mod[i].lo,
+		    (unsigned long long)p->mod[i].hi);
+	if (!rc)
+		dbg("multiboot: info at 0x%llx-0x%llx", (unsigned long long)p->info.lo,
+		    (unsigned long long)p->info.hi);
 out_free:
 	for (int i = 0; i < BOOT_MODULES_MAX; i++)
 		free(data[i]);

@@ -5,18 +5,23 @@
 ; hv-vm: module0 = m0 first module
 ; hv-vm: module1 = m1 root=/dev/null  two  spaces
 ; A Multiboot v1 kernel (a.out kludge) loaded at LOAD (0x8000 by default)
-; with its bss up to LOAD + 0x8000: everything the loader hands over (the
+; with its bss up to BSS_END (LOAD + 0x8000): everything the loader hands over (the
 ; info structure, memory map, module list, command line, loader name, each
 ; module and its string) must lie outside the image and outside each
 ; other; each module's length, FNV-1a hash and string are printed.
 ; run-guest.sh gives it `seq` files (.expect has their hashes; m1 is too
 ; big for the RAM below 640 KiB); tests/guests/multiboot-mods.t random
 ; ones, and QEMU's loader. Assembled with -DLOAD=0x100000
-; for QEMU's loader, which keeps its own info at 0x9000.
+; for QEMU's loader, which keeps its own info at 0x9000; with
+; -DBSS_END=0x9f800 the image leaves no page below 640 KiB, so the info
+; must go above the last module.
 %include "hv.inc"
 bits 32
 %ifndef LOAD
 %define LOAD 0x8000
+%endif
+%ifndef BSS_END
+%define BSS_END LOAD + 0x8000
 %endif
 org LOAD
 MB_FLAGS equ (1 << 16) | (1 << 1) | (1 << 0) ; a.out, mem info, page-aligned modules
@@ -27,7 +32,7 @@ header: dd 0x1badb002
         dd header               ; header_addr
         dd header               ; load_addr
         dd end                  ; load_end_addr
-        dd LOAD + 0x8000        ; bss_end_addr
+        dd BSS_END              ; bss_end_addr
         dd start                ; entry_addr
 start:  mov esp, LOAD + 0x8000  ; the loader's stack is not ours to keep
         mov [mbi], ebx
@@ -44,7 +49,7 @@ start:  mov esp, LOAD + 0x8000  ; the loader's stack is not ours to keep
         call mmap_check
         ; the ranges: the image first
         mov eax, LOAD
-        mov edx, LOAD + 0x8000
+        mov edx, BSS_END
         call add_range
         mov eax, ebx            ; the info structure (0.6.96: 88 bytes)
         lea edx, [ebx + 88]

@@ -10,7 +10,8 @@
 # The second module is too big for the RAM between the image and 640 KiB,
 # so it must go above 1 MiB. QEMU's own Multiboot loader (-kernel with
 # -initrd "mod args,...") must print the same for the guest assembled at
-# 1 MiB (QEMU keeps its info at 0x9000, inside the low guest). Then the
+# 1 MiB (QEMU keeps its info at 0x9000, inside the low guest). With its
+# bss up to 0x9f800, the info must go above the modules. Then the
 # bad input: one line naming vm.ini:LINE from hv check and hv run alike.
 set -u
 b=${BUILD:-build}
@@ -52,13 +53,20 @@ vm_ini() { # KERNEL ACCEL [extra [vm] lines...]
 		"[console out]" "plugin = stdio" "input = off" \
 		"[device exit]" "plugin = debug-exit"
 }
-# run NAME INI: the guest's output against want
+# run NAME INI [WHERE]: the guest's output against want; WHERE, a shell
+# arithmetic test on info (where hv -v says it put the info), m1lo and
+# m1hi (module1's range), must hold
 run() {
-	local out rc
-	out=$(timeout -s KILL 60 "$hv" run -q "$2" 2> err < /dev/null)
+	local out rc info m1lo m1hi
+	out=$(timeout -s KILL 60 "$hv" run -v "$2" 2> err < /dev/null)
 	rc=$?
-	if [ $rc = 0 ] && [ "$out" = "$(cat want)" ]; then
-		echo "ok $1"
+	info=$(sed -n 's/.*multiboot: info at \(0x[0-9a-f]*\)-.*/\1/p' err)
+	m1lo=$(sed -n 's/.*multiboot: module1 at \(0x[0-9a-f]*\)-.*/\1/p' err)
+	m1hi=$(sed -n 's/.*multiboot: module1 at 0x[0-9a-f]*-\(0x[0-9a-f]*\)$/\1/p' err)
+	if [ -n "${3:-}" ] && ! { [ -n "$info" ] && [ -n "$m1hi" ] && (($3)); }; then
+		echo "not ok $1 - the info at '$info', module1 at '$m1lo-$m1hi': not $3"
+	elif [ $rc = 0 ] && [ "$out" = "$(cat want)" ]; then
+		echo "ok $1${3:+ - info at $info, module1 at $m1lo-$m1hi}"
 	else
 		echo "not ok $1 - exit $rc, output '$(tr '\n' '|' <<< "$out")' want '$(tr '\n' '|' < want)' $(head -c 300 err | tr '\n' ' ')"
 	fi
@@ -67,8 +75,19 @@ accels=emu
 [ "$("$hv" accel --accel=kvm --name 2>/dev/null)" = kvm ] && accels="emu kvm"
 for a in $accels; do
 	vm_ini "$bin" "$a" "module0 = $str0" "module1 = $str1" > vm.ini
-	run "multiboot-mods-low ($a)" vm.ini
+	run "multiboot-mods-low ($a)" vm.ini 'info < 0xa0000 && m1lo >= 0x100000'
 done
+
+# a bss up to 0x9f800: no room below 640 KiB, the info above the modules
+if nasm -f bin -DBSS_END=0x9f800 -I"$root/tests/guests/include/" \
+	-o fill.bin "$root/tests/guests/multiboot-mods.asm" 2> err; then
+	for a in $accels; do
+		vm_ini fill.bin "$a" "module0 = $str0" "module1 = $str1" > fill.ini
+		run "multiboot-mods-low-full ($a)" fill.ini 'info >= m1hi'
+	done
+else
+	echo "not ok multiboot-mods-low-full - nasm: $(head -c 200 err)"
+fi
 
 # the same source at 1 MiB, through hv and through QEMU's loader
 if nasm -f bin -DLOAD=0x100000 -I"$root/tests/guests/include/" \
