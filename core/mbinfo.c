@@ -44,6 +44,8 @@ struct mb_info {
 		vbe_interface_len;
 };
 
+_Static_assert(sizeof(struct mb_info) == 88, "Multiboot 0.6.96 info layout");
+
 struct mb_module {
 	uint32_t mod_start, mod_end, string, reserved;
 };

@@ -54,6 +54,11 @@ static int load_segment(struct vm *vm, const char *path, uint64_t paddr,
 		err("%s: a segment lies outside the file", path);
 		return -EINVAL;
 	}
+	if (memsz > UINT64_MAX - paddr) {
+		err("%s: a segment at 0x%llx runs past the end of the address space",
+		    path, (unsigned long long)paddr);
+		return -EINVAL;
+	}
 	if (memsz && paddr < r->lo)
 		r->lo = paddr;
 	if (memsz && paddr + memsz > r->hi)

@@ -11,10 +11,11 @@
 ; other; each module's length, FNV-1a hash and string are printed.
 ; run-guest.sh gives it `seq` files (.expect has their hashes; m1 is too
 ; big for the RAM below 640 KiB); tests/guests/multiboot-mods.t random
-; ones, and QEMU's loader. Assembled with -DLOAD=0x100000
-; for QEMU's loader, which keeps its own info at 0x9000; with
-; -DBSS_END=0x9f800 the image leaves no page below 640 KiB, so the info
-; must go above the last module.
+; ones, and QEMU's loader. Assembled with -DLOAD=0x100000 for QEMU's
+; loader, which keeps its own info at 0x9000; with -DBSS_END=0x9f800 the
+; image leaves no page below 640 KiB, so the info must go above the last
+; module; with -DELF (nasm -f elf32, linked where ld puts it) an ELF
+; kernel without the a.out kludge, its bss a real one.
 %include "hv.inc"
 bits 32
 %ifndef LOAD
@@ -23,18 +24,28 @@ bits 32
 %ifndef BSS_END
 %define BSS_END LOAD + 0x8000
 %endif
+MAXR    equ 32
+%ifdef ELF
+%define IMG_END bss_end
+global start
+section .text
+MB_FLAGS equ (1 << 1) | (1 << 0) ; mem info, page-aligned modules
+%else
+%define IMG_END BSS_END
 org LOAD
 MB_FLAGS equ (1 << 16) | (1 << 1) | (1 << 0) ; a.out, mem info, page-aligned modules
-MAXR    equ 32
+%endif
 header: dd 0x1badb002
         dd MB_FLAGS
         dd -(0x1badb002 + MB_FLAGS)
+%ifndef ELF
         dd header               ; header_addr
         dd header               ; load_addr
         dd end                  ; load_end_addr
         dd BSS_END              ; bss_end_addr
         dd start                ; entry_addr
-start:  mov esp, LOAD + 0x8000  ; the loader's stack is not ours to keep
+%endif
+start:  mov esp, stack_top      ; the loader's stack is not ours to keep
         mov [mbi], ebx
         cmp eax, 0x2badb002
         jne fail
@@ -48,8 +59,8 @@ start:  mov esp, LOAD + 0x8000  ; the loader's stack is not ours to keep
         jb fail
         call mmap_check
         ; the ranges: the image first
-        mov eax, LOAD
-        mov edx, BSS_END
+        mov eax, header
+        mov edx, IMG_END
         call add_range
         mov eax, ebx            ; the info structure (0.6.96: 88 bytes)
         lea edx, [ebx + 88]
@@ -213,9 +224,20 @@ chr:    db 0, 0
 PUTS_FUNCS
 end:
 ; bss (zeroed by the loader)
+%ifdef ELF
+section .bss
+mbi:    resd 1
+nr:     resd 1
+ranges: resd MAXR * 2
+        resb 4096
+stack_top:
+bss_end:
+%else
 mbi     equ end
 nr      equ end + 4
 ranges  equ end + 8
+stack_top equ LOAD + 0x8000
 %if (end - header) + 8 + MAXR * 8 > 0x7000
 %error bss too small
+%endif
 %endif

@@ -11,7 +11,8 @@
 # so it must go above 1 MiB. QEMU's own Multiboot loader (-kernel with
 # -initrd "mod args,...") must print the same for the guest assembled at
 # 1 MiB (QEMU keeps its info at 0x9000, inside the low guest). With its
-# bss up to 0x9f800, the info must go above the modules. Then the
+# bss up to 0x9f800, the info must go above the modules; built as an ELF
+# kernel (no a.out kludge), hv and QEMU must agree too. Then the
 # bad input: one line naming vm.ini:LINE from hv check and hv run alike.
 set -u
 b=${BUILD:-build}
@@ -89,26 +90,45 @@ else
 	echo "not ok multiboot-mods-low-full - nasm: $(head -c 200 err)"
 fi
 
+# qemu NAME KERNEL: QEMU's Multiboot loader must give it the same
+qemu() {
+	local out rc
+	if ! command -v qemu-system-x86_64 > /dev/null; then
+		echo "not ok $1 - no qemu-system-x86_64 (scripts/deps.sh installs qemu-system-x86)"
+		return
+	fi
+	out=$(timeout -s KILL 120 qemu-system-x86_64 -accel tcg -m 64M \
+		-nodefaults -display none -monitor none -serial stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$2" \
+		-append "multiboot modules" -initrd "$str0,$str1" \
+		< /dev/null 2> err)
+	rc=$? # isa-debug-exit: (status << 1) | 1
+	if [ $rc = 1 ] && [ "$out" = "$(cat want)" ]; then
+		echo "ok $1 - QEMU's loader gives the guest the same"
+	else
+		echo "not ok $1 - exit $rc, output '$(tr '\n' '|' <<< "$out")' $(head -c 200 err | tr '\n' ' ')"
+	fi
+}
+
+# an ELF kernel (program headers, a real bss) at 2 MiB, on hv and QEMU
+if nasm -f elf32 -DELF -I"$root/tests/guests/include/" -o elf.o \
+	"$root/tests/guests/multiboot-mods.asm" 2> err &&
+	ld -m elf_i386 -Ttext=0x200000 -e start -o elf.elf elf.o 2> err; then
+	for a in $accels; do
+		vm_ini elf.elf "$a" "module0 = $str0" "module1 = $str1" > elf.ini
+		run "multiboot-mods-elf ($a)" elf.ini 'm1lo >= 0x200000'
+	done
+	qemu multiboot-mods-elf-qemu elf.elf
+else
+	echo "not ok multiboot-mods-elf - nasm/ld: $(head -c 200 err)"
+fi
+
 # the same source at 1 MiB, through hv and through QEMU's loader
 if nasm -f bin -DLOAD=0x100000 -I"$root/tests/guests/include/" \
 	-o high.bin "$root/tests/guests/multiboot-mods.asm" 2> err; then
 	vm_ini high.bin emu "module0 = $str0" "module1 = $str1" > high.ini
 	run "multiboot-mods-high (emu)" high.ini
-	if command -v qemu-system-x86_64 > /dev/null; then
-		out=$(timeout -s KILL 120 qemu-system-x86_64 -accel tcg -m 64M \
-			-nodefaults -display none -monitor none -serial stdio \
-			-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel high.bin \
-			-append "multiboot modules" -initrd "$str0,$str1" \
-			< /dev/null 2> err)
-		rc=$? # isa-debug-exit: (status << 1) | 1
-		if [ $rc = 1 ] && [ "$out" = "$(cat want)" ]; then
-			echo "ok multiboot-mods-qemu - QEMU's loader gives the guest the same"
-		else
-			echo "not ok multiboot-mods-qemu - exit $rc, output '$(tr '\n' '|' <<< "$out")' $(head -c 200 err | tr '\n' ' ')"
-		fi
-	else
-		echo "not ok multiboot-mods-qemu - no qemu-system-x86_64 (scripts/deps.sh installs qemu-system-x86)"
-	fi
+	qemu multiboot-mods-qemu high.bin
 else
 	echo "not ok multiboot-mods-high - nasm: $(head -c 200 err)"
 fi
