@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct config;
+struct hv_config_key;
 struct vm;
 struct x86_state;
 
@@ -22,9 +23,31 @@ struct x86_state;
 #define BOOT_PML4 0x2000ull
 #define BOOT_PDPT 0x3000ull
 #define BOOT_PD 0x4000ull
-#define BOOT_INFO 0x9000ull /* multiboot info, cmdline, memory map */
+/* The boot stack (below BOOT_STACK) and the tables above: nothing a loader
+ * places for the guest goes below BOOT_LOW_FREE. */
+#define BOOT_STACK 0x7000ull
+#define BOOT_LOW_FREE 0x8000ull
 
 int boot_load(struct vm *vm);
+
+/* [vm] module# = PATH [string...]: Multiboot modules, in index order. */
+#define BOOT_MODULES_MAX 64
+struct boot_module {
+	const char *key, *string; /* "module0", the value as written */
+	char *path;		   /* its first word, relative to the INI */
+	int line;		   /* of the key, for messages */
+	size_t size;		   /* the file's */
+};
+/* Collect and open (to check) every module# key into m[BOOT_MODULES_MAX]:
+ * their count, or -errno after one line "ini:line: [vm]: moduleN = ...:
+ * why". Free with boot_modules_free() whatever it returns. */
+int boot_modules(const struct config *cfg, struct boot_module *m);
+/* The [vm] key row module# matches (config.c's vm_keys). */
+const struct hv_config_key *boot_module_key(void);
+void boot_modules_free(struct boot_module *m);
+/* The file as boot_open_file() takes it, but the line names the key. */
+int boot_open_module(const struct config *cfg, const struct boot_module *m,
+		     int *fd, size_t *size);
 /* The [vm] kernel and initrd as boot_load() will find them: regular,
  * non-empty files, and a kernel no loader would find truncated. 0, or
  * -errno after one line naming the file. config_validate() calls it, so
@@ -49,6 +72,13 @@ int boot_multiboot(struct vm *vm, const char *path, const uint8_t *img,
 		   size_t len, const char *cmdline);
 /* Offset of a multiboot header in the first 8 KiB, or -1. */
 long multiboot_find(const uint8_t *img, size_t len);
+/* Whether kernel_format fmt (NULL: auto) boots img as multiboot. */
+int multiboot_wanted(const char *fmt, const uint8_t *img, size_t len);
+/* What boot_multiboot() would refuse, judged without a VM: the header,
+ * and whether the image, its modules and the info fit in memory bytes of
+ * RAM. 0, or -errno after one line. */
+int multiboot_check(const struct config *cfg, const char *path,
+		    const uint8_t *img, size_t len, uint64_t memory);
 
 /* Linux (linux.c): bzImage through the boot protocol. */
 int linux_is_bzimage(const uint8_t *img, size_t len);

@@ -96,6 +96,36 @@ int boot_image_check(const char *path, const uint8_t *img, size_t len,
 	return -EINVAL;
 }
 
+/* Modules only mean something to a multiboot kernel: refuse them with
+ * another, and check the multiboot image whole. */
+static int check_multiboot(const struct config *cfg, const char *kernel,
+			   const uint8_t *img, size_t len)
+{
+	const struct cfg_section *s = config_section(cfg, "vm", "vm");
+	const char *fmt = cfg_get(s, "kernel_format");
+	const struct hv_config_key *k = boot_module_key();
+	uint64_t memory;
+
+	if (!multiboot_wanted(fmt, img, len)) {
+		for (int i = 0; i < s->n; i++) {
+			if (cfg_key_match(k, s->e[i].key, NULL, NULL, 0) != 1)
+				continue;
+			if (fmt && strcmp(fmt, "auto"))
+				log_err_at("%s:%d: [vm]: %s: modules need a multiboot kernel (kernel_format = %s)",
+					   cfg->path, s->e[i].line, s->e[i].key, fmt);
+			else
+				log_err_at("%s:%d: [vm]: %s: modules need a multiboot kernel (%s is not one)",
+					   cfg->path, s->e[i].line, s->e[i].key, kernel);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (cfg_parse_size(cfg_get(s, "memory") ? cfg_get(s, "memory") : "128M",
+			   &memory))
+		return 0; /* config_validate refused it */
+	return multiboot_check(cfg, kernel, img, len, memory);
+}
+
 int boot_check_files(const struct config *cfg)
 {
 	const struct cfg_section *s = config_section(cfg, "vm", "vm");
@@ -110,6 +140,8 @@ int boot_check_files(const struct config *cfg)
 	if ((rc = boot_read_file(kernel, &img, &len)))
 		return rc;
 	rc = boot_image_check(kernel, img, len, cfg_get(s, "kernel_format"));
+	if (!rc)
+		rc = check_multiboot(cfg, kernel, img, len);
 	free(img);
 	if (rc || !initrd)
 		return rc;

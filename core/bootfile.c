@@ -1,6 +1,7 @@
 /*
- * Boot files: opening and reading a kernel or initrd whole, for the
- * loaders and for the checks (bootcheck.c). No guest state.
+ * Boot files: opening and reading a kernel, initrd or module whole, and
+ * the [vm] module# list, for the loaders and for the checks (bootcheck.c).
+ * No guest state.
  */
 #include "boot.h"
 
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 /* Every loader places its files below 4 GiB. */
@@ -36,9 +38,10 @@ static const char *file_kind(mode_t m)
 /*
  * Open a boot file: O_NONBLOCK so that a FIFO cannot stall the start, and
  * sized by fstat, which unlike ftell knows a directory has no size. Only a
- * regular file with at least one byte is taken.
+ * regular file with at least one byte is taken. -errno with *why set.
  */
-int boot_open_file(const char *path, int *fd, size_t *size)
+static int open_file(const char *path, int *fd, size_t *size, char *why,
+		     size_t n)
 {
 	struct stat st;
 	int rc;
@@ -46,28 +49,29 @@ int boot_open_file(const char *path, int *fd, size_t *size)
 	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (*fd < 0) {
 		rc = -errno;
-		err("%s: %s", path, strerror(errno));
+		snprintf(why, n, "%s", strerror(errno));
 		return rc;
 	}
 	if (fstat(*fd, &st)) {
 		rc = -errno;
-		err("%s: %s", path, strerror(errno));
+		snprintf(why, n, "%s", strerror(errno));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err("%s: %s, not a file hv can boot from", path,
-		    file_kind(st.st_mode));
+		snprintf(why, n, "%s, not a file hv can boot from",
+			 file_kind(st.st_mode));
 		rc = -EINVAL;
 		goto out_close;
 	}
 	if (!st.st_size) {
-		err("%s: the file is empty", path);
+		snprintf(why, n, "the file is empty");
 		rc = -EINVAL;
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > BOOT_FILE_MAX) { /* /proc/kcore, a sparse file */
-		err("%s: %lld bytes; a kernel or initrd must fit below 4 GiB",
-		    path, (long long)st.st_size);
+		snprintf(why, n,
+			 "%lld bytes; a kernel, initrd or module must fit below 4 GiB",
+			 (long long)st.st_size);
 		rc = -EFBIG;
 		goto out_close;
 	}
@@ -76,6 +80,28 @@ int boot_open_file(const char *path, int *fd, size_t *size)
 out_close:
 	close(*fd);
 	*fd = -1;
+	return rc;
+}
+
+int boot_open_file(const char *path, int *fd, size_t *size)
+{
+	char why[128];
+	int rc = open_file(path, fd, size, why, sizeof(why));
+
+	if (rc)
+		err("%s: %s", path, why);
+	return rc;
+}
+
+int boot_open_module(const struct config *cfg, const struct boot_module *m,
+		     int *fd, size_t *size)
+{
+	char why[128];
+	int rc = open_file(m->path, fd, size, why, sizeof(why));
+
+	if (rc)
+		log_err_at("%s:%d: [vm]: %s = %s: %s", cfg->path, m->line, m->key,
+			   m->string, why);
 	return rc;
 }
 
@@ -112,4 +138,70 @@ int boot_read_file(const char *path, uint8_t **data, size_t *len)
 out_close:
 	close(fd);
 	return rc;
+}
+
+const struct hv_config_key *boot_module_key(void)
+{
+	for (const struct hv_config_key *k = vm_keys; k->name; k++)
+		if (!strcmp(k->name, "module#"))
+			return k;
+	return NULL;
+}
+
+/* The first word of a module's value, relative to the INI's directory
+ * like every path in it; malloc'ed, NULL without memory. */
+static char *module_path(const struct config *cfg, const char *value)
+{
+	size_t n = strcspn(value, " \t");
+	const char *slash = strrchr(cfg->path, '/');
+	char *p;
+
+	if (value[0] == '/' || !slash)
+		return strndup(value, n);
+	if (asprintf(&p, "%.*s/%.*s", (int)(slash - cfg->path), cfg->path,
+		     (int)n, value) < 0)
+		return NULL;
+	return p;
+}
+
+void boot_modules_free(struct boot_module *m)
+{
+	for (int i = 0; i < BOOT_MODULES_MAX; i++)
+		free(m[i].path);
+}
+
+int boot_modules(const struct config *cfg, struct boot_module *m)
+{
+	const struct cfg_section *s = config_section(cfg, "vm", "vm");
+	const struct hv_config_key *k = boot_module_key();
+	uint32_t idx[2], at[BOOT_MODULES_MAX];
+	int n = 0, rc, fd;
+
+	memset(m, 0, BOOT_MODULES_MAX * sizeof(*m));
+	for (int i = 0; s && i < s->n; i++) {
+		const struct cfg_entry *e = &s->e[i];
+		int j = n;
+
+		if (cfg_key_match(k, e->key, idx, NULL, 0) != 1)
+			continue; /* config_validate refused one out of range */
+		for (; j > 0 && at[j - 1] > idx[0]; j--) { /* index order */
+			at[j] = at[j - 1];
+			m[j] = m[j - 1];
+		}
+		at[j] = idx[0];
+		m[j] = (struct boot_module){ e->key, e->value, NULL, e->line, 0 };
+		n++;
+		m[j].path = module_path(cfg, e->value);
+		if (!m[j].path) {
+			log_err_at("%s:%d: [vm]: %s: out of memory", cfg->path,
+				   e->line, e->key);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if ((rc = boot_open_module(cfg, &m[i], &fd, &m[i].size)))
+			return rc;
+		close(fd);
+	}
+	return n;
 }

@@ -27,7 +27,7 @@ static const struct hv_config_key *find_key(const struct hv_config_key *t,
 					    const char *name)
 {
 	for (; t && t->name; t++)
-		if (!strcmp(t->name, name))
+		if (cfg_key_match(t, name, NULL, NULL, 0) == 1)
 			return t;
 	return NULL;
 }
@@ -124,10 +124,13 @@ static int check_entry(const struct config *c, const struct cfg_section *s,
 	const char *why = NULL;
 	char keys[512], dir_why[PATH_MAX + 64];
 
-	if (!k && s->plugin) {
-		for (int i = 0; i < s->plugin->nkeys; i++)
-			if (cfg_key_match(&s->plugin->keys[i], e->key, NULL, keys,
-					  sizeof(keys)) < 0) {
+	for (int pass = 0; !k && pass < 2; pass++) {
+		const struct hv_config_key *t = pass ?
+			(s->plugin ? s->plugin->keys : NULL) : cfg_common_keys(s->kind);
+		int cnt = pass ? (s->plugin ? s->plugin->nkeys : 0) : INT_MAX;
+
+		for (int i = 0; t && t[i].name && i < cnt; i++)
+			if (cfg_key_match(&t[i], e->key, NULL, keys, sizeof(keys)) < 0) {
 				fprintf(stderr, "%s:%d: [%s]: %s: %s\n", c->path,
 					e->line, s->name, e->key, keys);
 				return -1;

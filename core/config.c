@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "boot.h"
+
 /* The longest line taken, line end excluded: room for any kernel command
  * line (the boot protocol's own ceiling is 64 KiB). */
 #define CFG_MAX_LINE 65536
@@ -678,6 +680,9 @@ const struct hv_config_key vm_keys[] = {
 	HV_KEY_CHOICE("kernel_format", "auto", "auto|flat|multiboot|linux|pvh",
 		      "boot image format (auto: bzImage -> linux, ELF with a PVH note -> pvh)"),
 	HV_KEY_FILE("initrd", 0, "linux/pvh: the initial ramdisk"),
+	{ .name = "module#", .type = HV_KEY_STRING, .flags = HV_KEY_INDEXED,
+	  .index_min = { 0 }, .index_max = { BOOT_MODULES_MAX - 1 },
+	  .help = "multiboot: PATH [string], a module loaded page-aligned above the kernel in index order; its string is the value as written, path included (as QEMU's -initrd passes it)" },
 	HV_KEY_NUM("load_addr", "0x7c00", 0, 0xffffffffll, "flat: guest-physical load address"),
 	HV_KEY_CHOICE("entry", "real", "real|prot32|long64",
 		      "flat: CPU mode at entry (real: cs=0, ip=load_addr)"),

@@ -1,14 +1,18 @@
 /*
- * Multiboot v1 (the format of the KVM project's x86 unit tests): ELF32 or
- * ELF64 program headers, or the header's a.out kludge addresses; entry in
- * 32-bit protected mode with EAX = 0x2BADB002 and EBX = the info block.
+ * Multiboot v1 (the format of the KVM project's x86 unit tests, and what
+ * GRUB's `multiboot`/`module` commands and QEMU's -kernel/-initrd load):
+ * ELF32 or ELF64 program headers, or the header's a.out kludge addresses;
+ * entry in 32-bit protected mode with EAX = 0x2BADB002 and EBX = the info
+ * structure, which mbinfo.c places with the modules.
  */
 #include <elf.h>
 #include <errno.h>
 #include <string.h>
 
 #include "boot.h"
+#include "config.h"
 #include "log.h"
+#include "multiboot.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -21,17 +25,6 @@ struct mb_header {
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
 };
 
-struct mb_info {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
-	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
-};
-
-struct mb_mmap {
-	uint32_t size;
-	uint64_t addr, len;
-	uint32_t type;
-} __attribute__((packed));
-
 long multiboot_find(const uint8_t *img, size_t len)
 {
 	for (size_t off = 0; off + 12 <= len && off < 8192; off += 4) {
@@ -43,9 +36,17 @@ long multiboot_find(const uint8_t *img, size_t len)
 	return -1;
 }
 
+int multiboot_wanted(const char *fmt, const uint8_t *img, size_t len)
+{
+	if (fmt && strcmp(fmt, "auto"))
+		return !strcmp(fmt, "multiboot");
+	return !linux_is_bzimage(img, len) && multiboot_find(img, len) >= 0;
+}
+
+/* Load one segment (vm NULL: only check it) and widen *r to cover it. */
 static int load_segment(struct vm *vm, const char *path, uint64_t paddr,
 			const uint8_t *img, size_t len, uint64_t off,
-			uint64_t filesz, uint64_t memsz)
+			uint64_t filesz, uint64_t memsz, struct mb_range *r)
 {
 	static const uint8_t zero[4096];
 
@@ -53,6 +54,17 @@ static int load_segment(struct vm *vm, const char *path, uint64_t paddr,
 		err("%s: a segment lies outside the file", path);
 		return -EINVAL;
 	}
+	if (memsz > UINT64_MAX - paddr) {
+		err("%s: a segment at 0x%llx runs past the end of the address space",
+		    path, (unsigned long long)paddr);
+		return -EINVAL;
+	}
+	if (memsz && paddr < r->lo)
+		r->lo = paddr;
+	if (memsz && paddr + memsz > r->hi)
+		r->hi = paddr + memsz;
+	if (!vm)
+		return 0;
 	if (mem_load(&vm->mem, paddr, img + off, filesz)) {
 		err("%s: segment at 0x%llx (%llu bytes) does not fit in guest RAM",
 		    path, (unsigned long long)paddr, (unsigned long long)memsz);
@@ -71,7 +83,7 @@ static int load_segment(struct vm *vm, const char *path, uint64_t paddr,
 
 /* ELF32 and ELF64 differ only in field widths: read both into one shape. */
 static int load_elf(struct vm *vm, const char *path, const uint8_t *img,
-		    size_t len, uint32_t *entry)
+		    size_t len, uint32_t *entry, struct mb_range *r)
 {
 	int is64 = len > EI_CLASS && img[EI_CLASS] == ELFCLASS64;
 	size_t ehsz = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
@@ -114,7 +126,7 @@ static int load_elf(struct vm *vm, const char *path, const uint8_t *img,
 		}
 		if (type != PT_LOAD)
 			continue;
-		rc = load_segment(vm, path, paddr, img, len, off, filesz, memsz);
+		rc = load_segment(vm, path, paddr, img, len, off, filesz, memsz, r);
 		if (rc)
 			return rc;
 	}
@@ -129,7 +141,7 @@ static int load_elf(struct vm *vm, const char *path, const uint8_t *img,
 
 static int load_aout(struct vm *vm, const char *path, const uint8_t *img,
 		     size_t len, long hoff, const struct mb_header *h,
-		     uint32_t *entry)
+		     uint32_t *entry, struct mb_range *r)
 {
 	uint64_t start = hoff - (uint64_t)(h->header_addr - h->load_addr);
 	uint64_t end = h->load_end_addr ? h->load_end_addr - h->load_addr :
@@ -142,60 +154,57 @@ static int load_aout(struct vm *vm, const char *path, const uint8_t *img,
 		return -EINVAL;
 	}
 	*entry = h->entry_addr;
-	return load_segment(vm, path, h->load_addr, img, len, start, end, bss);
+	return load_segment(vm, path, h->load_addr, img, len, start, end, bss,
+			    r);
 }
 
-static int write_info(struct vm *vm, const char *cmdline)
-{
-	uint64_t low = vm->ram_size < 0xc0000000ull ? vm->ram_size : 0xc0000000ull;
-	struct mb_mmap map[3] = {
-		{ 20, 0, 0x9fc00, 1 },
-		{ 20, 0x100000, low - 0x100000, 1 },
-		{ 20, 0x100000000ull, vm->ram_size - low, 1 },
-	};
-	int nmap = vm->ram_size > low ? 3 : 2;
-	size_t clen = strlen(cmdline) + 1;
-	struct mb_info mbi = {
-		.flags = 0x1 | 0x4 | 0x40,
-		.mem_lower = 639,
-		.mem_upper = (uint32_t)((low - 0x100000) >> 10),
-		.cmdline = BOOT_INFO + 0x100,
-		.mmap_length = nmap * sizeof(map[0]),
-		.mmap_addr = BOOT_INFO + 0x80,
-	};
 
-	if (clen > 0xf00)
-		clen = 0xf00;
-	return mem_load(&vm->mem, BOOT_INFO, &mbi, sizeof(mbi)) ||
-	       mem_load(&vm->mem, BOOT_INFO + 0x80, map, nmap * sizeof(map[0])) ||
-	       mem_load(&vm->mem, BOOT_INFO + 0x100, cmdline, clen) ?
-		       -EFAULT : 0;
-}
-
-int boot_multiboot(struct vm *vm, const char *path, const uint8_t *img,
-		   size_t len, const char *cmdline)
+/* The image through its header (vm NULL: only checked): entry and extent. */
+static int load_image(struct vm *vm, const char *path, const uint8_t *img,
+		      size_t len, uint32_t *entry, struct mb_range *r)
 {
 	long hoff = multiboot_find(img, len);
 	struct mb_header h = { 0 };
-	struct x86_state *st = &vm->cpu[0].boot;
-	uint32_t entry;
-	int rc;
 
 	if (hoff < 0) {
 		err("%s: not a multiboot image: no header in the first 8 KiB", path);
 		return -EINVAL;
 	}
 	memcpy(&h, img + hoff, len - hoff < sizeof(h) ? len - hoff : sizeof(h));
+	*r = (struct mb_range){ UINT64_MAX, 0 };
 	if (h.flags & MB_AOUT_KLUDGE)
-		rc = load_aout(vm, path, img, len, hoff, &h, &entry);
-	else
-		rc = load_elf(vm, path, img, len, &entry);
-	if (rc || (rc = write_info(vm, cmdline)))
+		return load_aout(vm, path, img, len, hoff, &h, entry, r);
+	return load_elf(vm, path, img, len, entry, r);
+}
+
+int boot_multiboot(struct vm *vm, const char *path, const uint8_t *img,
+		   size_t len, const char *cmdline)
+{
+	struct x86_state *st = &vm->cpu[0].boot;
+	struct mb_plan p;
+	uint32_t entry;
+	int rc;
+
+	if ((rc = load_image(vm, path, img, len, &entry, &p.image)) ||
+	    (rc = mb_place(vm, path, cmdline, &p)))
 		return rc;
 	boot_gdt(vm);
 	boot_prot32(st, entry);
 	st->gpr[X86_RAX] = MB_BOOT_MAGIC;
-	st->gpr[X86_RBX] = BOOT_INFO;
-	st->gpr[X86_RSP] = 0x7000;
+	st->gpr[X86_RBX] = p.info.lo;
+	st->gpr[X86_RSP] = BOOT_STACK;
 	return 0;
+}
+
+int multiboot_check(const struct config *cfg, const char *path,
+		    const uint8_t *img, size_t len, uint64_t memory)
+{
+	const char *cmdline = cfg_get(config_section(cfg, "vm", "vm"), "cmdline");
+	struct mb_plan p;
+	uint32_t entry;
+	int rc;
+
+	if ((rc = load_image(NULL, path, img, len, &entry, &p.image)))
+		return rc;
+	return mb_place_check(cfg, path, cmdline ? cmdline : "", memory, &p);
 }

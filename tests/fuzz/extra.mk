@@ -8,7 +8,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
 # globbed: a call from here into the VM, PCI or the accelerators is a link
 # error, which is how a new cycle shows.
 FUZZ_INI_CORE := config check cpumodel plugin pc/implicit bootcheck bootfile linux \
-	multiboot cpumode mem x86 log
+	multiboot mbinfo cpumode mem x86 log
 FUZZ_INI_SRCS := tests/fuzz/fuzz_ini.c $(FUZZ_INI_CORE:%=core/%.c)
 
 $(BUILD)/fuzz/fuzz_ini: $(FUZZ_INI_SRCS) $(wildcard core/*.h)

@@ -11,6 +11,8 @@
 #                          "; hv-ini: [device t]", "; hv-ini: plugin = x"
 #   ; hv-test: disk=F:KIB  a zeroed KIB KiB file F beside the INI (a [disk]
 #                          section's `path = F` finds it)
+#   ; hv-test: seq=F:N     a file F beside the INI holding `seq N`'s output
+#                          (known bytes, e.g. a multiboot module)
 # Prints one line: "ok NAME (accel)" or "not ok NAME (accel) - why".
 # POSIX sh: it also runs inside the nested VM's busybox.
 hv=$1 bin=$2 accel=$3
@@ -28,6 +30,9 @@ mkdir -p "$tmp"
 want_exit=$(sed -n 's/^; hv-test: exit=\([0-9]*\).*/\1/p' "$asm")
 for d in $(sed -n 's/^; hv-test: disk=\([A-Za-z0-9._-]*:[0-9]*\).*/\1/p' "$asm"); do
 	dd if=/dev/zero of="$tmp/${d%%:*}" bs=1024 count="${d##*:}" 2>/dev/null
+done
+for d in $(sed -n 's/^; hv-test: seq=\([A-Za-z0-9._-]*:[0-9]*\).*/\1/p' "$asm"); do
+	seq "${d##*:}" > "$tmp/${d%%:*}"
 done
 {
 	echo "[vm]"
