@@ -14,6 +14,8 @@
 set -u
 export LC_ALL=C PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
 secs=${1:-10}
+parts=${2:-tap,vm2vm,veth} # which groups of rows to run
+want() { [[ ,$parts, == *,$1,* ]]; }
 source /hv/net-lib.sh
 IP=/hv/bin/ip
 NET_DIR=/tmp/bn
@@ -41,13 +43,14 @@ qemu() { # NAME TAP MAC VHOST
 		-device "virtio-net-pci,netdev=n0,mac=$3,romfile="
 }
 
-hv_vm() { # NAME NET-SECTIONS NIC-NET MAC
+hv_vm() { # NAME NET-SECTIONS NIC-NET MAC [DIR: another hv build, run.sh's BENCH_NET_BASE]
+	local d=${5:-/hv}
 	{
 		net_vm "$1" kvm 256M $kernel $initrd
 		printf '%s\n' "$2"
 		net_nic nic0 "$3" "$4"
 	} >$NET_DIR/$1.ini
-	net_start "$1" $nh /hv/hv run $NET_DIR/$1.ini
+	HV_PLUGIN_PATH=$d/plugins net_start "$1" $nh $d/hv run $NET_DIR/$1.ini
 }
 
 # ready NAME MAC CIDR: waits for the shell, addresses the NIC
@@ -84,11 +87,18 @@ row() {
 		net_diag "$2" | head -n 6
 	fi
 	for v in "${!net_pid[@]}"; do net_stop "$v" 30 >/dev/null; done
+	# hv's own counters (frames, drops by reason) from its log, for the record
+	[ -f "$NET_DIR/$2.err" ] && grep -E 'frames|drop|lost|full' "$NET_DIR/$2.err" | tail -n 12 | sed "s/^/# $2 log: /"
 }
 
 # guest <-> host through a tap
+if want tap; then
 hv_vm tap-hv "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11
 row tap-hv tap-hv 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
+if [ -d /hv/base ]; then
+	hv_vm tap-base "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11 /hv/base
+	row tap-base tap-base 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
+fi
 qemu tap-qemu hvtap0 52:54:00:00:02:11 off
 row tap-qemu tap-qemu 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
 if ((vhost)); then
@@ -97,8 +107,10 @@ if ((vhost)); then
 else
 	echo "# row tap-qemu-vhost FAILED (no /dev/vhost-net in the nested kernel)"
 fi
+fi
 
 # VM <-> VM: hv's private switch across two processes; QEMU's taps on a bridge
+if want vm2vm; then
 priv=$(printf '[net priv]\nplugin = switch\ntype = private\nsocket = %s/priv.sock\n' $NET_DIR)
 hv_vm vm2vm-hv-b "$priv" priv 52:54:00:00:01:12
 hv_vm vm2vm-hv "$priv" priv 52:54:00:00:01:11
@@ -108,6 +120,17 @@ else
 	echo "# vm2vm-hv-b: $out"
 fi
 row vm2vm-hv vm2vm-hv 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
+if [ -d /hv/base ]; then
+	rm -f $NET_DIR/priv.sock
+	hv_vm vm2vm-base-b "$priv" priv 52:54:00:00:01:12 /hv/base
+	hv_vm vm2vm-base "$priv" priv 52:54:00:00:01:11 /hv/base
+	if out=$(ready vm2vm-base-b 52:54:00:00:01:12 10.200.1.12/24); then
+		net_type vm2vm-base-b "iperf3 -s -D"
+	else
+		echo "# vm2vm-base-b: $out"
+	fi
+	row vm2vm-base vm2vm-base 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
+fi
 $IP -n $nh link add br0 type bridge
 $IP -n $nh link set br0 up
 for v in off on; do
@@ -132,7 +155,10 @@ for v in off on; do
 	for i in 0 1; do $IP -n $nh link del qtap$i; done
 done
 
+fi
+
 # the ceiling: the host's own stack over a veth pair
+if want veth; then
 $IP link add bn-a netns $nv type veth peer name bn-b netns $nh
 $IP -n $nv link set lo up
 $IP -n $nv link set bn-a up
@@ -148,5 +174,6 @@ if [[ -n $t && -n $r && -n $p ]]; then
 	echo "# row veth tx=$t rx=$r rtt=$p"
 else
 	echo "# row veth FAILED (iperf3 or ping over the veth gave no figure)"
+fi
 fi
 echo "ok bench-net-done"

@@ -10,6 +10,7 @@
 # the table with the ratios hv/QEMU (higher is better for hv on
 # throughput, lower on RTT).
 # usage: bench/net/run.sh [SECS]   (iperf3's -t, default 10)
+# BENCH_NET_ROWS=tap,vm2vm,veth (the default) picks groups of rows.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,6 +27,13 @@ cp "$root/build/hv" "$payload/"
 cp "$root"/build/plugins/*.so "$payload/plugins/"
 cp "$kernel" "$payload/vmlinuz"
 cp "$here/inside.sh" "$payload/inside.sh"
+# BENCH_NET_BASE=DIR (a build directory of another tree): its hv and
+# plugins run as extra rows tap-base/vm2vm-base, for an A/B in one run
+if [[ -n ${BENCH_NET_BASE:-} ]]; then
+	mkdir -p "$payload/base/plugins"
+	cp "$BENCH_NET_BASE/hv" "$payload/base/"
+	cp "$BENCH_NET_BASE"/plugins/*.so "$payload/base/plugins/"
+fi
 # the nested VM runs run-inside.sh with busybox sh; inside.sh is bash
 printf '#!/bin/sh\nexec /hv/bin/bash /hv/inside.sh "$@"\n' >"$payload/run-inside.sh"
 cp "$root/tests/linux/net-lib.sh" "$root/tests/linux/net-guest.sh" "$payload/"
@@ -40,7 +48,7 @@ for m in tun veth llc stp bridge tap vhost_iotlb vhost vhost_net; do
 done
 net_prepare "$payload/st" "$kver" --iperf
 out=$root/build/nested/bench-net.out
-nested_run --payload "$payload" --timeout 1200 --name bench-net -- "$secs" | tee "$out"
+nested_run --payload "$payload" --timeout 1200 --name bench-net -- "$secs" "${BENCH_NET_ROWS:-tap,vm2vm,veth}" | tee "$out"
 awk '
 /^# row / {
 	n = $3
@@ -53,13 +61,13 @@ function rtt(n) { return (n in ok) ? sprintf("%9.0f", v[n, "rtt"]) : sprintf("%9
 function ratio(a, b, k) { return (a in ok && b in ok && v[b, k] > 0) ? sprintf("%7.2f", v[a, k] / v[b, k]) : sprintf("%7s", "-") }
 END {
 	printf "\n%-18s %9s %9s %9s   %s\n", "row", "tx Gb/s", "rx Gb/s", "RTT us", "hv/this tx, rx, RTT"
-	split("tap-hv tap-qemu tap-qemu-vhost vm2vm-hv vm2vm-qemu vm2vm-qemu-vhost veth", rows, " ")
-	for (i = 1; i <= 7; i++) {
+	split("tap-hv tap-base tap-qemu tap-qemu-vhost vm2vm-hv vm2vm-base vm2vm-qemu vm2vm-qemu-vhost veth", rows, " ")
+	for (i = 1; i <= 9; i++) {
 		n = rows[i]
 		hv = (n ~ /^tap/) ? "tap-hv" : "vm2vm-hv"
 		if (n in bad) { printf "%-18s %s\n", n, bad[n]; continue }
-		if (!(n in ok)) { printf "%-18s FAILED (no row printed)\n", n; continue }
-		r = (n ~ /qemu|veth/) ? ratio(hv, n, "tx") " " ratio(hv, n, "rx") " " ratio(hv, n, "rtt") : ""
+		if (!(n in ok)) { if (n !~ /base/) printf "%-18s FAILED (no row printed)\n", n; continue }
+		r = (n ~ /qemu|veth|base/) ? ratio(hv, n, "tx") " " ratio(hv, n, "rx") " " ratio(hv, n, "rtt") : ""
 		if (n == "veth") r = ratio("tap-hv", n, "tx") " " ratio("tap-hv", n, "rx") " " ratio("tap-hv", n, "rtt") "  (tap-hv/veth)"
 		printf "%-18s %s %s %s   %s\n", n, cell(n, "tx"), cell(n, "rx"), rtt(n), r
 	}
