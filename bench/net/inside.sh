@@ -16,6 +16,7 @@ export LC_ALL=C PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
 secs=${1:-10}
 parts=${2:-tap,vm2vm,veth} # which groups of rows to run
 want() { [[ ,$parts, == *,$1,* ]]; }
+reps=${3:-1} # rounds of the tap rows (run.sh keeps each row's best)
 source /hv/net-lib.sh
 IP=/hv/bin/ip
 NET_DIR=/tmp/bn
@@ -93,6 +94,7 @@ row() {
 
 # guest <-> host through a tap
 if want tap; then
+for rep in $(seq "$reps"); do
 hv_vm tap-hv "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11
 row tap-hv tap-hv 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
 if [ -d /hv/base ]; then
@@ -107,6 +109,7 @@ if ((vhost)); then
 else
 	echo "# row tap-qemu-vhost FAILED (no /dev/vhost-net in the nested kernel)"
 fi
+done
 fi
 
 # VM <-> VM: hv's private switch across two processes; QEMU's taps on a bridge
