@@ -18,6 +18,7 @@ parts=${2:-tap,vm2vm,veth} # which groups of rows to run
 want() { [[ ,$parts, == *,$1,* ]]; }
 reps=${3:-1} # rounds of the tap rows (run.sh keeps each row's best)
 source /hv/net-lib.sh
+exec 3>&1 # diagnostics from inside \$(...) still reach the log
 IP=/hv/bin/ip
 NET_DIR=/tmp/bn
 mkdir -p $NET_DIR
@@ -75,6 +76,8 @@ measure() {
 	r=$(net_con "$v" | awk '/^HVO bn-rx .*receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) / 1000 }')
 	p=$(net_con "$v" | sed -n 's|^HVO bn-ping round-trip min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p' | awk '{ print $1 * 1000 }')
 	[[ -n $t && -n $r && -n $p ]] || { echo "unparsed iperf3/ping output"; return 1; }
+	# the senders' summaries (Retr: TCP retransmissions) for the record
+	net_con "$v" | grep -E '^HVO bn-(tx|rx) .*sender' | sed "s/^HVO /# $v iperf3 /" >&3
 	echo "tx=$t rx=$r rtt=$p"
 }
 
