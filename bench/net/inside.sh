@@ -20,7 +20,11 @@
 set -u
 export LC_ALL=C PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
 secs=${1:-10}
+parts=${2:-tap,vm2vm,veth,wifi} # which groups of rows to run
+want() { [[ ,$parts, == *,$1,* ]]; }
+reps=${3:-1} # rounds of the tap rows (run.sh keeps each row's best)
 source /hv/net-lib.sh
+exec 3>&1 # diagnostics from inside \$(...) still reach the log
 IP=/hv/bin/ip
 NET_DIR=/tmp/bn
 mkdir -p $NET_DIR
@@ -47,13 +51,14 @@ qemu() { # NAME TAP MAC VHOST
 		-device "virtio-net-pci,netdev=n0,mac=$3,romfile="
 }
 
-hv_vm() { # NAME NET-SECTIONS NIC-NET MAC [NS]
+hv_vm() { # NAME NET-SECTIONS NIC-NET MAC [NS [DIR: another hv build, run.sh's BENCH_NET_BASE]]
+	local d=${6:-/hv}
 	{
 		net_vm "$1" kvm 256M $kernel $initrd
 		printf '%s\n' "$2"
 		net_nic nic0 "$3" "$4"
 	} >$NET_DIR/$1.ini
-	net_start "$1" "${5:-$nh}" /hv/hv run $NET_DIR/$1.ini
+	HV_PLUGIN_PATH=$d/plugins net_start "$1" "${5:-$nh}" $d/hv run $NET_DIR/$1.ini
 }
 
 # ready NAME MAC CIDR: waits for the shell, addresses the NIC
@@ -77,6 +82,8 @@ measure() {
 	r=$(net_con "$v" | awk '/^HVO bn-rx .*receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) / 1000 }')
 	p=$(net_con "$v" | sed -n 's|^HVO bn-ping round-trip min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p' | awk '{ print $1 * 1000 }')
 	[[ -n $t && -n $r && -n $p ]] || { echo "unparsed iperf3/ping output"; return 1; }
+	# the senders' summaries (Retr: TCP retransmissions) for the record
+	net_con "$v" | grep -E '^HVO bn-(tx|rx) .*sender' | sed "s/^HVO /# $v iperf3 /" >&3
 	echo "tx=$t rx=$r rtt=$p"
 }
 
@@ -90,6 +97,8 @@ row() {
 		net_diag "$2" | head -n 6
 	fi
 	for v in "${!net_pid[@]}"; do net_stop "$v" 30 >/dev/null; done
+	# hv's own counters (frames, drops by reason) from its log, for the record
+	[ -f "$NET_DIR/$2.err" ] && grep -E 'frames|drop|lost|full' "$NET_DIR/$2.err" | tail -n 12 | sed "s/^/# $2 log: /"
 }
 
 # the Wi-Fi bridge against the plain external switch, on one veth: ns s
@@ -116,16 +125,15 @@ wifi_rows() {
 	done
 }
 
-# inside.sh SECS wifi: those two rows alone
-if [[ ${2:-} == wifi ]]; then
-	wifi_rows
-	echo "ok bench-net-done"
-	exit 0
-fi
-
 # guest <-> host through a tap
+if want tap; then
+for rep in $(seq "$reps"); do
 hv_vm tap-hv "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11
 row tap-hv tap-hv 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
+if [ -d /hv/base ]; then
+	hv_vm tap-base "$(printf '[net hosttap]\nplugin = tap\nifname = hvtap0\nvnet_hdr = on\n')" hosttap 52:54:00:00:02:11 "$nh" /hv/base
+	row tap-base tap-base 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
+fi
 qemu tap-qemu hvtap0 52:54:00:00:02:11 off
 row tap-qemu tap-qemu 10.200.2.1 52:54:00:00:02:11 10.200.2.11/24
 if ((vhost)); then
@@ -134,8 +142,11 @@ if ((vhost)); then
 else
 	echo "# row tap-qemu-vhost FAILED (no /dev/vhost-net in the nested kernel)"
 fi
+done
+fi
 
 # VM <-> VM: hv's private switch across two processes; QEMU's taps on a bridge
+if want vm2vm; then
 priv=$(printf '[net priv]\nplugin = switch\ntype = private\nsocket = %s/priv.sock\n' $NET_DIR)
 hv_vm vm2vm-hv-b "$priv" priv 52:54:00:00:01:12
 hv_vm vm2vm-hv "$priv" priv 52:54:00:00:01:11
@@ -145,6 +156,17 @@ else
 	echo "# vm2vm-hv-b: $out"
 fi
 row vm2vm-hv vm2vm-hv 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
+if [ -d /hv/base ]; then
+	rm -f $NET_DIR/priv.sock
+	hv_vm vm2vm-base-b "$priv" priv 52:54:00:00:01:12 "$nh" /hv/base
+	hv_vm vm2vm-base "$priv" priv 52:54:00:00:01:11 "$nh" /hv/base
+	if out=$(ready vm2vm-base-b 52:54:00:00:01:12 10.200.1.12/24); then
+		net_type vm2vm-base-b "iperf3 -s -D"
+	else
+		echo "# vm2vm-base-b: $out"
+	fi
+	row vm2vm-base vm2vm-base 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
+fi
 $IP -n $nh link add br0 type bridge
 $IP -n $nh link set br0 up
 for v in off on; do
@@ -169,7 +191,10 @@ for v in off on; do
 	for i in 0 1; do $IP -n $nh link del qtap$i; done
 done
 
+fi
+
 # the ceiling: the host's own stack over a veth pair
+if want veth; then
 $IP link add bn-a netns $nv type veth peer name bn-b netns $nh
 $IP -n $nv link set lo up
 $IP -n $nv link set bn-a up
@@ -186,5 +211,6 @@ if [[ -n $t && -n $r && -n $p ]]; then
 else
 	echo "# row veth FAILED (iperf3 or ping over the veth gave no figure)"
 fi
-wifi_rows
+fi
+want wifi && wifi_rows
 echo "ok bench-net-done"

@@ -18,6 +18,7 @@
 #define VQ_DESC_F_WRITE 2u
 #define VQ_DESC_F_INDIRECT 4u
 #define VQ_AVAIL_F_NO_INTERRUPT 1u
+#define VQ_USED_F_NO_NOTIFY 1u
 
 /* struct virtq_desc, as the guest lays it out (spec 2.7.5) */
 struct vq_desc {
@@ -34,6 +35,7 @@ struct hv_virtq {
 	uint16_t vector; /* queue_msix_vector */
 	uint8_t enabled; /* queue_enable: rings mapped */
 	uint8_t kicked;  /* HV_VIRTIO_NOTIFY_MAIN: notified, not yet served */
+	uint8_t quiet;   /* notifications off: popped since last found empty */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* host views of the rings while enabled */
 	struct vq_desc *desc;

@@ -81,6 +81,7 @@ int vq_map(struct hv_virtq *vq)
 		goto out_avail;
 	vq->used = p;
 	vq->last_avail = vq->used_idx = vq->published = 0;
+	vq->quiet = 0;
 	vq->enabled = 1;
 	return 0;
 out_avail:
@@ -112,6 +113,7 @@ void vq_clear(struct hv_virtq *vq)
 	vq->vector = HV_VIRTIO_NO_VECTOR;
 	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
 	vq->last_avail = vq->used_idx = vq->published = 0;
+	vq->quiet = 0;
 	vq->gen++;
 }
 
@@ -257,14 +259,42 @@ static int walk(struct hv_virtq *vq, struct hv_virtq_elem *e, uint16_t head)
 	return 0;
 }
 
-/* Whether the driver made a buffer available; with EVENT_IDX, asks it to
- * notify when it adds the next one (and re-checks: it may just have). */
+/*
+ * Driver notifications (spec 2.7.7, 2.7.10) are wanted only while the
+ * device waits: they are turned on when a pop finds the queue empty and
+ * off by the next pop, so a driver that adds buffers while the device is
+ * draining them does not notify (a VM exit each) for every one of them.
+ * With EVENT_IDX "off" is simply not moving avail_event past the entry
+ * that woke the device; without it, VIRTQ_USED_F_NO_NOTIFY. Every device
+ * therefore pops until 0 or runs the queue again on its own (a device out
+ * of request slots re-runs it when one frees), as the SDK requires.
+ */
+static void notify_on(struct hv_virtq *vq)
+{
+	if (event_idx(vq))
+		ring_st(avail_event_p(vq), vq->last_avail);
+	else /* always: a restored VM's rings may hold the flag */
+		ring_st(&vq->used[0], 0);
+	vq->quiet = 0;
+}
+
+static void notify_off(struct hv_virtq *vq)
+{
+	if (vq->quiet)
+		return;
+	if (!event_idx(vq))
+		ring_st(&vq->used[0], VQ_USED_F_NO_NOTIFY);
+	vq->quiet = 1;
+}
+
+/* Whether the driver made a buffer available; if not, asks it to notify
+ * when it adds one (and re-checks: it may just have). */
 static int avail_pending(struct hv_virtq *vq, uint16_t *idx)
 {
 	*idx = __atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE);
-	if (*idx != vq->last_avail || !event_idx(vq))
-		return *idx != vq->last_avail;
-	ring_st(avail_event_p(vq), vq->last_avail);
+	if (*idx != vq->last_avail)
+		return 1;
+	notify_on(vq);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*idx = __atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE);
 	return *idx != vq->last_avail;
@@ -286,8 +316,7 @@ int hv_virtq_pop(struct hv_virtq *vq, struct hv_virtq_elem *e)
 	}
 	head = ring_ld(&vq->avail[2 + (vq->last_avail & (vq->size - 1))]);
 	vq->last_avail++;
-	if (event_idx(vq))
-		ring_st(avail_event_p(vq), vq->last_avail);
+	notify_off(vq);
 	if (head >= vq->size) {
 		vio_fault(vio, "queue %u: avail entry names descriptor %u of %u",
 			  vq->index, head, vq->size);

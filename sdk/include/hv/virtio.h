@@ -78,6 +78,12 @@
  *     release store of used idx; a full barrier separates publishing used
  *     idx from reading used_event (EVENT_IDX) or avail flags, and writing
  *     avail_event from re-reading avail idx.
+ *   - Driver notifications are on only while the device waits: a pop
+ *     that finds the queue empty turns them on (avail_event, or clears
+ *     VIRTQ_USED_F_NO_NOTIFY) and re-checks, the next pop turns them off.
+ *     So a device pops until hv_virtq_pop() says 0, or runs the queue
+ *     again on its own (out of request slots: when one frees); it is not
+ *     notified of buffers added while it drains.
  *   - Driver reset (device_status = 0): the device's reset op is called to
  *     give back the elements it holds; elements still in backend I/O keep
  *     their mappings, and device_status reads back non-zero until the last
