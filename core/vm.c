@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "backend.h"
 #include "config.h"
 #include "dma.h"
 #include "hotplug.h"
@@ -132,6 +133,30 @@ static int section_named(const struct config *c, const struct cfg_section *s)
 	return 0;
 }
 
+/* A net backend section named by a reference key but attached only later
+ * or sometimes (a switch's uplink: not in hv check, not in a process that
+ * is not the switch's hub): its check op runs here, so hv check refuses
+ * what hv run would. The instance is made for the check and freed. */
+static int check_named_backend(struct vm *vm, const struct cfg_section *s)
+{
+	const struct plugin *p = s->plugin;
+	struct instance *in;
+	int rc;
+
+	if (!p || p->desc.kind != HV_KIND_NET || !p->ops.net.check ||
+	    (p->desc.flags & HV_PLUGIN_OWN_DOMAIN))
+		return 0;
+	in = instance_new(vm->env, vm, vm->loop, vm->plugins, p,
+			  (struct cfg_section *)s, NULL);
+	if (!in)
+		return -ENOMEM;
+	inst_lock(in);
+	rc = backend_check(in);
+	inst_unlock(in);
+	instance_free(in);
+	return rc;
+}
+
 int vm_create_devices(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
@@ -176,7 +201,12 @@ int vm_create_devices(struct vm *vm)
 		/* named by a section that attaches it itself, later or only
 		 * sometimes (a switch's uplink: in hv check, or in a process
 		 * that is not the switch's hub) */
-		used = used || section_named(c, s);
+		if (!used && section_named(c, s)) {
+			used = 1;
+			rc = check_named_backend(vm, s);
+			if (rc)
+				return rc;
+		}
 		if (!used)
 			warn("%s:%d: [%s] is not attached to any device", c->path,
 			     s->line, s->name);

@@ -43,6 +43,10 @@ expect adapter-not-a-path "vm.ini:4: [net lan]: adapter = ../lo: not an interfac
 	'[net lan]\nplugin = switch\ntype = external\nadapter = ../lo\n'
 expect adapter-too-long "vm.ini:4: [net lan]: adapter = abcdefghijklmnopq: not an interface name" \
 	'[net lan]\nplugin = switch\ntype = external\nadapter = abcdefghijklmnopq\n'
+# an uplink section is attached only when the switch starts: its own
+# check op still runs in hv check (core/vm.c check_named_backend)
+expect uplink-own-check "vm.ini:8: [net wl]: per_vm = 64 is more than table = 16" \
+	'[net lan]\nplugin = switch\ntype = external\nuplink = wl\n[net wl]\nplugin = wifi-bridge\nifname = lo\ntable = 16\nper_vm = 64\n'
 # (whether the adapter exists is start-up's question, as pcap's ifname:
 # hv check may run outside the VM's namespace; tests/switch/adapter.t)
 for b in auto wifi plain; do
