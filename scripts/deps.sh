@@ -31,6 +31,13 @@ packages=(
 	# a station, the LAN host's DHCP/RA, its pings); mac80211_hwsim comes
 	# with linux-image-amd64
 	hostapd wpasupplicant iw iputils-ping
+	# the graphical console: VNC server (libvncserver), screenshots (libpng),
+	# VGA text fonts (console-setup-linux's Lat15-VGA16.psf.gz), the browser
+	# view (noVNC), and the real clients the tests use (vncsnapshot,
+	# libvncclient, Chromium)
+	libvncserver-dev libpng-dev console-setup-linux novnc python3-websockify
+	vncsnapshot
+	chromium
 )
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"

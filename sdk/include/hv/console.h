@@ -8,6 +8,11 @@
  * run on a vCPU thread, inside the device's region access. Typed input goes
  * to the device through hv_console_input(); when that takes less than it
  * was given, the frontend waits for its input_ready op.
+ *
+ * v2.4: a graphical frontend is attached to a display device instead
+ * (hv_display_attach, hv/display.h) and has surface_changed and update;
+ * write and input_ready stay unused there. Its keyboard and pointer go
+ * to the VM through hv_input_send() (hv/input.h).
  */
 #ifndef HV_CONSOLE_H
 #define HV_CONSOLE_H
@@ -27,6 +32,14 @@ struct hv_console_ops {
 	size_t (*write)(struct hv_ctx *ctx, const void *buf, size_t len);
 	/* The device can take input again. */
 	void (*input_ready)(struct hv_ctx *ctx);
+	/* ---- v2.4: graphical frontends (hv/display.h) ---- */
+	/* The watched display shows a new surface (also right after the
+	 * frontend is attached, and after a restore): s (the core's copy)
+	 * stays valid until the next call or destroy. */
+	void (*surface_changed)(struct hv_ctx *ctx, const struct hv_surface *s);
+	/* That rectangle of the current surface changed (clipped to it). */
+	void (*update)(struct hv_ctx *ctx, uint32_t x, uint32_t y, uint32_t w,
+		       uint32_t h);
 };
 
 #endif

@@ -51,6 +51,12 @@ struct hv_pci_dev;
 struct hv_vm_info;
 struct hv_peer;
 struct hv_ctx;
+struct hv_display;
+struct hv_display_cbs;
+struct hv_surface;
+struct hv_input;
+struct hv_input_cbs;
+struct hv_input_event;
 
 /* A message another instance posted (hv/post.h): runs on the main thread
  * under the receiving instance's domain lock. msg is the core's copy,
@@ -331,7 +337,26 @@ struct hv_host {
 					    const char *const *kv,
 					    const struct hv_net_cbs *cbs,
 					    size_t cbs_size, void *opaque);
-	/* ---- v2.4 and later: new members here, each minor's block marked;
+	/* ---- v2.4 (hv/display.h, hv/input.h have the wrappers) ---- */
+	int (*display_register)(struct hv_ctx *ctx,
+				const struct hv_display_cbs *cbs,
+				size_t cbs_size, void *opaque,
+				struct hv_display **out);
+	int (*display_attach)(struct hv_ctx *ctx, struct hv_display *d,
+			      const char *key);
+	int (*display_surface)(struct hv_ctx *ctx, struct hv_display *d,
+			       const struct hv_surface *s);
+	void (*display_damage)(struct hv_ctx *ctx, struct hv_display *d,
+			       uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+	void (*display_interval)(struct hv_ctx *ctx, uint64_t interval_ns);
+	void (*display_refresh_now)(struct hv_ctx *ctx);
+	int (*input_register)(struct hv_ctx *ctx, unsigned caps,
+			      const struct hv_input_cbs *cbs, size_t cbs_size,
+			      void *opaque, struct hv_input **out);
+	void (*input_active)(struct hv_ctx *ctx, struct hv_input *in, int on);
+	int (*input_send)(struct hv_ctx *ctx, const struct hv_input_event *ev,
+			  unsigned n);
+	/* ---- v2.5 and later: new members here, each minor's block marked;
 	 * their wrappers reach them through HV_HOST_HAS() ---- */
 };
 

@@ -14,6 +14,8 @@
 #include "hv/dma.h"
 #include "hv/devmem.h"
 #include "hv/out.h"
+#include "hv/display.h"
+#include "hv/input.h"
 #include "hv/plugin.h"
 
 #endif

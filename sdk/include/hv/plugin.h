@@ -25,7 +25,7 @@ struct hv_ctx;
 struct hv_out;
 
 #define HV_ABI_MAJOR 2
-#define HV_ABI_MINOR 3
+#define HV_ABI_MINOR 4
 
 /*
  * A plugin that uses nothing newer than some older minor may say so before
