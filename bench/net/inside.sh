@@ -22,7 +22,7 @@ export LC_ALL=C PATH=/hv/bin:$PATH HV_PLUGIN_PATH=/hv/plugins NET_IP=/hv/bin/ip
 secs=${1:-10}
 parts=${2:-tap,vm2vm,veth,wifi} # which groups of rows to run
 want() { [[ ,$parts, == *,$1,* ]]; }
-reps=${3:-1} # rounds of the tap rows (run.sh keeps each row's best)
+reps=${3:-1} # rounds of every row, in turn (run.sh keeps each row's best)
 source /hv/net-lib.sh
 exec 3>&1 # diagnostics from inside \$(...) still reach the log
 IP=/hv/bin/ip
@@ -69,13 +69,43 @@ ready() {
 	net_wait "$1" "^HVNET-UP $2" 20 || { echo "no HVNET-UP"; return 1; }
 }
 
+# cpu_snap: one line per thread of every VM process: "VM TID COMM USER
+# SYS GUEST" (clock ticks from /proc/PID/task/TID/stat), then "all BUSY
+# IDLE" from /proc/stat: where the nested VM's one CPU went during a run
+cpu_snap() {
+	local v t line rest c f
+	for v in "${!net_pid[@]}"; do
+		for t in /proc/${net_pid[$v]}/task/*; do
+			read -r line <"$t/stat" 2>/dev/null || continue
+			c=${line#*(}; c=${c%%)*}; rest=${line##*) }
+			read -ra f <<<"$rest"
+			echo "$v ${t##*/} ${c// /_} ${f[11]} ${f[12]} ${f[40]}"
+		done
+	done
+	read -ra f </proc/stat
+	echo "all - - $((f[1] + f[2] + f[3] + f[6] + f[7])) $((f[4] + f[5])) 0"
+}
+
+# cpu_report ROW BEFORE AFTER: the per-thread differences, in ms
+cpu_report() {
+	awk -v row="$1" 'NR == FNR { b[$1 " " $2] = $4 " " $5 " " $6; next }
+		{ split(b[$1 " " $2], o, " ")
+		  printf "# cpu %s %s %s %s user=%d sys=%d guest=%d ms\n", row, $1, $2, $3,
+			($4 - o[1]) * 10, ($5 - o[2]) * 10, ($6 - o[3]) * 10 }' "$2" "$3" >&3
+}
+
 # measure NAME PEER: prints "tx=G rx=G rtt=US" from NAME's guest, or why not
 measure() {
 	local v=$1 peer=$2 t r p
+	cpu_snap >$NET_DIR/cpu.0
 	net_check "$v" $((secs + 20)) bn-tx hvnet run bn-tx iperf3 -c "$peer" -t "$secs" -f m >/dev/null ||
 		{ echo "iperf3 -c: $(net_con "$v" | grep '^HVO bn-tx' | tail -n 1)"; return 1; }
+	cpu_snap >$NET_DIR/cpu.1
 	net_check "$v" $((secs + 20)) bn-rx hvnet run bn-rx iperf3 -c "$peer" -t "$secs" -f m -R >/dev/null ||
 		{ echo "iperf3 -R: $(net_con "$v" | grep '^HVO bn-rx' | tail -n 1)"; return 1; }
+	cpu_snap >$NET_DIR/cpu.2
+	cpu_report "$v-tx" $NET_DIR/cpu.0 $NET_DIR/cpu.1
+	cpu_report "$v-rx" $NET_DIR/cpu.1 $NET_DIR/cpu.2
 	net_check "$v" 40 bn-ping hvnet run bn-ping ping -c 100 -i 0.02 "$peer" >/dev/null ||
 		{ echo "ping: $(net_con "$v" | grep '^HVO bn-ping' | tail -n 2 | tr '\n' ' ')"; return 1; }
 	t=$(net_con "$v" | awk '/^HVO bn-tx .*receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) / 1000 }')
@@ -116,7 +146,7 @@ wifi_rows() {
 	# a wire carries finished checksums and MTU-sized frames (tests/linux/net-run.sh)
 	$IP netns exec $nh ethtool -K bn-l0 tx off >/dev/null
 	$IP netns exec $nh iperf3 -s -D -B 10.200.6.1
-	for b in plain wifi; do
+	for b in $(for rep in $(seq "$reps"); do echo plain wifi; done); do
 		# the LAN host learnt the other row's MAC for the same address
 		$IP -n $nh neigh flush dev bn-l0
 		hv_vm $b-hv "$(printf '[net lan]\nplugin = switch\ntype = external\nadapter = bn-s0\nbridge = %s\n' $b)" \
@@ -147,6 +177,10 @@ fi
 
 # VM <-> VM: hv's private switch across two processes; QEMU's taps on a bridge
 if want vm2vm; then
+$IP -n $nh link add br0 type bridge
+$IP -n $nh link set br0 up
+for rep in $(seq "$reps"); do
+rm -f $NET_DIR/priv.sock
 priv=$(printf '[net priv]\nplugin = switch\ntype = private\nsocket = %s/priv.sock\n' $NET_DIR)
 hv_vm vm2vm-hv-b "$priv" priv 52:54:00:00:01:12
 hv_vm vm2vm-hv "$priv" priv 52:54:00:00:01:11
@@ -167,8 +201,6 @@ if [ -d /hv/base ]; then
 	fi
 	row vm2vm-base vm2vm-base 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
 fi
-$IP -n $nh link add br0 type bridge
-$IP -n $nh link set br0 up
 for v in off on; do
 	name=vm2vm-qemu
 	[ $v = on ] && name=vm2vm-qemu-vhost
@@ -190,7 +222,7 @@ for v in off on; do
 	row $name $name 10.200.1.12 52:54:00:00:01:11 10.200.1.11/24
 	for i in 0 1; do $IP -n $nh link del qtap$i; done
 done
-
+done
 fi
 
 # the ceiling: the host's own stack over a veth pair

@@ -14,8 +14,11 @@
 # usage: bench/net/run.sh [SECS [GROUPS]]   (iperf3's -t, default 10;
 # GROUPS: a comma list of tap, vm2vm, veth, wifi, default all of them,
 # also as BENCH_NET_ROWS; `run.sh 10 wifi`: the Wi-Fi bridge's two rows)
-# BENCH_NET_REPS=N runs the tap rows N times, in turn, and keeps each
-# row's best (a loaded host only ever slows a run down).
+# BENCH_NET_REPS=N runs every row N times, in turn, and keeps each row's
+# best (a loaded host only ever slows a run down). Under each row, "# cpu"
+# lines give the CPU time of every thread of the VMs' processes (user,
+# sys, guest) and of the whole nested VM ("all": busy) during its tx and
+# rx runs: where the one CPU went.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
