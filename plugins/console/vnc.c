@@ -547,6 +547,9 @@ static void viewer_gone(rfbClientPtr cl)
 		release_all(vw);
 	cl->clientData = NULL;
 	free(vw);
+	/* libvncserver 0.9.14 forgets a WebSocket client's context */
+	free(cl->wsctx);
+	cl->wsctx = NULL;
 	if (--v->nviewers == 0 && !v->dying) {
 		hv_display_interval(v->ctx, 0);
 		hv_timer_arm(v->ctx, v->tick, 0, 0);
@@ -902,6 +905,10 @@ static int vnc_create(struct hv_ctx *ctx)
 	v->screen->ptrAddEvent = on_pointer;
 	v->screen->setXCutText = on_cut_text;
 	v->screen->permitFileTransfer = FALSE;
+	/* no cursor of libvncserver's: for a viewer without cursor
+	 * encodings it draws one into the framebuffer, which here is the
+	 * guest's VRAM (the guest draws its own pointer anyway) */
+	v->screen->cursor = NULL;
 	rc = load_password(ctx, v);
 	if (rc)
 		goto out;
