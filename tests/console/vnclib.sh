@@ -42,7 +42,7 @@ INI
 # start_vm: hv runs $tmp/vm.ini; $port is the VNC port it chose (or the
 # unix socket is there). 0 when it is up.
 start_vm() {
-	rm -f "$tmp/hv.log"
+	: > "$tmp/hv.log"
 	"$hv" run -v "$tmp/vm.ini" > "$tmp/hv.log" 2>&1 &
 	hv_pid=$!
 	port=
