@@ -781,8 +781,10 @@ static void on_accept(struct hv_ctx *ctx, void *opaque, unsigned ev)
 		to_vnc(v, fd);
 		return;
 	}
+	/* too many undecided: a silent one is VNC anyway, a browser's file
+	 * request will fail (libvncserver drops non-WebSocket HTTP) */
 	if (v->npending >= VNC_MAX_PENDING || !(p = calloc(1, sizeof(*p)))) {
-		close(fd);
+		to_vnc(v, fd);
 		return;
 	}
 	p->v = v;
