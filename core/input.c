@@ -153,6 +153,8 @@ static void abs_to_rel(struct vm *vm, struct hv_display *via,
 						   nx - vm->ptr_x };
 	}
 	*b = o;
+	vm->ptr_x = nx;
+	vm->ptr_y = ny;
 }
 
 /* Remember where the pointer is (in pixels), whichever sink gets it. */
