@@ -280,8 +280,11 @@ int input_send(struct vm *vm, struct hv_display *via,
 	}
 	ks = kb.n ? sink_for(vm, HV_INPUT_CAP_KEY, 1) : NULL;
 	ps = pb.n ? route_pointer(vm, via, &pb) : NULL;
-	if (!ks && !ps)
+	if (!ks && !ps) {
+		vm->ptr_x = ox; /* nothing moved */
+		vm->ptr_y = oy;
 		return -ENODEV;
+	}
 	/* all of the batch or none of it: a key without its release, or a
 	 * button without the motion, would be worse than nothing */
 	if ((ks && ks->count == INPUT_QUEUE_MAX) ||
