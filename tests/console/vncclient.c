@@ -201,6 +201,14 @@ static int step(rfbClient *c, char **a, int *used)
 	return 0;
 }
 
+/* libvncclient does not free the framebuffer its default allocator made */
+static void done(rfbClient *c)
+{
+	free(c->frameBuffer);
+	c->frameBuffer = NULL;
+	rfbClientCleanup(c);
+}
+
 int main(int argc, char **argv)
 {
 	rfbClient *c;
@@ -223,6 +231,7 @@ int main(int argc, char **argv)
 	c->format.redShift = 16;
 	c->format.greenShift = 8;
 	c->format.blueShift = 0;
+	free(c->serverHost); /* rfbGetClient's "" */
 	colon = strrchr(argv[1], ':');
 	if (argv[1][0] != '/' && colon) {
 		*colon = 0;
@@ -244,6 +253,7 @@ int main(int argc, char **argv)
 	printf("connected %dx%d\n", c->width, c->height);
 	if (!refresh(c)) {
 		printf("FAIL server went away\n");
+		done(c);
 		return 1;
 	}
 	for (int i = 2; i < argc;) {
@@ -251,12 +261,12 @@ int main(int argc, char **argv)
 
 		if (!step(c, argv + i, &used)) {
 			printf("FAIL at %s\n", argv[i]);
-			rfbClientCleanup(c);
+			done(c);
 			return 1;
 		}
 		i += used;
 	}
-	rfbClientCleanup(c);
+	done(c);
 	printf("done\n");
 	return 0;
 }

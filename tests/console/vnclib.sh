@@ -7,6 +7,9 @@ hv=$PWD/$b/hv
 client=$PWD/$b/tests/vncclient
 tmp=$(mktemp -d)
 hv_pid=
+# the fixture alone: build's fixtures directory holds refused ones too
+mkdir "$tmp/fixtures"
+cp "$b/fixtures/test_display.so" "$tmp/fixtures/"
 cleanup() {
 	[ -n "$hv_pid" ] && kill "$hv_pid" 2> /dev/null
 	rm -rf "$tmp"
@@ -20,7 +23,7 @@ write_ini() {
 accel = emu
 memory = 16M
 kernel = $PWD/$b/guests/disp-idle.bin
-plugin_path = $PWD/$b/fixtures
+plugin_path = $tmp/fixtures
 control = $tmp/ctl.sock
 [device com1]
 plugin = uart16550
