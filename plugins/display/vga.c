@@ -311,8 +311,10 @@ static void vbe_write(struct hv_ctx *ctx, void *opaque, uint64_t off,
 		dispi_write(ctx, v, v->idx, (uint16_t)val);
 }
 
+/* 0x1cf is 16-bit at an odd offset from 0x1ce: unaligned by design */
 static const struct hv_region_ops vbe_ops = {
-	.min_access = 1, .max_access = 2, .read = vbe_read, .write = vbe_write,
+	.min_access = 1, .max_access = 2, .flags = HV_REGION_UNALIGNED,
+	.read = vbe_read, .write = vbe_write,
 };
 
 /* ---- the display ---- */
