@@ -13,5 +13,5 @@ $(VT_TEST_SO): tests/display/vgatext_dev.c plugins/display/vgatext.c plugins/dis
 fuzz-vgatext: build-fuzz/fuzz-vgatext
 build-fuzz/fuzz-vgatext: tests/display/fuzz_vgatext.c plugins/display/vgatext.c $(wildcard plugins/display/*.h sdk/include/hv/*.h)
 	@mkdir -p $(@D)
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(SDK_INC) -o $@ \
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(SDK_INC) -o $@ \
 		tests/display/fuzz_vgatext.c plugins/display/vgatext.c -lz
