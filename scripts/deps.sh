@@ -37,6 +37,8 @@ packages=(
 	# libvncclient, Chromium)
 	libvncserver-dev libpng-dev console-setup-linux novnc python3-websockify
 	vncsnapshot
+	# tests/display/edid.t: an EDID parser written elsewhere (conformity check)
+	edid-decode
 	chromium
 )
 if [ "${1:-}" = --list ]; then
