@@ -19,6 +19,7 @@
 #include "x86.h"
 
 /* boot_params offsets */
+#define BP_SCREEN_INFO 0x000
 #define BP_ACPI_RSDP 0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
@@ -176,6 +177,36 @@ int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 	return 0;
 }
 
+/* struct screen_info (include/uapi/linux/screen_info.h) at BP_SCREEN_INFO */
+#define SI_ORIG_X 0x00
+#define SI_ORIG_Y 0x01
+#define SI_VIDEO_MODE 0x06
+#define SI_VIDEO_COLS 0x07
+#define SI_VIDEO_EGA_BX 0x0a
+#define SI_VIDEO_LINES 0x0e
+#define SI_VIDEO_ISVGA 0x0f
+#define SI_VIDEO_POINTS 0x10
+#define VIDEO_TYPE_VGAC 0x22
+
+/* A device owns the VGA window (a VGA in mode 3, as its reset leaves it):
+ * say so as a BIOS's int 10h answers would, so that vgacon takes the
+ * screen. Without one the zeros say "no video". */
+static void fill_screen_info(const struct vm *vm, uint8_t *bp)
+{
+	uint8_t *si = bp + BP_SCREEN_INFO;
+
+	if (!vm->vga)
+		return;
+	si[SI_ORIG_X] = 0, si[SI_ORIG_Y] = 0; /* the cursor after reset */
+	si[SI_VIDEO_MODE] = 3;
+	si[SI_VIDEO_COLS] = 80;
+	si[SI_VIDEO_LINES] = 25;
+	si[SI_VIDEO_ISVGA] = VIDEO_TYPE_VGAC;
+	si[SI_VIDEO_POINTS] = 16, si[SI_VIDEO_POINTS + 1] = 0;
+	/* int 10h AH=12h BL=10h: BH 0 colour, BL 3 for 256 KiB */
+	si[SI_VIDEO_EGA_BX] = 0x03, si[SI_VIDEO_EGA_BX + 1] = 0x00;
+}
+
 /* Command line, e820, RSDP and initrd into a zero page; then write it. */
 static int fill_zero_page(struct vm *vm, uint8_t *bp, const char *cmdline,
 			  uint64_t initrd, uint64_t initrd_size)
@@ -202,6 +233,7 @@ static int fill_zero_page(struct vm *vm, uint8_t *bp, const char *cmdline,
 	bp[H_HEAP_END] = 0x00, bp[H_HEAP_END + 1] = 0xfe; /* 0xfe00 */
 	bp[H_VID_MODE] = 0xff, bp[H_VID_MODE + 1] = 0xff;  /* "normal" */
 	memcpy(bp + BP_ACPI_RSDP, &vm->layout.rsdp, 8);
+	fill_screen_info(vm, bp);
 	n = vm->layout.n_e820 < BP_E820_MAX ? vm->layout.n_e820 : BP_E820_MAX;
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	memcpy(bp + BP_E820_TABLE, vm->layout.e820, n * sizeof(struct e820_entry));
