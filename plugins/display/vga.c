@@ -31,8 +31,8 @@
  * So whatever the guest writes, the surface lies inside BAR0.
  *
  * Enabling without NOCLEARMEM clears the visible frame (as QEMU does, not
- * all of vram); 8BIT_DAC makes the 8 bpp palette take the DAC's entries as
- * 8-bit values instead of 6-bit. BANK is stored (masked to vram) but the
+ * all of vram); 8BIT_DAC is kept but the DAC (vgatext.c) holds 6 bits a
+ * component, which the 8 bpp palette scales to 8. BANK is stored (masked to vram) but the
  * banked window is not implemented: 0xa0000 stays the text half's.
  *
  * Device memory is not part of snapshots today (core/devmem.c saves no RAM
@@ -352,21 +352,19 @@ static void publish(struct hv_ctx *ctx, struct vga *v)
 	v->republish = 2; /* published: the next refresh damages it all */
 }
 
-/* The 8 bpp palette from the text half's DAC; 1 when it changed. */
+/* The 8 bpp palette from the text half's DAC (6 bits a component: the
+ * DAC keeps no more, so 8BIT_DAC changes nothing here); 1 when it
+ * changed. */
 static int palette_update(struct vga *v)
 {
-	int eight = v->r[DISPI_ENABLE] & DISPI_8BIT_DAC, changed = 0;
+	int changed = 0;
 
 	for (int i = 0; i < 256; i++) {
 		const uint8_t *c = v->text.dac[i];
-		uint32_t p;
+		uint32_t p = (uint32_t)(c[0] << 2 | c[0] >> 4) << 16 |
+			     (uint32_t)(c[1] << 2 | c[1] >> 4) << 8 |
+			     (uint32_t)(c[2] << 2 | c[2] >> 4);
 
-		if (eight)
-			p = (uint32_t)c[0] << 16 | (uint32_t)c[1] << 8 | c[2];
-		else
-			p = (uint32_t)(c[0] << 2 | c[0] >> 4) << 16 |
-			    (uint32_t)(c[1] << 2 | c[1] >> 4) << 8 |
-			    (uint32_t)(c[2] << 2 | c[2] >> 4);
 		changed |= v->palette[i] != p;
 		v->palette[i] = p;
 	}
