@@ -145,11 +145,13 @@ const char *linux_bzimage_truncated(const uint8_t *img, size_t len)
 	return why;
 }
 
-/* The initrd at the highest page below `limit` that clears `floor`. */
+/* The initrd at the highest page below `limit` that clears `floor`, in
+ * the RAM region the kernel ends in: with a VGA owning 0xa0000-0xbffff
+ * the region at 0 ends there, and the RAM above 1 MiB is another one. */
 int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 		      uint64_t limit, uint64_t *addr, uint64_t *size)
 {
-	const struct mem_region *low = mem_find(&vm->mem, 0);
+	const struct mem_region *low = mem_find(&vm->mem, floor ? floor - 1 : 0);
 	uint8_t *data;
 	size_t len;
 	uint64_t top, at;
@@ -160,7 +162,7 @@ int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 		return 0;
 	if ((rc = boot_read_file(path, &data, &len)))
 		return rc;
-	top = low ? low->size : 0;
+	top = low ? low->gpa + low->size : 0;
 	if (top > limit)
 		top = limit;
 	at = len <= top ? (top - len) & ~(MEM_PAGE - 1) : 0;
