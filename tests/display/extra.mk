@@ -22,3 +22,13 @@ build-fuzz/fuzz-vgatext: tests/display/fuzz_vgatext.c plugins/display/vgatext.c 
 	@mkdir -p $(@D)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(SDK_INC) -o $@ \
 		tests/display/fuzz_vgatext.c plugins/display/vgatext.c -lz
+
+# libFuzzer over the VGA's registers (tests/display/fuzz-vga.t): vga.c
+# included by the harness (it checks the mode against vram after every
+# access), edid.c and the real text half, under ASan/UBSan.
+.PHONY: fuzz-vga
+fuzz-vga: build-fuzz/fuzz-vga
+build-fuzz/fuzz-vga: tests/display/fuzz_vga.c $(vga_SRCS) $(wildcard plugins/display/*.h sdk/include/hv/*.h)
+	@mkdir -p $(@D)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(SDK_INC) -o $@ \
+		tests/display/fuzz_vga.c plugins/display/edid.c plugins/display/vgatext.c -lz
