@@ -80,10 +80,12 @@ diag() {
 	echo "# hv stderr: $(tail -c 400 "$t/err" | tr '\n' '|')"
 	tail -n 15 "$t/out" | tr -d '\r' | sed 's/^/#   /'
 }
-# ask NAME CMD: run CMD in the guest, its output lines tagged NAME
-n=0
+# ask NAME CMD: run CMD in the guest, its output lines tagged NAME (the
+# sequence number lives in a file: ask runs in command substitutions)
+echo 0 > "$t/n"
 ask() {
-	n=$((n + 1))
+	local n=$(($(cat "$t/n") + 1))
+	echo $n > "$t/n"
 	echo "{ $2; } 2>&1 | sed 's/^/$1: /'; echo DONE-$n-\$((1+1))" >&3
 	wait_for "DONE-$n-2" || return 1
 	grep -a "^$1: " "$t/out" | tr -d '\r' | sed "s/^$1: //"
@@ -122,7 +124,7 @@ check linux-drm-fbcon-200x75 "$([ "$size" = "75 200" ]; echo $?)" "tty1 rows col
 # the picture: fbcon unbound so that nothing else draws, then the copy
 ask unbind 'for v in /sys/class/vtconsole/vtcon*; do grep -q "frame buffer" $v/name && echo 0 > $v/bind; done; cat /sys/class/vtconsole/vtcon*/bind' >/dev/null
 ask copy 'cat /pattern.raw > /dev/fb0; echo copied' >/dev/null
-if ! "$build/hv" ctl 2>&1 | grep -q screenshot; then
+if false; then
 	echo "not ok linux-drm-screenshot - hv has no screenshot command (disp-core)"
 else
 	ok=1 why=
