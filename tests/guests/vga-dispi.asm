@@ -8,7 +8,9 @@
 ; sees the frame cleared, then tries absurd modes and offsets and checks
 ; each was clamped or refused, and last sets 1600x1200x32 again, fills
 ; it with pixel(x, y) = (x & 255) << 16 | (y & 255) << 8 | (x + y) & 255,
-; prints READY and spins until the test ends the VM. Every failed check
+; prints READY, waits for a byte on COM1, then changes one pixel of line
+; 600 (the test checks that only that line is damaged), prints LINE and
+; spins until the test ends the VM. Every failed check
 ; ends the VM with its own status (CHECK).
 %include "hv.inc"
 %include "pci.inc"
@@ -198,6 +200,16 @@ H       equ 1200
         cmp ebx, H
         jb .row
         PUTS32 msg_ready
+        ; a byte on COM1 (the test has checked the picture): one pixel of
+        ; line 600 changes, which must be damage of that line alone
+        mov dx, COM1 + 5
+.rx:    in al, dx
+        test al, 1
+        jz .rx
+        mov dx, COM1
+        in al, dx
+        mov dword [edi + (600 * W + 800) * 4], 0x00ffffff
+        PUTS32 msg_line
 .spin:  pause
         jmp .spin
 
@@ -215,5 +227,6 @@ msg_bar2:   db "BAR2: EDID header and checksum, DISPI and QEMU extension registe
 msg_mode:   db "DISPI: 1600x1200x32 enabled, frame cleared", 10, 0
 msg_absurd: db "DISPI: absurd modes refused, offsets and widths clamped", 10, 0
 msg_ready:  db "READY", 10, 0
+msg_line:   db "LINE", 10, 0
 GDT_TABLE
 PUTS_FUNCS
