@@ -440,8 +440,8 @@ static int config_read(struct hv_ctx *ctx, struct vga *v)
 	v->max_w = (uint32_t)hv_config_get_int(ctx, "max_width");
 	v->max_h = (uint32_t)hv_config_get_int(ctx, "max_height");
 	if (v->vram_size & (v->vram_size - 1)) {
-		hv_error(ctx, "vram = %llu: a power of two from 1M to 256M",
-			 (unsigned long long)v->vram_size);
+		hv_error(ctx, "vram = %s: a power of two from 1M to 256M",
+			 hv_config_get_str(ctx, "vram"));
 		return -EINVAL;
 	}
 	need = (uint64_t)v->max_w * v->max_h * 4;
