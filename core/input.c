@@ -153,6 +153,8 @@ static void abs_to_rel(struct vm *vm, struct hv_display *via,
 						   nx - vm->ptr_x };
 	}
 	*b = o;
+	vm->ptr_x = nx;
+	vm->ptr_y = ny;
 }
 
 /* Remember where the pointer is (in pixels), whichever sink gets it. */
@@ -278,8 +280,11 @@ int input_send(struct vm *vm, struct hv_display *via,
 	}
 	ks = kb.n ? sink_for(vm, HV_INPUT_CAP_KEY, 1) : NULL;
 	ps = pb.n ? route_pointer(vm, via, &pb) : NULL;
-	if (!ks && !ps)
+	if (!ks && !ps) {
+		vm->ptr_x = ox; /* nothing moved */
+		vm->ptr_y = oy;
 		return -ENODEV;
+	}
 	/* all of the batch or none of it: a key without its release, or a
 	 * button without the motion, would be worse than nothing */
 	if ((ks && ks->count == INPUT_QUEUE_MAX) ||

@@ -45,18 +45,16 @@ static int png_out(FILE *f, const struct hv_surface *s, uint8_t *line)
 	return 0;
 }
 
+/* The file is opened only once the display shows something, so a blank
+ * one leaves what was at path alone. */
 int display_screenshot(struct hv_display *d, const char *path, char *why,
 		       size_t n)
 {
-	const struct hv_surface *s;
+	const struct hv_surface *s = display_begin(d);
 	uint8_t *line = NULL;
-	FILE *f;
-	int rc;
+	FILE *f = NULL;
+	int rc = 0;
 
-	if (!(f = fopen(path, "wbe")))
-		return rc = -errno,
-		       snprintf(why, n, "%.256s: %s", path, strerror(-rc)), rc;
-	s = display_begin(d);
 	if (!s->format) {
 		rc = -ENODATA;
 		snprintf(why, n, "display %s is blank (no signal)",
@@ -64,16 +62,19 @@ int display_screenshot(struct hv_display *d, const char *path, char *why,
 	} else if (!(line = malloc((size_t)s->width * 3))) {
 		rc = -ENOMEM;
 		snprintf(why, n, "out of memory");
+	} else if (!(f = fopen(path, "wbe"))) {
+		rc = -errno;
+		snprintf(why, n, "%.256s: %s", path, strerror(-rc));
 	} else if ((rc = png_out(f, s, line))) {
 		snprintf(why, n, "%.256s: writing the PNG failed", path);
 	}
 	display_end(d);
 	free(line);
-	if (fclose(f) && !rc) {
+	if (f && fclose(f) && !rc) {
 		rc = -errno;
 		snprintf(why, n, "%.256s: %s", path, strerror(-rc));
 	}
-	if (rc)
+	if (f && rc)
 		unlink(path);
 	return rc;
 }
