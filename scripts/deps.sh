@@ -39,6 +39,8 @@ packages=(
 	# tests/console/vnc*.t: JPEG captures decoded by PIL, HTTP by curl
 	python3-pil curl
 	vncsnapshot
+	# tests/display/edid.t: an EDID parser written elsewhere (conformity check)
+	edid-decode
 	chromium
 )
 if [ "${1:-}" = --list ]; then
