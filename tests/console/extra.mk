@@ -19,3 +19,11 @@ $(BUILD)/fuzz/fuzz_vnc_rfb: tests/console/fuzz_vnc_rfb.c plugins/console/vnc.c p
 
 .PHONY: fuzz-vnc
 fuzz-vnc: $(BUILD)/fuzz/fuzz_vnc_http $(BUILD)/fuzz/fuzz_vnc_rfb
+
+# the shadow conversion, vnc.c built in (tests/console/vnc-formats.t runs it)
+$(BUILD)/tests/vnc_formats: tests/console/vnc_formats.c plugins/console/vnc.c plugins/console/keysym.c \
+		plugins/console/vnchttp.c plugins/console/vnc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SDK_INC) -Iplugins/console -o $@ tests/console/vnc_formats.c \
+		plugins/console/keysym.c plugins/console/vnchttp.c $(shell pkg-config --libs libvncserver)
+EXTRA_BINS += $(BUILD)/tests/vnc_formats
