@@ -41,8 +41,9 @@
 #define VNC_MAX_VIEWERS 64   /* more are refused at the handshake */
 #define VNC_MAX_PENDING 32   /* connections not yet known as VNC or HTTP */
 #define VNC_UPDATE_NS 33000000ull /* refreshes while someone watches */
-#define VNC_WAIT_NS 150000000ull  /* a browser speaks first; VNC does not */
-#define VNC_HTTP_NS 5000000000ull /* an HTTP client gets this long */
+#define VNC_POLL_NS 20000000ull /* a partial HTTP request is looked at again */
+#define VNC_WAIT_POLLS 8         /* a browser speaks first; VNC does not */
+#define VNC_HTTP_POLLS 250       /* an HTTP client gets 5 s */
 #define VNC_FILE_MAX (4u << 20)   /* the largest file served */
 #define VNC_CUT_MAX (1u << 20)    /* libvncserver drops longer cut text too */
 #define VNC_WEB_ROOT "/usr/share/novnc"
@@ -71,7 +72,8 @@ struct pending {
 	int fd;
 	struct hv_watch *w;
 	struct hv_timer *t;
-	char *out; /* an HTTP response being sent */
+	unsigned polls; /* VNC_POLL_NS ticks since accept */
+	char *out;      /* an HTTP response being sent */
 	size_t out_len, out_pos;
 };
 
@@ -659,7 +661,17 @@ static void respond(struct pending *p, const char *status, const char *type,
 	if (len)
 		memcpy(p->out + n, body, len);
 	p->out_len = (size_t)n + len;
-	shutdown(p->fd, SHUT_RD);
+}
+
+/* Take the request that was only peeked at: closing with it unread would
+ * reset the connection under the response. */
+static void consume(struct pending *p, size_t n)
+{
+	char buf[VNC_HTTP_HEADER_MAX];
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	(void)!recv(p->fd, buf, n, MSG_DONTWAIT);
 }
 
 static void serve_file(struct pending *p, const char *path)
@@ -710,9 +722,14 @@ static void pending_read(struct pending *p)
 	}
 	switch (vnc_http_parse(buf, (size_t)n, path)) {
 	case VNC_HTTP_MORE:
+		/* the bytes stay readable: poll from the timer, not the watch */
+		if (p->w)
+			hv_fd_unwatch(p->v->ctx, p->w);
+		p->w = NULL;
 		return;
 	case VNC_HTTP_FILE:
 		if (p->v->web) {
+			consume(p, (size_t)n);
 			serve_file(p, path);
 			return;
 		}
@@ -726,6 +743,7 @@ static void pending_read(struct pending *p)
 	if ((size_t)n >= 4 && !memcmp(buf, "GET ", 4)) {
 		static const char bad[] = "bad request\n";
 
+		consume(p, (size_t)n);
 		respond(p, "400 Bad Request", "text/plain", "", bad, sizeof(bad) - 1);
 		return;
 	}
@@ -752,20 +770,27 @@ static void pending_events(struct hv_ctx *ctx, void *opaque, unsigned ev)
 		pending_free(p);
 }
 
-/* Silent for VNC_WAIT_NS: a VNC viewer waiting for the server's hello.
- * Past VNC_HTTP_NS with a request or a response unfinished: dropped. */
+/* Every VNC_POLL_NS: a connection silent for VNC_WAIT_POLLS is a VNC
+ * viewer waiting for the server's hello; a partial request is read
+ * again; past VNC_HTTP_POLLS, a request or response unfinished is
+ * dropped. */
 static void pending_timeout(struct hv_ctx *ctx, void *opaque)
 {
 	struct pending *p = opaque;
-	char c;
 
 	(void)ctx;
-	if (!p->out && recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
-	    errno == EAGAIN) {
-		pending_to_vnc(p);
+	if (++p->polls > VNC_HTTP_POLLS) {
+		pending_free(p);
 		return;
 	}
-	pending_free(p);
+	if (p->out)
+		return; /* sending: the watch does it */
+	if (!p->w) {
+		pending_read(p); /* a partial request: more of it yet? */
+		return;
+	}
+	if (p->polls >= VNC_WAIT_POLLS)
+		pending_to_vnc(p); /* nothing arrived: still watched */
 }
 
 static void on_accept(struct hv_ctx *ctx, void *opaque, unsigned ev)
@@ -797,7 +822,7 @@ static void on_accept(struct hv_ctx *ctx, void *opaque, unsigned ev)
 		pending_free(p);
 		return;
 	}
-	hv_timer_arm(ctx, p->t, VNC_WAIT_NS, VNC_HTTP_NS);
+	hv_timer_arm(ctx, p->t, VNC_POLL_NS, VNC_POLL_NS);
 }
 
 /* ---- life ---- */

@@ -27,6 +27,29 @@ result vnc-web-root-redirect "$([[ $loc = */vnc.html?autoconnect=1* ]]; echo $?)
 result vnc-web-no-dotdot "$([ "$(code "$url/../../etc/passwd")" = '400 text/plain' ]; echo $?)" "$(code "$url/../../etc/passwd")"
 result vnc-web-404 "$([ "$(code "$url/nothing.html")" = '404 text/plain' ]; echo $?)" "$(code "$url/nothing.html")"
 
+# a browser whose request arrives in pieces, slower than a VNC viewer's
+# silence is judged: still a page
+out=$($py - "$port" <<'PY' 2>&1
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'GET /vnc_lite.html HTTP/1.1\r\n')
+time.sleep(0.6)
+s.sendall(b'Host: x\r\n\r\n')
+s.settimeout(10)
+data = b''
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+head, _, body = data.partition(b'\r\n\r\n')
+assert head.startswith(b'HTTP/1.1 200'), head[:40]
+assert body == open('/usr/share/novnc/vnc_lite.html', 'rb').read(), 'body differs'
+print('200, %d bytes' % len(body))
+PY
+)
+result vnc-web-slow-request $? "$out"
+
 shot=$tmp/shot.png
 ok=1
 for attempt in 1 2 3; do
