@@ -3,7 +3,8 @@
 # tests/console/vncclient (Debian's libvncclient, raw encoding: exact
 # pixels) and vncsnapshot (JPEG: pixels within a tolerance). Keys and the
 # pointer reach the fixture's input sink as evdev codes (its log lines);
-# a DesktopSize change follows the display; several viewers at once; no
+# a DesktopSize change follows the display; damage arrives as incremental
+# updates; several viewers at once; no
 # refreshes without a viewer; password on/off; a unix socket; hv check
 # refuses a non-loopback listen without public = on.
 set -u
@@ -133,6 +134,19 @@ if start_vm && [ -S "$tmp/vnc.sock" ]; then
 	result vnc-unix-socket-removed "$([ ! -e "$tmp/vnc.sock" ]; echo $?)"
 else
 	echo "not ok vnc-unix-socket - $(tr '\n' '|' < "$tmp/hv.log")"
+fi
+
+# damage: the fixture's animated square (16x16, 16 pixels right every
+# 50 ms along the top) reaches a viewer through incremental updates:
+# white while it passes, the pattern again after
+write_ini "listen = 127.0.0.1:0" "animate = on"
+if start_vm; then
+	out=$(timeout 60 "$client" 127.0.0.1:$port waitpixel 328 8 ffffff 15 \
+		waitpixel 328 8 "$(pat 328 8)" 15 waitpixel 328 8 ffffff 15 2>&1)
+	result vnc-damage-updates $? "$(tr '\n' '|' <<< "$out")"
+	stop_vm
+else
+	echo "not ok vnc-damage-updates - $(tr '\n' '|' < "$tmp/hv.log")"
 fi
 
 # hv check refuses what hv run would: one line naming the key

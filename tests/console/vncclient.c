@@ -7,6 +7,7 @@
  *     size W H             the framebuffer is W x H
  *     pixel X Y RRGGBB     the pixel there is exactly that colour
  *     waitsize W H SECS    updates until the size is W x H (DesktopSize)
+ *     waitpixel X Y RRGGBB SECS  incremental updates until the pixel is that
  *     key KEYSYM           press and release (hex X keysym, 0x41)
  *     down KEYSYM | up KEYSYM
  *     ptr X Y MASK         a pointer event
@@ -150,6 +151,28 @@ static int step(rfbClient *c, char **a, int *used)
 		       c->width == atoi(a[1]) && c->height == atoi(a[2]) ? "ok" : "FAIL",
 		       c->width, c->height);
 		return c->width == atoi(a[1]) && c->height == atoi(a[2]);
+	}
+	if (!strcmp(op, "waitpixel")) {
+		int x, y;
+		uint32_t want;
+		double end;
+
+		NEED(4);
+		x = atoi(a[1]);
+		y = atoi(a[2]);
+		want = (uint32_t)strtoul(a[3], NULL, 16);
+		end = now() + atof(a[4]);
+		if (x < 0 || y < 0 || x >= c->width || y >= c->height)
+			return 0;
+		/* incremental requests: only damage the server reports */
+		while (now() < end && pixel(c, x, y) != want) {
+			SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, TRUE);
+			if (!pump(c, 10))
+				return 0;
+		}
+		printf("%s waitpixel %d,%d %06x\n", pixel(c, x, y) == want ? "ok" : "FAIL",
+		       x, y, pixel(c, x, y));
+		return pixel(c, x, y) == want;
 	}
 	if (!strcmp(op, "key") || !strcmp(op, "down") || !strcmp(op, "up")) {
 		uint32_t sym;
