@@ -38,17 +38,18 @@
 
 #include "vnc.h"
 
-#define VNC_MAX_VIEWERS 64   /* more are refused at the handshake */
-#define VNC_MAX_PENDING 32   /* connections not yet known as VNC or HTTP */
-#define VNC_UPDATE_NS 33000000ull /* refreshes while someone watches */
-#define VNC_POLL_NS 20000000ull /* a partial HTTP request is looked at again */
-#define VNC_WAIT_POLLS 8         /* a browser speaks first; VNC does not */
-#define VNC_HTTP_POLLS 250       /* an HTTP client gets 5 s */
-#define VNC_FILE_MAX (4u << 20)   /* the largest file served */
-#define VNC_CUT_MAX (1u << 20)    /* libvncserver drops longer cut text too */
-#define VNC_WEB_ROOT "/usr/share/novnc"
-#define VNC_BLANK_W 640
-#define VNC_BLANK_H 480
+#define VNC_MAX_VIEWERS 64 /* more are refused at the handshake */
+#define VNC_MAX_PENDING 32 /* connections not yet known as VNC or HTTP */
+#define VNC_UPDATE_NS	33000000ull /* refreshes while someone watches */
+#define VNC_POLL_NS	20000000ull /* a partial HTTP request is looked at again \
+				     */
+#define VNC_WAIT_POLLS 8	    /* a browser speaks first; VNC does not */
+#define VNC_HTTP_POLLS 250	    /* an HTTP client gets 5 s */
+#define VNC_FILE_MAX   (4u << 20)   /* the largest file served */
+#define VNC_CUT_MAX    (1u << 20)   /* libvncserver drops longer cut text too */
+#define VNC_WEB_ROOT   "/usr/share/novnc"
+#define VNC_BLANK_W    640
+#define VNC_BLANK_H    480
 
 struct vnc;
 
@@ -59,8 +60,8 @@ struct viewer {
 	struct hv_watch *w;
 	uint8_t held[KEY_CNT / 8];  /* keys this viewer holds down */
 	uint8_t faked[KEY_CNT / 8]; /* ...pressed with a shift of ours */
-	unsigned shifts;            /* its own shift keys down (bit 0 L, 1 R) */
-	int buttons;                /* its last button mask */
+	unsigned shifts;	    /* its own shift keys down (bit 0 L, 1 R) */
+	int buttons;		    /* its last button mask */
 };
 
 /* A connection on the listening socket not yet handed on: it is VNC when
@@ -73,7 +74,7 @@ struct pending {
 	struct hv_watch *w;
 	struct hv_timer *t;
 	unsigned polls; /* VNC_POLL_NS ticks since accept */
-	char *out;      /* an HTTP response being sent */
+	char *out;	/* an HTTP response being sent */
 	size_t out_len, out_pos;
 };
 
@@ -96,7 +97,7 @@ struct vnc {
 	struct hv_surface s; /* the display's current surface (copy) */
 	uint32_t *shadow;    /* converted pixels, unless XRGB8888 is shown */
 	uint32_t fb_w, fb_h;
-	char *passwords[2];  /* rfbCheckPasswordByList's list */
+	char *passwords[2]; /* rfbCheckPasswordByList's list */
 };
 
 /* ---- configuration ---- */
@@ -175,15 +176,23 @@ static int vnc_check(struct hv_ctx *ctx)
 	int rc = parse_listen(l, &a);
 
 	if (rc == -ENAMETOOLONG) {
-		hv_error(ctx, "listen = %s: the socket path is empty or too long", l);
+		hv_error(ctx,
+			 "listen = %s: the socket path is empty or too long",
+			 l);
 		return rc;
 	}
 	if (rc) {
-		hv_error(ctx, "listen = %s: not 127.0.0.1:PORT, [::1]:PORT or unix:PATH", l);
+		hv_error(ctx,
+			 "listen = %s: not 127.0.0.1:PORT, [::1]:PORT or "
+			 "unix:PATH",
+			 l);
 		return rc;
 	}
 	if (!a.loopback && !hv_config_get_int(ctx, "public")) {
-		hv_error(ctx, "listen = %s: not a loopback address: VNC would be reachable from the network (public = on allows it)", l);
+		hv_error(ctx,
+			 "listen = %s: not a loopback address: VNC would be "
+			 "reachable from the network (public = on allows it)",
+			 l);
 		return -EINVAL;
 	}
 	if (hv_config_get_str(ctx, "password") &&
@@ -193,7 +202,8 @@ static int vnc_check(struct hv_ctx *ctx)
 	}
 	if (hv_config_get_str(ctx, "password") &&
 	    !*hv_config_get_str(ctx, "password")) {
-		hv_error(ctx, "password: empty (leave the key out for no authentication)");
+		hv_error(ctx, "password: empty (leave the key out for no "
+			      "authentication)");
 		return -EINVAL;
 	}
 	return 0;
@@ -211,7 +221,8 @@ static int load_password(struct hv_ctx *ctx, struct vnc *v)
 		FILE *f = fopen(file, "re");
 
 		if (!f || !fgets(line, sizeof(line), f)) {
-			hv_error(ctx, "password_file = %s: cannot read it", file);
+			hv_error(ctx, "password_file = %s: cannot read it",
+				 file);
 			if (f)
 				fclose(f);
 			return -EINVAL;
@@ -219,7 +230,9 @@ static int load_password(struct hv_ctx *ctx, struct vnc *v)
 		fclose(f);
 		line[strcspn(line, "\r\n")] = 0;
 		if (!line[0]) {
-			hv_error(ctx, "password_file = %s: the first line is empty", file);
+			hv_error(ctx,
+				 "password_file = %s: the first line is empty",
+				 file);
 			return -EINVAL;
 		}
 		pw = line;
@@ -239,12 +252,17 @@ static int load_password(struct hv_ctx *ctx, struct vnc *v)
 static unsigned bytes_pp(uint32_t format)
 {
 	switch (format) {
-	case HV_PIXEL_XRGB8888: return 4;
-	case HV_PIXEL_RGB888: return 3;
+	case HV_PIXEL_XRGB8888:
+		return 4;
+	case HV_PIXEL_RGB888:
+		return 3;
 	case HV_PIXEL_RGB565:
-	case HV_PIXEL_XRGB1555: return 2;
-	case HV_PIXEL_C8: return 1;
-	default: return 0;
+	case HV_PIXEL_XRGB1555:
+		return 2;
+	case HV_PIXEL_C8:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -327,8 +345,8 @@ static void vnc_surface_changed(struct hv_ctx *ctx, const struct hv_surface *s)
 	if (!v->screen)
 		return; /* hv check: attached, not created */
 	if (bpp && s->pixels && s->width && s->height &&
-	    s->width <= HV_DISPLAY_MAX_WIDTH && s->height <= HV_DISPLAY_MAX_HEIGHT &&
-	    s->stride >= s->width * bpp)
+	    s->width <= HV_DISPLAY_MAX_WIDTH &&
+	    s->height <= HV_DISPLAY_MAX_HEIGHT && s->stride >= s->width * bpp)
 		v->s = *s;
 	else
 		memset(&v->s, 0, sizeof(v->s)); /* blank: a black screen */
@@ -346,7 +364,8 @@ static void vnc_surface_changed(struct hv_ctx *ctx, const struct hv_surface *s)
 	}
 	shadow = calloc((size_t)w * h, 4);
 	if (!shadow) {
-		hv_warn(ctx, "no memory for a %ux%u screen: showing none", w, h);
+		hv_warn(ctx, "no memory for a %ux%u screen: showing none", w,
+			h);
 		memset(&v->s, 0, sizeof(v->s));
 		w = h = 1;
 		shadow = calloc(1, 4);
@@ -381,13 +400,16 @@ static void vnc_update(struct hv_ctx *ctx, uint32_t x, uint32_t y, uint32_t w,
 
 /* ---- input ---- */
 
-static int bit(const uint8_t *m, unsigned c) { return m[c / 8] >> (c % 8) & 1; }
+static int bit(const uint8_t *m, unsigned c)
+{
+	return m[c / 8] >> (c % 8) & 1;
+}
 static void set_bit(uint8_t *m, unsigned c, int on)
 {
 	if (on)
 		m[c / 8] |= (uint8_t)(1u << (c % 8));
 	else
-		m[c / 8] &= (uint8_t)~(1u << (c % 8));
+		m[c / 8] &= (uint8_t) ~(1u << (c % 8));
 }
 
 static void send_events(struct vnc *v, const struct hv_input_event *ev,
@@ -416,18 +438,20 @@ static void on_key(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 		int fake = k.shift && !vw->shifts && !bit(vw->held, k.code);
 
 		if (fake)
-			ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, KEY_LEFTSHIFT, 1 };
-		ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, k.code,
-						   bit(vw->held, k.code) ? 2 : 1 };
+			ev[n++] = (struct hv_input_event){HV_INPUT_KEY,
+							  KEY_LEFTSHIFT, 1};
+		ev[n++] = (struct hv_input_event){
+			HV_INPUT_KEY, k.code, bit(vw->held, k.code) ? 2 : 1};
 		set_bit(vw->held, k.code, 1);
 		if (fake)
 			set_bit(vw->faked, k.code, 1);
 	} else {
 		if (!bit(vw->held, k.code))
 			return; /* never pressed through us */
-		ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, k.code, 0 };
+		ev[n++] = (struct hv_input_event){HV_INPUT_KEY, k.code, 0};
 		if (bit(vw->faked, k.code))
-			ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, KEY_LEFTSHIFT, 0 };
+			ev[n++] = (struct hv_input_event){HV_INPUT_KEY,
+							  KEY_LEFTSHIFT, 0};
 		set_bit(vw->held, k.code, 0);
 		set_bit(vw->faked, k.code, 0);
 	}
@@ -438,27 +462,29 @@ static void on_key(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 static void release_all(struct viewer *vw)
 {
 	struct hv_input_event ev[HV_INPUT_BATCH_MAX];
-	static const uint16_t btn[3] = { BTN_LEFT, BTN_MIDDLE, BTN_RIGHT };
+	static const uint16_t btn[3] = {BTN_LEFT, BTN_MIDDLE, BTN_RIGHT};
 	unsigned n = 0, shift = 0;
 
 	for (unsigned c = 1; c < KEY_CNT; c++) {
 		if (!bit(vw->held, c))
 			continue;
 		shift |= bit(vw->faked, c);
-		ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, (uint16_t)c, 0 };
+		ev[n++] = (struct hv_input_event){HV_INPUT_KEY, (uint16_t)c, 0};
 		if (n == HV_INPUT_BATCH_MAX - 1) {
 			send_events(vw->v, ev, n);
 			n = 0;
 		}
 	}
 	if (shift)
-		ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, KEY_LEFTSHIFT, 0 };
+		ev[n++] =
+			(struct hv_input_event){HV_INPUT_KEY, KEY_LEFTSHIFT, 0};
 	send_events(vw->v, ev, n);
 	memset(vw->held, 0, sizeof(vw->held));
 	n = 0;
 	for (unsigned b = 0; b < 3; b++)
 		if (vw->buttons & (1 << b))
-			ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, btn[b], 0 };
+			ev[n++] = (struct hv_input_event){HV_INPUT_KEY, btn[b],
+							  0};
 	send_events(vw->v, ev, n);
 	vw->buttons = 0;
 }
@@ -474,7 +500,7 @@ static int32_t scale(int pos, uint32_t size)
 
 static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
-	static const uint16_t btn[3] = { BTN_LEFT, BTN_MIDDLE, BTN_RIGHT };
+	static const uint16_t btn[3] = {BTN_LEFT, BTN_MIDDLE, BTN_RIGHT};
 	struct viewer *vw = cl->clientData;
 	struct hv_input_event ev[5];
 	unsigned n = 0;
@@ -482,21 +508,27 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 
 	if (!vw)
 		return;
-	ev[n++] = (struct hv_input_event){ HV_INPUT_ABS, HV_ABS_X,
-					   scale(x, vw->v->fb_w) };
-	ev[n++] = (struct hv_input_event){ HV_INPUT_ABS, HV_ABS_Y,
-					   scale(y, vw->v->fb_h) };
+	ev[n++] = (struct hv_input_event){HV_INPUT_ABS, HV_ABS_X,
+					  scale(x, vw->v->fb_w)};
+	ev[n++] = (struct hv_input_event){HV_INPUT_ABS, HV_ABS_Y,
+					  scale(y, vw->v->fb_h)};
 	changed = (mask ^ vw->buttons) & 7;
 	for (unsigned b = 0; b < 3; b++)
 		if (changed & (1 << b))
-			ev[n++] = (struct hv_input_event){ HV_INPUT_KEY, btn[b],
-							   !!(mask & (1 << b)) };
+			ev[n++] = (struct hv_input_event){HV_INPUT_KEY, btn[b],
+							  !!(mask & (1 << b))};
 	send_events(vw->v, ev, n);
 	/* wheel: buttons 4 and 5 (mask 8, 16) as they go down */
 	if ((mask & 8) && !(vw->buttons & 8))
-		send_events(vw->v, &(struct hv_input_event){ HV_INPUT_REL, HV_REL_WHEEL, 1 }, 1);
+		send_events(
+			vw->v,
+			&(struct hv_input_event){HV_INPUT_REL, HV_REL_WHEEL, 1},
+			1);
 	if ((mask & 16) && !(vw->buttons & 16))
-		send_events(vw->v, &(struct hv_input_event){ HV_INPUT_REL, HV_REL_WHEEL, -1 }, 1);
+		send_events(vw->v,
+			    &(struct hv_input_event){HV_INPUT_REL, HV_REL_WHEEL,
+						     -1},
+			    1);
 	vw->buttons = mask;
 	rfbDefaultPtrAddEvent(mask, x, y, cl); /* the cursor position */
 }
@@ -648,9 +680,11 @@ static void respond(struct pending *p, const char *status, const char *type,
 		    const char *extra, const char *body, size_t len)
 {
 	char head[512];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-			 status, type, len, extra);
+	int n = snprintf(
+		head, sizeof(head),
+		"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: "
+		"%zu\r\n%sCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+		status, type, len, extra);
 
 	p->out = malloc((size_t)n + len);
 	if (!p->out || pending_rewatch(p, HV_FD_OUT)) {
@@ -683,7 +717,8 @@ static void serve_file(struct pending *p, const char *path)
 
 	if (!strcmp(path, "/")) {
 		respond(p, "302 Found", "text/plain",
-			"Location: /vnc.html?autoconnect=1&resize=scale\r\n", "", 0);
+			"Location: /vnc.html?autoconnect=1&resize=scale\r\n",
+			"", 0);
 		return;
 	}
 	fd = openat(AT_FDCWD, VNC_WEB_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -722,7 +757,8 @@ static void pending_read(struct pending *p)
 	}
 	switch (vnc_http_parse(buf, (size_t)n, path)) {
 	case VNC_HTTP_MORE:
-		/* the bytes stay readable: poll from the timer, not the watch */
+		/* the bytes stay readable: poll from the timer, not the watch
+		 */
 		if (p->w)
 			hv_fd_unwatch(p->v->ctx, p->w);
 		p->w = NULL;
@@ -744,7 +780,8 @@ static void pending_read(struct pending *p)
 		static const char bad[] = "bad request\n";
 
 		consume(p, (size_t)n);
-		respond(p, "400 Bad Request", "text/plain", "", bad, sizeof(bad) - 1);
+		respond(p, "400 Bad Request", "text/plain", "", bad,
+			sizeof(bad) - 1);
 		return;
 	}
 	pending_to_vnc(p); /* not HTTP: libvncserver judges it */
@@ -840,7 +877,8 @@ static int open_listen(struct hv_ctx *ctx, struct vnc *v)
 	struct listen_addr *a = &v->addr;
 	int one = 1;
 
-	v->lfd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	v->lfd = socket(a->sa.ss_family,
+			SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (v->lfd < 0)
 		return -errno;
 	if (a->is_unix)
@@ -860,16 +898,19 @@ static int open_listen(struct hv_ctx *ctx, struct vnc *v)
 			return -errno;
 		if (ss.ss_family == AF_INET6) {
 			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+			inet_ntop(AF_INET6,
+				  &((struct sockaddr_in6 *)&ss)->sin6_addr,
 				  host, sizeof(host));
 		} else {
 			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-				  host, sizeof(host));
+			inet_ntop(AF_INET,
+				  &((struct sockaddr_in *)&ss)->sin_addr, host,
+				  sizeof(host));
 		}
 		v->screen->port = port; /* what its HTTP substitutions say */
-		hv_info(ctx, "VNC on %s%s%s:%d%s", ss.ss_family == AF_INET6 ? "[" : "",
-			host, ss.ss_family == AF_INET6 ? "]" : "", port,
+		hv_info(ctx, "VNC on %s%s%s:%d%s",
+			ss.ss_family == AF_INET6 ? "[" : "", host,
+			ss.ss_family == AF_INET6 ? "]" : "", port,
 			v->web ? " (noVNC: /vnc.html)" : "");
 	} else {
 		hv_info(ctx, "VNC on unix:%s", a->path);
@@ -913,9 +954,10 @@ static int vnc_create(struct hv_ctx *ctx)
 	rc = parse_listen(hv_config_get_str(ctx, "listen"), &v->addr);
 	if (rc)
 		return rc; /* vnc_check said why */
-	rfbLogEnable(0); /* libvncserver's chatter: its own, process-wide */
+	rfbLogEnable(0);   /* libvncserver's chatter: its own, process-wide */
 	v->shadow = calloc((size_t)VNC_BLANK_W * VNC_BLANK_H, 4);
-	v->screen = rfbGetScreen(&argc, NULL, VNC_BLANK_W, VNC_BLANK_H, 8, 3, 4);
+	v->screen =
+		rfbGetScreen(&argc, NULL, VNC_BLANK_W, VNC_BLANK_H, 8, 3, 4);
 	rc = -ENOMEM;
 	if (!v->shadow || !v->screen)
 		goto out;
@@ -939,15 +981,16 @@ static int vnc_create(struct hv_ctx *ctx)
 	rc = load_password(ctx, v);
 	if (rc)
 		goto out;
-	set_framebuffer(v, v->shadow, VNC_BLANK_W, VNC_BLANK_H, VNC_BLANK_W * 4);
+	set_framebuffer(v, v->shadow, VNC_BLANK_W, VNC_BLANK_H,
+			VNC_BLANK_W * 4);
 	rfbInitServer(v->screen);
 	rc = hv_timer_new(ctx, on_tick, v, &v->tick);
 	if (rc)
 		goto out;
 	rc = open_listen(ctx, v);
 	if (rc) {
-		hv_error(ctx, "listen = %s: %s", hv_config_get_str(ctx, "listen"),
-			 strerror(-rc));
+		hv_error(ctx, "listen = %s: %s",
+			 hv_config_get_str(ctx, "listen"), strerror(-rc));
 		goto out;
 	}
 	return 0;
@@ -971,17 +1014,20 @@ static const struct hv_console_ops ops = {
 
 static const struct hv_config_key keys[] = {
 	HV_KEY_STR("listen", "127.0.0.1:5900",
-		   "127.0.0.1:PORT, [::1]:PORT or unix:PATH (PORT 0: any free port)"),
-	HV_KEY_FLAG("public", "off", "allow listening on a non-loopback address"),
+		   "127.0.0.1:PORT, [::1]:PORT or unix:PATH (PORT 0: any free "
+		   "port)"),
+	HV_KEY_FLAG("public", "off",
+		    "allow listening on a non-loopback address"),
 	HV_KEY_STR("password", NULL,
-		   "VNC authentication (weak: 8 characters, DES; prefer loopback or unix)"),
-	HV_KEY_FILE("password_file", 0, "the password on this file's first line"),
-	HV_KEY_FLAG("web", "on", "serve noVNC over HTTP and WebSocket on the same TCP port"),
-	HV_KEYS_END
-};
+		   "VNC authentication (weak: 8 characters, DES; prefer "
+		   "loopback or unix)"),
+	HV_KEY_FILE("password_file", 0,
+		    "the password on this file's first line"),
+	HV_KEY_FLAG("web", "on",
+		    "serve noVNC over HTTP and WebSocket on the same TCP port"),
+	HV_KEYS_END};
 
-HV_PLUGIN_DEFINE(vnc, console, &ops,
-		 .version = "1.0",
-		 .description = "graphical console: VNC server (libvncserver) with noVNC for browsers",
-		 .instance_size = sizeof(struct vnc),
-		 .keys = keys);
+HV_PLUGIN_DEFINE(vnc, console, &ops, .version = "1.0",
+		 .description = "graphical console: VNC server (libvncserver) "
+				"with noVNC for browsers",
+		 .instance_size = sizeof(struct vnc), .keys = keys);

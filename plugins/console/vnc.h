@@ -19,13 +19,13 @@ struct vnc_key vnc_keysym(uint32_t keysym);
 
 /* What a browser asked for. */
 enum vnc_http_kind {
-	VNC_HTTP_MORE = 0,  /* the header is not complete yet */
-	VNC_HTTP_BAD,       /* not a request we serve: 400 */
-	VNC_HTTP_FILE,      /* GET of a file: path is set ("/vnc.html") */
-	VNC_HTTP_UPGRADE,   /* a WebSocket upgrade: the VNC server takes it */
+	VNC_HTTP_MORE = 0, /* the header is not complete yet */
+	VNC_HTTP_BAD,	   /* not a request we serve: 400 */
+	VNC_HTTP_FILE,	   /* GET of a file: path is set ("/vnc.html") */
+	VNC_HTTP_UPGRADE,  /* a WebSocket upgrade: the VNC server takes it */
 };
 #define VNC_HTTP_HEADER_MAX 4096u
-#define VNC_HTTP_PATH_MAX 256u
+#define VNC_HTTP_PATH_MAX   256u
 
 /* Read a request header of len bytes (not NUL-terminated). For FILE,
  * path gets the request's path without its query, checked to be a

@@ -65,7 +65,8 @@ enum vnc_http_kind vnc_http_parse(const char *buf, size_t len,
 	if (memcmp(buf, "GET ", len < 4 ? len : 4))
 		return VNC_HTTP_BAD;
 	if (!end)
-		return len >= VNC_HTTP_HEADER_MAX ? VNC_HTTP_BAD : VNC_HTTP_MORE;
+		return len >= VNC_HTTP_HEADER_MAX ? VNC_HTTP_BAD
+						  : VNC_HTTP_MORE;
 	p = buf + 4;
 	sp = memchr(p, ' ', (size_t)(end - p));
 	if (!sp || (size_t)(end - sp) < 9 || memcmp(sp, " HTTP/1.", 8))
@@ -91,16 +92,16 @@ const char *vnc_http_type(const char *path)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{ ".html", "text/html; charset=utf-8" },
-		{ ".js", "text/javascript" }, /* module scripts need it */
-		{ ".css", "text/css" },
-		{ ".svg", "image/svg+xml" },
-		{ ".png", "image/png" },
-		{ ".ico", "image/x-icon" },
-		{ ".json", "application/json" },
-		{ ".oga", "audio/ogg" },
-		{ ".ogg", "audio/ogg" },
-		{ ".mp3", "audio/mpeg" },
+		{".html", "text/html; charset=utf-8"},
+		{".js", "text/javascript"}, /* module scripts need it */
+		{".css", "text/css"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".json", "application/json"},
+		{".oga", "audio/ogg"},
+		{".ogg", "audio/ogg"},
+		{".mp3", "audio/mpeg"},
 	};
 	const char *dot = strrchr(path, '.');
 

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len)
 	memcpy(buf, data, len);
 	k = vnc_http_parse(buf, len, path);
 	if (k == VNC_HTTP_FILE || k == VNC_HTTP_UPGRADE) {
-		if (path[0] != '/' || strstr(path, "..") || strstr(path, "//") ||
-		    strlen(path) >= VNC_HTTP_PATH_MAX)
+		if (path[0] != '/' || strstr(path, "..") ||
+		    strstr(path, "//") || strlen(path) >= VNC_HTTP_PATH_MAX)
 			abort();
 		(void)vnc_http_type(path);
 	}

@@ -20,7 +20,8 @@ static const char *cfg_str(struct hv_ctx *ctx, const char *key)
 	static char path[64];
 
 	if (!strcmp(key, "listen")) {
-		snprintf(path, sizeof(path), "unix:/tmp/fuzz-vnc-%d.sock", (int)getpid());
+		snprintf(path, sizeof(path), "unix:/tmp/fuzz-vnc-%d.sock",
+			 (int)getpid());
 		return path;
 	}
 	return NULL; /* no password, no password_file */
@@ -31,7 +32,8 @@ static int64_t cfg_int(struct hv_ctx *ctx, const char *key)
 	return 0; /* public off, web off */
 }
 
-static void log_write(struct hv_ctx *ctx, int level, const char *fmt, va_list ap)
+static void log_write(struct hv_ctx *ctx, int level, const char *fmt,
+		      va_list ap)
 {
 }
 
@@ -53,7 +55,8 @@ static int timer_new(struct hv_ctx *ctx, hv_cb cb, void *opaque,
 	return 0;
 }
 
-static void timer_arm(struct hv_ctx *ctx, struct hv_timer *t, uint64_t d, uint64_t p)
+static void timer_arm(struct hv_ctx *ctx, struct hv_timer *t, uint64_t d,
+		      uint64_t p)
 {
 }
 
@@ -115,16 +118,16 @@ static struct hv_host host = {
 };
 
 static struct vnc state;
-static struct hv_ctx ctx = { .host = &host, .state = &state, .name = "vnc" };
+static struct hv_ctx ctx = {.host = &host, .state = &state, .name = "vnc"};
 static uint8_t pixels[97 * 61 * 4];
 static uint32_t palette[256];
 
 static void pick_surface(uint8_t b)
 {
-	static const uint32_t formats[] = { HV_PIXEL_XRGB8888, HV_PIXEL_RGB565,
-					    HV_PIXEL_XRGB1555, HV_PIXEL_RGB888,
-					    HV_PIXEL_C8, 0 };
-	struct hv_surface s = { .size = sizeof(s) };
+	static const uint32_t formats[] = {HV_PIXEL_XRGB8888, HV_PIXEL_RGB565,
+					   HV_PIXEL_XRGB1555, HV_PIXEL_RGB888,
+					   HV_PIXEL_C8,	      0};
+	struct hv_surface s = {.size = sizeof(s)};
 
 	s.format = formats[b % 6];
 	if (s.format) {

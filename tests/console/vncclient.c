@@ -97,14 +97,14 @@ static int step(rfbClient *c, char **a, int *used)
 {
 	const char *op = a[0];
 
-#define NEED(n)                                                                \
-	do {                                                                   \
-		for (int i_ = 1; i_ <= (n); i_++)                              \
-			if (!a[i_]) {                                          \
-				printf("FAIL %s: missing arguments\n", op);    \
-				return 0;                                      \
-			}                                                      \
-		*used = (n) + 1;                                               \
+#define NEED(n)                                                             \
+	do {                                                                \
+		for (int i_ = 1; i_ <= (n); i_++)                           \
+			if (!a[i_]) {                                       \
+				printf("FAIL %s: missing arguments\n", op); \
+				return 0;                                   \
+			}                                                   \
+		*used = (n) + 1;                                            \
 	} while (0)
 
 	if (!strcmp(op, "size")) {
@@ -126,7 +126,8 @@ static int step(rfbClient *c, char **a, int *used)
 		y = atoi(a[2]);
 		want = (uint32_t)strtoul(a[3], NULL, 16);
 		if (x < 0 || y < 0 || x >= c->width || y >= c->height) {
-			printf("FAIL pixel %d,%d outside %dx%d\n", x, y, c->width, c->height);
+			printf("FAIL pixel %d,%d outside %dx%d\n", x, y,
+			       c->width, c->height);
 			return 0;
 		}
 		if (!refresh(c))
@@ -143,12 +144,15 @@ static int step(rfbClient *c, char **a, int *used)
 		end = now() + atof(a[3]);
 		while (now() < end &&
 		       (c->width != atoi(a[1]) || c->height != atoi(a[2]))) {
-			SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, TRUE);
+			SendFramebufferUpdateRequest(c, 0, 0, c->width,
+						     c->height, TRUE);
 			if (!pump(c, 200))
 				return 0;
 		}
 		printf("%s waitsize %dx%d\n",
-		       c->width == atoi(a[1]) && c->height == atoi(a[2]) ? "ok" : "FAIL",
+		       c->width == atoi(a[1]) && c->height == atoi(a[2])
+			       ? "ok"
+			       : "FAIL",
 		       c->width, c->height);
 		return c->width == atoi(a[1]) && c->height == atoi(a[2]);
 	}
@@ -166,12 +170,14 @@ static int step(rfbClient *c, char **a, int *used)
 			return 0;
 		/* incremental requests: only damage the server reports */
 		while (now() < end && pixel(c, x, y) != want) {
-			SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, TRUE);
+			SendFramebufferUpdateRequest(c, 0, 0, c->width,
+						     c->height, TRUE);
 			if (!pump(c, 10))
 				return 0;
 		}
-		printf("%s waitpixel %d,%d %06x\n", pixel(c, x, y) == want ? "ok" : "FAIL",
-		       x, y, pixel(c, x, y));
+		printf("%s waitpixel %d,%d %06x\n",
+		       pixel(c, x, y) == want ? "ok" : "FAIL", x, y,
+		       pixel(c, x, y));
 		return pixel(c, x, y) == want;
 	}
 	if (!strcmp(op, "key") || !strcmp(op, "down") || !strcmp(op, "up")) {
@@ -250,7 +256,8 @@ int main(int argc, char **argv)
 	c->appData.encodingsString = "raw";
 	c->appData.useRemoteCursor = FALSE;
 	c->canHandleNewFBSize = TRUE;
-	/* red at bits 16-23 as hv's XRGB8888, whatever libvncclient's default */
+	/* red at bits 16-23 as hv's XRGB8888, whatever libvncclient's default
+	 */
 	c->format.redShift = 16;
 	c->format.greenShift = 8;
 	c->format.blueShift = 0;
@@ -266,7 +273,7 @@ int main(int argc, char **argv)
 	}
 	{
 		int one = 1;
-		char *fake[] = { argv[0], NULL };
+		char *fake[] = {argv[0], NULL};
 
 		if (!rfbInitClient(c, &one, fake)) {
 			printf("FAIL connect\n");
