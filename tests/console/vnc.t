@@ -157,6 +157,11 @@ result vnc-check-public-refused "$([ $? != 0 ] && grep -q 'listen = 0.0.0.0:5900
 check "listen = 0.0.0.0:5900
 public = on"
 result vnc-check-public-on $? "$(tr '\n' '|' < "$tmp/check.out")"
+check "listen = [::1]:5900"
+result vnc-check-ipv6-loopback $? "$(tr '\n' '|' < "$tmp/check.out")"
+check "listen = [::]:5900"
+result vnc-check-ipv6-any-refused "$([ $? != 0 ] && grep -q 'not a loopback' "$tmp/check.out"; echo $?)" \
+	"$(tr '\n' '|' < "$tmp/check.out")"
 check "listen = nonsense"
 result vnc-check-bad-listen "$([ $? != 0 ] && grep -q 'listen = nonsense' "$tmp/check.out"; echo $?)" \
 	"$(tr '\n' '|' < "$tmp/check.out")"
