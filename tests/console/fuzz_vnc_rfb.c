@@ -141,6 +141,12 @@ static void pick_surface(uint8_t b)
 	vnc_update(&ctx, 0, 0, 1000, 1000);
 }
 
+/* libFuzzer exits without a destroy: the listening socket's file goes */
+static void remove_socket(void)
+{
+	unlink(state.addr.path);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len)
 {
 	static int created;
@@ -154,6 +160,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len)
 			palette[i] = (uint32_t)i * 0x010203u;
 		if (vnc_create(&ctx))
 			abort();
+		atexit(remove_socket);
 		created = 1;
 	}
 	if (len < 1 || len > 60000)
