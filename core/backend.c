@@ -22,11 +22,16 @@
 int backend_check(struct instance *in)
 {
 	const struct plugin *p = in->plugin;
+	int (*check)(struct hv_ctx *ctx) = NULL;
 	int rc, errors = log_errors;
 
-	if (p->desc.kind != HV_KIND_NET || !p->ops.net.check)
+	if (p->desc.kind == HV_KIND_NET)
+		check = p->ops.net.check;
+	else if (p->desc.kind == HV_KIND_CONSOLE)
+		check = p->ops.console.check;
+	if (!check)
 		return 0;
-	rc = p->ops.net.check(&in->ctx);
+	rc = check(&in->ctx);
 	if (rc && log_errors == errors)
 		inst_err(in, NULL, "plugin %s refused its configuration",
 			 p->desc.name);

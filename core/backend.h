@@ -24,7 +24,8 @@ struct instance *backend_attach(struct instance *dev, const char *key,
 struct instance *backend_attach_plugin(struct instance *dev, const char *name,
 				       const char *plugin,
 				       const char *const *kv, int *err);
-/* A net backend's check op (v2.2), in hv check and before its create:
+/* A net backend's check op (v2.2) or a console's (v2.4), in hv check and
+ * before its create:
  * 0, or -errno after the plugin's line (or one naming the section). */
 int backend_check(struct instance *in);
 

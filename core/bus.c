@@ -393,7 +393,8 @@ static void dispatch(const struct bus_region *r, uint64_t off, unsigned size,
 	unsigned max = r->ops->max_access ? r->ops->max_access : 8;
 	uint64_t mask = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 
-	if (size < min || off % (size < min ? min : (size > max ? max : size))) {
+	if (size < min || (!(r->ops->flags & HV_REGION_UNALIGNED) &&
+			   off % (size < min ? min : (size > max ? max : size)))) {
 		if (!write)
 			*val = mask;
 		return;

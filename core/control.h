@@ -24,5 +24,8 @@ void control_close(struct control *ctl);
 /* `hv ctl PATH COMMAND [ARGS...]` (ctlcli.c): one line sent, the reply
  * printed; 0 for "ok", 1 for "error", 2 when no VM answered. */
 int ctl_main(int argc, char **argv);
+/* `hv screenshot PATH SHOT.png [DISPLAY]`: hv ctl's screenshot command
+ * with the path made absolute (the VM writes it). The same statuses. */
+int screenshot_main(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +28,13 @@ static const char usage_ctl[] =
 	"  quit                   power the VM off (hv run exits with 0)\n"
 	"  status SECTION [json]  an instance's report (counters, tables); json: one\n"
 	"                         JSON object {\"section\":..,\"plugin\":..,...}\n"
+	"  screenshot [DISPLAY] PATH.png  the display (default: the first) as a PNG,\n"
+	"                         written by the VM (PATH relative to its directory)\n"
+	"  sendkey KEYS           press and release keys: QEMU names joined by '-'\n"
+	"                         (ctrl-alt-delete, shift-a, ret, f1, spc, ...)\n"
+	"  type TEXT              type the rest of the line (US layout)\n"
+	"  mouse abs X Y [BUTTONS]  point at pixel X,Y of the first display\n"
+	"  mouse rel DX DY [BUTTONS]  move by DX,DY (BUTTONS: 1 left 2 middle 4 right)\n"
 	"  help                   the VM's own list of commands\n"
 	"SECTION is vm, a device's name (nic0), or KIND:NAME (net:lan); status also\n"
 	"takes a backend a switch attached itself (lan.uplink). status prints its\n"
@@ -166,4 +174,43 @@ int ctl_main(int argc, char **argv)
 	ok = !strncmp(reply, "ok", 2) && (!reply[2] || reply[2] == ' ');
 	fprintf(ok ? stdout : stderr, "%s\n", reply);
 	return ok ? 0 : 1;
+}
+
+static const char usage_shot[] =
+	"usage: hv screenshot SOCKET PATH.png [DISPLAY]\n"
+	"Writes what a display of the VM whose control socket is SOCKET shows now\n"
+	"as an RGB PNG (the first display unless DISPLAY names one: a display\n"
+	"device's section name, SECTION.1 for its second head). The same as\n"
+	"hv ctl SOCKET screenshot [DISPLAY] PATH, with PATH made absolute here.\n"
+	"Exit status 0 when written, 1 when the VM refused, 2 when no VM answered.\n";
+
+int screenshot_main(int argc, char **argv)
+{
+	char cwd[4096], *abs = NULL, *args[6];
+	int n = 0, rc;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_shot, stdout);
+		return 0;
+	}
+	if (argc < 3 || argc > 4) {
+		fputs(usage_shot, stderr);
+		return 2;
+	}
+	if (argv[2][0] != '/' &&
+	    (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, argv[2]) < 0)) {
+		fprintf(stderr, "hv: screenshot: %s: cannot make the path absolute\n",
+			argv[2]);
+		return 2;
+	}
+	args[n++] = "ctl";
+	args[n++] = argv[1];
+	args[n++] = "screenshot";
+	if (argc == 4)
+		args[n++] = argv[3];
+	args[n++] = abs ? abs : argv[2];
+	args[n] = NULL;
+	rc = ctl_main(n, args);
+	free(abs);
+	return rc;
 }

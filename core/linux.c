@@ -19,6 +19,7 @@
 #include "x86.h"
 
 /* boot_params offsets */
+#define BP_SCREEN_INFO 0x000
 #define BP_ACPI_RSDP 0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
@@ -144,11 +145,13 @@ const char *linux_bzimage_truncated(const uint8_t *img, size_t len)
 	return why;
 }
 
-/* The initrd at the highest page below `limit` that clears `floor`. */
+/* The initrd at the highest page below `limit` that clears `floor`, in
+ * the RAM region the kernel ends in: with a VGA owning 0xa0000-0xbffff
+ * the region at 0 ends there, and the RAM above 1 MiB is another one. */
 int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 		      uint64_t limit, uint64_t *addr, uint64_t *size)
 {
-	const struct mem_region *low = mem_find(&vm->mem, 0);
+	const struct mem_region *low = mem_find(&vm->mem, floor ? floor - 1 : 0);
 	uint8_t *data;
 	size_t len;
 	uint64_t top, at;
@@ -159,7 +162,7 @@ int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 		return 0;
 	if ((rc = boot_read_file(path, &data, &len)))
 		return rc;
-	top = low ? low->size : 0;
+	top = low ? low->gpa + low->size : 0;
 	if (top > limit)
 		top = limit;
 	at = len <= top ? (top - len) & ~(MEM_PAGE - 1) : 0;
@@ -174,6 +177,36 @@ int linux_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 	*addr = at;
 	*size = len;
 	return 0;
+}
+
+/* struct screen_info (include/uapi/linux/screen_info.h) at BP_SCREEN_INFO */
+#define SI_ORIG_X 0x00
+#define SI_ORIG_Y 0x01
+#define SI_VIDEO_MODE 0x06
+#define SI_VIDEO_COLS 0x07
+#define SI_VIDEO_EGA_BX 0x0a
+#define SI_VIDEO_LINES 0x0e
+#define SI_VIDEO_ISVGA 0x0f
+#define SI_VIDEO_POINTS 0x10
+#define VIDEO_TYPE_VGAC 0x22
+
+/* A device owns the VGA window (a VGA in mode 3, as its reset leaves it):
+ * say so as a BIOS's int 10h answers would, so that vgacon takes the
+ * screen. Without one the zeros say "no video". */
+static void fill_screen_info(const struct vm *vm, uint8_t *bp)
+{
+	uint8_t *si = bp + BP_SCREEN_INFO;
+
+	if (!vm->vga)
+		return;
+	si[SI_ORIG_X] = 0, si[SI_ORIG_Y] = 0; /* the cursor after reset */
+	si[SI_VIDEO_MODE] = 3;
+	si[SI_VIDEO_COLS] = 80;
+	si[SI_VIDEO_LINES] = 25;
+	si[SI_VIDEO_ISVGA] = VIDEO_TYPE_VGAC;
+	si[SI_VIDEO_POINTS] = 16, si[SI_VIDEO_POINTS + 1] = 0;
+	/* int 10h AH=12h BL=10h: BH 0 colour, BL 3 for 256 KiB */
+	si[SI_VIDEO_EGA_BX] = 0x03, si[SI_VIDEO_EGA_BX + 1] = 0x00;
 }
 
 /* Command line, e820, RSDP and initrd into a zero page; then write it. */
@@ -202,6 +235,7 @@ static int fill_zero_page(struct vm *vm, uint8_t *bp, const char *cmdline,
 	bp[H_HEAP_END] = 0x00, bp[H_HEAP_END + 1] = 0xfe; /* 0xfe00 */
 	bp[H_VID_MODE] = 0xff, bp[H_VID_MODE + 1] = 0xff;  /* "normal" */
 	memcpy(bp + BP_ACPI_RSDP, &vm->layout.rsdp, 8);
+	fill_screen_info(vm, bp);
 	n = vm->layout.n_e820 < BP_E820_MAX ? vm->layout.n_e820 : BP_E820_MAX;
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	memcpy(bp + BP_E820_TABLE, vm->layout.e820, n * sizeof(struct e820_entry));

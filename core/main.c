@@ -26,6 +26,7 @@ static const char usage_main[] =
 	"  run VM.ini       boot the VM the file describes\n"
 	"  check VM.ini     validate the file and print the effective config\n"
 	"  ctl SOCK CMD...  send a command to a running VM's control socket\n"
+	"  screenshot SOCK PATH.png [DISPLAY]  a running VM's display as a PNG\n"
 	"  plugins          list the plugins found, with kinds and versions\n"
 	"  accel            which vCPU backend runs VMs here, and why\n"
 	"  img ...          create, inspect, convert disk images (hv img --help)\n"
@@ -402,6 +403,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "screenshot"))
+		return screenshot_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plugins"))
 		return cmd_plugins(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "accel"))

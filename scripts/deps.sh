@@ -36,7 +36,11 @@ packages=(
 	# view (noVNC), and the real clients the tests use (vncsnapshot,
 	# libvncclient, Chromium)
 	libvncserver-dev libpng-dev console-setup-linux novnc python3-websockify
+	# tests/console/vnc*.t: JPEG captures decoded by PIL, HTTP by curl
+	python3-pil curl
 	vncsnapshot
+	# tests/display/edid.t: an EDID parser written elsewhere (conformity check)
+	edid-decode
 	chromium
 )
 if [ "${1:-}" = --list ]; then

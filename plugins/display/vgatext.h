@@ -29,7 +29,9 @@ struct vgatext {
 	uint32_t pix_w, pix_h; /* its geometry */
 	uint16_t shadow[132 * 60]; /* char+attr last rendered, for damage */
 	uint32_t blink_tick;
-	int shadow_valid;
+	int shadow_valid; /* 0: redraw all, 1: shadow current, 2: blanked */
+	uint32_t cursor_drawn; /* shadow index + 1 of the cell showing it */
+	int republish;         /* publish the surface at the next refresh */
 };
 
 /* From create: claim the VGA window (as RAM) and the 0x3c0-0x3df ports,

@@ -90,7 +90,7 @@ check control-starts $? "no level=07 from the guest: $(cat "$tmp/err")"
 [ -S "$sock" ] && mode=$(stat -c %a "$sock")
 check socket-mode-0600 "$([ "${mode:-}" = 600 ]; echo $?)" "mode ${mode:-none}"
 
-reply help 0 '^ok commands: set SECTION KEY VALUE; get SECTION KEY; info; pause; resume; quit; status SECTION \[json\]; help$' help
+reply help 0 '^ok commands: set SECTION KEY VALUE; get SECTION KEY; info; pause; resume; quit; status SECTION \[json\]; screenshot \[DISPLAY\] PATH.png; sendkey KEYS \(ctrl-alt-delete\); type TEXT; mouse abs X Y \[BUTTONS\] \| mouse rel DX DY \[BUTTONS\]; help$' help
 reply info 0 '^ok name=knobvm accel=emu vcpus=1 memory=128MiB state=running$' info
 reply get-default 0 '^ok 7$' get knob level
 reply get-vm-key 0 '^ok 128M$' get vm memory

@@ -94,6 +94,33 @@ static void wide_access_split(void)
 	bus_destroy(&b);
 }
 
+/* A misaligned access reads all-ones unless the region asks for any
+ * offset (HV_REGION_UNALIGNED: VBE's 16-bit data port at 0x1cf). */
+static const struct hv_region_ops word_ops = { .min_access = 1, .max_access = 2,
+					       .read = rd, .write = wr };
+static const struct hv_region_ops unaligned_ops = { .min_access = 1, .max_access = 2,
+						    .flags = HV_REGION_UNALIGNED,
+						    .read = rd, .write = wr };
+
+static void unaligned_opt_in(void)
+{
+	struct bus b;
+	uint64_t v = 0x1234;
+
+	bus_init(&b, "pio", 0x10000);
+	bus_add(&b, 0x1ce, 3, &unaligned_ops, NULL, NULL, NULL);
+	bus_add(&b, 0x2ce, 3, &word_ops, NULL, NULL, NULL);
+	nwrites = nreads = 0;
+	CHECK(bus_access(&b, 0x1cf, 2, 1, &v) == 0);
+	CHECK(nwrites == 1 && last_off == 1 && last_size == 2 && last_val == 0x1234);
+	CHECK(bus_access(&b, 0x1cf, 2, 0, &v) == 0 && nreads == 1 && last_off == 1);
+	CHECK(bus_access(&b, 0x2cf, 2, 1, &v) == 0 && nwrites == 1);
+	CHECK(bus_access(&b, 0x2cf, 2, 0, &v) == 0 && v == 0xffff && nreads == 1);
+	/* still wholly inside or nothing */
+	CHECK(bus_access(&b, 0x1d0, 2, 0, &v) == -ENOENT);
+	bus_destroy(&b);
+}
+
 static void move_and_delete(void)
 {
 	struct bus b;
@@ -158,6 +185,7 @@ int main(void)
 	TEST(bad_ranges_rejected);
 	TEST(dispatch_relative_offsets);
 	TEST(wide_access_split);
+	TEST(unaligned_opt_in);
 	TEST(move_and_delete);
 	TEST(stale_hint);
 	return 0;

@@ -40,6 +40,11 @@ struct hv_console_ops {
 	/* That rectangle of the current surface changed (clipped to it). */
 	void (*update)(struct hv_ctx *ctx, uint32_t x, uint32_t y, uint32_t w,
 		       uint32_t h);
+	/* Judge the configuration beyond what the key table says (a listen
+	 * address that is not loopback), in hv check and before create;
+	 * touches nothing outside the instance (binds no socket). 0, or
+	 * -errno after one hv_error() line. May be NULL. */
+	int (*check)(struct hv_ctx *ctx);
 };
 
 #endif

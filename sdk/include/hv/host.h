@@ -89,11 +89,18 @@ enum hv_space { HV_SPACE_PIO = 1, HV_SPACE_MMIO = 2 };
 struct hv_region_ops {
 	uint8_t min_access; /* bytes: 1, 2, 4 or 8; 0 means 1 */
 	uint8_t max_access; /* bytes; 0 means 8 */
+	/* v2.4 (in what was padding, so zero in older plugins' static ops):
+	 * HV_REGION_UNALIGNED delivers accesses at any offset, for I/O ports
+	 * that overlap as on real hardware (the VBE index 0x1ce and data
+	 * 0x1cf, both 16-bit) */
+	uint8_t flags;
 	uint64_t (*read)(struct hv_ctx *ctx, void *opaque, uint64_t offset,
 			 unsigned size);
 	void (*write)(struct hv_ctx *ctx, void *opaque, uint64_t offset,
 		      unsigned size, uint64_t value);
 };
+
+#define HV_REGION_UNALIGNED 0x1u
 
 #define HV_FD_IN 0x1u
 #define HV_FD_OUT 0x4u
