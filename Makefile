@@ -26,7 +26,7 @@ endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -MMD -MP
 SDK_INC := -Isdk/include
 CORE_INC := -Icore $(SDK_INC)
-CORE_LIBS := -ldl -linih -laio -lpthread -lz -llzma -lzstd
+CORE_LIBS := -ldl -linih -laio -lpthread -lz -llzma -lzstd -lpng
 
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c core/*/*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -15,7 +15,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "display.h"
 #include "hv/out.h"
+#include "keymap.h"
+#include "loop.h"
 #include "ctlsock.h"
 #include "hotplug.h"
 #include "instance.h"
@@ -28,7 +31,10 @@ struct control {
 	struct vm *vm;
 	struct ctl_server *srv;
 	int paused; /* by `pause` (vm->paused also counts resets) */
+	int buttons; /* the mouse buttons the last `mouse` left down */
 };
+
+#define INPUT_WAIT_NS (10ull * 1000000000) /* a full queue, at most */
 
 static const struct ctl_cmd commands[];
 
@@ -407,6 +413,134 @@ static int cmd_status(void *o, int argc, char **argv, struct ctl_body *body,
 	return status_body(in, json, body, r, n);
 }
 
+/* ---- displays and input (SDK 2.4) ---- */
+
+static int no_display(struct vm *vm, const char *name, char *r, size_t n)
+{
+	size_t used;
+
+	if (!vm->displays)
+		return snprintf(r, n, "the VM has no display"), -ENOENT;
+	used = (size_t)snprintf(r, n, "no display '%.64s' (the VM has:", name);
+	for (struct hv_display *d = vm->displays; d && used < n;
+	     d = display_next(d))
+		used += (size_t)snprintf(r + used, n - used, " %s",
+					 display_name(d));
+	if (used < n)
+		snprintf(r + used, n - used, ")");
+	return -ENOENT;
+}
+
+static int cmd_screenshot(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+	const char *name = argc == 3 ? argv[1] : NULL, *path = argv[argc - 1];
+	struct hv_display *d = display_find(ctl->vm, name);
+	int rc;
+
+	if (!d)
+		return no_display(ctl->vm, name ? name : "", r, n);
+	if ((rc = display_screenshot(d, path, r, n)))
+		return rc;
+	return snprintf(r, n, "%s", path), 0;
+}
+
+/* Queue a batch; while the sink's queue is full, run the loop (its drain
+ * is a loop callback) for up to INPUT_WAIT_NS. */
+static int send_wait(struct control *ctl, const struct hv_input_event *ev,
+		     int nev, char *r, size_t n)
+{
+	uint64_t until = vm_now_ns() + INPUT_WAIT_NS;
+	int rc = input_send(ctl->vm, NULL, ev, (unsigned)nev);
+
+	if (rc == -EAGAIN) {
+		ctl_server_hold(ctl->srv, 1);
+		while (rc == -EAGAIN && vm_now_ns() < until &&
+		       loop_once(ctl->vm->loop, 10) >= 0)
+			rc = input_send(ctl->vm, NULL, ev, (unsigned)nev);
+		ctl_server_hold(ctl->srv, 0);
+	}
+	if (rc == -ENODEV)
+		snprintf(r, n, "no input device of the VM takes it (dropped)");
+	else if (rc == -EAGAIN)
+		snprintf(r, n, "the input device's queue stayed full (dropped)");
+	else if (rc)
+		snprintf(r, n, "input refused (%s)", strerror(-rc));
+	return rc;
+}
+
+static int cmd_sendkey(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct hv_input_event ev[HV_INPUT_BATCH_MAX];
+	int k = keymap_combo(argv[1], ev, r, n), rc;
+
+	if (k < 0)
+		return k;
+	if ((rc = send_wait(o, ev, k, r, n)))
+		return rc;
+	return snprintf(r, n, "%s", argv[1]), 0;
+}
+
+/* One character a batch: a device sees each key go down and up. */
+static int cmd_type(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct hv_input_event ev[4];
+	const char *text = argc > 1 ? argv[1] : "";
+	size_t i;
+	int rc;
+
+	if ((rc = keymap_text_check(text, r, n)))
+		return rc;
+	for (i = 0; text[i]; i++) {
+		int k = keymap_char((unsigned char)text[i], ev);
+
+		if ((rc = send_wait(o, ev, k, r, n))) {
+			size_t l = strlen(r);
+
+			snprintf(r + l, n - l, " after %zu characters", i);
+			return rc;
+		}
+	}
+	return snprintf(r, n, "typed %zu characters", i), 0;
+}
+
+static int cmd_mouse(void *o, int argc, char **argv, char *r, size_t n)
+{
+	struct control *ctl = o;
+	struct hv_input_event ev[4];
+	struct hv_display *d = display_find(ctl->vm, NULL);
+	struct mouse_cmd m;
+	uint32_t w = 0, h = 0;
+	long ax, ay;
+	int k, rc;
+
+	if ((rc = mouse_parse(argc - 1, argv + 1, &m, r, n)))
+		return rc;
+	ax = m.x;
+	ay = m.y;
+	if (m.abs) {
+		if (d)
+			display_size(d, &w, &h);
+		if (!w || !h)
+			return snprintf(r, n, "mouse abs: no display shows a picture to point at"),
+			       -ENODEV;
+		if (m.x >= w || m.y >= h)
+			return snprintf(r, n, "mouse abs %ld %ld: outside the %ux%u display",
+					m.x, m.y, w, h),
+			       -EINVAL;
+		ax = w > 1 ? (m.x * HV_INPUT_ABS_MAX + (w - 1) / 2) / (w - 1) : 0;
+		ay = h > 1 ? (m.y * HV_INPUT_ABS_MAX + (h - 1) / 2) / (h - 1) : 0;
+	}
+	k = mouse_batch(&m, ax, ay, ctl->buttons, ev);
+	if (!k)
+		return snprintf(r, n, "nothing moved"), 0;
+	if ((rc = send_wait(ctl, ev, k, r, n)))
+		return rc;
+	if (m.buttons >= 0)
+		ctl->buttons = m.buttons;
+	return snprintf(r, n, "mouse %s %ld %ld", argv[1], m.x, m.y), 0;
+}
+
 static int cmd_help(void *o, int argc, char **argv, char *r, size_t n)
 {
 	size_t used = snprintf(r, n, "commands:");
@@ -418,15 +552,19 @@ static int cmd_help(void *o, int argc, char **argv, char *r, size_t n)
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "set", 3, 3, cmd_set, "set SECTION KEY VALUE", NULL },
-	{ "get", 2, 2, cmd_get, "get SECTION KEY", NULL },
-	{ "info", 0, 0, cmd_info, "info", NULL },
-	{ "pause", 0, 0, cmd_pause, "pause", NULL },
-	{ "resume", 0, 0, cmd_resume, "resume", NULL },
-	{ "quit", 0, 0, cmd_quit, "quit", NULL },
-	{ "status", 1, 2, NULL, "status SECTION [json]", cmd_status },
-	{ "help", 0, 0, cmd_help, "help", NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL },
+	{ "set", 3, 3, cmd_set, "set SECTION KEY VALUE", NULL, 0 },
+	{ "get", 2, 2, cmd_get, "get SECTION KEY", NULL, 0 },
+	{ "info", 0, 0, cmd_info, "info", NULL, 0 },
+	{ "pause", 0, 0, cmd_pause, "pause", NULL, 0 },
+	{ "resume", 0, 0, cmd_resume, "resume", NULL, 0 },
+	{ "quit", 0, 0, cmd_quit, "quit", NULL, 0 },
+	{ "status", 1, 2, NULL, "status SECTION [json]", cmd_status, 0 },
+	{ "screenshot", 1, 2, cmd_screenshot, "screenshot [DISPLAY] PATH.png", NULL, 0 },
+	{ "sendkey", 1, 1, cmd_sendkey, "sendkey KEYS (ctrl-alt-delete)", NULL, 0 },
+	{ "type", 0, 1, cmd_type, "type TEXT", NULL, 1 },
+	{ "mouse", 3, 4, cmd_mouse, "mouse abs X Y [BUTTONS] | mouse rel DX DY [BUTTONS]", NULL, 0 },
+	{ "help", 0, 0, cmd_help, "help", NULL, 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0 },
 };
 
 

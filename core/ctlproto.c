@@ -60,15 +60,22 @@ static int is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+static int has_control(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 && !is_space(line[i]))
+			return 1;
+		else if (line[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 int ctl_split(char *line, size_t len, char **argv, int max)
 {
 	int argc = 0;
 
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 && !is_space(line[i]))
-			return -EINVAL;
-		else if (line[i] == 0x7f)
-			return -EINVAL;
+	if (has_control(line, len))
+		return -EINVAL;
 	for (char *p = line; *p;) {
 		while (is_space(*p))
 			*p++ = 0;
@@ -91,13 +98,51 @@ static const struct ctl_cmd *find(const struct ctl_cmd *t, const char *name)
 	return NULL;
 }
 
+/* A line whose command takes the rest of the line (ctl_cmd.rest): its
+ * name and, when there is any, the text after the blanks following it;
+ * the count, or 0 for any other line (ctl_split cuts it then). */
+static int rest_split(const struct ctl_cmd *table, char *line, size_t len,
+		      char **argv)
+{
+	char *p = line, *name;
+	const struct ctl_cmd *c;
+
+	if (has_control(line, len))
+		return 0; /* ctl_split says so */
+	while (is_space(*p))
+		p++;
+	for (name = p; *p && !is_space(*p); p++)
+		;
+	if (!*name)
+		return 0;
+	for (c = table; c->name; c++)
+		if (strlen(c->name) == (size_t)(p - name) &&
+		    !memcmp(c->name, name, (size_t)(p - name)))
+			break;
+	if (!c->name || !c->rest)
+		return 0;
+	argv[0] = name;
+	if (!*p)
+		return 1;
+	*p++ = 0;
+	while (is_space(*p))
+		p++;
+	if (!*p)
+		return 1;
+	argv[1] = p;
+	return 2;
+}
+
 /* The handler's answer, or why the line never reached one, in text. */
 static int run(const struct ctl_cmd *table, void *opaque, char *line,
 	       size_t len, char *text, size_t n, struct ctl_body *body)
 {
 	char *argv[CTL_MAX_WORDS + 1];
 	const struct ctl_cmd *c;
-	int argc = ctl_split(line, len, argv, CTL_MAX_WORDS);
+	int argc = rest_split(table, line, len, argv);
+
+	if (!argc)
+		argc = ctl_split(line, len, argv, CTL_MAX_WORDS);
 
 	if (argc == -EINVAL)
 		return snprintf(text, n, "the line holds a control character"),

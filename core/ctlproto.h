@@ -47,6 +47,9 @@ struct ctl_cmd {
 	ctl_fn fn;         /* NULL for a command with a body */
 	const char *usage; /* "set SECTION KEY VALUE" */
 	ctl_body_fn body_fn;
+	/* the words after the name are one argument, the rest of the line
+	 * as it came (`type TEXT`: spaces kept, any number of them) */
+	int rest;
 };
 
 /* Bytes received on one connection and not yet a whole line. */

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "devmem.h"
 #include "disk.h"
+#include "display.h"
 #include "disk_int.h"
 #include "dma.h"
 #include "hotplug.h"
@@ -286,6 +287,8 @@ static void defer_unlink(struct deferred_call *d)
 
 void services_release(struct instance *in)
 {
+	display_release(in);
+	input_release(in);
 	net_release(in);
 	while (in->watches)
 		svc_fd_unwatch(&in->ctx, in->watches);
@@ -530,6 +533,16 @@ const struct hv_host core_host = {
 	.net_configure = svc_net_configure,
 	/* v2.3 */
 	.net_attach_plugin = svc_net_attach_plugin,
+	/* v2.4 */
+	.display_register = svc_display_register,
+	.display_attach = svc_display_attach,
+	.display_surface = svc_display_surface,
+	.display_damage = svc_display_damage,
+	.display_interval = svc_display_interval,
+	.display_refresh_now = svc_display_refresh_now,
+	.input_register = svc_input_register,
+	.input_active = svc_input_active,
+	.input_send = svc_input_send,
 };
 
 const struct inst_env core_env = {

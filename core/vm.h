@@ -26,6 +26,8 @@ struct pc_pm;
 struct post_box;
 struct hv_peer;
 struct vga_claim;
+struct hv_display;
+struct hv_input;
 
 #define VM_MAX_CPUS 64
 
@@ -92,6 +94,12 @@ struct vm {
 	int drain_ms;
 	struct vga_claim *vga; /* the legacy VGA window's owner (devmem.c) */
 	struct cpu_model cpu_model; /* [vm] cpu =, checked by config_validate */
+	/* SDK 2.4 (display.c, input.c): displays and input sinks in
+	 * registration order; where the pointer is, in pixels, for turning
+	 * absolute motion into a mouse's relative one */
+	struct hv_display *displays;
+	struct hv_input *inputs;
+	int32_t ptr_x, ptr_y;
 };
 
 /* One line naming [vm] cpu = when the backend lacks a +feat it asks for
