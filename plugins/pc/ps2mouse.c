@@ -47,18 +47,20 @@ static int32_t scaled(const struct ps2mouse *m, int32_t c)
  * drops it. */
 static unsigned packet_build(struct ps2mouse *m, int last, uint8_t *b)
 {
-	int32_t cx = clamp(m->dx, -256, 255), cy = clamp(m->dy, -256, 255);
+	/* Linux's psmouse reads a zero low byte as no motion, sign bit or
+	 * not: -256 is left out of the 9-bit range */
+	int32_t cx = clamp(m->dx, -255, 255), cy = clamp(m->dy, -255, 255);
 	int32_t cz = clamp(m->dz, -127, 127);
 	int32_t sx = scaled(m, cx), sy = scaled(m, cy);
 
 	m->dx -= cx, m->dy -= cy, m->dz -= cz;
 	b[0] = (uint8_t)(0x08 | m->buttons | (sx < 0 ? 0x10 : 0) | (sy < 0 ? 0x20 : 0));
-	if (sx < -256 || sx > 255 || (last && m->dx))
+	if (sx < -255 || sx > 255 || (last && m->dx))
 		b[0] |= 0x40;
-	if (sy < -256 || sy > 255 || (last && m->dy))
+	if (sy < -255 || sy > 255 || (last && m->dy))
 		b[0] |= 0x80;
-	b[1] = (uint8_t)clamp(sx, -256, 255);
-	b[2] = (uint8_t)clamp(sy, -256, 255);
+	b[1] = (uint8_t)clamp(sx, -255, 255);
+	b[2] = (uint8_t)clamp(sy, -255, 255);
 	b[3] = (uint8_t)cz;
 	if (last)
 		m->dx = m->dy = m->dz = 0;
