@@ -3,7 +3,8 @@
  * power-on: RSDP -> XSDT -> FADT (-> FACS, DSDT), MADT (one LAPIC per vCPU,
  * the IOAPIC, interrupt source overrides for IRQ0 (GSI 2) and the SCI,
  * LINT1 NMI), MCFG (the ECAM window). The DSDT is hand-assembled AML: \_SB.PCI0 (PNP0A08 with
- * its bus, I/O and memory windows, the 64-bit one above RAM included, and a _PRT that matches pci_gsi()), and
+ * its bus, I/O and memory windows, the 64-bit one above RAM included, and a _PRT that matches pci_gsi()),
+ * \_SB.KBD_ and MOU_ (the i8042's keyboard and mouse ports, PNP0303 and PNP0F13), and
  * \_S5 whose SLP_TYP pm.c recognises.
  */
 #include <errno.h>
@@ -242,8 +243,41 @@ static void pci0_prt(struct out *o)
 	pkg_end(o, outer);
 }
 
+/*
+ * A legacy device on \_SB: its _HID and a _CRS of fixed I/O ports and one
+ * IRQ. Linux's i8042 finds the controller this way (PNP0303 with ports
+ * 0x60/0x64 and IRQ1, PNP0F13 with IRQ12), as Windows does.
+ */
+static void legacy_dev(struct out *o, const char *name, const char *hid,
+		       const uint16_t *ports, int nports, unsigned irq)
+{
+	size_t dev, pkg, buf;
+
+	put8(o, 0x5b), put8(o, 0x82); /* DeviceOp */
+	dev = pkg_begin(o);
+	put(o, name, 4);
+	aml_name(o, "_HID"), put8(o, 0x0c), put32(o, eisa_id(hid));
+	aml_name(o, "_CRS");
+	put8(o, 0x11); /* BufferOp */
+	pkg = pkg_begin(o);
+	put8(o, 0x0b), put16(o, 0); /* buffer size, fixed up below */
+	buf = o->len;
+	for (int i = 0; i < nports; i++) /* IO (Decode16, p, p, 1, 1) */
+		put8(o, 0x47), put8(o, 1), put16(o, ports[i]), put16(o, ports[i]),
+			put8(o, 1), put8(o, 1);
+	put8(o, 0x22), put16(o, (uint16_t)(1u << irq)); /* IRQNoFlags */
+	put8(o, 0x79), put8(o, 0);
+	if (!o->overflow) {
+		uint16_t n = (uint16_t)(o->len - buf);
+		memcpy(o->buf + buf - 2, &n, 2);
+	}
+	pkg_end(o, pkg);
+	pkg_end(o, dev);
+}
+
 static void dsdt(struct out *o, uint64_t mem64)
 {
+	static const uint16_t kbc_ports[] = { 0x60, 0x64 };
 	size_t scope, dev, s5;
 
 	put8(o, 0x10); /* ScopeOp */
@@ -260,6 +294,9 @@ static void dsdt(struct out *o, uint64_t mem64)
 	pci0_crs(o, mem64);
 	pci0_prt(o);
 	pkg_end(o, dev);
+	/* machine = pc always has the i8042 (core/pc/implicit.c) */
+	legacy_dev(o, "KBD_", "PNP0303", kbc_ports, 2, 1);
+	legacy_dev(o, "MOU_", "PNP0F13", NULL, 0, 12);
 	pkg_end(o, scope);
 	aml_name(o, "\\_S5_");
 	put8(o, 0x12);
@@ -289,7 +326,8 @@ static void fadt(struct out *o, uint64_t base, size_t facs, size_t dsdt_at)
 	set16(t + 96, 101);  /* no C2 */
 	set16(t + 98, 1001); /* no C3 */
 	t[108] = 0x32;                         /* CMOS century register */
-	set16(t + 109, 0x0001 | 0x0004 | 0x0010); /* legacy devs, no VGA, no ASPM */
+	/* legacy devs, an 8042, no VGA, no ASPM */
+	set16(t + 109, 0x0001 | 0x0002 | 0x0004 | 0x0010);
 	/* WBINVD, PROC_C1, SLP_BUTTON (none), TMR_VAL_EXT, RESET_REG_SUP */
 	set32(t + 112, 1u << 0 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 10);
 	o->len = at + 116;
