@@ -6,8 +6,10 @@
  * on the main thread; the list itself changes only on the main thread.
  *
  * The timer and the deferred refresh are the device's own (hv_timer,
- * hv_loop_defer through core_host), so the core's instance teardown
- * cancels them with the device and no callback reaches a freed display.
+ * hv_loop_defer, reached through the device's ctx->host as the device
+ * itself would: this layer sits below services.c and never links to it),
+ * so the core's instance teardown cancels them with the device and no
+ * callback reaches a freed display.
  */
 #include "display.h"
 
@@ -262,11 +264,11 @@ static void period_update(struct hv_display *d)
 	if (p == d->period_ns || d->dev->vm->dry)
 		return;
 	if (p && !d->timer &&
-	    core_host.timer_new(&d->dev->ctx, refresh_tick, d, &d->timer))
+	    d->dev->ctx.host->timer_new(&d->dev->ctx, refresh_tick, d, &d->timer))
 		return;
 	d->period_ns = p;
 	if (d->timer)
-		core_host.timer_arm(&d->dev->ctx, d->timer, p, p);
+		d->dev->ctx.host->timer_arm(&d->dev->ctx, d->timer, p, p);
 }
 
 /* ---- services ---- */
@@ -433,7 +435,7 @@ void svc_display_refresh_now(struct hv_ctx *ctx)
 
 	if (!d || d->now_pending || d->dev->vm->dry)
 		return;
-	if (!core_host.loop_defer(&d->dev->ctx, refresh_deferred, d))
+	if (!d->dev->ctx.host->loop_defer(&d->dev->ctx, refresh_deferred, d))
 		d->now_pending = 1;
 }
 

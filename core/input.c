@@ -1,8 +1,9 @@
 /*
  * Input (hv/input.h): each VM's sinks in registration order, the routing
  * of a batch to them, and one bounded queue per sink, drained by a
- * deferred call of the sink's device (hv_loop_defer through core_host) so
- * its event callback runs under its own domain lock, never inside
+ * deferred call of the sink's device (hv_loop_defer, through the device's
+ * ctx->host: no link to services.c, which sits above) so its event
+ * callback runs under its own domain lock, never inside
  * hv_input_send(), and a device's teardown cancels it.
  *
  * Everything runs on the main thread but hv_input_active(), which a device
@@ -236,7 +237,7 @@ static void drain(struct hv_ctx *ctx, void *opaque)
 		in->count--;
 		in->cbs.event(&in->dev->ctx, in->opaque, b.ev, b.n);
 	}
-	if (in->count && !core_host.loop_defer(&in->dev->ctx, drain, in))
+	if (in->count && !in->dev->ctx.host->loop_defer(&in->dev->ctx, drain, in))
 		in->scheduled = 1;
 }
 
@@ -246,7 +247,7 @@ static int enqueue(struct hv_input *in, const struct input_batch *b)
 		return 0;
 	in->q[(in->head + in->count) % INPUT_QUEUE_MAX] = *b;
 	in->count++;
-	if (!in->scheduled && !core_host.loop_defer(&in->dev->ctx, drain, in))
+	if (!in->scheduled && !in->dev->ctx.host->loop_defer(&in->dev->ctx, drain, in))
 		in->scheduled = 1;
 	return 0;
 }
