@@ -40,7 +40,8 @@ struct hv_input {
 	struct input_batch *q; /* INPUT_QUEUE_MAX, a ring */
 	unsigned head, count;
 	int scheduled; /* a drain is queued */
-	struct hv_input *next; /* in vm->inputs, registration order */
+	struct hv_input *next; /* in vm->inputs: implicit devices' first, then
+				  registration order */
 };
 
 int svc_input_register(struct hv_ctx *ctx, unsigned caps,
@@ -68,8 +69,18 @@ int svc_input_register(struct hv_ctx *ctx, unsigned caps,
 		free(in);
 		return -EINVAL;
 	}
-	for (tail = &dev->vm->inputs; *tail; tail = &(*tail)->next)
-		;
+	/* The platform's own devices (machine = pc's i8042) count as
+	 * registered before every device the file configures, so a sink the
+	 * user added (a tablet, a test device) wins the "last registered
+	 * active" rule whatever order the devices were created in. */
+	tail = &dev->vm->inputs;
+	if (!(dev->sec && dev->sec->implicit))
+		while (*tail)
+			tail = &(*tail)->next;
+	else
+		while (*tail && (*tail)->dev->sec && (*tail)->dev->sec->implicit)
+			tail = &(*tail)->next;
+	in->next = *tail;
 	*tail = in;
 	*out = in;
 	return 0;

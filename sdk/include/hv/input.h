@@ -15,7 +15,9 @@
  * Routing, per VM:
  *   - HV_INPUT_KEY events go to the keyboard sink registered last among
  *     those the guest's driver enabled (hv_input_active), else to the one
- *     registered first (a PS/2 keyboard listens from power-on).
+ *     registered first (a PS/2 keyboard listens from power-on). The
+ *     platform's own devices (machine = pc's i8042) count as registered
+ *     before any device the INI configures.
  *   - HV_INPUT_ABS events (with BTN_* keys in the same batch) go to an
  *     active absolute sink (a tablet); with none, the core turns them into
  *     HV_INPUT_REL motion for the active relative sink (a PS/2 mouse),
